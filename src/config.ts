@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the server reads, parsed once. Nothing else reads process.env.
+ * `.env.example` lists the same variables with their defaults.
+ */
+const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const configSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65535).default(4000),
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  DATA_DIR: z.string().min(1).default('./data'),
+  REDIS_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
+  ),
+  AUTH_MODE: z
+    .enum(['auto', 'required', 'disabled'])
+    .default('auto')
+    .describe('auto: keys optional on loopback until one exists; required: always; disabled: never'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  MAX_BODY_BYTES: int(1024, 1024 ** 3).default(2 * 1024 * 1024),
+  MAX_QUERY_DEPTH: int(2, 100).default(15),
+  MAX_QUERY_TOKENS: int(100, 1_000_000).default(5000),
+  MAX_QUERY_ALIASES: int(1, 1000).default(30),
+  GRAPHIQL: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses an environment; a bad value throws one line naming the variable and the problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new ConfigError(`Invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { applyMigrations } from './migrate.js';
+import { pgliteSession, pgSession } from './sessions.js';
+import type { SqlSession } from './sql-session.js';
+
+export type { PrismaClient };
+
+export interface Database {
+  readonly prisma: PrismaClient;
+  readonly kind: 'postgres' | 'pglite';
+  /** Whether pgvector is available (PGlite) or search falls back to exact SQL (plain PostgreSQL). */
+  readonly hasVector: boolean;
+  /** A dedicated session for raw SQL; release it when done. */
+  session(): Promise<SqlSession>;
+  close(): Promise<void>;
+}
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
+
+/** DATABASE_URL set → PostgreSQL through adapter-pg; unset → PGlite in DATA_DIR. Migrates before returning. */
+export async function openDatabase(
+  config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>,
+  logger: Logger,
+): Promise<Database> {
+  const database = config.DATABASE_URL
+    ? await openPostgres(config.DATABASE_URL)
+    : await openPglite(config.DATA_DIR);
+  try {
+    const session = await database.session();
+    try {
+      const { applied } = await applyMigrations(session, {
+        migrationsDir: MIGRATIONS_DIR,
+        log: (msg, data) => logger.info(data ?? {}, msg),
+      });
+      logger.info({ database: database.kind, applied: applied.length }, 'database ready');
+    } finally {
+      await session.release();
+    }
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
+
+/** `?schema=name` selects a PostgreSQL schema, as in Prisma's own URLs (the tests use one per file). */
+function splitSchema(url: string): { connectionString: string; schema: string | undefined } {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema') ?? undefined;
+  parsed.searchParams.delete('schema');
+  return { connectionString: parsed.toString(), schema };
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const { connectionString, schema } = splitSchema(url);
+  const pool = new pg.Pool({
+    connectionString,
+    max: 10,
+    ...(schema ? { options: `-c search_path="${schema.replaceAll('"', '')}"` } : {}),
+  });
+  if (schema) {
+    const client = await pool.connect();
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replaceAll('"', '')}"`);
+    } finally {
+      client.release();
+    }
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) });
+  return {
+    prisma,
+    kind: 'postgres',
+    hasVector: false,
+    session: async () => pgSession(await pool.connect()),
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const location = dataDir.startsWith('memory://') ? dataDir : path.resolve(dataDir);
+  if (!location.startsWith('memory://')) fs.mkdirSync(location, { recursive: true });
+  const db = await PGlite.create(location, { extensions: { vector } });
+  await db.exec('CREATE EXTENSION IF NOT EXISTS vector');
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+  return {
+    prisma,
+    kind: 'pglite',
+    hasVector: true,
+    session: async () => pgliteSession(db),
+    close: async () => {
+      await prisma.$disconnect();
+      await db.close();
+    },
+  };
+}

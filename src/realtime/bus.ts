@@ -1,0 +1,64 @@
+import { createPubSub, type PubSub } from 'graphql-yoga';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+
+/** What happens to an agent, as seen by `agentEvents` subscribers on every instance. */
+export interface AgentEvent {
+  type: 'AGENT_UPDATED' | 'AGENT_DELETED';
+  agentId: string;
+  organizationId: string;
+  at: string;
+}
+
+export type BusChannels = {
+  agentEvents: [agentId: string, event: AgentEvent];
+};
+
+export interface EventBus {
+  readonly kind: 'redis' | 'memory';
+  readonly pubsub: PubSub<BusChannels>;
+  /** True when the bus can deliver (Redis answers a PING); always true in process. */
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Redis pub/sub when REDIS_URL is set (events cross instances), in-process otherwise. */
+export async function createEventBus(redisUrl: string | undefined, logger: Logger): Promise<EventBus> {
+  if (!redisUrl) {
+    return {
+      kind: 'memory',
+      pubsub: createPubSub<BusChannels>(),
+      healthy: async () => true,
+      close: async () => {},
+    };
+  }
+  const options = { maxRetriesPerRequest: 3, lazyConnect: true };
+  const publishClient = new Redis(redisUrl, options);
+  const subscribeClient = new Redis(redisUrl, options);
+  for (const client of [publishClient, subscribeClient]) {
+    client.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+  }
+  try {
+    await Promise.all([publishClient.connect(), subscribeClient.connect()]);
+  } catch (error) {
+    publishClient.disconnect();
+    subscribeClient.disconnect();
+    throw new Error(`Cannot connect to Redis at REDIS_URL: ${(error as Error).message}`);
+  }
+  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
+  return {
+    kind: 'redis',
+    pubsub: createPubSub<BusChannels>({ eventTarget }),
+    healthy: async () => {
+      try {
+        return (await publishClient.ping()) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+    close: async () => {
+      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+    },
+  };
+}

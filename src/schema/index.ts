@@ -1,0 +1,7 @@
+import { builder } from './builder.js';
+import './agent.js';
+import './events.js';
+import './organization.js';
+
+/** The whole GraphQL schema; `npm run schema:print` writes it to schema.graphql. */
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,287 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { AppContext } from './app.js';
+import { schema } from './schema/index.js';
+import type { GraphQLContext } from './schema/builder.js';
+import { createErrorMasker, useErrorCodes } from './schema/errors.js';
+import { authenticate, bearerToken, type Caller } from './services/auth.js';
+import { AppError } from './services/errors.js';
+
+export const GRAPHQL_PATH = '/graphql';
+export const SSE_PATH = '/graphql/stream';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, lets in-flight requests finish, closes sockets; bounded by SHUTDOWN_TIMEOUT_MS. */
+  close(): Promise<void>;
+}
+
+interface InitialContext {
+  request?: Request;
+  connectionParams?: Record<string, unknown>;
+  /** Set by the WebSocket server once the connection is authenticated. */
+  caller?: Caller;
+}
+
+function tokenFromConnectionParams(params: Record<string, unknown> | undefined): string | undefined {
+  const value = params?.authorization ?? params?.Authorization ?? params?.apiKey;
+  return typeof value === 'string' ? bearerToken(value) : undefined;
+}
+
+function createGraphQLHandler(app: AppContext) {
+  const { config, logger } = app;
+  return createYoga<InitialContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    graphiql: config.GRAPHIQL ? { title: 'agentgraph', subscriptionsProtocol: 'WS' } : false,
+    logging: {
+      debug: (...args) => logger.debug({ args }, 'yoga'),
+      info: (...args) => logger.info({ args }, 'yoga'),
+      warn: (...args) => logger.warn({ args }, 'yoga'),
+      error: (...args) => logger.error({ args }, 'yoga'),
+    },
+    maskedErrors: { maskError: createErrorMasker(logger) },
+    plugins: [
+      maxTokensPlugin({ n: config.MAX_QUERY_TOKENS }),
+      maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, ignoreIntrospection: true, flattenFragments: true }),
+      maxAliasesPlugin({ n: config.MAX_QUERY_ALIASES }),
+      useGraphQLSSE({ endpoint: SSE_PATH }),
+      useErrorCodes(),
+    ],
+    context: async (initial): Promise<GraphQLContext> => {
+      const requestId = initial.request?.headers.get('x-request-id') ?? randomUUID();
+      let caller: Caller | null = initial.caller ?? null;
+      let authProblem: string | null = null;
+      if (!caller) {
+        const token = initial.request?.headers.get('authorization')
+          ? bearerToken(initial.request.headers.get('authorization'))
+          : tokenFromConnectionParams(initial.connectionParams);
+        try {
+          caller = await authenticate(app.db.prisma, app.authPolicy, token);
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          authProblem = error.message;
+        }
+      }
+      return {
+        caller,
+        authProblem,
+        services: {
+          prisma: app.db.prisma,
+          orgId: caller?.orgId ?? '',
+          bus: app.bus,
+          logger: logger.child({ requestId, orgId: caller?.orgId }),
+        },
+      };
+    },
+  });
+}
+
+/** graphql-ws on the same port: the API key travels in the connection_init payload. */
+function attachWebSocketServer(app: AppContext, yoga: YogaServerInstance<InitialContext, GraphQLContext>, server: http.Server) {
+  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  const callers = new WeakMap<object, Caller>();
+  useServer(
+    {
+      execute: (args) => (args as ExecutionArgs & { rootValue: { execute: (a: unknown) => unknown } }).rootValue.execute(args) as never,
+      subscribe: (args) => (args as ExecutionArgs & { rootValue: { subscribe: (a: unknown) => unknown } }).rootValue.subscribe(args) as never,
+      onConnect: async (ctx) => {
+        try {
+          callers.set(ctx.extra.socket, await authenticate(app.db.prisma, app.authPolicy, tokenFromConnectionParams(ctx.connectionParams)));
+          return true;
+        } catch (error) {
+          if (error instanceof AppError) return false; // closes with 4403 Forbidden
+          throw error;
+        }
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const enveloped = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          connectionParams: ctx.connectionParams,
+          caller: callers.get(ctx.extra.socket),
+        });
+        let document;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          return [asCodedError(error)];
+        }
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors.map(asCodedError);
+        return {
+          schema: enveloped.schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+      },
+    },
+    wsServer,
+  );
+  return wsServer;
+}
+
+function asCodedError(error: unknown): GraphQLError {
+  const base = error instanceof GraphQLError ? error : new GraphQLError(String(error));
+  if (base.extensions?.code) return base;
+  return new GraphQLError(base.message, { nodes: base.nodes, positions: base.positions, extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+const graphqlError = (code: string, message: string) => ({ errors: [{ message, extensions: { code } }] });
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function startServer(app: AppContext): Promise<RunningServer> {
+  const { config, logger } = app;
+  const yoga = createGraphQLHandler(app);
+  let shuttingDown = false;
+  const inFlight = new Set<Promise<void>>();
+  const streams = new Set<AbortController>();
+
+  async function handleGraphQL(req: http.IncomingMessage, res: http.ServerResponse) {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    const tooLarge = () =>
+      sendJson(res, 413, graphqlError('PAYLOAD_TOO_LARGE', `Request body exceeds ${config.MAX_BODY_BYTES} bytes`), { connection: 'close' });
+    if (declared > config.MAX_BODY_BYTES) {
+      tooLarge();
+      req.resume();
+      return;
+    }
+    let body: Buffer | undefined;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      try {
+        body = await readBody(req, config.MAX_BODY_BYTES);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) return tooLarge();
+        throw error;
+      }
+    }
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+      method: req.method,
+      headers,
+      body: body && body.length > 0 ? new Uint8Array(body) : undefined,
+      signal: abort.signal,
+    });
+    const response = await yoga.fetch(request, {});
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    if (!response.body) return void res.end();
+    streams.add(abort);
+    try {
+      const reader = response.body.getReader();
+      abort.signal.addEventListener('abort', () => void reader.cancel().catch(() => {}));
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        res.write(value);
+      }
+    } catch {
+      // the client went away or the stream was cancelled at shutdown
+    } finally {
+      streams.delete(abort);
+      res.end();
+    }
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const ready = !shuttingDown && (await isReady(app));
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' });
+    }
+    if (shuttingDown) return sendJson(res, 503, graphqlError('UNAVAILABLE', 'Server is shutting down'), { connection: 'close' });
+    if (path === '/') {
+      res.writeHead(302, { location: GRAPHQL_PATH });
+      return void res.end();
+    }
+    if (path === GRAPHQL_PATH || path === SSE_PATH) return handleGraphQL(req, res);
+    return sendJson(res, 404, graphqlError('NOT_FOUND', `No route ${path}; the API is at ${GRAPHQL_PATH}`));
+  }
+
+  const server = http.createServer((req, res) => {
+    const work = handle(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, graphqlError('INTERNAL', 'Internal server error'));
+      else res.end();
+    });
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  });
+  const wsServer = attachWebSocketServer(app, yoga, server);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}${GRAPHQL_PATH}`;
+  logger.info({ url }, `agentgraph listening on ${url}${config.GRAPHIQL ? ' (GraphiQL)' : ''}`);
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      shuttingDown = true;
+      logger.info('shutting down');
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
+      for (const stream of streams) stream.abort();
+      const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.SHUTDOWN_TIMEOUT_MS).unref());
+      const drained = Promise.all([...inFlight]).then(() => 'drained' as const);
+      if ((await Promise.race([drained, deadline])) === 'timeout') logger.warn('shutdown timeout: closing remaining connections');
+      for (const client of wsServer.clients) client.terminate();
+      server.closeAllConnections();
+      await Promise.race([stopped, deadline]);
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      logger.info('server closed');
+    })());
+
+  return { url, port, close };
+}
+
+async function isReady(app: AppContext): Promise<boolean> {
+  try {
+    await app.db.prisma.$queryRaw`SELECT 1`;
+    return await app.bus.healthy();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,225 @@
+import { z } from 'zod';
+import { Prisma, type Agent } from '../generated/prisma/client.js';
+import { AGENT_TYPES, defaultSystemPrompt } from '../agent/prompts.js';
+import { newId, isIdOf } from '../ids.js';
+import type { ServiceContext } from './context.js';
+import { assertId, badInput, notFound, parseInput } from './errors.js';
+import { paginate, type Page, type PageArgs, type SortDirection, type SortKey } from './pagination.js';
+import { randomAgentName } from './names.js';
+
+// ---- input schemas (shared by every surface that creates or edits agents) ----
+
+const agentName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .regex(/^[\p{L}\p{N} _'-]+$/u, "may contain only letters, digits, spaces, '-', '_' and \"'\"");
+
+const handle = z
+  .string()
+  .trim()
+  .regex(/^[^/\s]+\/\S+$/, "must be a handle of the form 'provider/model'");
+
+const timezone = z.string().refine((value) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as "UTC" or "Europe/Paris"');
+
+const tags = z
+  .array(z.string().trim().min(1, 'a tag must not be empty').max(100, 'a tag must be at most 100 characters'))
+  .max(100, 'at most 100 tags')
+  .transform((list) => [...new Set(list)]);
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+const agentFields = {
+  name: agentName,
+  description: z.string().max(10_000).nullable(),
+  system: z.string().max(200_000),
+  agentType: z.enum(AGENT_TYPES),
+  tags,
+  metadata: jsonObject.nullable(),
+  model: handle.nullable(),
+  embedding: handle.nullable(),
+  timezone,
+  maxFilesOpen: z.number().int().min(1).max(1000).nullable(),
+  perFileViewWindowCharLimit: z.number().int().min(1).max(2_147_483_647).nullable(),
+};
+
+export const createAgentInput = z.object({
+  name: agentFields.name.optional(),
+  description: agentFields.description.optional(),
+  system: agentFields.system.optional(),
+  agentType: agentFields.agentType.optional(),
+  tags: agentFields.tags.optional(),
+  metadata: agentFields.metadata.optional(),
+  model: agentFields.model.optional(),
+  embedding: agentFields.embedding.optional(),
+  timezone: agentFields.timezone.optional(),
+  maxFilesOpen: agentFields.maxFilesOpen.optional(),
+  perFileViewWindowCharLimit: agentFields.perFileViewWindowCharLimit.optional(),
+});
+
+/** Partial: an omitted field is kept; null clears a nullable field and is refused for the others. */
+export const updateAgentInput = z.object({
+  name: agentFields.name.optional(),
+  description: agentFields.description.optional(),
+  system: agentFields.system.optional(),
+  tags: agentFields.tags.optional(),
+  metadata: agentFields.metadata.optional(),
+  model: agentFields.model.optional(),
+  embedding: agentFields.embedding.optional(),
+  timezone: agentFields.timezone.optional(),
+  maxFilesOpen: agentFields.maxFilesOpen.optional(),
+  perFileViewWindowCharLimit: agentFields.perFileViewWindowCharLimit.optional(),
+});
+
+/** Untrusted input as any surface receives it; the schemas above check it. */
+export type AgentInput = Record<string, unknown>;
+
+export interface AgentFilter {
+  name?: string | null;
+  tags?: string[] | null;
+  matchAllTags?: boolean | null;
+  search?: string | null;
+}
+
+export type AgentSortField = 'createdAt' | 'updatedAt' | 'lastRunCompletion';
+
+export interface AgentOrder {
+  field?: AgentSortField | null;
+  direction?: SortDirection | null;
+}
+
+/** Prisma include/select chosen by the caller (the GraphQL layer plans nested relations with it). */
+export type AgentQueryShape = Pick<Prisma.AgentFindManyArgs, 'include' | 'select'>;
+
+const jsonValue = (value: Record<string, unknown> | null | undefined) =>
+  value === null ? Prisma.DbNull : (value as Prisma.InputJsonValue | undefined);
+
+// ---- use cases ----
+
+export async function createAgent(ctx: ServiceContext, rawInput: AgentInput): Promise<Agent> {
+  // On create, null and omitted mean the same: the default.
+  const given = Object.fromEntries(Object.entries(rawInput ?? {}).filter(([, value]) => value !== null));
+  const input = parseInput(createAgentInput, given);
+  const agentType = input.agentType ?? 'letta_v1_agent';
+  return ctx.prisma.agent.create({
+    data: {
+      id: newId('Agent'),
+      organizationId: ctx.orgId,
+      name: input.name ?? randomAgentName(),
+      description: input.description ?? null,
+      system: input.system ?? defaultSystemPrompt(agentType),
+      agentType,
+      tags: input.tags ?? [],
+      metadata: jsonValue(input.metadata),
+      model: input.model ?? null,
+      embedding: input.embedding ?? null,
+      timezone: input.timezone ?? 'UTC',
+      maxFilesOpen: input.maxFilesOpen ?? null,
+      perFileViewWindowCharLimit: input.perFileViewWindowCharLimit ?? null,
+    },
+  });
+}
+
+export async function updateAgent(ctx: ServiceContext, id: string, rawInput: AgentInput): Promise<Agent> {
+  assertId('Agent', id, 'id');
+  const input = parseInput(updateAgentInput, rawInput ?? {});
+  for (const field of ['name', 'system', 'tags', 'timezone'] as const) {
+    if (input[field] === null) throw badInput(`input.${field}`, 'cannot be null');
+  }
+  const { metadata, ...rest } = input;
+  const result = await ctx.prisma.agent.updateMany({
+    where: { id, organizationId: ctx.orgId },
+    data: { ...rest, ...(metadata !== undefined ? { metadata: jsonValue(metadata) } : {}) } as Prisma.AgentUpdateManyMutationInput,
+  });
+  if (result.count === 0) throw notFound('Agent', id);
+  const agent = await getAgent(ctx, id);
+  await publishAgentEvent(ctx, 'AGENT_UPDATED', id);
+  return agent;
+}
+
+export async function deleteAgent(ctx: ServiceContext, id: string): Promise<string> {
+  assertId('Agent', id, 'id');
+  const result = await ctx.prisma.agent.deleteMany({ where: { id, organizationId: ctx.orgId } });
+  if (result.count === 0) throw notFound('Agent', id);
+  await publishAgentEvent(ctx, 'AGENT_DELETED', id);
+  return id;
+}
+
+export async function getAgent(ctx: ServiceContext, id: string, shape: AgentQueryShape = {}): Promise<Agent> {
+  assertId('Agent', id, 'id');
+  const agent = await ctx.prisma.agent.findFirst({ ...shape, where: { id, organizationId: ctx.orgId } } as Prisma.AgentFindFirstArgs);
+  if (!agent) throw notFound('Agent', id);
+  return agent;
+}
+
+/** Checks that an agent exists in the caller's organization. */
+export async function assertAgentVisible(ctx: ServiceContext, id: string): Promise<void> {
+  assertId('Agent', id, 'agentId');
+  const found = await ctx.prisma.agent.findFirst({ where: { id, organizationId: ctx.orgId }, select: { id: true } });
+  if (!found) throw notFound('Agent', id);
+}
+
+function agentWhere(ctx: ServiceContext, filter: AgentFilter = {}): Prisma.AgentWhereInput {
+  const where: Prisma.AgentWhereInput = { organizationId: ctx.orgId };
+  if (filter.name != null) where.name = filter.name;
+  if (filter.tags?.length) where.tags = filter.matchAllTags ? { hasEvery: filter.tags } : { hasSome: filter.tags };
+  if (filter.search?.trim()) {
+    const text = filter.search.trim();
+    where.OR = [
+      { name: { contains: text, mode: 'insensitive' } },
+      { description: { contains: text, mode: 'insensitive' } },
+    ];
+  }
+  return where;
+}
+
+export async function listAgents(
+  ctx: ServiceContext,
+  args: PageArgs & { filter?: AgentFilter | null; orderBy?: AgentOrder | null },
+  shape: AgentQueryShape = {},
+): Promise<Page<Agent>> {
+  for (const key of ['after', 'before'] as const) {
+    const cursor = args[key];
+    if (cursor != null && !isIdOf('Agent', cursor)) throw badInput(key, 'must be an agent id used as a cursor');
+  }
+  const field = args.orderBy?.field ?? 'createdAt';
+  const sortKey: SortKey = {
+    field,
+    nullable: field === 'lastRunCompletion',
+    direction: args.orderBy?.direction ?? 'desc',
+  };
+  return paginate(
+    args,
+    sortKey,
+    agentWhere(ctx, args.filter ?? {}) as Record<string, unknown>,
+    async (id) => {
+      const row = await ctx.prisma.agent.findFirst({
+        where: { id, organizationId: ctx.orgId },
+        select: { id: true, [field]: true } as Prisma.AgentSelect,
+      });
+      return row ? { id: row.id, value: (row as Record<string, unknown>)[field] } : undefined;
+    },
+    (query) => ctx.prisma.agent.findMany({ ...shape, ...query } as Prisma.AgentFindManyArgs) as Promise<Agent[]>,
+  );
+}
+
+export async function countAgents(ctx: ServiceContext, filter: AgentFilter = {}): Promise<number> {
+  return ctx.prisma.agent.count({ where: agentWhere(ctx, filter) });
+}
+
+async function publishAgentEvent(ctx: ServiceContext, type: 'AGENT_UPDATED' | 'AGENT_DELETED', agentId: string) {
+  ctx.bus.pubsub.publish('agentEvents', agentId, {
+    type,
+    agentId,
+    organizationId: ctx.orgId,
+    at: new Date().toISOString(),
+  });
+}
