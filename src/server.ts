@@ -1,19 +1,18 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
+import { createYoga } from 'graphql-yoga';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
-import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
 import type { AppContext } from './app.js';
 import { schema } from './schema/index.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { createErrorMasker, useErrorCodes } from './schema/errors.js';
 import { authenticate, bearerToken, type Caller } from './services/auth.js';
 import { AppError } from './services/errors.js';
+import { useGraphQLOverSSE } from './transports/sse.js';
+import type { InitialContext } from './transports/operation.js';
+import { attachWebSocketServer, tokenFromConnectionParams } from './transports/ws.js';
 
 export const GRAPHQL_PATH = '/graphql';
 export const SSE_PATH = '/graphql/stream';
@@ -23,18 +22,6 @@ export interface RunningServer {
   readonly port: number;
   /** Stops accepting, lets in-flight requests finish, closes sockets; bounded by SHUTDOWN_TIMEOUT_MS. */
   close(): Promise<void>;
-}
-
-interface InitialContext {
-  request?: Request;
-  connectionParams?: Record<string, unknown>;
-  /** Set by the WebSocket server once the connection is authenticated. */
-  caller?: Caller;
-}
-
-function tokenFromConnectionParams(params: Record<string, unknown> | undefined): string | undefined {
-  const value = params?.authorization ?? params?.Authorization ?? params?.apiKey;
-  return typeof value === 'string' ? bearerToken(value) : undefined;
 }
 
 function createGraphQLHandler(app: AppContext) {
@@ -55,7 +42,7 @@ function createGraphQLHandler(app: AppContext) {
       maxTokensPlugin({ n: config.MAX_QUERY_TOKENS }),
       maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, ignoreIntrospection: true, flattenFragments: true }),
       maxAliasesPlugin({ n: config.MAX_QUERY_ALIASES }),
-      useGraphQLSSE({ endpoint: SSE_PATH }),
+      useGraphQLOverSSE(SSE_PATH),
       useErrorCodes(),
     ],
     context: async (initial): Promise<GraphQLContext> => {
@@ -85,61 +72,6 @@ function createGraphQLHandler(app: AppContext) {
       };
     },
   });
-}
-
-/** graphql-ws on the same port: the API key travels in the connection_init payload. */
-function attachWebSocketServer(app: AppContext, yoga: YogaServerInstance<InitialContext, GraphQLContext>, server: http.Server) {
-  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
-  const callers = new WeakMap<object, Caller>();
-  useServer(
-    {
-      execute: (args) => (args as ExecutionArgs & { rootValue: { execute: (a: unknown) => unknown } }).rootValue.execute(args) as never,
-      subscribe: (args) => (args as ExecutionArgs & { rootValue: { subscribe: (a: unknown) => unknown } }).rootValue.subscribe(args) as never,
-      onConnect: async (ctx) => {
-        try {
-          callers.set(ctx.extra.socket, await authenticate(app.db.prisma, app.authPolicy, tokenFromConnectionParams(ctx.connectionParams)));
-          return true;
-        } catch (error) {
-          if (error instanceof AppError) return false; // closes with 4403 Forbidden
-          throw error;
-        }
-      },
-      onSubscribe: async (ctx, _id, payload) => {
-        const enveloped = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-          connectionParams: ctx.connectionParams,
-          caller: callers.get(ctx.extra.socket),
-        });
-        let document;
-        try {
-          document = enveloped.parse(payload.query);
-        } catch (error) {
-          return [asCodedError(error)];
-        }
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return errors.map(asCodedError);
-        return {
-          schema: enveloped.schema,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          contextValue: await enveloped.contextFactory(),
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
-        };
-      },
-    },
-    wsServer,
-  );
-  return wsServer;
-}
-
-function asCodedError(error: unknown): GraphQLError {
-  const base = error instanceof GraphQLError ? error : new GraphQLError(String(error));
-  if (base.extensions?.code) return base;
-  return new GraphQLError(base.message, { nodes: base.nodes, positions: base.positions, extensions: { code: 'BAD_USER_INPUT' } });
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -244,7 +176,7 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
   });
-  const wsServer = attachWebSocketServer(app, yoga, server);
+  const wsServer = attachWebSocketServer(app, yoga, server, GRAPHQL_PATH);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -20,6 +20,7 @@ export const Agent = builder.prismaNode('Agent', {
   id: { field: 'id' },
   // Node lookups stay inside the caller's organization: a foreign id is simply not found.
   findUnique: (id, ctx) => ({ id, organizationId: ctx.services.orgId }),
+  nullable: true, // node(id) of an unknown or foreign id is null, not an error
   description: 'A stateful agent: its settings, and (in later fields) memory, tools, files and history.',
   fields: (t) => ({
     name: t.exposeString('name'),

@@ -46,21 +46,38 @@ export function createErrorMasker(logger: Logger) {
   };
 }
 
+/** Codes that yoga and graphql-js give to requests that are malformed; we report them as BAD_USER_INPUT. */
+const REQUEST_PROBLEM_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST']);
+
+/** A request problem (parse, validation) with our code. */
+export function codedRequestError(raw: unknown): GraphQLError {
+  const error = raw instanceof GraphQLError ? raw : new GraphQLError(String(raw));
+  const code = error.extensions?.code;
+  if (code && !REQUEST_PROBLEM_CODES.has(String(code))) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    // `reason` keeps the finer-grained code; `http` keeps yoga's status choice.
+    extensions: { ...error.extensions, code: 'BAD_USER_INPUT', ...(code ? { reason: code } : {}) },
+  });
+}
+
 /**
  * Parse and validation errors (syntax, unknown fields, depth and token limits) never reach the
- * masker; this gives them a code on the way out.
+ * masker; this gives them our code on the way out.
  */
 export function useErrorCodes(): Plugin {
   return {
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result)) return;
       const errors = (result as { errors?: readonly GraphQLError[] }).errors;
-      if (!errors?.some((error) => !error.extensions?.code)) return;
+      const needsCode = (error: GraphQLError) => !error.extensions?.code || REQUEST_PROBLEM_CODES.has(String(error.extensions.code));
+      if (!errors?.some(needsCode)) return;
       setResult({
         ...result,
-        errors: errors.map((error) =>
-          error.extensions?.code ? error : withCode(error instanceof GraphQLError ? error : new GraphQLError(String(error)), 'BAD_USER_INPUT'),
-        ),
+        errors: errors.map(codedRequestError),
       } as typeof result);
     },
   };

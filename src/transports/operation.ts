@@ -1,0 +1,64 @@
+import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
+import type { YogaServerInstance } from 'graphql-yoga';
+import type { GraphQLContext } from '../schema/builder.js';
+import { codedRequestError } from '../schema/errors.js';
+
+import type { Caller } from '../services/auth.js';
+
+/** What each transport hands to yoga's context factory. */
+export interface InitialContext {
+  request?: Request;
+  params?: unknown;
+  connectionParams?: Record<string, unknown>;
+  /** Set by the WebSocket server once the connection is authenticated. */
+  caller?: Caller;
+}
+
+export type GraphQLHandler = YogaServerInstance<InitialContext, GraphQLContext>;
+
+export interface OperationPayload {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+export type Prepared =
+  | { ok: true; args: ExecutionArgs; run: () => unknown }
+  | { ok: false; errors: GraphQLError[] };
+
+/**
+ * Parses, validates and builds the context of one streamed operation through yoga's plugin
+ * pipeline (so limits, masking and auth apply as on HTTP). Shared by graphql-ws and SSE.
+ */
+export async function prepareOperation(
+  yoga: GraphQLHandler,
+  initial: InitialContext,
+  payload: OperationPayload,
+): Promise<Prepared> {
+  const enveloped = yoga.getEnveloped(initial);
+  let document;
+  try {
+    document = enveloped.parse(payload.query);
+  } catch (error) {
+    return { ok: false, errors: [codedRequestError(error)] };
+  }
+  const errors = enveloped.validate(enveloped.schema, document);
+  if (errors.length > 0) return { ok: false, errors: errors.map(codedRequestError) };
+  const args: ExecutionArgs = {
+    schema: enveloped.schema,
+    document,
+    operationName: payload.operationName ?? undefined,
+    variableValues: payload.variables ?? undefined,
+    contextValue: await enveloped.contextFactory(),
+  };
+  const isSubscription = getOperationAST(document, payload.operationName)?.operation === 'subscription';
+  return { ok: true, args, run: () => (isSubscription ? enveloped.subscribe(args) : enveloped.execute(args)) };
+}
+
+/** graphql-js reports subscribe-time failures as `{ errors }` without `data`; protocols expect `data: null`. */
+export function withData(result: unknown): unknown {
+  if (result && typeof result === 'object' && !(Symbol.asyncIterator in result) && !('data' in result)) {
+    return { data: null, ...(result as ExecutionResult) };
+  }
+  return result;
+}

@@ -1,0 +1,31 @@
+import type { Plugin } from 'graphql-yoga';
+import { createHandler } from 'graphql-sse/lib/use/fetch';
+import { prepareOperation, withData, type GraphQLHandler } from './operation.js';
+
+/**
+ * GraphQL over Server-Sent Events (the graphql-sse protocol) at `endpoint`, authenticated by the
+ * request's Authorization header like any HTTP request. Errors at subscribe time (auth, unknown
+ * ids) reach the client as a result with errors, not as a broken stream.
+ */
+export function useGraphQLOverSSE(endpoint: string): Plugin {
+  let handler: ((request: Request) => Promise<Response>) | undefined;
+  return {
+    onYogaInit({ yoga }) {
+      const typed = yoga as unknown as GraphQLHandler;
+      handler = createHandler(
+        {
+          onSubscribe: async (req, params) => {
+            const prepared = await prepareOperation(typed, { request: req.raw, params }, params);
+            if (!prepared.ok) return { data: null, errors: prepared.errors };
+            return withData(await prepared.run()) as never;
+          },
+        },
+        yoga.fetchAPI,
+      );
+    },
+    onRequest({ request, endResponse }) {
+      if (new URL(request.url).pathname !== endpoint || !handler) return;
+      return handler(request).then(endResponse);
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { graphql } from '../src/generated/gql/index.js';
+import { authPolicyFor } from '../src/app.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+const CreateOwned = graphql(`
+  mutation CreateOwned($input: CreateAgentInput) { createAgent(input: $input) { agent { id name } } }
+`);
+const ReadOwned = graphql(`
+  query ReadOwned($id: ID!) { agent(id: $id) { id name } node(id: $id) { id } agentCount agents { totalCount edges { node { id } } } }
+`);
+const WhoAmI = graphql(`
+  query WhoAmI { organization { id name } }
+`);
+const MintKey = graphql(`
+  mutation MintKey($name: String!) { createApiKey(name: $name) { key apiKey { id name prefix revokedAt } } }
+`);
+const RevokeKey = graphql(`
+  mutation RevokeKey($id: ID!) { revokeApiKey(id: $id) { apiKey { id revokedAt } } }
+`);
+
+describe('organizations are isolated', () => {
+  let t: TestServer;
+  let acme: { orgId: string; token: string };
+  let globex: { orgId: string; token: string };
+  beforeAll(async () => {
+    t = await startTestServer({ AUTH_MODE: 'required' });
+    acme = await t.newOrganization('acme');
+    globex = await t.newOrganization('globex');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("another organization's agent is NOT_FOUND everywhere, with no leak", async () => {
+    const { createAgent } = await t.ok(CreateOwned, { input: { name: 'secret' } }, { token: acme.token });
+    const id = createAgent.agent.id;
+
+    const own = await t.ok(ReadOwned, { id }, { token: acme.token });
+    expect(own.agent?.name).toBe('secret');
+    expect(own.agentCount).toBe(1);
+
+    const foreign = await t.request(ReadOwned, { id }, { token: globex.token });
+    expect(foreign.errors).toHaveLength(1);
+    expect(foreign.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(foreign.errors?.[0]?.message).toBe(`Agent ${id} not found`);
+    expect(foreign.data?.agent).toBeNull();
+    expect(foreign.data?.node).toBeNull();
+    expect(foreign.data?.agentCount).toBe(0);
+    expect(foreign.data?.agents.edges).toEqual([]);
+
+    const update = await t.request(`mutation { updateAgent(id: "${id}", input: { name: "pwned" }) { agent { id } } }`, undefined, { token: globex.token });
+    expect(update.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const del = await t.request(`mutation { deleteAgent(id: "${id}") { deletedAgentId } }`, undefined, { token: globex.token });
+    expect(del.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await t.ok(ReadOwned, { id }, { token: acme.token })).agent?.name).toBe('secret');
+
+    // A cursor from another organization does not reveal its position either.
+    const cursor = await t.ok(graphql(`query CursorProbe($after: String) { agents(after: $after) { totalCount } }`), { after: id }, { token: globex.token });
+    expect(cursor.agents.totalCount).toBe(0);
+  });
+
+  it('requests without a key, with a wrong key or a revoked key are UNAUTHENTICATED', async () => {
+    for (const token of [undefined, 'agk_wrong', 'Bearer']) {
+      const result = await t.request(WhoAmI, {}, token ? { token } : {});
+      expect(result.errors?.[0]?.extensions?.code, String(token)).toBe('UNAUTHENTICATED');
+      expect(result.data?.organization ?? null).toBeNull();
+    }
+    const minted = await t.ok(MintKey, { name: 'short-lived' }, { token: acme.token });
+    expect(minted.createApiKey.key).toMatch(/^agk_/);
+    expect(minted.createApiKey.apiKey.prefix).toBe(minted.createApiKey.key.slice(0, 10));
+    expect((await t.ok(WhoAmI, {}, { token: minted.createApiKey.key })).organization.name).toBe('acme');
+
+    await t.ok(RevokeKey, { id: minted.createApiKey.apiKey.id }, { token: acme.token });
+    const revoked = await t.request(WhoAmI, {}, { token: minted.createApiKey.key });
+    expect(revoked.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(revoked.errors?.[0]?.message).toMatch(/revoked/);
+
+    // Keys are stored hashed: the secret is nowhere in the database.
+    const rows = await t.app.db.prisma.apiKey.findMany();
+    expect(JSON.stringify(rows)).not.toContain(minted.createApiKey.key);
+    // Another organization cannot revoke acme's keys.
+    const foreignRevoke = await t.request(RevokeKey, { id: minted.createApiKey.apiKey.id }, { token: globex.token });
+    expect(foreignRevoke.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('a wrong key is refused when a graphql-ws connection opens', async () => {
+    const client = t.ws({ token: 'agk_wrong' });
+    const closed = new Promise<number>((resolve) => client.on('closed', (event) => resolve((event as { code: number }).code)));
+    expect(await closed).toBe(4403);
+  });
+});
+
+describe('auth policies', () => {
+  let t: TestServer | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('loopback without keys serves the default organization until the first key exists', async () => {
+    t = await startTestServer({ AUTH_MODE: 'auto' });
+    const open = await t.ok(WhoAmI, {});
+    expect(open.organization.id).toBe('org-00000000-0000-4000-8000-000000000000');
+    const { createApiKey } = await t.ok(MintKey, { name: 'first' });
+    const closed = await t.request(WhoAmI, {});
+    expect(closed.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await t.ok(WhoAmI, {}, { token: createApiKey.key })).organization.name).toBe('default');
+  });
+
+  it('AUTH_MODE=disabled serves the default organization even when keys exist', async () => {
+    t = await startTestServer({ AUTH_MODE: 'disabled' });
+    await t.newOrganization();
+    expect((await t.ok(WhoAmI, {})).organization.name).toBe('default');
+  });
+
+  it('a server bound to another address requires keys unless auth is disabled', () => {
+    expect(authPolicyFor({ AUTH_MODE: 'auto', HOST: '0.0.0.0' })).toBe('required');
+    expect(authPolicyFor({ AUTH_MODE: 'auto', HOST: '10.1.2.3' })).toBe('required');
+    expect(authPolicyFor({ AUTH_MODE: 'auto', HOST: '127.0.0.1' })).toBe('open-until-keys');
+    expect(authPolicyFor({ AUTH_MODE: 'auto', HOST: 'localhost' })).toBe('open-until-keys');
+    expect(authPolicyFor({ AUTH_MODE: 'disabled', HOST: '0.0.0.0' })).toBe('disabled');
+    expect(authPolicyFor({ AUTH_MODE: 'required', HOST: '127.0.0.1' })).toBe('required');
+  });
+});
