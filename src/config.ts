@@ -44,6 +44,9 @@ const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+/** The variable names, for tooling that checks `.env.example`. */
+export const CONFIG_VARIABLES = Object.keys(configSchema.shape);
+
 export class ConfigError extends Error {}
 
 /** Parses an environment; a bad value throws one line naming the variable and the problem. */

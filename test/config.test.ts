@@ -1,0 +1,41 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES, loadConfig } from '../src/config.js';
+
+const example = fs.readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+const listed = new Map(
+  [...example.matchAll(/^#?\s*([A-Z_]+)=(.*)$/gm)].map((match) => [match[1]!, match[2]!] as const),
+);
+
+describe('configuration', () => {
+  it('.env.example lists every variable, and only those', () => {
+    expect([...listed.keys()].sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+
+  it('the defaults in .env.example are the real defaults', () => {
+    const defaults = loadConfig({});
+    const uncommented = [...example.matchAll(/^([A-Z_]+)=(.*)$/gm)];
+    expect(uncommented.length).toBeGreaterThan(5);
+    for (const [, name, value] of uncommented) {
+      expect(String(defaults[name as keyof typeof defaults]), name).toBe(value);
+    }
+  });
+
+  it('a bad value fails with one line naming the variable', () => {
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ PORT: 'abc' }, 'PORT'],
+      [{ PORT: '70000' }, 'PORT'],
+      [{ AUTH_MODE: 'sometimes' }, 'AUTH_MODE'],
+      [{ DATABASE_URL: 'mysql://localhost/x' }, 'DATABASE_URL'],
+      [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+      [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    ];
+    for (const [env, name] of cases) {
+      expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name}: [^\\n]+$`));
+    }
+  });
+
+  it('empty optional URLs mean unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', REDIS_URL: '' })).toMatchObject({ DATABASE_URL: undefined, REDIS_URL: undefined });
+  });
+});
