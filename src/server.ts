@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { createYoga } from 'graphql-yoga';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
@@ -31,6 +32,8 @@ function createGraphQLHandler(app: AppContext) {
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     graphiql: config.GRAPHIQL ? { title: 'agentgraph', subscriptionsProtocol: 'WS' } : false,
+    // Bundled GraphiQL: the page works on machines without internet access (no CDN).
+    renderGraphiQL,
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),

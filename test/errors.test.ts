@@ -135,3 +135,22 @@ describe('typed errors for bad input', () => {
     expect(body.errors[0]?.extensions.code).toBe('NOT_FOUND');
   });
 });
+
+describe('GraphiQL', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('is served to browsers without any CDN', async () => {
+    const response = await fetch(t.url, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('<title>agentgraph</title>');
+    expect(html).not.toMatch(/<script[^>]+src="https?:/);
+    expect(html).not.toMatch(/<link[^>]+href="https?:/);
+  });
+});
