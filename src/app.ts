@@ -3,6 +3,7 @@ import { openDatabase, type Database } from './db/client.js';
 import type { Logger } from './logger.js';
 import { createEventBus, type EventBus } from './realtime/bus.js';
 import { ensureDefaultOrganization, type AuthPolicy } from './services/auth.js';
+import { syncBuiltinToolsEverywhere } from './services/tools.js';
 
 /** The long-lived resources of one server process, built once and passed down. */
 export interface AppContext {
@@ -29,6 +30,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
   const db = await openDatabase(config, logger);
   try {
     await ensureDefaultOrganization(db.prisma);
+    await syncBuiltinToolsEverywhere(db.prisma);
     const bus = await createEventBus(config.REDIS_URL, logger);
     const authPolicy = authPolicyFor(config);
     logger.info(

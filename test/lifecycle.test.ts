@@ -13,13 +13,12 @@ import { graphql } from '../src/generated/gql/index.js';
 import { dropSchemaOf, freshDatabaseEnv, SERVICES_MODE, uniqueName } from './helpers/server.js';
 
 /**
- * The server as operators run it: real child processes of `tsx src/main.ts`, started and stopped
+ * The server as operators run it (`npm start`): real child processes of `node --import tsx src/main.ts`, started and stopped
  * with signals, on data that outlives the process (a temp DATA_DIR in embedded mode, a fresh
  * PostgreSQL schema in services mode).
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 const SHUTDOWN_TIMEOUT_MS = 3000;
 const READY_TIMEOUT_MS = 30_000;
 
@@ -99,11 +98,12 @@ interface Proc {
 }
 
 function run(args: string[], env: Record<string, string>): Proc {
-  const child = spawn(TSX, ['src/main.ts', ...args], {
+  // One process, as `npm start` runs it: signals reach the server directly.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    // tsx runs the server in a node child of its own: a process group lets killAll reach both.
+    // A process group lets killAll reach anything the server may have started.
     detached: true,
   });
   children.add(child);
@@ -134,7 +134,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 /** Runs a CLI command to completion. */
 async function cli(args: string[], env: Record<string, string>) {
   const proc = run(args, env);
-  const { code } = await withTimeout(proc.exited, 30_000, `tsx src/main.ts ${args.join(' ')}`);
+  const { code } = await withTimeout(proc.exited, 30_000, `src/main.ts ${args.join(' ')}`);
   return { code, stdout: proc.stdout(), stderr: proc.stderr() };
 }
 
@@ -147,7 +147,7 @@ interface ServerProc extends Proc {
   stop(): Promise<Exit>;
 }
 
-/** Starts `tsx src/main.ts` (serve) on a free port and waits until /readyz answers 200. */
+/** Starts `src/main.ts` (serve) on a free port and waits until /readyz answers 200. */
 async function startServerProcess(dataEnv: Record<string, string>, extra: Record<string, string> = {}): Promise<ServerProc> {
   const port = await freePort();
   const proc = run([], { ...dataEnv, HOST: '127.0.0.1', PORT: String(port), ...extra });

@@ -20,6 +20,8 @@ export interface Database {
   readonly kind: 'postgres' | 'pglite';
   /** Whether pgvector is available (PGlite) or search falls back to exact SQL (plain PostgreSQL). */
   readonly hasVector: boolean;
+  /** SQL statements sent through Prisma since start (for N+1 tests and benchmarks). */
+  statementCount(): number;
   /** A dedicated session for raw SQL; release it when done. */
   session(): Promise<SqlSession>;
   close(): Promise<void>;
@@ -61,6 +63,15 @@ function splitSchema(url: string): { connectionString: string; schema: string | 
   return { connectionString: parsed.toString(), schema };
 }
 
+function countingClient(adapter: ConstructorParameters<typeof PrismaClient>[0]['adapter']) {
+  const prisma = new PrismaClient({ adapter: adapter!, log: [{ emit: 'event', level: 'query' }] });
+  let statements = 0;
+  prisma.$on('query', () => {
+    statements += 1;
+  });
+  return { prisma, statementCount: () => statements };
+}
+
 async function openPostgres(url: string): Promise<Database> {
   const { connectionString, schema } = splitSchema(url);
   const pool = new pg.Pool({
@@ -76,9 +87,10 @@ async function openPostgres(url: string): Promise<Database> {
       client.release();
     }
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) });
+  const { prisma, statementCount } = countingClient(new PrismaPg(pool, schema ? { schema } : undefined));
   return {
     prisma,
+    statementCount,
     kind: 'postgres',
     hasVector: false,
     session: async () => pgSession(await pool.connect()),
@@ -94,9 +106,10 @@ async function openPglite(dataDir: string): Promise<Database> {
   if (!location.startsWith('memory://')) fs.mkdirSync(location, { recursive: true });
   const db = await PGlite.create(location, { extensions: { vector } });
   await db.exec('CREATE EXTENSION IF NOT EXISTS vector');
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+  const { prisma, statementCount } = countingClient(new PrismaPGlite(db));
   return {
     prisma,
+    statementCount,
     kind: 'pglite',
     hasVector: true,
     session: async () => pgliteSession(db),

@@ -1,13 +1,9 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import { z } from 'zod';
 import { AGENT_TYPES } from '../agent/prompts.js';
 import * as agents from '../services/agents.js';
-import { expectedIdForm, isIdOf } from '../ids.js';
 import { builder, SortDirectionEnum } from './builder.js';
-
-export const agentId = z.string().refine((value) => isIdOf('Agent', value), {
-  message: `malformed id; expected ${expectedIdForm('Agent')}`,
-});
+import { agentId } from './ids.js';
+import { CreateBlockInput } from './inputs.js';
 
 export const AgentTypeEnum = builder.enumType('AgentType', {
   values: Object.fromEntries(AGENT_TYPES.map((type) => [type, { value: type }])) as Record<
@@ -37,6 +33,11 @@ export const Agent = builder.prismaNode('Agent', {
     lastRunCompletion: t.expose('lastRunCompletion', { type: 'DateTime', nullable: true }),
     lastRunDurationMs: t.exposeInt('lastRunDurationMs', { nullable: true }),
     lastStopReason: t.exposeString('lastStopReason', { nullable: true }),
+    toolRules: t.field({
+      type: 'JSON',
+      description: "The agent's tool rules in Letta's shape (type, tool_name, ...).",
+      resolve: (agent) => agent.toolRules ?? [],
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -79,6 +80,13 @@ const CreateAgentInput = builder.inputType('CreateAgentInput', {
     timezone: t.string({ required: false, description: 'IANA time zone; default UTC.' }),
     maxFilesOpen: t.int({ required: false }),
     perFileViewWindowCharLimit: t.int({ required: false }),
+    memoryBlocks: t.field({ type: [CreateBlockInput], required: false, description: 'New blocks created with the agent.' }),
+    blockIds: t.idList({ required: false, description: 'Existing blocks to share with this agent.' }),
+    toolIds: t.idList({ required: false }),
+    tools: t.stringList({ required: false, description: 'Tools to attach by name.' }),
+    includeBaseTools: t.boolean({ required: false, defaultValue: true, description: 'Attach the base tools of the agent type.' }),
+    includeBaseToolRules: t.boolean({ required: false, description: 'Add the base tool rules of the agent type (default: yes where Letta adds them).' }),
+    toolRules: t.field({ type: 'JSON', required: false, description: "Letta tool rules, e.g. [{\"type\": \"exit_loop\", \"tool_name\": \"send_message\"}]." }),
   }),
 });
 
@@ -95,6 +103,7 @@ const UpdateAgentInput = builder.inputType('UpdateAgentInput', {
     timezone: t.string({ required: false }),
     maxFilesOpen: t.int({ required: false }),
     perFileViewWindowCharLimit: t.int({ required: false }),
+    toolRules: t.field({ type: 'JSON', required: false, description: 'Replaces all tool rules; the system prompt is rebuilt.' }),
   }),
 });
 

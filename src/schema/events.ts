@@ -1,6 +1,7 @@
 import type { AgentEvent } from '../realtime/bus.js';
 import * as agents from '../services/agents.js';
-import { Agent, agentId } from './agent.js';
+import { Agent } from './agent.js';
+import { agentId } from './ids.js';
 import { builder } from './builder.js';
 
 const AgentEventTypeEnum = builder.enumType('AgentEventType', {

@@ -1,7 +1,9 @@
 import { builder } from './builder.js';
 import './agent.js';
 import './events.js';
+import './memory.js';
 import './organization.js';
+import './tools.js';
 
 /** The whole GraphQL schema; `npm run schema:print` writes it to schema.graphql. */
 export const schema = builder.toSchema({ sortSchema: true });

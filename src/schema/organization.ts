@@ -1,7 +1,6 @@
 import * as auth from '../services/auth.js';
 import { builder } from './builder.js';
-import { z } from 'zod';
-import { expectedIdForm, isIdOf } from '../ids.js';
+import { idOf } from './ids.js';
 
 const ApiKeyRef = builder.prismaObject('ApiKey', {
   description: 'An API key of the organization. The secret itself is shown only once, by createApiKey.',
@@ -35,9 +34,7 @@ const RevokeApiKeyPayload = builder.objectRef<{ apiKey: typeof ApiKeyRef.$inferT
   fields: (t) => ({ apiKey: t.field({ type: ApiKeyRef, resolve: (payload) => payload.apiKey }) }),
 });
 
-const apiKeyId = z.string().refine((value) => isIdOf('ApiKey', value), {
-  message: `malformed id; expected ${expectedIdForm('ApiKey')}`,
-});
+const apiKeyId = idOf('ApiKey');
 
 builder.queryFields((t) => ({
   organization: t.prismaField({

@@ -3,9 +3,14 @@ import { Prisma, type Agent } from '../generated/prisma/client.js';
 import { AGENT_TYPES, defaultSystemPrompt } from '../agent/prompts.js';
 import { newId, isIdOf } from '../ids.js';
 import type { ServiceContext } from './context.js';
-import { assertId, badInput, notFound, parseInput } from './errors.js';
+import { assertId, badInput, conflict, notFound, parseInput } from './errors.js';
 import { paginate, type Page, type PageArgs, type SortDirection, type SortKey } from './pagination.js';
 import { randomAgentName } from './names.js';
+import { baseToolNames, baseToolRules } from '../agent/tools/builtin.js';
+import { toolRulesSchema } from '../agent/tool-rules.js';
+import { blockData, createBlockInput } from './blocks.js';
+import { resolveTools } from './tools.js';
+import { rebuildSystemPrompt } from './system-prompt.js';
 
 // ---- input schemas (shared by every surface that creates or edits agents) ----
 
@@ -49,7 +54,10 @@ const agentFields = {
   timezone,
   maxFilesOpen: z.number().int().min(1).max(1000).nullable(),
   perFileViewWindowCharLimit: z.number().int().min(1).max(2_147_483_647).nullable(),
+  toolRules: toolRulesSchema.nullable(),
 };
+
+const idList = z.array(z.string()).max(1000);
 
 export const createAgentInput = z.object({
   name: agentFields.name.optional(),
@@ -63,6 +71,13 @@ export const createAgentInput = z.object({
   timezone: agentFields.timezone.optional(),
   maxFilesOpen: agentFields.maxFilesOpen.optional(),
   perFileViewWindowCharLimit: agentFields.perFileViewWindowCharLimit.optional(),
+  toolRules: agentFields.toolRules.optional(),
+  memoryBlocks: z.array(createBlockInput).max(100).optional(),
+  blockIds: idList.optional(),
+  toolIds: idList.optional(),
+  tools: z.array(z.string().min(1)).max(1000).optional(),
+  includeBaseTools: z.boolean().optional(),
+  includeBaseToolRules: z.boolean().optional(),
 });
 
 /** Partial: an omitted field is kept; null clears a nullable field and is refused for the others. */
@@ -77,6 +92,7 @@ export const updateAgentInput = z.object({
   timezone: agentFields.timezone.optional(),
   maxFilesOpen: agentFields.maxFilesOpen.optional(),
   perFileViewWindowCharLimit: agentFields.perFileViewWindowCharLimit.optional(),
+  toolRules: agentFields.toolRules.optional(),
 });
 
 /** Untrusted input as any surface receives it; the schemas above check it. */
@@ -104,28 +120,70 @@ const jsonValue = (value: Record<string, unknown> | null | undefined) =>
 
 // ---- use cases ----
 
+/**
+ * Creates an agent with its memory blocks (new ones and shared existing ones), its tools (the
+ * base set of its type unless includeBaseTools is false, plus ids and names) and its system
+ * message, in one transaction.
+ */
 export async function createAgent(ctx: ServiceContext, rawInput: AgentInput): Promise<Agent> {
   // On create, null and omitted mean the same: the default.
   const given = Object.fromEntries(Object.entries(rawInput ?? {}).filter(([, value]) => value !== null));
   const input = parseInput(createAgentInput, given);
   const agentType = input.agentType ?? 'letta_v1_agent';
-  return ctx.prisma.agent.create({
-    data: {
-      id: newId('Agent'),
-      organizationId: ctx.orgId,
-      name: input.name ?? randomAgentName(),
-      description: input.description ?? null,
-      system: input.system ?? defaultSystemPrompt(agentType),
-      agentType,
-      tags: input.tags ?? [],
-      metadata: jsonValue(input.metadata),
-      model: input.model ?? null,
-      embedding: input.embedding ?? null,
-      timezone: input.timezone ?? 'UTC',
-      maxFilesOpen: input.maxFilesOpen ?? null,
-      perFileViewWindowCharLimit: input.perFileViewWindowCharLimit ?? null,
-    },
+  const blockIds = [...new Set(input.blockIds ?? [])];
+  blockIds.forEach((id, index) => assertId('Block', id, `input.blockIds.${index}`));
+
+  const agentId = await ctx.prisma.$transaction(async (tx) => {
+    const shared = await tx.block.findMany({ where: { id: { in: blockIds }, organizationId: ctx.orgId } });
+    for (const id of blockIds) if (!shared.some((block) => block.id === id)) throw notFound('Block', id);
+    const created = (input.memoryBlocks ?? []).map((block) => blockData(ctx.orgId, block));
+    const labels = new Set<string>();
+    for (const { label } of [...shared, ...created]) {
+      if (labels.has(label)) throw conflict(`More than one block of the new agent is labelled '${label}'`, { label });
+      labels.add(label);
+    }
+
+    const baseNames = input.includeBaseTools === false ? [] : baseToolNames(agentType);
+    const tools = await resolveTools(tx, ctx.orgId, [...new Set(input.toolIds ?? [])], [...new Set([...(input.tools ?? []), ...baseNames])]);
+    const rules = [
+      ...baseToolRules(agentType, input.model ?? '', tools.map((tool) => tool.name), {
+        includeBaseToolRules: input.includeBaseToolRules,
+        hasUserToolRules: (input.toolRules?.length ?? 0) > 0,
+      }),
+      ...(input.toolRules ?? []),
+    ];
+
+    const id = newId('Agent');
+    await tx.agent.create({
+      data: {
+        id,
+        organizationId: ctx.orgId,
+        name: input.name ?? randomAgentName(),
+        description: input.description ?? null,
+        system: input.system ?? defaultSystemPrompt(agentType),
+        agentType,
+        tags: input.tags ?? [],
+        metadata: jsonValue(input.metadata),
+        model: input.model ?? null,
+        embedding: input.embedding ?? null,
+        timezone: input.timezone ?? 'UTC',
+        maxFilesOpen: input.maxFilesOpen ?? null,
+        perFileViewWindowCharLimit: input.perFileViewWindowCharLimit ?? null,
+        toolRules: rules as Prisma.InputJsonValue,
+      },
+    });
+    if (created.length) await tx.block.createMany({ data: created });
+    const links = [...shared, ...created].map((block) => ({ agentId: id, blockId: block.id!, blockLabel: block.label }));
+    if (links.length) await tx.blockAgent.createMany({ data: links });
+    if (tools.length) {
+      await tx.toolAgent.createMany({
+        data: tools.map((tool) => ({ agentId: id, toolId: tool.id, requiresApproval: tool.defaultRequiresApproval })),
+      });
+    }
+    await rebuildSystemPrompt(tx, id);
+    return id;
   });
+  return getAgent(ctx, agentId);
 }
 
 export async function updateAgent(ctx: ServiceContext, id: string, rawInput: AgentInput): Promise<Agent> {
@@ -134,12 +192,18 @@ export async function updateAgent(ctx: ServiceContext, id: string, rawInput: Age
   for (const field of ['name', 'system', 'tags', 'timezone'] as const) {
     if (input[field] === null) throw badInput(`input.${field}`, 'cannot be null');
   }
-  const { metadata, ...rest } = input;
-  const result = await ctx.prisma.agent.updateMany({
-    where: { id, organizationId: ctx.orgId },
-    data: { ...rest, ...(metadata !== undefined ? { metadata: jsonValue(metadata) } : {}) } as Prisma.AgentUpdateManyMutationInput,
+  const { metadata, toolRules, ...rest } = input;
+  const data = { ...rest } as Prisma.AgentUpdateManyMutationInput;
+  if (metadata !== undefined) data.metadata = jsonValue(metadata);
+  if (toolRules !== undefined) data.toolRules = (toolRules ?? []) as Prisma.InputJsonValue;
+  await ctx.prisma.$transaction(async (tx) => {
+    const result = await tx.agent.updateMany({ where: { id, organizationId: ctx.orgId }, data });
+    if (result.count === 0) throw notFound('Agent', id);
+    // A new template, rules or time zone must reach the model now (Letta leaves it stale: #3446).
+    if (input.system !== undefined || toolRules !== undefined || input.timezone !== undefined) {
+      await rebuildSystemPrompt(tx, id);
+    }
   });
-  if (result.count === 0) throw notFound('Agent', id);
   const agent = await getAgent(ctx, id);
   await publishAgentEvent(ctx, 'AGENT_UPDATED', id);
   return agent;
@@ -147,8 +211,16 @@ export async function updateAgent(ctx: ServiceContext, id: string, rawInput: Age
 
 export async function deleteAgent(ctx: ServiceContext, id: string): Promise<string> {
   assertId('Agent', id, 'id');
-  const result = await ctx.prisma.agent.deleteMany({ where: { id, organizationId: ctx.orgId } });
-  if (result.count === 0) throw notFound('Agent', id);
+  await ctx.prisma.$transaction(async (tx) => {
+    // Blocks that no other agent shows go with the agent; shared ones stay.
+    const exclusive = await tx.block.findMany({
+      where: { organizationId: ctx.orgId, agents: { some: { agentId: id }, every: { agentId: id } } },
+      select: { id: true },
+    });
+    const result = await tx.agent.deleteMany({ where: { id, organizationId: ctx.orgId } });
+    if (result.count === 0) throw notFound('Agent', id);
+    if (exclusive.length) await tx.block.deleteMany({ where: { id: { in: exclusive.map((block) => block.id) } } });
+  });
   await publishAgentEvent(ctx, 'AGENT_DELETED', id);
   return id;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { PrismaClient } from '../db/client.js';
 import { DEFAULT_ORG_ID, newId } from '../ids.js';
 import { AppError, assertId, notFound, parseInput } from './errors.js';
+import { syncBuiltinTools } from './tools.js';
 
 /**
  * Tenancy: organizations and their API keys. Keys are random, shown once, stored as sha256.
@@ -39,7 +40,10 @@ const orgName = z.string().trim().min(1).max(100);
 export async function findOrCreateOrganization(prisma: PrismaClient, name: string) {
   const parsed = parseInput(orgName, name, 'name');
   const existing = await prisma.organization.findUnique({ where: { name: parsed } });
-  return existing ?? prisma.organization.create({ data: { id: newId('Organization'), name: parsed } });
+  if (existing) return existing;
+  const created = await prisma.organization.create({ data: { id: newId('Organization'), name: parsed } });
+  await syncBuiltinTools(prisma, created.id);
+  return created;
 }
 
 const keyName = z.string().trim().min(1).max(100);
