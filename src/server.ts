@@ -18,6 +18,29 @@ import { attachWebSocketServer, tokenFromConnectionParams } from './transports/w
 export const GRAPHQL_PATH = '/graphql';
 export const SSE_PATH = '/graphql/stream';
 
+const GRAPHIQL_DEFAULT_QUERY = `# Welcome to agentgraph: stateful agents as a graph.
+# Run an operation with the play button; explore the schema in the Docs panel (left).
+
+mutation CreateAgent {
+  createAgent(input: {
+    name: "Ada"
+    memoryBlocks: [
+      { label: "human", value: "The user's name is Grace." }
+      { label: "persona", value: "I am Ada, a patient tutor." }
+    ]
+  }) {
+    agent { id name tools { name } }
+  }
+}
+
+query Agents {
+  agents(first: 10) {
+    totalCount
+    edges { node { id name blocks { label value } memory } }
+  }
+}
+`;
+
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
@@ -31,7 +54,7 @@ function createGraphQLHandler(app: AppContext) {
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    graphiql: config.GRAPHIQL ? { title: 'agentgraph', subscriptionsProtocol: 'WS' } : false,
+    graphiql: config.GRAPHIQL ? { title: 'agentgraph', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
     // Bundled GraphiQL: the page works on machines without internet access (no CDN).
     renderGraphiQL,
     logging: {

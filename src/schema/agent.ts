@@ -1,6 +1,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { AGENT_TYPES } from '../agent/prompts.js';
 import * as agents from '../services/agents.js';
+import { connectionOf } from './connection.js';
 import { builder, SortDirectionEnum } from './builder.js';
 import { agentId } from './ids.js';
 import { CreateBlockInput } from './inputs.js';
@@ -137,14 +138,7 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx, info) => {
       const query = queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
       const page = await agents.listAgents(ctx.services, args, query);
-      return {
-        edges: page.nodes.map((node) => ({ cursor: node.id, node })),
-        pageInfo: {
-          hasNextPage: page.hasNextPage,
-          hasPreviousPage: page.hasPreviousPage,
-          startCursor: page.nodes[0]?.id ?? null,
-          endCursor: page.nodes.at(-1)?.id ?? null,
-        },
+      return { ...connectionOf(page),
         filter: args.filter ?? {},
       };
     },

@@ -1,5 +1,6 @@
 import type { AgentEvent } from '../realtime/bus.js';
 import * as agents from '../services/agents.js';
+import { assertAgentInOrg } from '../services/scope.js';
 import { Agent } from './agent.js';
 import { agentId } from './ids.js';
 import { builder } from './builder.js';
@@ -30,7 +31,7 @@ builder.subscriptionFields((t) => ({
     description: 'Changes to one agent, from any client and any instance.',
     args: { agentId: t.arg.id({ validate: agentId }) },
     subscribe: async (_root, args, ctx) => {
-      await agents.assertAgentVisible(ctx.services, args.agentId);
+      await assertAgentInOrg(ctx.services.prisma, ctx.services.orgId, args.agentId);
       return untilDeleted(ctx.services.bus.pubsub.subscribe('agentEvents', args.agentId));
     },
     resolve: (event) => event,

@@ -3,6 +3,7 @@ import * as agents from '../services/agents.js';
 import * as blocks from '../services/blocks.js';
 import { memoryOf, systemText } from '../services/system-prompt.js';
 import { Agent } from './agent.js';
+import { connectionOf } from './connection.js';
 import { builder } from './builder.js';
 import { agentId, blockId } from './ids.js';
 import { CreateBlockInput } from './inputs.js';
@@ -130,15 +131,7 @@ builder.queryFields((t) => ({
     args: { filter: t.arg({ type: BlockFilter, required: false }) },
     resolve: async (_root, args, ctx, info) => {
       const page = await blocks.listBlocks(ctx.services, args, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }));
-      return {
-        edges: page.nodes.map((node) => ({ cursor: node.id, node })),
-        pageInfo: {
-          hasNextPage: page.hasNextPage,
-          hasPreviousPage: page.hasPreviousPage,
-          startCursor: page.nodes[0]?.id ?? null,
-          endCursor: page.nodes.at(-1)?.id ?? null,
-        },
-      };
+      return connectionOf(page);
     },
   }),
 }));

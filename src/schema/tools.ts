@@ -2,6 +2,7 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import * as agents from '../services/agents.js';
 import * as tools from '../services/tools.js';
 import { Agent } from './agent.js';
+import { connectionOf } from './connection.js';
 import { builder } from './builder.js';
 import { agentId, toolId } from './ids.js';
 
@@ -127,15 +128,7 @@ builder.queryFields((t) => ({
     args: { filter: t.arg({ type: ToolFilter, required: false }) },
     resolve: async (_root, args, ctx, info) => {
       const page = await tools.listTools(ctx.services, args, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }));
-      return {
-        edges: page.nodes.map((node) => ({ cursor: node.id, node })),
-        pageInfo: {
-          hasNextPage: page.hasNextPage,
-          hasPreviousPage: page.hasPreviousPage,
-          startCursor: page.nodes[0]?.id ?? null,
-          endCursor: page.nodes.at(-1)?.id ?? null,
-        },
-      };
+      return connectionOf(page);
     },
   }),
 }));

@@ -232,13 +232,6 @@ export async function getAgent(ctx: ServiceContext, id: string, shape: AgentQuer
   return agent;
 }
 
-/** Checks that an agent exists in the caller's organization. */
-export async function assertAgentVisible(ctx: ServiceContext, id: string): Promise<void> {
-  assertId('Agent', id, 'agentId');
-  const found = await ctx.prisma.agent.findFirst({ where: { id, organizationId: ctx.orgId }, select: { id: true } });
-  if (!found) throw notFound('Agent', id);
-}
-
 function agentWhere(ctx: ServiceContext, filter: AgentFilter = {}): Prisma.AgentWhereInput {
   const where: Prisma.AgentWhereInput = { organizationId: ctx.orgId };
   if (filter.name != null) where.name = filter.name;

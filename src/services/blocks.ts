@@ -5,7 +5,8 @@ import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
 import { AppError, assertId, conflict, notFound, parseInput } from './errors.js';
 import { paginate, type Page, type PageArgs } from './pagination.js';
-import { rebuildForBlocks, rebuildSystemPrompt, type Db } from './system-prompt.js';
+import { assertAgentInOrg, type Db } from './scope.js';
+import { rebuildForBlocks, rebuildSystemPrompt } from './system-prompt.js';
 
 /** Core memory blocks: labelled text that agents see in their system prompt and can edit. */
 
@@ -142,9 +143,7 @@ async function findBlockRef(db: Db, ctx: ServiceContext, ref: BlockRef): Promise
     if (!block) throw notFound('Block', ref.id);
     return block;
   }
-  assertId('Agent', ref.agentId, 'agentId');
-  const agent = await db.agent.findFirst({ where: { id: ref.agentId, organizationId: ctx.orgId }, select: { id: true } });
-  if (!agent) throw notFound('Agent', ref.agentId);
+  await assertAgentInOrg(db, ctx.orgId, ref.agentId);
   const link = await db.blockAgent.findUnique({
     where: { agentId_blockLabel: { agentId: ref.agentId, blockLabel: ref.label } },
     include: { block: true },
@@ -195,18 +194,12 @@ export async function deleteBlock(ctx: ServiceContext, id: string): Promise<stri
   return id;
 }
 
-async function agentInOrg(db: Db, ctx: ServiceContext, agentId: string) {
-  assertId('Agent', agentId, 'agentId');
-  const agent = await db.agent.findFirst({ where: { id: agentId, organizationId: ctx.orgId }, select: { id: true } });
-  if (!agent) throw notFound('Agent', agentId);
-}
-
 /** Attaches an existing block; attaching it again is a no-op (`changed: false`). */
 export async function attachBlock(ctx: ServiceContext, agentId: string, blockId: string): Promise<{ changed: boolean; block: Block }> {
   assertId('Block', blockId, 'blockId');
   try {
     return await ctx.prisma.$transaction(async (tx) => {
-      await agentInOrg(tx, ctx, agentId);
+      await assertAgentInOrg(tx, ctx.orgId, agentId);
       const block = await findBlockRef(tx, ctx, { id: blockId });
       const existing = await tx.blockAgent.findUnique({ where: { agentId_blockId: { agentId, blockId } } });
       if (existing) return { changed: false, block };
@@ -227,7 +220,7 @@ export async function attachBlock(ctx: ServiceContext, agentId: string, blockId:
 export async function detachBlock(ctx: ServiceContext, agentId: string, blockId: string): Promise<{ changed: boolean; block: Block }> {
   assertId('Block', blockId, 'blockId');
   return ctx.prisma.$transaction(async (tx) => {
-    await agentInOrg(tx, ctx, agentId);
+    await assertAgentInOrg(tx, ctx.orgId, agentId);
     const block = await findBlockRef(tx, ctx, { id: blockId });
     const { count } = await tx.blockAgent.deleteMany({ where: { agentId, blockId } });
     if (count > 0) await rebuildSystemPrompt(tx, agentId);

@@ -1,12 +1,10 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import type { PrismaClient } from '../db/client.js';
 import { compileMemory, compileMemoryMetadata, compileSystemPrompt, usesLineNumbers, type MemoryBlock } from '../agent/memory.js';
 import { toolRulesSchema, type ToolRule } from '../agent/tool-rules.js';
 import type { AgentType } from '../agent/prompts.js';
 import { newId } from '../ids.js';
 
-/** A Prisma client or an interactive transaction: the rebuild runs inside the caller's transaction. */
-export type Db = PrismaClient | Prisma.TransactionClient;
+import type { Db } from './scope.js';
 
 const agentForPrompt = {
   id: true,

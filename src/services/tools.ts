@@ -7,7 +7,7 @@ import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
 import { AppError, assertId, badInput, conflict, notFound, parseInput } from './errors.js';
 import { paginate, type Page, type PageArgs } from './pagination.js';
-import type { Db } from './system-prompt.js';
+import { assertAgentInOrg, type Db } from './scope.js';
 
 /**
  * Tools: the built-in ones (defined in code, registered in every organization) and client-side
@@ -156,16 +156,10 @@ export async function resolveTools(db: Db, orgId: string, ids: string[], names: 
   return found;
 }
 
-async function agentInOrg(db: Db, ctx: ServiceContext, agentId: string) {
-  assertId('Agent', agentId, 'agentId');
-  const agent = await db.agent.findFirst({ where: { id: agentId, organizationId: ctx.orgId }, select: { id: true } });
-  if (!agent) throw notFound('Agent', agentId);
-}
-
 /** Attaches a tool; attaching it again is a no-op (`changed: false`). */
 export async function attachTool(ctx: ServiceContext, agentId: string, toolId: string): Promise<{ changed: boolean; tool: Tool }> {
   return ctx.prisma.$transaction(async (tx) => {
-    await agentInOrg(tx, ctx, agentId);
+    await assertAgentInOrg(tx, ctx.orgId, agentId);
     const [tool] = await resolveTools(tx, ctx.orgId, [toolId], []);
     const { count } = await tx.toolAgent.createMany({
       data: [{ agentId, toolId: tool!.id, requiresApproval: tool!.defaultRequiresApproval }],
@@ -178,7 +172,7 @@ export async function attachTool(ctx: ServiceContext, agentId: string, toolId: s
 /** Detaches a tool; detaching one that is not attached is a no-op (`changed: false`). */
 export async function detachTool(ctx: ServiceContext, agentId: string, toolId: string): Promise<{ changed: boolean; tool: Tool }> {
   return ctx.prisma.$transaction(async (tx) => {
-    await agentInOrg(tx, ctx, agentId);
+    await assertAgentInOrg(tx, ctx.orgId, agentId);
     const [tool] = await resolveTools(tx, ctx.orgId, [toolId], []);
     const { count } = await tx.toolAgent.deleteMany({ where: { agentId, toolId: tool!.id } });
     return { changed: count > 0, tool: tool! };
@@ -189,7 +183,7 @@ export async function detachTool(ctx: ServiceContext, agentId: string, toolId: s
 export async function setToolApproval(ctx: ServiceContext, agentId: string, name: string, requiresApproval: boolean) {
   if (!name.trim()) throw badInput('toolName', 'must not be empty');
   return ctx.prisma.$transaction(async (tx) => {
-    await agentInOrg(tx, ctx, agentId);
+    await assertAgentInOrg(tx, ctx.orgId, agentId);
     const link = await tx.toolAgent.findFirst({ where: { agentId, tool: { name } }, include: { tool: true } });
     if (!link) throw new AppError('NOT_FOUND', `No tool named '${name}' is attached to agent ${agentId}`, { name });
     await tx.toolAgent.update({ where: { agentId_toolId: { agentId, toolId: link.toolId } }, data: { requiresApproval } });
