@@ -4,6 +4,9 @@ import type { Logger } from './logger.js';
 import { createEventBus, type EventBus } from './realtime/bus.js';
 import { ensureDefaultOrganization, type AuthPolicy } from './services/auth.js';
 import { syncBuiltinToolsEverywhere } from './services/tools.js';
+import { createModelRegistry, providerEntries } from './agent/llm/providers.js';
+import { RunQueue } from './realtime/run-queue.js';
+import type { Runtime } from './services/context.js';
 
 /** The long-lived resources of one server process, built once and passed down. */
 export interface AppContext {
@@ -12,6 +15,7 @@ export interface AppContext {
   readonly db: Database;
   readonly bus: EventBus;
   readonly authPolicy: AuthPolicy;
+  readonly runtime: Runtime;
 }
 
 export function authPolicyFor(config: Pick<Config, 'AUTH_MODE' | 'HOST'>): AuthPolicy {
@@ -37,7 +41,10 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       { database: db.kind, bus: bus.kind, auth: authPolicy, host: config.HOST },
       `mode: ${db.kind === 'pglite' ? 'embedded' : 'services'} database, ${bus.kind} event bus; auth: ${POLICY_LOG[authPolicy]}`,
     );
-    return { config, logger, db, bus, authPolicy };
+    const models = createModelRegistry(providerEntries(config));
+    logger.info({ providers: models.providers, defaultModel: config.DEFAULT_MODEL ?? null }, 'model providers');
+    const runtime: Runtime = { models, queue: new RunQueue(), llmTimeoutMs: config.LLM_TIMEOUT_MS, defaultModel: config.DEFAULT_MODEL };
+    return { config, logger, db, bus, authPolicy, runtime };
   } catch (error) {
     await db.close();
     throw error;
@@ -45,5 +52,6 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
 }
 
 export async function closeAppContext(app: AppContext): Promise<void> {
+  await app.runtime.queue.drain();
   await Promise.allSettled([app.bus.close(), app.db.close()]);
 }

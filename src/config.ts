@@ -36,6 +36,36 @@ const configSchema = z.object({
   MAX_QUERY_DEPTH: int(2, 100).default(15),
   MAX_QUERY_TOKENS: int(100, 1_000_000).default(5000),
   MAX_QUERY_ALIASES: int(1, 1000).default(30),
+  DEFAULT_MODEL: z.preprocess(
+    emptyToUndefined,
+    z.string().regex(/^[^/\s]+\/\S+$/, "must be a handle 'provider/model'").optional(),
+  ),
+  OPENAI_API_KEY: z.preprocess(emptyToUndefined, z.string().optional()),
+  OPENAI_BASE_URL: z.string().url().default('https://api.openai.com/v1'),
+  ANTHROPIC_API_KEY: z.preprocess(emptyToUndefined, z.string().optional()),
+  ANTHROPIC_BASE_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  LLM_PROVIDERS: z
+    .preprocess(emptyToUndefined, z.string().default('[]'))
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z.array(
+        z.object({
+          name: z.string().regex(/^[a-z0-9_-]+$/i, 'provider names are letters, digits, "_" and "-"'),
+          baseUrl: z.string().url(),
+          apiKey: z.string().optional(),
+          kind: z.enum(['openai-compatible', 'anthropic']).default('openai-compatible'),
+        }),
+      ),
+    ),
+  LLM_TIMEOUT_MS: int(100, 3_600_000).default(120_000),
+  DEFAULT_CONTEXT_WINDOW: int(1000, 10_000_000).default(128_000),
   GRAPHIQL: z
     .enum(['true', 'false'])
     .default('true')

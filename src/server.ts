@@ -94,6 +94,7 @@ function createGraphQLHandler(app: AppContext) {
           orgId: caller?.orgId ?? '',
           bus: app.bus,
           logger: logger.child({ requestId, orgId: caller?.orgId }),
+          runtime: app.runtime,
         },
       };
     },

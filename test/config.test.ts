@@ -17,7 +17,8 @@ describe('configuration', () => {
     const uncommented = [...example.matchAll(/^([A-Z_]+)=(.*)$/gm)];
     expect(uncommented.length).toBeGreaterThan(5);
     for (const [, name, value] of uncommented) {
-      expect(String(defaults[name as keyof typeof defaults]), name).toBe(value);
+      const actual = defaults[name as keyof typeof defaults];
+      expect(typeof actual === 'object' ? JSON.stringify(actual) : String(actual), name).toBe(value);
     }
   });
 
@@ -29,9 +30,12 @@ describe('configuration', () => {
       [{ DATABASE_URL: 'mysql://localhost/x' }, 'DATABASE_URL'],
       [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+      [{ LLM_PROVIDERS: 'not json' }, 'LLM_PROVIDERS'],
+      [{ LLM_PROVIDERS: '[{"name":"x"}]' }, 'LLM_PROVIDERS'],
+      [{ DEFAULT_MODEL: 'gpt-4o' }, 'DEFAULT_MODEL'],
     ];
     for (const [env, name] of cases) {
-      expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name}: [^\\n]+$`));
+      expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name}[.:][^\\n]+$`));
     }
   });
 

@@ -2,7 +2,9 @@ import { builder } from './builder.js';
 import './agent.js';
 import './events.js';
 import './memory.js';
+import './messages.js';
 import './organization.js';
+import './runs.js';
 import './tools.js';
 
 /** The whole GraphQL schema; `npm run schema:print` writes it to schema.graphql. */

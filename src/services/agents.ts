@@ -164,7 +164,7 @@ export async function createAgent(ctx: ServiceContext, rawInput: AgentInput): Pr
         agentType,
         tags: input.tags ?? [],
         metadata: jsonValue(input.metadata),
-        model: input.model ?? null,
+        model: input.model ?? ctx.runtime.defaultModel ?? null,
         embedding: input.embedding ?? null,
         timezone: input.timezone ?? 'UTC',
         maxFilesOpen: input.maxFilesOpen ?? null,

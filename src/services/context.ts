@@ -1,6 +1,18 @@
 import type { PrismaClient } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from '../realtime/bus.js';
+import type { RunQueue } from '../realtime/run-queue.js';
+import type { ModelRegistry } from '../agent/llm/providers.js';
+import type { RunEventSink } from '../agent/run-types.js';
+
+/** What runs need beyond the database: models, the per-agent queue, limits and live events. */
+export interface Runtime {
+  readonly models: ModelRegistry;
+  readonly queue: RunQueue;
+  readonly llmTimeoutMs: number;
+  readonly defaultModel?: string;
+  readonly events?: RunEventSink;
+}
 
 /** What every use case receives: the caller's organization and the shared resources. */
 export interface ServiceContext {
@@ -8,4 +20,5 @@ export interface ServiceContext {
   readonly orgId: string;
   readonly bus: EventBus;
   readonly logger: Logger;
+  readonly runtime: Runtime;
 }

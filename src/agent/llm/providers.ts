@@ -1,0 +1,69 @@
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { Config } from '../../config.js';
+import { AppError } from '../../services/errors.js';
+
+/**
+ * Model providers, reached through the AI SDK's provider packages (never hand-written HTTP).
+ * Agents name a model by handle `provider/model`; the provider part selects an entry here.
+ */
+export interface ProviderEntry {
+  name: string;
+  kind: 'openai-compatible' | 'anthropic';
+  baseUrl?: string;
+  apiKey?: string;
+}
+
+export interface ResolvedModel {
+  handle: string;
+  provider: string;
+  modelName: string;
+  endpointType: string;
+  model: LanguageModelV3;
+}
+
+export interface ModelRegistry {
+  readonly providers: readonly string[];
+  resolve(handle: string): ResolvedModel;
+}
+
+export function providerEntries(config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'ANTHROPIC_API_KEY' | 'ANTHROPIC_BASE_URL' | 'LLM_PROVIDERS'>): ProviderEntry[] {
+  const entries: ProviderEntry[] = [];
+  if (config.OPENAI_API_KEY) entries.push({ name: 'openai', kind: 'openai-compatible', baseUrl: config.OPENAI_BASE_URL, apiKey: config.OPENAI_API_KEY });
+  if (config.ANTHROPIC_API_KEY) entries.push({ name: 'anthropic', kind: 'anthropic', baseUrl: config.ANTHROPIC_BASE_URL, apiKey: config.ANTHROPIC_API_KEY });
+  for (const entry of config.LLM_PROVIDERS) {
+    const index = entries.findIndex((existing) => existing.name === entry.name);
+    if (index >= 0) entries.splice(index, 1);
+    entries.push(entry);
+  }
+  return entries;
+}
+
+export function createModelRegistry(entries: ProviderEntry[]): ModelRegistry {
+  const factories = new Map<string, (modelName: string) => LanguageModelV3>();
+  for (const entry of entries) {
+    if (entry.kind === 'anthropic') {
+      const anthropic = createAnthropic({ apiKey: entry.apiKey ?? '', ...(entry.baseUrl ? { baseURL: entry.baseUrl } : {}) });
+      factories.set(entry.name, (modelName) => anthropic.languageModel(modelName) as LanguageModelV3);
+    } else {
+      const provider = createOpenAICompatible({ name: entry.name, baseURL: entry.baseUrl!, apiKey: entry.apiKey, includeUsage: true });
+      factories.set(entry.name, (modelName) => provider.chatModel(modelName) as LanguageModelV3);
+    }
+  }
+  const kinds = new Map(entries.map((entry) => [entry.name, entry.kind]));
+  return {
+    providers: [...factories.keys()],
+    resolve(handle) {
+      const slash = handle.indexOf('/');
+      const provider = handle.slice(0, slash);
+      const modelName = handle.slice(slash + 1);
+      const factory = slash > 0 ? factories.get(provider) : undefined;
+      if (!factory || !modelName) {
+        const known = [...factories.keys()].join(', ') || 'none (set OPENAI_API_KEY, ANTHROPIC_API_KEY or LLM_PROVIDERS)';
+        throw new AppError('BAD_USER_INPUT', `The model '${handle}' names no configured provider; configured providers: ${known}`, { model: handle });
+      }
+      return { handle, provider, modelName, endpointType: kinds.get(provider) === 'anthropic' ? 'anthropic' : provider, model: factory(modelName) };
+    },
+  };
+}

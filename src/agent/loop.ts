@@ -1,0 +1,353 @@
+import { randomBytes } from 'node:crypto';
+import { newId } from '../ids.js';
+import { CallAborted, LlmError, callModel, type ModelTurn } from './llm/call.js';
+import type { ModelRegistry } from './llm/providers.js';
+import { buildPrompt, toolsForModel, type PromptMessage } from './prompt-builder.js';
+import type { NewMessage, RunEventSink, StepUsage, StopReason } from './run-types.js';
+import type { ToolRule } from './tool-rules.js';
+import { HEARTBEAT_MESSAGES, ToolRulesSolver, heartbeatMessage, packageToolResult, toolConstraintError } from './tool-rules-solver.js';
+import { MEMORY_TOOL_NAMES, ToolExecutionError, executeMemoryTool, type EditableBlock } from './tools/memory-tools.js';
+
+/**
+ * The agent loop (letta-domain §3): one step is one model call plus the execution of the tool it
+ * asked for. Each step's messages, block edits, step row and run usage are written by the store
+ * in one transaction, so a failed step leaves no half-written history.
+ */
+
+export interface LoopTool {
+  name: string;
+  description: string | null;
+  jsonSchema: unknown;
+  toolType: string;
+  requiresApproval: boolean;
+  returnCharLimit: number;
+}
+
+export interface LoopAgent {
+  id: string;
+  agentType: string;
+  model: string | null;
+  timezone: string;
+  toolRules: ToolRule[];
+  tools: LoopTool[];
+  blocks: EditableBlock[];
+}
+
+export interface StepRecord {
+  stepId: string;
+  messages: NewMessage[];
+  usage: StepUsage | null;
+  model: string;
+  provider: string;
+  /** Edited blocks that exist in the database (value, label or description). */
+  changedBlocks: EditableBlock[];
+  /** Blocks the agent created in this step. */
+  createdBlocks: EditableBlock[];
+  /** Blocks the agent removed from its memory in this step. */
+  deletedBlockIds: string[];
+  stopReason: StopReason | null;
+  llmRequestNs: bigint | null;
+  stepNs: bigint;
+  ttftNs: bigint | null;
+}
+
+/** Persistence the loop needs; implemented over Prisma in services/run-store.ts. */
+export interface RunStore {
+  /** The in-context messages, system message first. */
+  history(agentId: string): Promise<PromptMessage[]>;
+  isCancelled(runId: string): Promise<boolean>;
+  /** Writes a step atomically and returns the ids of the messages it added. */
+  commitStep(runId: string, agentId: string, step: StepRecord): Promise<string[]>;
+  searchConversation(agentId: string, args: unknown, timezone: string): Promise<string>;
+}
+
+export interface LoopInput {
+  runId: string;
+  agent: LoopAgent;
+  /** Messages from the caller, persisted with the first step. */
+  input: NewMessage[];
+  maxSteps: number;
+  /** Tool calls already decided before the first model call (an approval response). */
+  resume?: ResumeCalls;
+}
+
+export interface ResumeCalls {
+  calls: Array<{ id: string; name: string; arguments: string; decision: 'approved' | 'denied' | 'returned'; reason?: string | null; toolReturn?: string; status?: 'success' | 'error' }>;
+}
+
+export interface LoopDeps {
+  store: RunStore;
+  models: ModelRegistry;
+  timeoutMs: number;
+  events?: RunEventSink;
+  now?: () => Date;
+}
+
+export interface LoopOutcome {
+  stopReason: StopReason;
+  usage: StepUsage & { stepCount: number };
+  error?: { code: string; message: string; detail?: string };
+  messageIds: string[];
+}
+
+const TERMINAL_FOR_MEMGPT = new Set(['send_message']);
+
+/** Letta's locally generated tool call ids: call_<8 hex>... kept under OpenAI's 29 characters. */
+const localCallId = () => `call_${randomBytes(12).toString('hex')}`;
+
+export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: AbortSignal): Promise<LoopOutcome> {
+  const { agent } = input;
+  const now = deps.now ?? (() => new Date());
+  const memgpt = agent.agentType !== 'letta_v1_agent' && agent.agentType !== 'sleeptime_agent';
+  const solver = new ToolRulesSolver(agent.toolRules);
+  const blocks = new Map(agent.blocks.map((block) => [block.label, { ...block }]));
+  const toolsByName = new Map(agent.tools.map((tool) => [tool.name, tool]));
+  const totals = { promptTokens: 0, completionTokens: 0, totalTokens: 0, stepCount: 0 };
+  const messageIds: string[] = [];
+  let pendingInput = [...input.input];
+  let resume = input.resume;
+
+  const finish = (stopReason: StopReason, error?: LoopOutcome['error']): LoopOutcome => ({ stopReason, usage: totals, error, messageIds });
+
+  for (let stepIndex = 0; stepIndex < input.maxSteps; stepIndex++) {
+    if (cancel.aborted || (await deps.store.isCancelled(input.runId))) return finish('cancelled');
+    const stepId = newId('Step');
+    const stepStart = process.hrtime.bigint();
+    const edits: BlockEdits = { changed: new Map(), created: new Map(), deleted: new Set() };
+    const stepMessages: NewMessage[] = [...pendingInput];
+    let stopReason: StopReason | null = null;
+    let continueLoop = false;
+    let usage: StepUsage | null = null;
+    let llmRequestNs: bigint | null = null;
+    let ttftNs: bigint | null = null;
+    const resolved = deps.models.resolve(agent.model ?? '');
+
+    // Decide which tool calls this step executes: an approval response, or the model's answer.
+    let calls: Array<{ id: string; name: string; arguments: string; decision?: 'approved' | 'denied' | 'returned'; reason?: string | null; toolReturn?: string; status?: 'success' | 'error' }> = [];
+    if (resume) {
+      calls = resume.calls;
+      resume = undefined;
+    } else {
+      const history = await deps.store.history(agent.id);
+      const available = agent.tools.map((tool) => tool.name);
+      const allowed = solver.allowedTools(available);
+      const offered = agent.tools.filter((tool) => allowed.includes(tool.name));
+      const prompt = buildPrompt([...history, ...stepMessages.map(asPromptMessage)]);
+      let turn: ModelTurn;
+      const requestStart = process.hrtime.bigint();
+      try {
+        turn = await callModel({
+          model: resolved.model,
+          prompt,
+          tools: toolsForModel(offered, { heartbeat: (name) => memgpt && !solver.isTerminal(name) && !TERMINAL_FOR_MEMGPT.has(name) }),
+          requireTool: (memgpt && offered.length > 0) || solver.mustCallTool(available),
+          cancel,
+          timeoutMs: deps.timeoutMs,
+          onDelta: deps.events ? (delta) => deps.events!.emit(input.runId, { type: 'delta', stepId, delta }) : undefined,
+        });
+      } catch (error) {
+        if (error instanceof CallAborted) return finish('cancelled');
+        if (error instanceof LlmError) return finish(error.stopReason, { code: error.code, message: error.message, detail: error.detail });
+        throw error;
+      }
+      llmRequestNs = process.hrtime.bigint() - requestStart;
+      ttftNs = turn.ttftNs;
+      usage = turn.usage;
+      const content: unknown[] = [];
+      if (turn.reasoning) content.push({ type: 'reasoning', is_native: true, reasoning: turn.reasoning });
+      if (turn.text) content.push({ type: 'text', text: turn.text });
+
+      if (turn.toolCalls.length === 0) {
+        if (!turn.text && !turn.reasoning && !memgpt) {
+          stopReason = 'end_turn';
+        } else if (memgpt) {
+          if (content.length) stepMessages.push({ role: 'assistant', content, model: resolved.handle });
+          stopReason = 'no_tool_call';
+        } else {
+          stepMessages.push({ role: 'assistant', content, model: resolved.handle });
+          const required = solver.uncalledRequiredBeforeExit(available);
+          stopReason = turn.finishReason === 'length' ? 'max_tokens_exceeded' : required.length ? null : 'end_turn';
+          continueLoop = required.length > 0;
+        }
+      } else {
+        // One call per step (parallel calls need rules that Letta also requires); extra calls are dropped.
+        const call = turn.toolCalls[0]!;
+        const callId = call.id || localCallId();
+        const toolCall = { id: callId, type: 'function' as const, function: { name: call.name, arguments: call.arguments } };
+        const tool = toolsByName.get(call.name);
+        let parsedOk = true;
+        try {
+          const parsed = JSON.parse(call.arguments || '{}') as unknown;
+          parsedOk = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+        } catch {
+          parsedOk = false;
+        }
+        if (!tool || !parsedOk) {
+          // A call the model cannot make: nothing of this step is stored.
+          const message = !tool ? `The model called '${call.name}', which is not one of the agent's tools` : `The model sent malformed JSON arguments for '${call.name}'`;
+          return finish('invalid_tool_call', { code: 'LLM_ERROR', message, detail: call.arguments.slice(0, 2000) });
+        }
+        if (tool.requiresApproval || solver.requiresApproval(tool.name) || tool.toolType === 'custom') {
+          stepMessages.push({ role: 'approval', content, toolCalls: [toolCall], model: resolved.handle });
+          stopReason = 'requires_approval';
+        } else {
+          stepMessages.push({ role: 'assistant', content, toolCalls: [toolCall], model: resolved.handle });
+          calls = [{ id: callId, name: call.name, arguments: call.arguments }];
+        }
+      }
+    }
+
+    // Execute the decided calls.
+    for (const call of calls) {
+      const tool = toolsByName.get(call.name);
+      let status: 'success' | 'error' = 'success';
+      let result: string;
+      if (call.decision === 'denied') {
+        status = 'error';
+        result = `Error: request to call tool denied. User reason: ${call.reason ?? ''}`;
+      } else if (call.decision === 'returned') {
+        status = call.status ?? 'success';
+        result = call.toolReturn ?? '';
+      } else if (!tool) {
+        status = 'error';
+        result = toolConstraintError(call.name, agent.tools.map((t) => t.name));
+      } else if (!solver.allowedTools(agent.tools.map((t) => t.name)).includes(call.name)) {
+        status = 'error';
+        result = toolConstraintError(call.name, solver.allowedTools(agent.tools.map((t) => t.name)));
+      } else {
+        const args = { ...(solver.prefilledArgs(call.name) ?? {}), ...(JSON.parse(call.arguments || '{}') as Record<string, unknown>) };
+        delete args.request_heartbeat;
+        try {
+          result = await executeTool(deps, agent, call.name, args, blocks, edits);
+        } catch (error) {
+          if (!(error instanceof ToolExecutionError)) throw error;
+          status = 'error';
+          result = error.message;
+        }
+      }
+      const limit = tool?.returnCharLimit ?? 50_000;
+      if (result.length > limit && call.name !== 'conversation_search' && call.name !== 'archival_memory_search') {
+        result = `${result.slice(0, limit)}... [NOTE: function output was truncated since it exceeded the character limit (${result.length} > ${limit})]`;
+      }
+      solver.registerCall(call.name, result);
+      stepMessages.push({
+        role: 'tool',
+        name: call.name,
+        toolCallId: call.id,
+        content: [{ type: 'text', text: packageToolResult(status === 'success' ? 'OK' : 'Failed', result, now(), agent.timezone) }],
+        toolReturns: [{ tool_call_id: call.id, status, func_response: result }],
+      });
+
+      // Continuation (letta-domain §3.2 step 6).
+      let heartbeat = false;
+      try {
+        heartbeat = (JSON.parse(call.arguments || '{}') as { request_heartbeat?: unknown }).request_heartbeat === true;
+      } catch {
+        heartbeat = false;
+      }
+      const terminal = solver.isTerminal(call.name) || (memgpt && TERMINAL_FOR_MEMGPT.has(call.name));
+      const requiredLeft = solver.uncalledRequiredBeforeExit(agent.tools.map((t) => t.name)).length > 0;
+      if (terminal && !requiredLeft) {
+        stopReason = 'tool_rule';
+      } else if (memgpt) {
+        const ruleReason = solver.continuationReason(call.name);
+        continueLoop = heartbeat || status === 'error' || solver.requiresContinuation(call.name) || requiredLeft;
+        if (continueLoop) {
+          const reason = ruleReason ?? (status === 'error' ? HEARTBEAT_MESSAGES.failed : HEARTBEAT_MESSAGES.requested);
+          stepMessages.push({ role: 'user', content: [{ type: 'text', text: heartbeatMessage(reason, now(), agent.timezone) }] });
+        } else {
+          stopReason = 'end_turn';
+        }
+      } else {
+        continueLoop = true;
+      }
+    }
+
+    if (!stopReason && !continueLoop) stopReason = 'end_turn';
+    if (!stopReason && stepIndex === input.maxSteps - 1) stopReason = 'max_steps';
+
+    const ids = await deps.store.commitStep(input.runId, agent.id, {
+      stepId,
+      messages: stepMessages,
+      usage,
+      model: resolved.modelName,
+      provider: resolved.provider,
+      changedBlocks: [...edits.changed.values()],
+      createdBlocks: [...edits.created.values()],
+      deletedBlockIds: [...edits.deleted],
+      stopReason,
+      llmRequestNs,
+      stepNs: process.hrtime.bigint() - stepStart,
+      ttftNs,
+    });
+    messageIds.push(...ids);
+    pendingInput = [];
+    if (usage) {
+      totals.promptTokens += usage.promptTokens;
+      totals.completionTokens += usage.completionTokens;
+      totals.totalTokens += usage.totalTokens;
+    }
+    totals.stepCount += 1;
+    deps.events?.emit(input.runId, { type: 'messages', stepId, messageIds: ids });
+    if (stopReason) return finish(stopReason);
+  }
+  return finish('max_steps');
+}
+
+function asPromptMessage(message: NewMessage): PromptMessage {
+  return {
+    role: message.role,
+    content: message.content,
+    toolCalls: message.toolCalls ?? null,
+    toolCallId: message.toolCallId ?? null,
+    name: message.name ?? null,
+  };
+}
+
+/** Block edits of one step: existing blocks by id, new ones by label. */
+interface BlockEdits {
+  changed: Map<string, EditableBlock>;
+  created: Map<string, EditableBlock>;
+  deleted: Set<string>;
+}
+
+async function executeTool(
+  deps: LoopDeps,
+  agent: LoopAgent,
+  name: string,
+  args: Record<string, unknown>,
+  blocks: Map<string, EditableBlock>,
+  edits: BlockEdits,
+): Promise<string> {
+  if (name === 'send_message') {
+    return 'Sent message successfully.';
+  }
+  if (name === 'conversation_search') {
+    return deps.store.searchConversation(agent.id, args, agent.timezone);
+  }
+  if (MEMORY_TOOL_NAMES.includes(name)) {
+    // executeMemoryTool updates `blocks` in place; remember what to write back.
+    const outcome = executeMemoryTool(name, args, { blocks, lineNumbers: agent.model?.startsWith('anthropic/') ?? false });
+    for (const block of [...outcome.created, ...outcome.changed]) {
+      if (block.id) edits.changed.set(block.id, block);
+      else edits.created.set(block.label, block);
+    }
+    for (const { from, to } of outcome.renamed) {
+      const fresh = edits.created.get(from);
+      if (fresh) {
+        edits.created.delete(from);
+        edits.created.set(to, fresh);
+      }
+    }
+    for (const block of outcome.deleted) {
+      if (block.id) {
+        edits.changed.delete(block.id);
+        edits.deleted.add(block.id);
+      } else {
+        edits.created.delete(block.label);
+      }
+    }
+    return outcome.returnValue;
+  }
+  throw new ToolExecutionError(`Tool '${name}' cannot run on this server yet`);
+}

@@ -1,0 +1,58 @@
+import type { ModelDelta } from './llm/call.js';
+
+/** A message to append, in Letta's internal shape (the row minus ids, order and timestamps). */
+export interface NewMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool' | 'approval';
+  content: unknown[];
+  name?: string | null;
+  toolCalls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> | null;
+  toolCallId?: string | null;
+  toolReturns?: Array<{ tool_call_id: string; status: 'success' | 'error'; func_response: string; stdout?: string[]; stderr?: string[] }> | null;
+  approvals?: unknown[] | null;
+  approve?: boolean | null;
+  approvalRequestId?: string | null;
+  denialReason?: string | null;
+  otid?: string | null;
+  senderId?: string | null;
+  isErr?: boolean;
+  model?: string | null;
+}
+
+export interface StepUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  cachedInputTokens?: number;
+  reasoningTokens?: number;
+}
+
+export type StopReason =
+  | 'end_turn'
+  | 'max_steps'
+  | 'tool_rule'
+  | 'requires_approval'
+  | 'cancelled'
+  | 'error'
+  | 'llm_api_error'
+  | 'invalid_llm_response'
+  | 'invalid_tool_call'
+  | 'no_tool_call'
+  | 'max_tokens_exceeded';
+
+export type RunStatus = 'completed' | 'failed' | 'cancelled';
+
+export function statusOf(stopReason: StopReason): RunStatus {
+  if (stopReason === 'cancelled') return 'cancelled';
+  if (['end_turn', 'max_steps', 'tool_rule', 'requires_approval'].includes(stopReason)) return 'completed';
+  return 'failed';
+}
+
+/** What a subscriber of a run can see as it happens (the streaming issue fans these out). */
+export type RunEvent =
+  | { type: 'delta'; stepId: string; delta: ModelDelta }
+  | { type: 'messages'; stepId: string; messageIds: string[] }
+  | { type: 'stop'; stopReason: StopReason; error?: { code: string; message: string } };
+
+export interface RunEventSink {
+  emit(runId: string, event: RunEvent): void;
+}

@@ -1,0 +1,251 @@
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import * as messages from '../services/messages.js';
+import * as runs from '../services/runs.js';
+import { Agent } from './agent.js';
+import { builder } from './builder.js';
+import { connectionOf } from './connection.js';
+import { agentId, idOf } from './ids.js';
+import { MessageInterface, MessageListOptions, MessageTypeEnum } from './messages.js';
+
+const runId = idOf('Run');
+
+export const RunStatusEnum = builder.enumType('RunStatus', {
+  values: ['created', 'running', 'completed', 'failed', 'cancelled'] as const,
+});
+
+const UsageRef = builder
+  .objectRef<{ prompt_tokens?: number; completion_tokens?: number; total_tokens?: number; step_count?: number }>('UsageStatistics')
+  .implement({
+    description: 'Tokens a run used, summed over its steps.',
+    fields: (t) => ({
+      promptTokens: t.int({ resolve: (usage) => usage.prompt_tokens ?? 0 }),
+      completionTokens: t.int({ resolve: (usage) => usage.completion_tokens ?? 0 }),
+      totalTokens: t.int({ resolve: (usage) => usage.total_tokens ?? 0 }),
+      stepCount: t.int({ resolve: (usage) => usage.step_count ?? 0 }),
+    }),
+  });
+
+const nsToMs = (value: bigint | null) => (value === null ? null : Number(value) / 1e6);
+
+export const Step = builder.prismaNode('Step', {
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id, organizationId: ctx.services.orgId }),
+  nullable: true,
+  description: 'One model call of a run, with the tool it executed.',
+  fields: (t) => ({
+    runId: t.exposeID('runId'),
+    provider: t.exposeString('providerName', { nullable: true }),
+    model: t.exposeString('model', { nullable: true }),
+    status: t.exposeString('status'),
+    stopReason: t.exposeString('stopReason', { nullable: true }),
+    promptTokens: t.exposeInt('promptTokens'),
+    completionTokens: t.exposeInt('completionTokens'),
+    totalTokens: t.exposeInt('totalTokens'),
+    cachedInputTokens: t.exposeInt('cachedInputTokens', { nullable: true }),
+    reasoningTokens: t.exposeInt('reasoningTokens', { nullable: true }),
+    llmRequestMs: t.float({ nullable: true, resolve: (step) => nsToMs(step.llmRequestNs) }),
+    stepMs: t.float({ nullable: true, description: 'Wall time of the whole step.', resolve: (step) => nsToMs(step.stepNs) }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+export const Run = builder.prismaNode('Run', {
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id, organizationId: ctx.services.orgId }),
+  nullable: true,
+  description: 'One request to an agent, from the first step to its stop reason.',
+  fields: (t) => ({
+    agentId: t.exposeID('agentId'),
+    agent: t.relation('agent'),
+    status: t.field({ type: RunStatusEnum, resolve: (run) => run.status }),
+    stopReason: t.exposeString('stopReason', {
+      nullable: true,
+      description: 'end_turn, max_steps, tool_rule, requires_approval, cancelled, error, llm_api_error, invalid_llm_response, invalid_tool_call, no_tool_call, max_tokens_exceeded',
+    }),
+    background: t.exposeBoolean('background'),
+    requestConfig: t.expose('requestConfig', { type: 'JSON', nullable: true }),
+    metadata: t.expose('metadata', { type: 'JSON', nullable: true, description: 'run_type, and error {error_type, message, detail} when the run failed.' }),
+    usage: t.field({ type: UsageRef, resolve: (run) => (run.usage ?? {}) as never }),
+    ttftMs: t.float({ nullable: true, description: 'Time to the first token of the first step.', resolve: (run) => nsToMs(run.ttftNs) }),
+    totalDurationMs: t.float({ nullable: true, resolve: (run) => nsToMs(run.totalDurationNs) }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    steps: t.relation('steps', { query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } }),
+    messages: t.field({
+      type: [MessageInterface],
+      description: 'Messages stored by this run, oldest first.',
+      args: { options: t.arg({ type: MessageListOptions, required: false }) },
+      select: { messages: { select: { id: true }, orderBy: { sequenceId: 'asc' } } },
+      resolve: (run, args, ctx) => messages.messagesByIds(ctx.services, run.agentId, run.messages.map((message) => message.id), args.options),
+    }),
+  }),
+});
+
+const RunFilter = builder.inputType('RunFilter', {
+  fields: (t) => ({
+    agentId: t.id({ required: false }),
+    statuses: t.field({ type: [RunStatusEnum], required: false }),
+    active: t.boolean({ required: false, description: 'Only created or running runs.' }),
+    background: t.boolean({ required: false }),
+    stopReason: t.string({ required: false }),
+  }),
+});
+
+const runsConnection = { type: Run } as const;
+
+builder.prismaObjectFields(Agent, (t) => ({
+  runs: t.connection({
+    ...runsConnection,
+    description: "The agent's runs, newest first.",
+    args: { statuses: t.arg({ type: [RunStatusEnum], required: false }) },
+    resolve: async (agent, args, ctx) =>
+      connectionOf(await runs.listRuns(ctx.services, { ...args, filter: { agentId: agent.id, statuses: args.statuses } })),
+  }),
+  pendingApproval: t.field({
+    type: MessageInterface,
+    nullable: true,
+    description: 'The approval request the agent waits on, if any.',
+    resolve: (agent, _args, ctx) => runs.pendingApprovalMessage(ctx.services, agent.id),
+  }),
+}));
+
+const MessageInput = builder.inputType('MessageInput', {
+  fields: (t) => ({
+    role: t.string({ required: false, defaultValue: 'user', description: 'user (default) or system' }),
+    content: t.string(),
+    name: t.string({ required: false }),
+    otid: t.string({ required: false, description: 'Client-chosen id for deduplication and matching streams.' }),
+    senderId: t.string({ required: false }),
+  }),
+});
+
+const ApprovalInput = builder.inputType('ApprovalInput', {
+  fields: (t) => ({
+    toolCallId: t.string(),
+    approve: t.boolean(),
+    reason: t.string({ required: false, description: 'Shown to the model when denied.' }),
+  }),
+});
+
+const ToolReturnInput = builder.inputType('ToolReturnInput', {
+  description: 'The result of a client-side tool the agent called.',
+  fields: (t) => ({
+    toolCallId: t.string(),
+    toolReturn: t.string(),
+    status: t.string({ required: false, defaultValue: 'success', description: 'success or error' }),
+  }),
+});
+
+const SendMessageInput = builder.inputType('SendMessageInput', {
+  description: 'Exactly one of: messages, input (one user message), or approvals/toolReturns answering a pending approval.',
+  fields: (t) => ({
+    messages: t.field({ type: [MessageInput], required: false }),
+    input: t.string({ required: false, description: 'Shorthand for one user message.' }),
+    approvals: t.field({ type: [ApprovalInput], required: false }),
+    toolReturns: t.field({ type: [ToolReturnInput], required: false }),
+    maxSteps: t.int({ required: false, description: `Default ${runs.DEFAULT_MAX_STEPS}.` }),
+    failIfBusy: t.boolean({ required: false, description: 'Refuse with AGENT_BUSY instead of queueing behind a running run.' }),
+    useAssistantMessage: t.boolean({ required: false }),
+    assistantMessageToolName: t.string({ required: false }),
+    assistantMessageToolKwarg: t.string({ required: false }),
+    includeReturnMessageTypes: t.field({ type: [MessageTypeEnum], required: false }),
+  }),
+});
+
+type RunShape = typeof Run.$inferType;
+
+const SendMessagePayload = builder.objectRef<runs.RunResult & { options: messages.MessageViewOptions }>('SendMessagePayload').implement({
+  description: "Letta's LettaResponse: the run's new messages, why it stopped and what it used.",
+  fields: (t) => ({
+    run: t.field({ type: Run, resolve: (result) => result.run as RunShape }),
+    messages: t.field({
+      type: [MessageInterface],
+      resolve: (result, _args, ctx) => messages.messagesByIds(ctx.services, result.run.agentId, result.messageIds, result.options),
+    }),
+    stopReason: t.string({ nullable: true, resolve: (result) => result.run.stopReason }),
+    usage: t.field({ type: UsageRef, resolve: (result) => (result.run.usage ?? {}) as never }),
+  }),
+});
+
+const RunPayload = builder.objectRef<{ run: RunShape }>('RunPayload').implement({
+  fields: (t) => ({ run: t.field({ type: Run, resolve: (payload) => payload.run }) }),
+});
+
+const RunsPayload = builder.objectRef<{ runs: RunShape[] }>('RunsPayload').implement({
+  fields: (t) => ({ runs: t.field({ type: [Run], resolve: (payload) => payload.runs }) }),
+});
+
+const ResetMessagesPayload = builder.objectRef<{ agentId: string }>('ResetMessagesPayload').implement({
+  fields: (t) => ({
+    agent: t.prismaField({
+      type: 'Agent',
+      resolve: (query, payload, _args, ctx) => ctx.services.prisma.agent.findUniqueOrThrow({ ...query, where: { id: payload.agentId } }),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  run: t.prismaField({
+    type: 'Run',
+    nullable: true,
+    args: { id: t.arg.id({ validate: runId }) },
+    resolve: (query, _root, args, ctx) => runs.getRun(ctx.services, args.id, query),
+  }),
+  runs: t.connection({
+    ...runsConnection,
+    description: 'Runs of your organization, newest first.',
+    args: { filter: t.arg({ type: RunFilter, required: false }) },
+    resolve: async (_root, args, ctx, info) => {
+      queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
+      return connectionOf(await runs.listRuns(ctx.services, args));
+    },
+  }),
+}));
+
+const viewOptionsOf = (input: Record<string, unknown>): messages.MessageViewOptions => ({
+  useAssistantMessage: input.useAssistantMessage as boolean | null,
+  assistantMessageToolName: input.assistantMessageToolName as string | null,
+  assistantMessageToolKwarg: input.assistantMessageToolKwarg as string | null,
+  includeReturnMessageTypes: input.includeReturnMessageTypes as string[] | null,
+});
+
+builder.mutationFields((t) => ({
+  sendMessage: t.field({
+    type: SendMessagePayload,
+    description: 'Sends messages and waits until the run ends. Runs of one agent execute one at a time, in order.',
+    args: { agentId: t.arg.id({ validate: agentId }), input: t.arg({ type: SendMessageInput }) },
+    resolve: async (_root, args, ctx) => ({
+      ...(await runs.sendMessage(ctx.services, args.agentId, args.input, { wait: true })),
+      options: viewOptionsOf(args.input),
+    }),
+  }),
+  sendMessageAsync: t.field({
+    type: RunPayload,
+    description: 'Sends messages and returns the queued run at once; it executes in the background.',
+    args: { agentId: t.arg.id({ validate: agentId }), input: t.arg({ type: SendMessageInput }) },
+    resolve: async (_root, args, ctx) => ({ run: (await runs.sendMessage(ctx.services, args.agentId, args.input, { wait: false })).run }),
+  }),
+  cancelRun: t.field({
+    type: RunPayload,
+    description: 'Stops a run between steps or mid-stream (the model request is aborted). Safe to repeat.',
+    args: { runId: t.arg.id({ validate: runId }) },
+    resolve: async (_root, args, ctx) => ({ run: await runs.cancelRun(ctx.services, args.runId) }),
+  }),
+  cancelAgentRuns: t.field({
+    type: RunsPayload,
+    description: "Cancels the given runs of the agent, or all its active ones (and a pending approval's run).",
+    args: { agentId: t.arg.id({ validate: agentId }), runIds: t.arg.idList({ required: false }) },
+    resolve: async (_root, args, ctx) => ({ runs: await runs.cancelAgentRuns(ctx.services, args.agentId, args.runIds) }),
+  }),
+  resetMessages: t.field({
+    type: ResetMessagesPayload,
+    description: 'Empties the context window except the system message; history stays searchable.',
+    args: { agentId: t.arg.id({ validate: agentId }), addDefaultInitialMessages: t.arg.boolean({ required: false, defaultValue: false }) },
+    resolve: async (_root, args, ctx) => {
+      await messages.resetMessages(ctx.services, args.agentId, args.addDefaultInitialMessages ?? false);
+      return { agentId: args.agentId };
+    },
+  }),
+}));

@@ -1,0 +1,110 @@
+import type { Prisma } from '../generated/prisma/client.js';
+import { storedMessageFromRow, toLettaMessageList, type LettaMessage } from '../agent/messages.js';
+import { newId } from '../ids.js';
+import type { ServiceContext } from './context.js';
+import { AppError, badInput } from './errors.js';
+import { checkPageArgs, type PageArgs } from './pagination.js';
+import { assertAgentInOrg } from './scope.js';
+import { rebuildSystemPrompt } from './system-prompt.js';
+
+/** Recall memory: an agent's stored messages, shown as Letta's client messages. */
+
+export interface MessageViewOptions {
+  useAssistantMessage?: boolean | null;
+  assistantMessageToolName?: string | null;
+  assistantMessageToolKwarg?: string | null;
+  includeReturnMessageTypes?: readonly string[] | null;
+}
+
+export const DEFAULT_MESSAGE_PAGE = 100;
+
+function viewOptions(agentType: string, options: MessageViewOptions | null | undefined) {
+  return {
+    agentType,
+    useAssistantMessage: options?.useAssistantMessage ?? true,
+    assistantMessageToolName: options?.assistantMessageToolName ?? undefined,
+    assistantMessageToolKwarg: options?.assistantMessageToolKwarg ?? undefined,
+    includeReturnMessageTypes: options?.includeReturnMessageTypes ?? null,
+  };
+}
+
+/** Converts stored rows (in order) into client messages, each with its stored message id as cursor. */
+export function toEdges(rows: Prisma.MessageGetPayload<object>[], agentType: string, options?: MessageViewOptions | null) {
+  const list = toLettaMessageList(rows.map(storedMessageFromRow), viewOptions(agentType, options));
+  return list.map((node: LettaMessage) => ({ cursor: node.id, node }));
+}
+
+/**
+ * Letta's cursor semantics: chronological by sequence whatever the direction (after = later,
+ * before = earlier); without arguments the newest page, shown oldest first. An unknown cursor
+ * is NOT_FOUND.
+ */
+export async function listMessages(
+  ctx: ServiceContext,
+  agentId: string,
+  args: PageArgs & { options?: MessageViewOptions | null },
+) {
+  checkPageArgs(args);
+  await assertAgentInOrg(ctx.prisma, ctx.orgId, agentId);
+  const agent = await ctx.prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { agentType: true } });
+  const bound = async (cursor: string | null | undefined, name: 'after' | 'before') => {
+    if (cursor == null) return undefined;
+    const row = await ctx.prisma.message.findFirst({ where: { id: cursor, agentId }, select: { sequenceId: true } });
+    if (!row) throw new AppError('NOT_FOUND', `${name}: no message ${cursor} in this agent's history`, { path: name });
+    return row.sequenceId;
+  };
+  const after = await bound(args.after, 'after');
+  const before = await bound(args.before, 'before');
+  const where: Prisma.MessageWhereInput = {
+    agentId,
+    sequenceId: { ...(after !== undefined ? { gt: after } : {}), ...(before !== undefined ? { lt: before } : {}) },
+  };
+  const forward = args.first != null;
+  const limit = forward ? args.first! : (args.last ?? DEFAULT_MESSAGE_PAGE);
+  const rows = await ctx.prisma.message.findMany({ where, orderBy: { sequenceId: forward ? 'asc' : 'desc' }, take: limit + 1 });
+  const more = rows.length > limit;
+  const page = rows.slice(0, limit);
+  if (!forward) page.reverse();
+  return {
+    edges: toEdges(page, agent.agentType, args.options),
+    hasNextPage: forward ? more : before !== undefined,
+    hasPreviousPage: forward ? after !== undefined : more,
+  };
+}
+
+/** Client messages of some stored messages, in their stored order. */
+export async function messagesByIds(ctx: ServiceContext, agentId: string, ids: string[], options?: MessageViewOptions | null) {
+  if (ids.length === 0) return [];
+  const [agent, rows] = await Promise.all([
+    ctx.prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { agentType: true } }),
+    ctx.prisma.message.findMany({ where: { id: { in: ids }, organizationId: ctx.orgId }, orderBy: { sequenceId: 'asc' } }),
+  ]);
+  return toEdges(rows, agent.agentType, options).map((edge) => edge.node);
+}
+
+/**
+ * Letta's reset: keeps only the system message in context (older messages stay searchable as
+ * recall memory), rebuilds the system prompt, and optionally re-adds the initial messages.
+ */
+export async function resetMessages(ctx: ServiceContext, agentId: string, addDefaultInitialMessages: boolean) {
+  await assertAgentInOrg(ctx.prisma, ctx.orgId, agentId);
+  if (ctx.runtime.queue.activeCount(agentId) > 0) {
+    throw new AppError('AGENT_BUSY', `Agent ${agentId} has a run in progress; cancel it or wait before resetting`, { agentId });
+  }
+  await ctx.prisma.$transaction(async (tx) => {
+    const agent = await tx.agent.findUniqueOrThrow({ where: { id: agentId }, select: { messageIds: true, agentType: true } });
+    const systemId = agent.messageIds[0];
+    if (!systemId) throw badInput('agentId', 'the agent has no system message to keep');
+    const ids = [systemId];
+    if (addDefaultInitialMessages && agent.agentType !== 'letta_v1_agent') {
+      const login = { type: 'login', last_login: 'Never (first login)', time: new Date().toISOString() };
+      const id = newId('Message');
+      await tx.message.create({
+        data: { id, organizationId: ctx.orgId, agentId, role: 'user', content: [{ type: 'text', text: JSON.stringify(login) }] },
+      });
+      ids.push(id);
+    }
+    await tx.agent.update({ where: { id: agentId }, data: { messageIds: ids } });
+    await rebuildSystemPrompt(tx, agentId);
+  });
+}

@@ -1,0 +1,187 @@
+import { Prisma } from '../generated/prisma/client.js';
+import type { PrismaClient } from '../db/client.js';
+import type { LoopAgent, RunStore, StepRecord } from '../agent/loop.js';
+import type { PromptMessage } from '../agent/prompt-builder.js';
+import type { NewMessage } from '../agent/run-types.js';
+import { formatConversationSearchResults, parseConversationSearchArgs } from '../agent/tools/conversation-search.js';
+import { newId } from '../ids.js';
+import { BLOCK_LIMIT_DEFAULT } from './blocks.js';
+import { storedToolRules, rebuildSystemPrompt } from './system-prompt.js';
+
+const json = (value: unknown) => (value === null || value === undefined ? Prisma.DbNull : (value as Prisma.InputJsonValue));
+
+/** Rows for new messages of one agent, in order (the sequence follows insertion order). */
+export function messageRows(orgId: string, agentId: string, runId: string | null, stepId: string | null, messages: NewMessage[]) {
+  return messages.map((message) => ({
+    id: newId('Message'),
+    organizationId: orgId,
+    agentId,
+    runId,
+    stepId,
+    role: message.role,
+    content: json(message.content),
+    name: message.name ?? null,
+    toolCalls: json(message.toolCalls),
+    toolCallId: message.toolCallId ?? null,
+    toolReturns: json(message.toolReturns),
+    approvals: json(message.approvals),
+    approve: message.approve ?? null,
+    approvalRequestId: message.approvalRequestId ?? null,
+    denialReason: message.denialReason ?? null,
+    otid: message.otid ?? null,
+    senderId: message.senderId ?? null,
+    isErr: message.isErr ?? false,
+    model: message.model ?? null,
+  }));
+}
+
+/** Inserts messages one statement at a time so that sequence ids follow their order. */
+export async function insertMessages(tx: Prisma.TransactionClient, rows: ReturnType<typeof messageRows>) {
+  for (const row of rows) await tx.message.create({ data: row });
+}
+
+/** The agent as the loop needs it. */
+export async function loadLoopAgent(prisma: PrismaClient, agentId: string): Promise<LoopAgent | null> {
+  const agent = await prisma.agent.findUnique({
+    where: { id: agentId },
+    include: {
+      tools: { include: { tool: true }, orderBy: [{ createdAt: 'asc' }, { toolId: 'asc' }] },
+      blocks: { include: { block: true }, orderBy: [{ createdAt: 'asc' }, { blockLabel: 'asc' }] },
+    },
+  });
+  if (!agent) return null;
+  return {
+    id: agent.id,
+    agentType: agent.agentType,
+    model: agent.model,
+    timezone: agent.timezone,
+    toolRules: storedToolRules(agent.toolRules),
+    tools: agent.tools.map(({ tool, requiresApproval }) => ({
+      name: tool.name,
+      description: tool.description,
+      jsonSchema: tool.jsonSchema,
+      toolType: tool.toolType,
+      requiresApproval,
+      returnCharLimit: tool.returnCharLimit,
+    })),
+    blocks: agent.blocks.map(({ block }) => ({
+      id: block.id,
+      label: block.label,
+      value: block.value,
+      limit: block.limit,
+      description: block.description,
+      readOnly: block.readOnly,
+    })),
+  };
+}
+
+export function createRunStore(prisma: PrismaClient, orgId: string): RunStore {
+  return {
+    async history(agentId) {
+      const agent = await prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { messageIds: true } });
+      const rows = await prisma.message.findMany({
+        where: { id: { in: agent.messageIds } },
+        select: { id: true, role: true, content: true, toolCalls: true, toolCallId: true, name: true },
+      });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return agent.messageIds.map((id) => byId.get(id)).filter((row): row is NonNullable<typeof row> => Boolean(row)) as PromptMessage[];
+    },
+
+    async isCancelled(runId) {
+      const run = await prisma.run.findUnique({ where: { id: runId }, select: { status: true } });
+      return run?.status === 'cancelled';
+    },
+
+    async commitStep(runId, agentId, step: StepRecord) {
+      return prisma.$transaction(async (tx) => {
+        const stepRow = await tx.step.create({
+          data: {
+            id: step.stepId,
+            organizationId: orgId,
+            runId,
+            agentId,
+            providerName: step.provider,
+            model: step.model,
+            promptTokens: step.usage?.promptTokens ?? 0,
+            completionTokens: step.usage?.completionTokens ?? 0,
+            totalTokens: step.usage?.totalTokens ?? 0,
+            cachedInputTokens: step.usage?.cachedInputTokens ?? null,
+            reasoningTokens: step.usage?.reasoningTokens ?? null,
+            stopReason: step.stopReason,
+            status: 'success',
+            llmRequestNs: step.llmRequestNs,
+            stepNs: step.stepNs,
+            completedAt: new Date(),
+          },
+        });
+        const rows = messageRows(orgId, agentId, runId, stepRow.id, step.messages);
+        await insertMessages(tx, rows);
+        for (const block of step.changedBlocks) {
+          await tx.block.update({ where: { id: block.id }, data: { value: block.value, label: block.label, description: block.description } });
+          await tx.blockAgent.updateMany({ where: { blockId: block.id }, data: { blockLabel: block.label } });
+        }
+        for (const blockId of step.deletedBlockIds) {
+          await tx.blockAgent.deleteMany({ where: { agentId, blockId } });
+          // A block no agent shows any more goes too (it was this agent's own).
+          if ((await tx.blockAgent.count({ where: { blockId } })) === 0) await tx.block.delete({ where: { id: blockId } });
+        }
+        for (const block of step.createdBlocks) {
+          const id = newId('Block');
+          await tx.block.create({
+            data: { id, organizationId: orgId, label: block.label, value: block.value, limit: block.limit ?? BLOCK_LIMIT_DEFAULT, description: block.description },
+          });
+          await tx.blockAgent.create({ data: { agentId, blockId: id, blockLabel: block.label } });
+          block.id = id;
+        }
+        const agent = await tx.agent.findUniqueOrThrow({ where: { id: agentId }, select: { messageIds: true } });
+        await tx.agent.update({ where: { id: agentId }, data: { messageIds: [...agent.messageIds, ...rows.map((row) => row.id)] } });
+        if (step.changedBlocks.length || step.createdBlocks.length || step.deletedBlockIds.length) {
+          // A shared block edited by this agent changes every agent that shows it.
+          const ids = step.changedBlocks.map((block) => block.id!).filter(Boolean);
+          const others = ids.length ? await tx.blockAgent.findMany({ where: { blockId: { in: ids } }, select: { agentId: true } }) : [];
+          for (const id of new Set([agentId, ...others.map((link) => link.agentId)])) await rebuildSystemPrompt(tx, id);
+        }
+        if (step.ttftNs !== null) {
+          await tx.run.updateMany({ where: { id: runId, ttftNs: null }, data: { ttftNs: step.ttftNs } });
+        }
+        return rows.map((row) => row.id);
+      });
+    },
+
+    async searchConversation(agentId, rawArgs, timezone) {
+      const args = parseConversationSearchArgs(rawArgs, timezone);
+      const where: Prisma.MessageWhereInput = {
+        agentId,
+        role: { in: (args.roles?.length ? args.roles : ['user', 'assistant']) as Array<'user' | 'assistant'> },
+      };
+      if (args.startDate || args.endDate) where.createdAt = { ...(args.startDate ? { gte: args.startDate } : {}), ...(args.endDate ? { lte: args.endDate } : {}) };
+      const rows = await prisma.message.findMany({ where, orderBy: { sequenceId: 'desc' }, take: 500 });
+      const query = args.query?.toLowerCase();
+      const results = [];
+      for (const row of rows) {
+        const calls = Array.isArray(row.toolCalls) ? (row.toolCalls as Array<{ function?: { name?: string } }>) : [];
+        if (calls.some((call) => call.function?.name === 'conversation_search')) continue;
+        const text = searchableText(row.content, calls);
+        if (!text || (query && !text.toLowerCase().includes(query))) continue;
+        results.push({ createdAt: row.createdAt, role: row.role, text });
+        if (results.length >= args.limit) break;
+      }
+      return formatConversationSearchResults(results, timezone, new Date());
+    },
+  };
+}
+
+function searchableText(content: unknown, calls: Array<{ function?: { name?: string; arguments?: string } }>): string {
+  const parts = Array.isArray(content) ? (content as Array<{ type?: string; text?: string }>) : [];
+  const texts = parts.filter((part) => part.type === 'text' && typeof part.text === 'string').map((part) => part.text!);
+  for (const call of calls) {
+    if (call.function?.name !== 'send_message') continue;
+    try {
+      const message = (JSON.parse(call.function.arguments ?? '{}') as { message?: unknown }).message;
+      if (typeof message === 'string') texts.push(message);
+    } catch {
+      // unparsable arguments carry no searchable text
+    }
+  }
+  return texts.join('\n');
+}
