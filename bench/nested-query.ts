@@ -33,6 +33,7 @@
  * a request fails, or anything else goes wrong. The schema is dropped at the end.
  */
 import http from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -365,6 +366,24 @@ function printTable(rows: Measurement[]) {
   for (const line of lines) console.log(format(line));
 }
 
+/** The path of the first place where two JSON values differ (with both values), or null when deep-equal. */
+function firstDifference(expected: unknown, actual: unknown, path = '$'): string | null {
+  if (isDeepStrictEqual(expected, actual)) return null;
+  if (Array.isArray(expected) && Array.isArray(actual)) {
+    for (let i = 0; i < Math.max(expected.length, actual.length); i++) {
+      const found = firstDifference(expected[i], actual[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+  } else if (expected && actual && typeof expected === 'object' && typeof actual === 'object' && !Array.isArray(expected) && !Array.isArray(actual)) {
+    const keys = new Set([...Object.keys(expected), ...Object.keys(actual)]);
+    for (const key of keys) {
+      const found = firstDifference((expected as Record<string, unknown>)[key], (actual as Record<string, unknown>)[key], `${path}.${key}`);
+      if (found) return found;
+    }
+  }
+  return `${path}: GraphQL ${JSON.stringify(expected)?.slice(0, 200)}, baseline ${JSON.stringify(actual)?.slice(0, 200)}`;
+}
+
 // ---- main ----
 
 async function main(): Promise<number> {
@@ -441,17 +460,20 @@ async function main(): Promise<number> {
     const expectedSizes = new Map<string, number>();
     for (const baseline of baselines) {
       const text = await fetchText(baseline.url, body);
-      if (!isDeepStrictEqual(JSON.parse(text), graphqlJson)) {
-        console.error(`GraphQL: ${graphqlText.slice(0, 400)}…`);
-        console.error(`${baseline.name}: ${text.slice(0, 400)}…`);
-        throw new Error(`the ${baseline.name} response differs from the GraphQL response`);
+      const difference = firstDifference(graphqlJson, JSON.parse(text));
+      if (difference) {
+        throw new Error(`the ${baseline.name} response differs from the GraphQL response at ${difference}`);
       }
       expectedSizes.set(baseline.name, Buffer.byteLength(text));
     }
     console.log(
       `responses verified deep-equal (${AGENTS} agents; GraphQL ${Buffer.byteLength(graphqlText)} bytes, ${singleRequestStatements} SQL statements for one request)`,
     );
-    console.log(`load: ${CONCURRENCY} requests in flight over keep-alive HTTP, warm-up ${WARMUP_SECONDS} s, timed ${SECONDS} s per target\n`);
+    console.log(`load: ${CONCURRENCY} requests in flight over keep-alive HTTP, warm-up ${WARMUP_SECONDS} s, timed ${SECONDS} s per target`);
+    console.log(
+      `machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((value) => value.toFixed(2)).join(' ')} ` +
+        '(servers, load generator and PostgreSQL share these CPUs; other work skews the numbers)\n',
+    );
 
     const load = new LoadGenerator();
     cleanups.push(() => load.close());
