@@ -266,6 +266,8 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
     if (!stopReason && !continueLoop) stopReason = 'end_turn';
     if (!stopReason && stepIndex === input.maxSteps - 1) stopReason = 'max_steps';
 
+    // A cancel that arrived while the step ran (possibly on another instance) drops the step.
+    if (cancel.aborted || (await deps.store.isCancelled(input.runId))) return finish('cancelled');
     const ids = await deps.store.commitStep(input.runId, agent.id, {
       stepId,
       messages: stepMessages,

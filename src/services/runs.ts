@@ -67,6 +67,7 @@ export interface RunResult {
 
 interface PendingApproval {
   messageId: string;
+  runId: string | null;
   calls: Array<{ id: string; name: string; arguments: string }>;
 }
 
@@ -74,14 +75,14 @@ async function pendingApproval(ctx: ServiceContext, agentId: string): Promise<Pe
   const agent = await ctx.prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { messageIds: true } });
   const lastId = agent.messageIds.at(-1);
   if (!lastId) return null;
-  const last = await ctx.prisma.message.findUnique({ where: { id: lastId }, select: { id: true, role: true, toolCalls: true } });
+  const last = await ctx.prisma.message.findUnique({ where: { id: lastId }, select: { id: true, role: true, toolCalls: true, runId: true } });
   if (!last || last.role !== 'approval' || !Array.isArray(last.toolCalls) || last.toolCalls.length === 0) return null;
   const calls = (last.toolCalls as Array<{ id: string; function: { name: string; arguments: string } }>).map((call) => ({
     id: call.id,
     name: call.function.name,
     arguments: call.function.arguments,
   }));
-  return { messageId: last.id, calls };
+  return { messageId: last.id, runId: last.runId, calls };
 }
 
 /** The approval response to persist and the calls to execute, after checking the ids match exactly. */
@@ -240,7 +241,7 @@ async function finishRun(
   durationMs: number,
 ) {
   const completedAt = new Date();
-  await ctx.prisma.$transaction(async (tx) => {
+  const finalReason = await ctx.prisma.$transaction(async (tx) => {
     const current = await tx.run.findUniqueOrThrow({ where: { id: runId }, select: { status: true, metadata: true } });
     const finalReason: StopReason = current.status === 'cancelled' ? 'cancelled' : stopReason;
     await tx.run.update({
@@ -260,8 +261,9 @@ async function finishRun(
       },
     });
     await tx.agent.update({ where: { id: agentId }, data: { lastStopReason: finalReason, lastRunCompletion: completedAt, lastRunDurationMs: durationMs } });
+    return finalReason;
   });
-  ctx.runtime.events?.emit(runId, { type: 'stop', stopReason, error });
+  ctx.runtime.events?.emit(runId, { type: 'stop', stopReason: finalReason, error });
 }
 
 // ---- cancellation ----
@@ -274,18 +276,19 @@ export async function cancelRun(ctx: ServiceContext, runId: string): Promise<Run
   if (run.status === 'created' || run.status === 'running') {
     await ctx.prisma.run.updateMany({ where: { id: runId, status: { in: ['created', 'running'] } }, data: { status: 'cancelled', stopReason: 'cancelled', completedAt: new Date() } });
     ctx.runtime.queue.abort(runId);
-  } else if (run.stopReason === 'requires_approval') {
-    await denyPendingApproval(ctx, run);
+  } else if (run.stopReason === 'requires_approval' && run.status === 'completed') {
+    // Only the run whose approval is still pending has anything to cancel.
+    const pending = await pendingApproval(ctx, run.agentId);
+    if (pending?.runId === run.id) await denyPendingApproval(ctx, run, pending);
   }
   return ctx.prisma.run.findUniqueOrThrow({ where: { id: runId } });
 }
 
 /** Cancelling a run that waits for approval records a denial, so the history stays answerable. */
-async function denyPendingApproval(ctx: ServiceContext, run: Run) {
-  const pending = await pendingApproval(ctx, run.agentId);
+async function denyPendingApproval(ctx: ServiceContext, run: Run, pending: PendingApproval) {
   const reason = 'The user cancelled the request, so the tool call was denied.';
   await ctx.prisma.$transaction(async (tx) => {
-    if (pending) {
+    {
       const messages: NewMessage[] = [
         {
           role: 'approval',
@@ -316,10 +319,15 @@ async function denyPendingApproval(ctx: ServiceContext, run: Run) {
 export async function cancelAgentRuns(ctx: ServiceContext, agentId: string, runIds?: string[] | null): Promise<Run[]> {
   await assertAgentInOrg(ctx.prisma, ctx.orgId, agentId);
   runIds?.forEach((id, index) => assertId('Run', id, `runIds.${index}`));
+  const pendingRunId = (await pendingApproval(ctx, agentId))?.runId ?? undefined;
   const targets = runIds?.length
     ? await ctx.prisma.run.findMany({ where: { id: { in: runIds }, agentId, organizationId: ctx.orgId } })
     : await ctx.prisma.run.findMany({
-        where: { agentId, organizationId: ctx.orgId, OR: [{ status: { in: ['created', 'running'] } }, { stopReason: 'requires_approval', status: 'completed' }] },
+        where: {
+          agentId,
+          organizationId: ctx.orgId,
+          OR: [{ status: { in: ['created', 'running'] } }, ...(pendingRunId ? [{ id: pendingRunId }] : [])],
+        },
         orderBy: { createdAt: 'desc' },
         take: 100,
       });

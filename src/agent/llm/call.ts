@@ -45,6 +45,7 @@ export interface CallOptions {
   /** Force a tool call (a constrained tool rule or memgpt agents that must call a tool). */
   requireTool?: boolean;
   cancel: AbortSignal;
+  /** Longest silence allowed from the model, in milliseconds. */
   timeoutMs: number;
   onDelta?: (delta: ModelDelta) => void;
 }
@@ -68,8 +69,19 @@ function classify(error: unknown, timedOut: boolean): LlmError {
 
 /** Streams one model call, reporting deltas; aborts the HTTP request on cancellation or timeout. */
 export async function callModel(options: CallOptions): Promise<ModelTurn> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = AbortSignal.any([options.cancel, timeout]);
+  // The timeout is an idle timeout: it restarts with every part the model streams.
+  const local = new AbortController();
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  const armTimeout = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      local.abort();
+    }, options.timeoutMs);
+  };
+  const signal = AbortSignal.any([options.cancel, local.signal]);
+  armTimeout();
   const started = process.hrtime.bigint();
   let ttftNs: bigint | null = null;
   const firstToken = () => {
@@ -96,6 +108,7 @@ export async function callModel(options: CallOptions): Promise<ModelTurn> {
     for (;;) {
       const { done, value: part } = await reader.read();
       if (done) break;
+      armTimeout();
       switch (part.type) {
         case 'text-delta':
           firstToken();
@@ -142,8 +155,12 @@ export async function callModel(options: CallOptions): Promise<ModelTurn> {
     }
     if (!finished) throw new IncompleteStream('the stream ended before the model finished');
   } catch (error) {
+    // Stop the provider's stream too: a failed call must not keep generating (and billing).
+    local.abort();
     if (options.cancel.aborted) throw new CallAborted('cancelled');
-    throw classify(error, timeout.aborted);
+    throw classify(error, timedOut);
+  } finally {
+    clearTimeout(timer);
   }
   if (options.cancel.aborted) throw new CallAborted('cancelled');
   turn.ttftNs = ttftNs;
