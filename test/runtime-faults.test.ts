@@ -17,7 +17,7 @@ const MESSAGE_FIELDS = `
   ... on ToolCallMessage { toolCall { toolCallId name arguments } }
   ... on ToolReturnMessage { toolCallId status toolReturn }
 `;
-const RUN_FIELDS = `id agentId status stopReason background startedAt completedAt totalDurationMs metadata steps { id stopReason }`;
+const RUN_FIELDS = `id agentId status stopReason background startedAt completedAt totalDurationMs metadata error { code message } steps { id stopReason }`;
 
 const CREATE_AGENT = `mutation ($input: CreateAgentInput) { createAgent(input: $input) { agent { id model } } }`;
 const SEND = `mutation ($agentId: ID!, $input: SendMessageInput!) {
@@ -218,6 +218,7 @@ describe('model and tool-call faults end the run cleanly', () => {
     expect(failed.run.completedAt).not.toBeNull();
     expect(failed.run.metadata?.error).toMatchObject({ error_type: errorType, message: expect.any(String) });
     expect(failed.run.metadata?.error?.message.length).toBeGreaterThan(0);
+    expect((failed.run as unknown as { error: { code: string } }).error.code).toBe(errorType.toUpperCase());
     expect(failed.run.steps).toEqual([]); // a failed step stores nothing
     expect(failed.messages).toEqual([]);
 

@@ -25,6 +25,18 @@ const UsageRef = builder
     }),
   });
 
+const RunErrorRef = builder.objectRef<{ error_type: string; message: string; detail?: string | null }>('RunError').implement({
+  description: 'Why a run failed.',
+  fields: (t) => ({
+    code: t.string({
+      description: 'LLM_TIMEOUT, LLM_RATE_LIMIT, LLM_AUTHENTICATION, LLM_ERROR or INTERNAL (as extensions.code elsewhere).',
+      resolve: (error) => error.error_type.toUpperCase(),
+    }),
+    message: t.exposeString('message'),
+    detail: t.string({ nullable: true, description: "The provider's own message, when there is one.", resolve: (error) => error.detail ?? null }),
+  }),
+});
+
 const nsToMs = (value: bigint | null) => (value === null ? null : Number(value) / 1e6);
 
 export const Step = builder.prismaNode('Step', {
@@ -67,6 +79,11 @@ export const Run = builder.prismaNode('Run', {
     requestConfig: t.expose('requestConfig', { type: 'JSON', nullable: true }),
     metadata: t.expose('metadata', { type: 'JSON', nullable: true, description: 'run_type, and error {error_type, message, detail} when the run failed.' }),
     usage: t.field({ type: UsageRef, resolve: (run) => (run.usage ?? {}) as never }),
+    error: t.field({
+      type: RunErrorRef,
+      nullable: true,
+      resolve: (run) => ((run.metadata as { error?: { error_type: string; message: string; detail?: string } } | null)?.error ?? null),
+    }),
     ttftMs: t.float({ nullable: true, description: 'Time to the first token of the first step.', resolve: (run) => nsToMs(run.ttftNs) }),
     totalDurationMs: t.float({ nullable: true, resolve: (run) => nsToMs(run.totalDurationNs) }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
