@@ -106,6 +106,9 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
   const messageIds: string[] = [];
   let pendingInput = [...input.input];
   let resume = input.resume;
+  // The context is read once and extended as steps commit; a memory edit re-reads it (new system text).
+  let history: PromptMessage[] | undefined;
+  let ttftSeen = false;
 
   const finish = (stopReason: StopReason, error?: LoopOutcome['error']): LoopOutcome => ({ stopReason, usage: totals, error, messageIds });
 
@@ -128,7 +131,7 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
       calls = resume.calls;
       resume = undefined;
     } else {
-      const history = await deps.store.history(agent.id);
+      history ??= await deps.store.history(agent.id);
       const available = agent.tools.map((tool) => tool.name);
       const allowed = solver.allowedTools(available);
       const offered = agent.tools.filter((tool) => allowed.includes(tool.name));
@@ -280,9 +283,13 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
       stopReason,
       llmRequestNs,
       stepNs: process.hrtime.bigint() - stepStart,
-      ttftNs,
+      ttftNs: ttftSeen ? null : ttftNs,
     });
     messageIds.push(...ids);
+    ttftSeen ||= ttftNs !== null;
+    const memoryChanged = edits.changed.size + edits.created.size + edits.deleted.size > 0;
+    if (history && !memoryChanged) history.push(...stepMessages.map(asPromptMessage));
+    else history = undefined;
     pendingInput = [];
     if (usage) {
       totals.promptTokens += usage.promptTokens;

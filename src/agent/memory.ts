@@ -325,27 +325,45 @@ function abbreviationsOf(timeZone: string): Map<number, string> | undefined {
   return abbreviationIndex.get(timeZone);
 }
 
+// Intl.DateTimeFormat objects are costly to build and the prompt is formatted at every step.
+const zones = new Map<string, { zone: string; canonical: string }>();
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string, digits: 'numeric' | '2-digit'): Intl.DateTimeFormat {
+  const key = `${digits}|${timeZone}`;
+  let found = formatters.get(key);
+  if (!found) {
+    found = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: digits,
+      day: digits,
+      hour: digits,
+      minute: digits,
+      second: digits,
+    });
+    formatters.set(key, found);
+  }
+  return found;
+}
+
 /** The zone name as given when it is known (Intl also accepts other letter cases), else UTC. */
 function validTimeZone(timeZone: string): { zone: string; canonical: string } {
-  try {
-    const canonical = new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
-    return { zone: timeZone, canonical };
-  } catch {
-    return { zone: 'UTC', canonical: 'UTC' };
+  let known = zones.get(timeZone);
+  if (!known) {
+    try {
+      known = { zone: timeZone, canonical: new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone };
+    } catch {
+      known = { zone: 'UTC', canonical: 'UTC' };
+    }
+    zones.set(timeZone, known);
   }
+  return known;
 }
 
 function offsetMinutes(date: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(date);
+  const parts = formatter(timeZone, 'numeric').formatToParts(date);
   const get = (type: string) => Number(parts.find((part) => part.type === type)?.value ?? 0);
   const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour') % 24, get('minute'), get('second'));
   const utc = Math.floor(date.getTime() / 1000) * 1000;
@@ -373,16 +391,7 @@ function zoneAbbreviation(zone: { zone: string; canonical: string }, offset: num
  */
 export function formatDatetime(date: Date, timeZone: string): string {
   const zone = validTimeZone(timeZone || 'UTC');
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone.zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(date);
+  const parts = formatter(zone.zone, '2-digit').formatToParts(date);
   const get = (type: string) => parts.find((part) => part.type === type)?.value ?? '00';
   const hour24 = Number(get('hour')) % 24;
   const hour12 = hour24 % 12 === 0 ? 12 : hour24 % 12;

@@ -56,7 +56,7 @@ export const Step = builder.prismaNode('Step', {
     cachedInputTokens: t.exposeInt('cachedInputTokens', { nullable: true }),
     reasoningTokens: t.exposeInt('reasoningTokens', { nullable: true }),
     llmRequestMs: t.float({ nullable: true, resolve: (step) => nsToMs(step.llmRequestNs) }),
-    stepMs: t.float({ nullable: true, description: 'Wall time of the whole step.', resolve: (step) => nsToMs(step.stepNs) }),
+    stepMs: t.float({ nullable: true, description: 'Wall time of the step (model call and tool) before its one-transaction write.', resolve: (step) => nsToMs(step.stepNs) }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
   }),

@@ -133,17 +133,14 @@ export function createRunStore(prisma: PrismaClient, orgId: string): RunStore {
           await tx.blockAgent.create({ data: { agentId, blockId: id, blockLabel: block.label } });
           block.id = id;
         }
-        const agent = await tx.agent.findUniqueOrThrow({ where: { id: agentId }, select: { messageIds: true } });
-        await tx.agent.update({ where: { id: agentId }, data: { messageIds: [...agent.messageIds, ...rows.map((row) => row.id)] } });
+        await tx.agent.update({ where: { id: agentId }, data: { messageIds: { push: rows.map((row) => row.id) } } });
         if (step.changedBlocks.length || step.createdBlocks.length || step.deletedBlockIds.length) {
           // A shared block edited by this agent changes every agent that shows it.
           const ids = step.changedBlocks.map((block) => block.id!).filter(Boolean);
           const others = ids.length ? await tx.blockAgent.findMany({ where: { blockId: { in: ids } }, select: { agentId: true } }) : [];
           for (const id of new Set([agentId, ...others.map((link) => link.agentId)])) await rebuildSystemPrompt(tx, id);
         }
-        if (step.ttftNs !== null) {
-          await tx.run.updateMany({ where: { id: runId, ttftNs: null }, data: { ttftNs: step.ttftNs } });
-        }
+        if (step.ttftNs !== null) await tx.run.update({ where: { id: runId }, data: { ttftNs: step.ttftNs } });
         return rows.map((row) => row.id);
       });
     },

@@ -52,9 +52,12 @@ export function createModelRegistry(entries: ProviderEntry[]): ModelRegistry {
     }
   }
   const kinds = new Map(entries.map((entry) => [entry.name, entry.kind]));
+  const resolved = new Map<string, ResolvedModel>();
   return {
     providers: [...factories.keys()],
     resolve(handle) {
+      const cached = resolved.get(handle);
+      if (cached) return cached;
       const slash = handle.indexOf('/');
       const provider = handle.slice(0, slash);
       const modelName = handle.slice(slash + 1);
@@ -63,7 +66,9 @@ export function createModelRegistry(entries: ProviderEntry[]): ModelRegistry {
         const known = [...factories.keys()].join(', ') || 'none (set OPENAI_API_KEY, ANTHROPIC_API_KEY or LLM_PROVIDERS)';
         throw new AppError('BAD_USER_INPUT', `The model '${handle}' names no configured provider; configured providers: ${known}`, { model: handle });
       }
-      return { handle, provider, modelName, endpointType: kinds.get(provider) === 'anthropic' ? 'anthropic' : provider, model: factory(modelName) };
+      const model = { handle, provider, modelName, endpointType: kinds.get(provider) === 'anthropic' ? 'anthropic' : provider, model: factory(modelName) };
+      resolved.set(handle, model);
+      return model;
     },
   };
 }
