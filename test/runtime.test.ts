@@ -132,6 +132,19 @@ describe('the agent runtime', () => {
     expect((model.requests.at(-1)!.body as { tool_choice?: unknown }).tool_choice).toBe('required');
   });
 
+  it("starts memgpt agents with Letta's boot exchange and login event, also after a reset", async () => {
+    const agentId = await newAgent({ agentType: 'memgpt_v2_agent' });
+    const kinds = async () => (await t.ok(History, { id: agentId })).agent!.messages.edges.map((edge) => edge.node.__typename);
+    expect(await kinds()).toEqual(['SystemMessage', 'ReasoningMessage', 'AssistantMessage', 'UserMessage']);
+    const boot = (await t.ok(History, { id: agentId })).agent!.messages.edges[2]!.node as { content: string };
+    expect(boot.content).toBe('More human than human is our motto.');
+    await t.ok(graphql(`mutation ResetWithInitial($agentId: ID!) { resetMessages(agentId: $agentId, addDefaultInitialMessages: true) { agent { id } } }`), { agentId });
+    model.enqueue({ toolCalls: [{ name: 'send_message', arguments: { message: 'hi again' } }] });
+    await t.ok(Send, { agentId, input: { input: 'hello' } });
+    const prompt = model.requests.at(-1)!.body as { messages: Array<{ role: string }> };
+    expect(prompt.messages.map((message) => message.role)).toEqual(['system', 'assistant', 'tool', 'user', 'user']);
+  });
+
   it('pages the history chronologically, as Letta does', async () => {
     const agentId = await newAgent();
     for (const word of ['one', 'two', 'three']) {

@@ -11,6 +11,8 @@ import { toolRulesSchema } from '../agent/tool-rules.js';
 import { blockData, createBlockInput } from './blocks.js';
 import { resolveTools } from './tools.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
+import { insertMessages, messageRows } from './run-store.js';
+import { initialMessages } from '../agent/initial-messages.js';
 
 // ---- input schemas (shared by every surface that creates or edits agents) ----
 
@@ -181,6 +183,11 @@ export async function createAgent(ctx: ServiceContext, rawInput: AgentInput): Pr
       });
     }
     await rebuildSystemPrompt(tx, id);
+    const initial = messageRows(ctx.orgId, id, null, null, initialMessages(agentType, new Date(), input.timezone ?? 'UTC'));
+    if (initial.length) {
+      await insertMessages(tx, initial);
+      await tx.agent.update({ where: { id }, data: { messageIds: { push: initial.map((row) => row.id) } } });
+    }
     return id;
   });
   return getAgent(ctx, agentId);

@@ -1,11 +1,12 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { storedMessageFromRow, toLettaMessageList, type LettaMessage } from '../agent/messages.js';
-import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
 import { AppError, badInput } from './errors.js';
 import { checkPageArgs, type PageArgs } from './pagination.js';
 import { assertAgentInOrg } from './scope.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
+import { insertMessages, messageRows } from './run-store.js';
+import { initialMessages } from '../agent/initial-messages.js';
 
 /** Recall memory: an agent's stored messages, shown as Letta's client messages. */
 
@@ -92,17 +93,14 @@ export async function resetMessages(ctx: ServiceContext, agentId: string, addDef
     throw new AppError('AGENT_BUSY', `Agent ${agentId} has a run in progress; cancel it or wait before resetting`, { agentId });
   }
   await ctx.prisma.$transaction(async (tx) => {
-    const agent = await tx.agent.findUniqueOrThrow({ where: { id: agentId }, select: { messageIds: true, agentType: true } });
+    const agent = await tx.agent.findUniqueOrThrow({ where: { id: agentId }, select: { messageIds: true, agentType: true, timezone: true } });
     const systemId = agent.messageIds[0];
     if (!systemId) throw badInput('agentId', 'the agent has no system message to keep');
     const ids = [systemId];
-    if (addDefaultInitialMessages && agent.agentType !== 'letta_v1_agent') {
-      const login = { type: 'login', last_login: 'Never (first login)', time: new Date().toISOString() };
-      const id = newId('Message');
-      await tx.message.create({
-        data: { id, organizationId: ctx.orgId, agentId, role: 'user', content: [{ type: 'text', text: JSON.stringify(login) }] },
-      });
-      ids.push(id);
+    if (addDefaultInitialMessages) {
+      const rows = messageRows(ctx.orgId, agentId, null, null, initialMessages(agent.agentType, new Date(), agent.timezone));
+      await insertMessages(tx, rows);
+      ids.push(...rows.map((row) => row.id));
     }
     await tx.agent.update({ where: { id: agentId }, data: { messageIds: ids } });
     await rebuildSystemPrompt(tx, agentId);
