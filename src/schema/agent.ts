@@ -18,12 +18,14 @@ export const Agent = builder.prismaNode('Agent', {
   // Node lookups stay inside the caller's organization: a foreign id is simply not found.
   findUnique: (id, ctx) => ({ id, organizationId: ctx.services.orgId }),
   nullable: true, // node(id) of an unknown or foreign id is null, not an error
+  // Select mode: a query loads only the columns its fields need (messageIds grows with history).
+  select: { id: true },
   description: 'A stateful agent: its settings, and (in later fields) memory, tools, files and history.',
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
     system: t.exposeString('system', { description: 'The system template; {CORE_MEMORY} marks where memory goes.' }),
-    agentType: t.field({ type: AgentTypeEnum, resolve: (agent) => agent.agentType as (typeof AGENT_TYPES)[number] }),
+    agentType: t.field({ type: AgentTypeEnum, select: { agentType: true }, resolve: (agent) => agent.agentType as (typeof AGENT_TYPES)[number] }),
     tags: t.exposeStringList('tags'),
     metadata: t.expose('metadata', { type: 'JSON', nullable: true }),
     model: t.exposeString('model', { nullable: true, description: "Model handle 'provider/model'." }),
@@ -36,6 +38,7 @@ export const Agent = builder.prismaNode('Agent', {
     lastStopReason: t.exposeString('lastStopReason', { nullable: true }),
     toolRules: t.field({
       type: 'JSON',
+      select: { toolRules: true },
       description: "The agent's tool rules in Letta's shape (type, tool_name, ...).",
       resolve: (agent) => agent.toolRules ?? [],
     }),

@@ -4,12 +4,16 @@ import * as blocks from '../services/blocks.js';
 import { memoryOf, systemText } from '../services/system-prompt.js';
 import { Agent } from './agent.js';
 import { connectionOf } from './connection.js';
-import { builder } from './builder.js';
+import { createContextCache } from '@pothos/core';
+import DataLoader from 'dataloader';
+import { builder, type GraphQLContext } from './builder.js';
 import { agentId, blockId } from './ids.js';
 import { CreateBlockInput } from './inputs.js';
 
 export const Block = builder.prismaNode('Block', {
   id: { field: 'id' },
+  // Select mode: a query loads only the columns its fields need.
+  select: { id: true },
   findUnique: (id, ctx) => ({ id, organizationId: ctx.services.orgId }),
   nullable: true,
   description: 'A core memory block. One block can be shared by several agents: an edit through one is seen by all.',
@@ -17,7 +21,7 @@ export const Block = builder.prismaNode('Block', {
     label: t.exposeString('label'),
     value: t.exposeString('value'),
     limit: t.exposeInt('limit', { description: 'Shown to the model as chars_limit; not enforced (as in current Letta).' }),
-    charsCurrent: t.int({ resolve: (block) => block.value.length }),
+    charsCurrent: t.int({ select: { value: true }, resolve: (block) => block.value.length }),
     description: t.exposeString('description', { nullable: true }),
     readOnly: t.exposeBoolean('readOnly'),
     metadata: t.expose('metadata', { type: 'JSON', nullable: true }),
@@ -25,13 +29,25 @@ export const Block = builder.prismaNode('Block', {
     agents: t.field({
       type: [Agent],
       description: 'The agents that show this block.',
-      select: { agents: { include: { agent: true }, orderBy: { createdAt: 'asc' } } },
+      select: (_args, _ctx, nestedSelection) => ({
+        agents: { orderBy: { createdAt: 'asc' }, select: { agent: nestedSelection(true) } },
+      }),
       resolve: (block) => block.agents.map((link) => link.agent),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 });
+
+/** One query for the system messages of all agents in a response. */
+const systemMessages = createContextCache(
+  (ctx: GraphQLContext) =>
+    new DataLoader<string, string | null>(async (ids) => {
+      const rows = await ctx.services.prisma.message.findMany({ where: { id: { in: [...ids] } }, select: { id: true, content: true } });
+      const texts = new Map(rows.map((row) => [row.id, systemText(row.content)]));
+      return ids.map((id) => texts.get(id) ?? null);
+    }),
+);
 
 const promptSelect = {
   agentType: true,
@@ -44,14 +60,16 @@ builder.prismaObjectFields(Agent, (t) => ({
   blocks: t.field({
     type: [Block],
     description: 'Core memory blocks, in the order they were attached.',
-    select: { blocks: { include: { block: true }, orderBy: [{ createdAt: 'asc' }, { blockLabel: 'asc' }] } },
+    select: (_args, _ctx, nestedSelection) => ({
+      blocks: { orderBy: [{ createdAt: 'asc' }, { blockLabel: 'asc' }], select: { block: nestedSelection(true) } },
+    }),
     resolve: (agent) => agent.blocks.map((link) => link.block),
   }),
   block: t.field({
     type: Block,
     nullable: true,
     args: { label: t.arg.string() },
-    select: (args) => ({ blocks: { where: { blockLabel: args.label }, include: { block: true } } }),
+    select: (args, _ctx, nestedSelection) => ({ blocks: { where: { blockLabel: args.label }, select: { block: nestedSelection(true) } } }),
     resolve: (agent) => agent.blocks[0]?.block ?? null,
   }),
   memory: t.string({
@@ -59,18 +77,11 @@ builder.prismaObjectFields(Agent, (t) => ({
     select: promptSelect,
     resolve: (agent) => memoryOf(agent as never),
   }),
-  systemPrompt: t.loadable({
-    type: 'String',
+  systemPrompt: t.string({
     nullable: true,
     description: 'The system message the model sees: the template with memory and memory metadata injected.',
-    load: async (ids: string[], ctx) => {
-      const rows = await ctx.services.prisma.message.findMany({ where: { id: { in: ids } }, select: { id: true, content: true } });
-      return ids.map((id) => {
-        const row = rows.find((message) => message.id === id);
-        return row ? systemText(row.content) : null;
-      });
-    },
-    resolve: (agent) => agent.messageIds[0] ?? null,
+    select: { messageIds: true },
+    resolve: (agent, _args, ctx) => (agent.messageIds[0] ? systemMessages(ctx).load(agent.messageIds[0]) : null),
   }),
 }));
 

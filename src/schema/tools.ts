@@ -8,6 +8,8 @@ import { agentId, toolId } from './ids.js';
 
 export const Tool = builder.prismaNode('Tool', {
   id: { field: 'id' },
+  // Select mode: a query loads only the columns its fields need (json schemas are large).
+  select: { id: true },
   findUnique: (id, ctx) => ({ id, organizationId: ctx.services.orgId }),
   nullable: true,
   description: 'A tool an agent can call: built in, or client-side (declared with a JSON schema, executed by the client).',
@@ -15,11 +17,12 @@ export const Tool = builder.prismaNode('Tool', {
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
     toolType: t.exposeString('toolType', { description: 'custom, letta_core, letta_memory_core, letta_files_core, ...' }),
-    builtIn: t.boolean({ resolve: (tool) => tool.toolType !== 'custom' }),
+    builtIn: t.boolean({ select: { toolType: true }, resolve: (tool) => tool.toolType !== 'custom' }),
     jsonSchema: t.expose('jsonSchema', { type: 'JSON', description: 'The function schema sent to the model: {name, description, parameters}.' }),
     parameters: t.field({
       type: 'JSON',
       description: 'The JSON Schema of the arguments.',
+      select: { jsonSchema: true },
       resolve: (tool) => (tool.jsonSchema as { parameters?: unknown } | null)?.parameters ?? {},
     }),
     tags: t.exposeStringList('tags'),
@@ -43,19 +46,21 @@ const AgentTool = builder
     }),
   });
 
-const toolLinks = { tools: { include: { tool: true }, orderBy: [{ createdAt: 'asc' }, { toolId: 'asc' }] } } as const;
+const linkOrder = [{ createdAt: 'asc' }, { toolId: 'asc' }] as const;
 
 builder.prismaObjectFields(Agent, (t) => ({
   tools: t.field({
     type: [Tool],
     description: 'Tools attached to the agent.',
-    select: toolLinks,
+    select: (_args, _ctx, nestedSelection) => ({ tools: { orderBy: [...linkOrder], select: { tool: nestedSelection(true) } } }),
     resolve: (agent) => agent.tools.map((link) => link.tool),
   }),
   attachedTools: t.field({
     type: [AgentTool],
     description: 'Tools with their per-agent settings (approval).',
-    select: toolLinks,
+    select: (_args, _ctx, nestedSelection) => ({
+      tools: { orderBy: [...linkOrder], select: { requiresApproval: true, createdAt: true, tool: nestedSelection(true, ['tool']) } },
+    }),
     resolve: (agent) => agent.tools,
   }),
 }));
