@@ -161,6 +161,12 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
     const response = await yoga.fetch(request, {});
     res.writeHead(response.status, Object.fromEntries(response.headers));
     if (!response.body) return void res.end();
+    const type = response.headers.get('content-type') ?? '';
+    if (!type.includes('text/event-stream') && !type.includes('multipart/mixed')) {
+      // A plain result: one write instead of one per chunk of the body stream.
+      res.end(Buffer.from(await response.arrayBuffer()));
+      return;
+    }
     streams.add(abort);
     try {
       const reader = response.body.getReader();

@@ -49,6 +49,6 @@ describe('nested lists resolve without N+1', () => {
     expect(fifty.agents.every((edge) => edge.node.blocks.length === 5 && edge.node.tools.length >= 3)).toBe(true);
     expect(fifty.agents[0]!.node.blocks[0]).toEqual({ label: 'block_0', value: expect.stringMatching(/^value \d+\.0$/) });
     expect(fifty.statements).toBe(five.statements);
-    expect(fifty.statements).toBeLessThanOrEqual(8);
+    expect(fifty.statements).toBeLessThanOrEqual(4);
   });
 });
