@@ -4,9 +4,7 @@ import * as blocks from '../services/blocks.js';
 import { memoryOf, systemText } from '../services/system-prompt.js';
 import { Agent } from './agent.js';
 import { connectionOf } from './connection.js';
-import { createContextCache } from '@pothos/core';
-import DataLoader from 'dataloader';
-import { builder, type GraphQLContext } from './builder.js';
+import { builder } from './builder.js';
 import { agentId, blockId } from './ids.js';
 import { CreateBlockInput } from './inputs.js';
 
@@ -39,16 +37,6 @@ export const Block = builder.prismaNode('Block', {
   }),
 });
 
-/** One query for the system messages of all agents in a response. */
-const systemMessages = createContextCache(
-  (ctx: GraphQLContext) =>
-    new DataLoader<string, string | null>(async (ids) => {
-      const rows = await ctx.services.prisma.message.findMany({ where: { id: { in: [...ids] } }, select: { id: true, content: true } });
-      const texts = new Map(rows.map((row) => [row.id, systemText(row.content)]));
-      return ids.map((id) => texts.get(id) ?? null);
-    }),
-);
-
 const promptSelect = {
   agentType: true,
   toolRules: true,
@@ -77,11 +65,20 @@ builder.prismaObjectFields(Agent, (t) => ({
     select: promptSelect,
     resolve: (agent) => memoryOf(agent as never),
   }),
-  systemPrompt: t.string({
+  systemPrompt: t.loadable({
+    type: 'String',
     nullable: true,
     description: 'The system message the model sees: the template with memory and memory metadata injected.',
-    select: { messageIds: true },
-    resolve: (agent, _args, ctx) => (agent.messageIds[0] ? systemMessages(ctx).load(agent.messageIds[0]) : null),
+    // Batched for all agents of a response: their message lists, then their system messages.
+    load: async (agentIds: string[], ctx) => {
+      const agents = await ctx.services.prisma.agent.findMany({ where: { id: { in: agentIds } }, select: { id: true, messageIds: true } });
+      const systemIds = new Map(agents.map((agent) => [agent.id, agent.messageIds[0]]));
+      const ids = [...systemIds.values()].filter((id): id is string => Boolean(id));
+      const rows = await ctx.services.prisma.message.findMany({ where: { id: { in: ids } }, select: { id: true, content: true } });
+      const texts = new Map(rows.map((row) => [row.id, systemText(row.content)]));
+      return agentIds.map((id) => texts.get(systemIds.get(id) ?? '') ?? null);
+    },
+    resolve: (agent) => agent.id,
   }),
 }));
 
