@@ -1,7 +1,8 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import * as agents from '../services/agents.js';
 import * as blocks from '../services/blocks.js';
-import { memoryOf, systemText } from '../services/system-prompt.js';
+import * as messages from '../services/messages.js';
+import { memoryOf } from '../services/system-prompt.js';
 import { Agent } from './agent.js';
 import { connectionOf } from './connection.js';
 import { builder } from './builder.js';
@@ -69,15 +70,8 @@ builder.prismaObjectFields(Agent, (t) => ({
     type: 'String',
     nullable: true,
     description: 'The system message the model sees: the template with memory and memory metadata injected.',
-    // Batched for all agents of a response: their message lists, then their system messages.
-    load: async (agentIds: string[], ctx) => {
-      const agents = await ctx.services.prisma.agent.findMany({ where: { id: { in: agentIds } }, select: { id: true, messageIds: true } });
-      const systemIds = new Map(agents.map((agent) => [agent.id, agent.messageIds[0]]));
-      const ids = [...systemIds.values()].filter((id): id is string => Boolean(id));
-      const rows = await ctx.services.prisma.message.findMany({ where: { id: { in: ids } }, select: { id: true, content: true } });
-      const texts = new Map(rows.map((row) => [row.id, systemText(row.content)]));
-      return agentIds.map((id) => texts.get(systemIds.get(id) ?? '') ?? null);
-    },
+    // Batched: one load for all agents of a response.
+    load: (agentIds: string[], ctx) => messages.systemPrompts(ctx.services, agentIds),
     resolve: (agent) => agent.id,
   }),
 }));

@@ -41,7 +41,7 @@ builder.queryFields((t) => ({
     type: 'Organization',
     description: "The caller's organization.",
     resolve: (query, _root, _args, ctx) =>
-      ctx.services.prisma.organization.findUniqueOrThrow({ ...query, where: { id: ctx.services.orgId } }),
+      auth.getOrganization(ctx.services.prisma, ctx.services.orgId, query),
   }),
   apiKeys: t.field({
     type: [ApiKeyRef],

@@ -1,4 +1,5 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
+import * as agents from '../services/agents.js';
 import * as messages from '../services/messages.js';
 import * as runs from '../services/runs.js';
 import { Agent } from './agent.js';
@@ -198,7 +199,7 @@ const ResetMessagesPayload = builder.objectRef<{ agentId: string }>('ResetMessag
   fields: (t) => ({
     agent: t.prismaField({
       type: 'Agent',
-      resolve: (query, payload, _args, ctx) => ctx.services.prisma.agent.findUniqueOrThrow({ ...query, where: { id: payload.agentId } }),
+      resolve: (query, payload, _args, ctx) => agents.getAgent(ctx.services, payload.agentId, query),
     }),
   }),
 });

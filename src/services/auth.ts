@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { PrismaClient } from '../db/client.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import { DEFAULT_ORG_ID, newId } from '../ids.js';
 import { AppError, assertId, notFound, parseInput } from './errors.js';
 import { syncBuiltinTools } from './tools.js';
@@ -62,6 +63,10 @@ export async function mintApiKey(prisma: PrismaClient, orgId: string, name: stri
     },
   });
   return { apiKey, key };
+}
+
+export async function getOrganization(prisma: PrismaClient, orgId: string, shape: Pick<Prisma.OrganizationFindUniqueArgs, 'select' | 'include'> = {}) {
+  return prisma.organization.findUniqueOrThrow({ ...shape, where: { id: orgId } } as Prisma.OrganizationFindUniqueOrThrowArgs);
 }
 
 export async function listApiKeys(prisma: PrismaClient, orgId: string) {

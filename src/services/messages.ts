@@ -4,7 +4,7 @@ import type { ServiceContext } from './context.js';
 import { AppError, badInput } from './errors.js';
 import { checkPageArgs, type PageArgs } from './pagination.js';
 import { assertAgentInOrg } from './scope.js';
-import { rebuildSystemPrompt } from './system-prompt.js';
+import { rebuildSystemPrompt, systemText } from './system-prompt.js';
 import { insertMessages, messageRows } from './run-store.js';
 import { initialMessages } from '../agent/initial-messages.js';
 
@@ -105,4 +105,17 @@ export async function resetMessages(ctx: ServiceContext, agentId: string, addDef
     await tx.agent.update({ where: { id: agentId }, data: { messageIds: ids } });
     await rebuildSystemPrompt(tx, agentId);
   });
+}
+
+/** The stored system prompt of each agent (its first in-context message), in the order asked. */
+export async function systemPrompts(ctx: ServiceContext, agentIds: readonly string[]): Promise<Array<string | null>> {
+  const agents = await ctx.prisma.agent.findMany({
+    where: { id: { in: [...agentIds] }, organizationId: ctx.orgId },
+    select: { id: true, messageIds: true },
+  });
+  const systemIds = new Map(agents.map((agent) => [agent.id, agent.messageIds[0]]));
+  const ids = [...systemIds.values()].filter((id): id is string => Boolean(id));
+  const rows = await ctx.prisma.message.findMany({ where: { id: { in: ids } }, select: { id: true, content: true } });
+  const texts = new Map(rows.map((row) => [row.id, systemText(row.content)]));
+  return agentIds.map((id) => texts.get(systemIds.get(id) ?? '') ?? null);
 }
