@@ -6,6 +6,8 @@ import { ensureDefaultOrganization, type AuthPolicy } from './services/auth.js';
 import { syncBuiltinToolsEverywhere } from './services/tools.js';
 import { createModelRegistry, providerEntries } from './agent/llm/providers.js';
 import { RunQueue } from './realtime/run-queue.js';
+import { createRunStreams } from './realtime/run-streams.js';
+import { createRunEventRecorder } from './services/run-events.js';
 import type { Runtime } from './services/context.js';
 
 /** The long-lived resources of one server process, built once and passed down. */
@@ -43,7 +45,16 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     );
     const models = createModelRegistry(providerEntries(config));
     logger.info({ providers: models.providers, defaultModel: config.DEFAULT_MODEL ?? null }, 'model providers');
-    const runtime: Runtime = { models, queue: new RunQueue(), llmTimeoutMs: config.LLM_TIMEOUT_MS, defaultModel: config.DEFAULT_MODEL };
+    const streams = await createRunStreams(config.REDIS_URL, logger, { ttlSeconds: config.RUN_EVENT_TTL_SECONDS });
+    const runtime: Runtime = {
+      models,
+      queue: new RunQueue(),
+      llmTimeoutMs: config.LLM_TIMEOUT_MS,
+      defaultModel: config.DEFAULT_MODEL,
+      streams,
+      events: createRunEventRecorder(db.prisma, streams, logger),
+      pingMs: config.RUN_EVENT_PING_MS,
+    };
     return { config, logger, db, bus, authPolicy, runtime };
   } catch (error) {
     await db.close();
@@ -53,5 +64,5 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
 
 export async function closeAppContext(app: AppContext): Promise<void> {
   await app.runtime.queue.drain();
-  await Promise.allSettled([app.bus.close(), app.db.close()]);
+  await Promise.allSettled([app.bus.close(), app.runtime.streams.close(), app.db.close()]);
 }

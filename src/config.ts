@@ -66,6 +66,8 @@ const configSchema = z.object({
     ),
   LLM_TIMEOUT_MS: int(100, 3_600_000).default(120_000),
   DEFAULT_CONTEXT_WINDOW: int(1000, 10_000_000).default(128_000),
+  RUN_EVENT_PING_MS: int(100, 600_000).default(15_000),
+  RUN_EVENT_TTL_SECONDS: int(1, 30 * 24 * 3600).default(3 * 3600),
   GRAPHIQL: z
     .enum(['true', 'false'])
     .default('true')

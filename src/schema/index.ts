@@ -5,6 +5,7 @@ import './memory.js';
 import './messages.js';
 import './organization.js';
 import './runs.js';
+import './run-events.js';
 import './tools.js';
 
 /** The whole GraphQL schema; `npm run schema:print` writes it to schema.graphql. */

@@ -14,7 +14,7 @@ export const RunStatusEnum = builder.enumType('RunStatus', {
   values: ['created', 'running', 'completed', 'failed', 'cancelled'] as const,
 });
 
-const UsageRef = builder
+export const UsageRef = builder
   .objectRef<{ prompt_tokens?: number; completion_tokens?: number; total_tokens?: number; step_count?: number }>('UsageStatistics')
   .implement({
     description: 'Tokens a run used, summed over its steps.',
@@ -156,7 +156,7 @@ const ToolReturnInput = builder.inputType('ToolReturnInput', {
   }),
 });
 
-const SendMessageInput = builder.inputType('SendMessageInput', {
+export const SendMessageInput = builder.inputType('SendMessageInput', {
   description: 'Exactly one of: messages, input (one user message), or approvals/toolReturns answering a pending approval.',
   fields: (t) => ({
     messages: t.field({ type: [MessageInput], required: false }),

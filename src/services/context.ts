@@ -4,6 +4,7 @@ import type { EventBus } from '../realtime/bus.js';
 import type { RunQueue } from '../realtime/run-queue.js';
 import type { ModelRegistry } from '../agent/llm/providers.js';
 import type { RunEventSink } from '../agent/run-types.js';
+import type { RunStreams } from '../realtime/run-streams.js';
 
 /** What runs need beyond the database: models, the per-agent queue, limits and live events. */
 export interface Runtime {
@@ -12,6 +13,10 @@ export interface Runtime {
   readonly llmTimeoutMs: number;
   readonly defaultModel?: string;
   readonly events?: RunEventSink;
+  /** Stored run events, for runEvents subscribers. */
+  readonly streams: RunStreams;
+  /** How often a silent run's subscribers get a ping. */
+  readonly pingMs: number;
 }
 
 /** What every use case receives: the caller's organization and the shared resources. */

@@ -201,7 +201,11 @@ async function executeRun(
 ): Promise<string[]> {
   const started = Date.now();
   const claimed = await ctx.prisma.run.updateMany({ where: { id: runId, status: 'created' }, data: { status: 'running', startedAt: new Date() } });
-  if (claimed.count === 0) return []; // cancelled while queued
+  if (claimed.count === 0) {
+    // Cancelled while queued: its subscribers still learn that it ended.
+    ctx.runtime.events?.emit(runId, { type: 'stop', stopReason: 'cancelled' });
+    return [];
+  }
   let stopReason: StopReason = 'error';
   let error: { code: string; message: string; detail?: string } | undefined;
   let usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, stepCount: 0 };

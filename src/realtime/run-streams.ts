@@ -1,0 +1,736 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+
+/** An event as stored: `seq` is assigned by the store, 1, 2, 3… per run, in append order. */
+export interface StoredRunEvent {
+  seq: number;
+  /** JSON-serialisable. */
+  data: unknown;
+  final: boolean;
+}
+
+export interface RunStreamStatus {
+  exists: boolean;
+  ended: boolean;
+  lastSeq: number;
+}
+
+/**
+ * The events of runs, kept for a while so that a subscriber can replay what it missed and then
+ * continue live: in process (memory) or in Redis Streams (shared by every instance).
+ */
+export interface RunStreams {
+  readonly kind: 'redis' | 'memory';
+  /**
+   * Appends events of one run in order; the last one may be final (the run ended). Returns their
+   * seqs. Appends of one run from one process are serialised. Appending to an ended run throws
+   * RunAlreadyEnded.
+   */
+  append(runId: string, events: Array<{ data: unknown; final?: boolean }>): Promise<number[]>;
+  /**
+   * Events with seq > after, oldest first, then live ones as they are appended; the iterator ends
+   * after the final event. Unknown/expired run with nothing stored: ends at once (the caller decides
+   * what that means). Breaking out of the loop (return()) releases everything. A subscriber that
+   * falls more than `subscriberBufferLimit` events behind gets SubscriberOverflow from next().
+   * close() ends the iterator (done).
+   */
+  subscribe(runId: string, after: number): AsyncIterableIterator<StoredRunEvent>;
+  /** Whether anything is stored for the run (for NOT_FOUND vs. replay decisions) and whether it ended. */
+  status(runId: string): Promise<RunStreamStatus>;
+  close(): Promise<void>;
+}
+
+export interface RunStreamsOptions {
+  /** How long a run's events are kept after its final event. Default 3 h (Letta's 10800 s). */
+  ttlSeconds?: number;
+  /** Events kept per run, oldest dropped first (Redis: `MAXLEN ~`, so approximately). Default 10000. */
+  maxLength?: number;
+  /** How long a run that never ends is kept after its last append. Default 24 h (at least ttlSeconds). */
+  runningTtlSeconds?: number;
+  /** Live events a subscriber may have waiting before it is ended with SubscriberOverflow. Default 10000. */
+  subscriberBufferLimit?: number;
+  /** Redis: key of a run's stream is `${keyPrefix}${runId}`. Default `agentgraph:run:`. */
+  keyPrefix?: string;
+  /** Redis: client name of the live-reader connections (CLIENT LIST). Default `agentgraph:run-reader`. */
+  readerConnectionName?: string;
+  /** Redis: how long a live XREAD blocks before the reader checks that the stream still exists. Default 30 s. */
+  readerBlockMs?: number;
+}
+
+/** A subscriber fell too far behind the live events; resubscribe with `after: lastSeq` to catch up. */
+export class SubscriberOverflow extends Error {
+  override readonly name = 'SubscriberOverflow';
+  constructor(
+    readonly runId: string,
+    /** The last seq this subscriber was given. */
+    readonly lastSeq: number,
+    limit: number,
+  ) {
+    super(`Subscriber of run ${runId} fell more than ${limit} events behind (last delivered seq ${lastSeq})`);
+  }
+}
+
+/** An append to a run whose final event is already stored. */
+export class RunAlreadyEnded extends Error {
+  override readonly name = 'RunAlreadyEnded';
+  constructor(readonly runId: string) {
+    super(`Run ${runId} has already ended; its stream takes no more events`);
+  }
+}
+
+const DEFAULTS = {
+  ttlSeconds: 3 * 60 * 60,
+  maxLength: 10_000,
+  runningTtlSeconds: 24 * 60 * 60,
+  subscriberBufferLimit: 10_000,
+  keyPrefix: 'agentgraph:run:',
+  readerConnectionName: 'agentgraph:run-reader',
+  readerBlockMs: 30_000,
+};
+type Settings = typeof DEFAULTS;
+
+/** Events fetched per replay read. */
+const REPLAY_BATCH = 500;
+/** Redis live reader: events per XREAD. */
+const READ_COUNT = 1000;
+
+/** Redis Streams when REDIS_URL is set (every instance sees every run), in process otherwise. */
+export async function createRunStreams(redisUrl: string | undefined, logger: Logger, options: RunStreamsOptions = {}): Promise<RunStreams> {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  const settings: Settings = { ...DEFAULTS, ...defined };
+  settings.runningTtlSeconds = Math.max(settings.runningTtlSeconds, settings.ttlSeconds);
+  settings.subscriberBufferLimit = Math.max(1, Math.floor(settings.subscriberBufferLimit));
+  settings.maxLength = Math.max(1, Math.floor(settings.maxLength));
+  const log = logger.child({ component: 'run-streams' });
+  if (!redisUrl) return new MemoryRunStreams(settings, log);
+  const client = new Redis(redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, connectionName: 'agentgraph:run-streams' });
+  client.on('error', (error: Error) => log.warn({ err: error.message }, 'redis connection error'));
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw new Error(`Cannot connect to Redis at REDIS_URL: ${(error as Error).message}`);
+  }
+  return new RedisRunStreams(client, settings, log);
+}
+
+/** Test hook: the runs this process has a live Redis reader for (always empty in memory). */
+export function activeRunReaders(streams: RunStreams): string[] {
+  return streams instanceof RedisRunStreams ? streams.activeReaders() : [];
+}
+
+function normaliseEvents(runId: string, events: Array<{ data: unknown; final?: boolean }>) {
+  events.forEach((event, index) => {
+    if (event.final && index !== events.length - 1) throw new Error(`Only the last event appended to run ${runId} may be final`);
+  });
+  return events.map((event) => ({ data: event.data === undefined ? null : event.data, final: Boolean(event.final) }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subscriber: shared by both stores. Replay is pulled in batches from the store (nothing is
+// buffered for it); live events are pushed by the store. Live events that arrive while the
+// subscriber is still replaying wait in `stash`; on going live both are merged and deduplicated by
+// seq, so nothing is missed or repeated (see `RunSource.goLive`).
+// ---------------------------------------------------------------------------------------------
+
+interface RunSource {
+  /** Stored events with from <= seq (<= to), oldest first, at most `count`. */
+  readRange(runId: string, from: number, to: number | undefined, count: number): Promise<StoredRunEvent[]>;
+  status(runId: string): Promise<RunStreamStatus>;
+  /**
+   * The subscriber has replayed everything up to `subscriber.lastSeq` and will take live events
+   * from now on; returns events it would otherwise miss (seq > lastSeq that are neither replayed
+   * nor going to be pushed to it).
+   */
+  goLive(subscriber: Subscriber): Promise<StoredRunEvent[]>;
+  /** The subscriber is done; stop pushing to it. */
+  release(subscriber: Subscriber): void;
+}
+
+const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
+
+class Subscriber implements AsyncIterableIterator<StoredRunEvent> {
+  private state: 'init' | 'replay' | 'live' | 'done' = 'init';
+  /** Highest seq queued (or delivered): anything at or below it is a duplicate. */
+  private queuedSeq: number;
+  /** Highest seq handed to the consumer. */
+  private deliveredSeq: number;
+  private queue: StoredRunEvent[] = [];
+  private head = 0;
+  /** Live events pushed while replaying. */
+  private stash: StoredRunEvent[] = [];
+  private replayExhausted = false;
+  /** The store will push nothing more (run expired, reader gone): end once the queue is drained. */
+  private sourceEnded = false;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
+  private pending: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly runId: string,
+    after: number,
+    private readonly source: RunSource,
+    private readonly limit: number,
+    private readonly onDone: (subscriber: Subscriber) => void,
+  ) {
+    this.queuedSeq = after;
+    this.deliveredSeq = after;
+  }
+
+  /** Seq up to which this subscriber has everything (replayed or queued). */
+  get lastSeq(): number {
+    return this.queuedSeq;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<StoredRunEvent>> {
+    // Calls are served one after another, so that overlapping next()s can't interleave a replay.
+    const result = this.pending.then(() => this.pull());
+    this.pending = result.catch(() => {});
+    return result;
+  }
+
+  async return(): Promise<IteratorResult<StoredRunEvent>> {
+    this.end();
+    return DONE;
+  }
+
+  /** A live event from the store (any order of arrival relative to the replay). */
+  offer(event: StoredRunEvent): void {
+    if (this.state === 'done' || event.seq <= this.queuedSeq) return;
+    const backlog = this.stash.length + (this.state === 'live' ? this.queue.length - this.head : 0);
+    if (backlog >= this.limit) {
+      this.failure = new SubscriberOverflow(this.runId, this.deliveredSeq, this.limit);
+      this.end();
+      return;
+    }
+    if (this.state === 'live') {
+      this.enqueue(event);
+      this.notify();
+    } else {
+      this.stash.push(event);
+    }
+  }
+
+  /** The store has nothing more for this subscriber beyond what is queued. */
+  markSourceEnded(): void {
+    this.sourceEnded = true;
+    this.notify();
+  }
+
+  /** Ends the iterator now (close, return(), overflow, final delivered). */
+  end(): void {
+    if (this.state === 'done') return;
+    this.state = 'done';
+    this.queue = [];
+    this.head = 0;
+    this.stash = [];
+    this.source.release(this);
+    this.onDone(this);
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private enqueue(event: StoredRunEvent): void {
+    if (event.seq <= this.queuedSeq) return;
+    this.queue.push(event);
+    this.queuedSeq = event.seq;
+  }
+
+  private dequeue(): StoredRunEvent | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const event = this.queue[this.head++]!;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return event;
+  }
+
+  private async pull(): Promise<IteratorResult<StoredRunEvent>> {
+    for (;;) {
+      if (this.failure) {
+        const failure = this.failure;
+        this.failure = undefined;
+        throw failure;
+      }
+      if (this.state === 'done') return DONE;
+      const event = this.dequeue();
+      if (event) {
+        this.deliveredSeq = event.seq;
+        if (event.final) this.end();
+        return { value: event, done: false };
+      }
+      if (this.state === 'init') await this.begin();
+      else if (this.state === 'replay') await this.replay();
+      else if (this.sourceEnded) this.end();
+      else await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  private async begin(): Promise<void> {
+    const batch = await this.source.readRange(this.runId, this.queuedSeq + 1, undefined, REPLAY_BATCH);
+    if (this.state !== 'init') return;
+    if (batch.length === 0) {
+      const status = await this.source.status(this.runId);
+      if (this.state !== 'init') return;
+      // Nothing stored (unknown or expired run), or nothing after `after` in an ended run.
+      if (!status.exists || (status.ended && status.lastSeq <= this.queuedSeq)) {
+        this.end();
+        return;
+      }
+    }
+    this.state = 'replay';
+    this.takeReplayBatch(batch);
+  }
+
+  private async replay(): Promise<void> {
+    if (!this.replayExhausted) {
+      const batch = await this.source.readRange(this.runId, this.queuedSeq + 1, undefined, REPLAY_BATCH);
+      if (this.state === 'replay') this.takeReplayBatch(batch);
+      return;
+    }
+    // Everything stored when the last read ran has been delivered: switch to live events.
+    const missed = await this.source.goLive(this);
+    if (this.state !== 'replay') return;
+    for (const event of missed) this.enqueue(event);
+    for (const event of this.stash) this.enqueue(event);
+    this.stash = [];
+    this.state = 'live';
+  }
+
+  private takeReplayBatch(batch: StoredRunEvent[]): void {
+    for (const event of batch) this.enqueue(event);
+    // A short read reached the end of the stream as it was after this subscriber registered, so
+    // anything later is (or will be) pushed to it.
+    if (batch.length < REPLAY_BATCH) this.replayExhausted = true;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+// ---------------------------------------------------------------------------------------------
+
+interface MemoryRun {
+  events: StoredRunEvent[];
+  lastSeq: number;
+  ended: boolean;
+  /** Drops the run: runningTtl after its last append, ttl after its final event. */
+  timer: NodeJS.Timeout;
+}
+
+class MemoryRunStreams implements RunStreams, RunSource {
+  readonly kind = 'memory' as const;
+  private readonly runs = new Map<string, MemoryRun>();
+  private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private readonly all = new Set<Subscriber>();
+  private closed = false;
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly log: Logger,
+  ) {}
+
+  async append(runId: string, events: Array<{ data: unknown; final?: boolean }>): Promise<number[]> {
+    if (this.closed) throw new Error('RunStreams is closed');
+    const normalised = normaliseEvents(runId, events);
+    // Stored as JSON would be, so that both stores hand out equal (and unshared) data.
+    const encoded = normalised.map((event) => ({ data: JSON.stringify(event.data), final: event.final }));
+    if (encoded.length === 0) return [];
+    let run = this.runs.get(runId);
+    if (run?.ended) throw new RunAlreadyEnded(runId);
+    if (!run) {
+      run = { events: [], lastSeq: 0, ended: false, timer: this.expireAfter(runId, this.settings.runningTtlSeconds) };
+      this.runs.set(runId, run);
+    } else {
+      run.timer.refresh();
+    }
+    const seqs: number[] = [];
+    const stored: StoredRunEvent[] = [];
+    for (const event of encoded) {
+      const seq = ++run.lastSeq;
+      seqs.push(seq);
+      stored.push({ seq, data: event.data, final: event.final });
+    }
+    run.events.push(...stored);
+    if (run.events.length > this.settings.maxLength) run.events.splice(0, run.events.length - this.settings.maxLength);
+    if (stored.at(-1)!.final) {
+      run.ended = true;
+      clearTimeout(run.timer);
+      run.timer = this.expireAfter(runId, this.settings.ttlSeconds);
+    }
+    for (const subscriber of [...(this.subscribers.get(runId) ?? [])]) {
+      for (const event of stored) subscriber.offer(decoded(event));
+    }
+    return seqs;
+  }
+
+  subscribe(runId: string, after: number): AsyncIterableIterator<StoredRunEvent> {
+    const subscriber = new Subscriber(runId, sanitiseAfter(after), this, this.settings.subscriberBufferLimit, (s) => this.all.delete(s));
+    if (this.closed) {
+      subscriber.end();
+      return subscriber;
+    }
+    this.all.add(subscriber);
+    let set = this.subscribers.get(runId);
+    if (!set) this.subscribers.set(runId, (set = new Set()));
+    set.add(subscriber);
+    return subscriber;
+  }
+
+  async status(runId: string): Promise<RunStreamStatus> {
+    const run = this.runs.get(runId);
+    return run ? { exists: true, ended: run.ended, lastSeq: run.lastSeq } : { exists: false, ended: false, lastSeq: 0 };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const subscriber of [...this.all]) subscriber.end();
+    for (const run of this.runs.values()) clearTimeout(run.timer);
+    this.runs.clear();
+  }
+
+  // RunSource
+  async readRange(runId: string, from: number, to: number | undefined, count: number): Promise<StoredRunEvent[]> {
+    const events = this.runs.get(runId)?.events;
+    if (!events?.length) return [];
+    const start = Math.max(0, from - events[0]!.seq);
+    const end = Math.min(events.length, start + count, to === undefined ? Infinity : to - events[0]!.seq + 1);
+    return events.slice(start, Math.max(start, end)).map(decoded);
+  }
+
+  async goLive(subscriber: Subscriber): Promise<StoredRunEvent[]> {
+    // Appends push synchronously to every registered subscriber, so the stash already holds
+    // everything after the replay; only a run dropped meanwhile needs handling.
+    if (!this.runs.has(subscriber.runId)) subscriber.markSourceEnded();
+    return [];
+  }
+
+  release(subscriber: Subscriber): void {
+    const set = this.subscribers.get(subscriber.runId);
+    set?.delete(subscriber);
+    if (set?.size === 0) this.subscribers.delete(subscriber.runId);
+  }
+
+  private expireAfter(runId: string, seconds: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.runs.delete(runId);
+      this.log.debug({ runId }, 'run stream expired');
+      for (const subscriber of this.subscribers.get(runId) ?? []) subscriber.markSourceEnded();
+    }, seconds * 1000);
+    timer.unref();
+    return timer;
+  }
+}
+
+function decoded(event: StoredRunEvent): StoredRunEvent {
+  return { seq: event.seq, data: JSON.parse(event.data as string) as unknown, final: event.final };
+}
+
+function sanitiseAfter(after: number): number {
+  return Number.isFinite(after) && after > 0 ? Math.floor(after) : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis
+//
+// One Stream per run. The entry ID *is* the seq (`<seq>-0`), so a replay from `after` is the exact
+// range `XRANGE key <after+1>-0 +` and a live cursor is just a seq. The seq is assigned inside a
+// Lua script (last entry's seq + 1) together with the XADDs and the PEXPIRE, so appends from any
+// number of processes get unique consecutive seqs, and an append after the final event is refused.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * KEYS[1] stream; ARGV: maxlen, ttl while running (ms), ttl after final (ms), then data, final ('1'|'0') per event.
+ * Returns the first seq assigned.
+ */
+const APPEND_SCRIPT = `
+local key = KEYS[1]
+local seq = 0
+local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+if #last > 0 then
+  seq = tonumber(string.match(last[1][1], '^(%d+)-'))
+  local fields = last[1][2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'final' and fields[i + 1] == '1' then
+      return redis.error_reply('RUN_ENDED')
+    end
+  end
+end
+local first = seq + 1
+local ended = false
+for i = 4, #ARGV, 2 do
+  seq = seq + 1
+  local id = string.format('%d', seq)
+  redis.call('XADD', key, 'MAXLEN', '~', ARGV[1], id .. '-0', 'seq', id, 'data', ARGV[i], 'final', ARGV[i + 1])
+  if ARGV[i + 1] == '1' then ended = true end
+end
+if ended then
+  redis.call('PEXPIRE', key, ARGV[3])
+else
+  redis.call('PEXPIRE', key, ARGV[2])
+end
+return first
+`;
+
+type AppendCommand = (key: string, ...args: Array<string | number>) => Promise<number>;
+type StreamEntry = [id: string, fields: string[]];
+
+class RedisRunStreams implements RunStreams, RunSource {
+  readonly kind = 'redis' as const;
+  private readonly appendScript: AppendCommand;
+  /** Tail of each run's append chain (appends of one run from this process are serialised). */
+  private readonly appends = new Map<string, Promise<unknown>>();
+  /** At most one live reader per run in this process, shared by all its local subscribers. */
+  private readonly readers = new Map<string, RunReader>();
+  /** The reader each subscriber registered with (it may since have stopped and been replaced). */
+  private readonly readerOf = new WeakMap<Subscriber, RunReader>();
+  private readonly all = new Set<Subscriber>();
+  private closed = false;
+
+  constructor(
+    private readonly client: Redis,
+    private readonly settings: Settings,
+    private readonly log: Logger,
+  ) {
+    client.defineCommand('agentgraphRunAppend', { numberOfKeys: 1, lua: APPEND_SCRIPT });
+    this.appendScript = (client as unknown as { agentgraphRunAppend: AppendCommand }).agentgraphRunAppend.bind(client);
+  }
+
+  key(runId: string): string {
+    return `${this.settings.keyPrefix}${runId}`;
+  }
+
+  append(runId: string, events: Array<{ data: unknown; final?: boolean }>): Promise<number[]> {
+    if (this.closed) return Promise.reject(new Error('RunStreams is closed'));
+    let normalised: ReturnType<typeof normaliseEvents>;
+    try {
+      normalised = normaliseEvents(runId, events);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    if (normalised.length === 0) return Promise.resolve([]);
+    const args = normalised.flatMap((event) => [JSON.stringify(event.data), event.final ? '1' : '0']);
+    const { maxLength, runningTtlSeconds, ttlSeconds } = this.settings;
+    const write = async () => {
+      try {
+        const first = await this.appendScript(this.key(runId), maxLength, toMs(runningTtlSeconds), toMs(ttlSeconds), ...args);
+        return normalised.map((_, index) => Number(first) + index);
+      } catch (error) {
+        if ((error as Error).message?.includes('RUN_ENDED')) throw new RunAlreadyEnded(runId);
+        throw error;
+      }
+    };
+    const previous = this.appends.get(runId) ?? Promise.resolve();
+    const result = previous.then(write);
+    const tail = result.catch(() => {});
+    this.appends.set(runId, tail);
+    void tail.then(() => {
+      if (this.appends.get(runId) === tail) this.appends.delete(runId);
+    });
+    return result;
+  }
+
+  subscribe(runId: string, after: number): AsyncIterableIterator<StoredRunEvent> {
+    const subscriber = new Subscriber(runId, sanitiseAfter(after), this, this.settings.subscriberBufferLimit, (s) => this.all.delete(s));
+    if (this.closed) {
+      subscriber.end();
+      return subscriber;
+    }
+    this.all.add(subscriber);
+    let reader = this.readers.get(runId);
+    if (!reader) {
+      reader = new RunReader(runId, this.key(runId), this.client, this.settings, this.log, (r) => {
+        if (this.readers.get(runId) === r) this.readers.delete(runId);
+      });
+      this.readers.set(runId, reader);
+    }
+    reader.add(subscriber);
+    this.readerOf.set(subscriber, reader);
+    return subscriber;
+  }
+
+  async status(runId: string): Promise<RunStreamStatus> {
+    const last = (await this.client.xrevrange(this.key(runId), '+', '-', 'COUNT', 1)) as StreamEntry[];
+    const event = last[0] && parseEntry(last[0], this.log);
+    return event ? { exists: true, ended: event.final, lastSeq: event.seq } : { exists: false, ended: false, lastSeq: 0 };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const subscriber of [...this.all]) subscriber.end();
+    for (const reader of [...this.readers.values()]) reader.stop('closed');
+    await Promise.allSettled([...this.appends.values()]);
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  activeReaders(): string[] {
+    return [...this.readers.values()].filter((reader) => reader.running).map((reader) => reader.runId);
+  }
+
+  // RunSource
+  async readRange(runId: string, from: number, to: number | undefined, count: number): Promise<StoredRunEvent[]> {
+    if (this.closed) return [];
+    const entries = (await this.client.xrange(this.key(runId), `${from}-0`, to === undefined ? '+' : `${to}-0`, 'COUNT', count)) as StreamEntry[];
+    return entries.flatMap((entry) => parseEntry(entry, this.log) ?? []);
+  }
+
+  async goLive(subscriber: Subscriber): Promise<StoredRunEvent[]> {
+    const reader = this.readerOf.get(subscriber);
+    if (!reader?.has(subscriber)) return []; // released meanwhile
+    if (!reader.started) {
+      // The first subscriber to go live starts the reader where its replay ended.
+      reader.start(subscriber.lastSeq);
+      return [];
+    }
+    if (reader.stopped) subscriber.markSourceEnded();
+    // The reader pushes everything after its start cursor, from when this subscriber registered
+    // (events it pushed before that were already stored when the replay read, so they were
+    // replayed). Only events between this replay's end and a later start cursor need reading.
+    if (subscriber.lastSeq < reader.startSeq) return this.readAll(subscriber.runId, subscriber.lastSeq + 1, reader.startSeq);
+    return [];
+  }
+
+  release(subscriber: Subscriber): void {
+    this.readerOf.get(subscriber)?.remove(subscriber);
+  }
+
+  private async readAll(runId: string, from: number, to: number): Promise<StoredRunEvent[]> {
+    const events: StoredRunEvent[] = [];
+    for (;;) {
+      const batch = await this.readRange(runId, from, to, REPLAY_BATCH);
+      events.push(...batch);
+      if (batch.length < REPLAY_BATCH) return events;
+      from = batch.at(-1)!.seq + 1;
+    }
+  }
+}
+
+/**
+ * The live reader of one run in this process: a dedicated connection blocked in XREAD on the
+ * run's stream from a seq cursor, fanning each event out to the run's local subscribers. Created
+ * (without a connection) when the first local subscriber registers, started when one goes live,
+ * stopped when the last one leaves, after the final event, or when the stream has expired.
+ */
+class RunReader {
+  started = false;
+  stopped = false;
+  /** Seq the reader started after: it pushes every event with a higher seq. */
+  startSeq = 0;
+  private cursor = 0;
+  private connection: Redis | undefined;
+  private readonly subscribers = new Set<Subscriber>();
+
+  constructor(
+    readonly runId: string,
+    private readonly key: string,
+    private readonly client: Redis,
+    private readonly settings: Pick<Settings, 'readerConnectionName' | 'readerBlockMs'>,
+    private readonly log: Logger,
+    private readonly onStop: (reader: RunReader) => void,
+  ) {}
+
+  get running(): boolean {
+    return this.started && !this.stopped;
+  }
+
+  has(subscriber: Subscriber): boolean {
+    return this.subscribers.has(subscriber);
+  }
+
+  add(subscriber: Subscriber): void {
+    this.subscribers.add(subscriber);
+  }
+
+  remove(subscriber: Subscriber): void {
+    this.subscribers.delete(subscriber);
+    if (this.subscribers.size === 0) this.stop('idle');
+  }
+
+  start(afterSeq: number): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.startSeq = afterSeq;
+    this.cursor = afterSeq;
+    // A blocking read holds its connection, so the reader has its own. It waits through
+    // reconnects (no retry limit); stop() disconnects it, which also ends a pending XREAD.
+    const connection = this.client.duplicate({ connectionName: this.settings.readerConnectionName, maxRetriesPerRequest: null, lazyConnect: true });
+    connection.on('error', (error: Error) => this.log.warn({ err: error.message, runId: this.runId }, 'run reader connection error'));
+    this.connection = connection;
+    this.log.debug({ runId: this.runId, afterSeq }, 'run reader started');
+    void this.loop(connection);
+  }
+
+  stop(reason: 'idle' | 'ended' | 'expired' | 'closed'): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.connection?.disconnect();
+    this.connection = undefined;
+    this.onStop(this);
+    if (reason === 'expired' || reason === 'ended') for (const subscriber of this.subscribers) subscriber.markSourceEnded();
+    if (this.started) this.log.debug({ runId: this.runId, reason }, 'run reader stopped');
+  }
+
+  private async loop(connection: Redis): Promise<void> {
+    let backoff = 0;
+    while (!this.stopped) {
+      try {
+        const result = (await connection.xread('COUNT', READ_COUNT, 'BLOCK', this.settings.readerBlockMs, 'STREAMS', this.key, `${this.cursor}-0`)) as
+          | Array<[key: string, entries: StreamEntry[]]>
+          | null;
+        if (this.stopped) return;
+        backoff = 0;
+        if (!result) {
+          // Quiet for a while: a stream that has expired gets nothing more.
+          if ((await connection.exists(this.key)) === 0 && !this.stopped) this.stop('expired');
+          continue;
+        }
+        for (const [, entries] of result) {
+          for (const entry of entries) {
+            const event = parseEntry(entry, this.log);
+            if (!event) continue;
+            this.cursor = event.seq;
+            for (const subscriber of [...this.subscribers]) subscriber.offer(event);
+            if (event.final) {
+              this.stop('ended');
+              return;
+            }
+          }
+        }
+      } catch (error) {
+        if (this.stopped) return;
+        backoff = Math.min(backoff ? backoff * 2 : 100, 5_000);
+        this.log.warn({ err: (error as Error).message, runId: this.runId, retryInMs: backoff }, 'run reader failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, backoff).unref());
+      }
+    }
+  }
+}
+
+function parseEntry([id, fields]: StreamEntry, log: Logger): StoredRunEvent | undefined {
+  const values: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) values[fields[i]!] = fields[i + 1]!;
+  const seq = Number(values.seq ?? id.split('-')[0]);
+  try {
+    return { seq, data: JSON.parse(values.data ?? 'null') as unknown, final: values.final === '1' };
+  } catch (error) {
+    log.warn({ err: (error as Error).message, id }, 'unreadable run stream entry skipped');
+    return undefined;
+  }
+}
+
+function toMs(seconds: number): number {
+  return Math.max(1, Math.round(seconds * 1000));
+}

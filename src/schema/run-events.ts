@@ -1,0 +1,100 @@
+import type { RunEventOut } from '../services/run-events.js';
+import * as runEvents from '../services/run-events.js';
+import * as runs from '../services/runs.js';
+import { builder } from './builder.js';
+import { agentId, idOf } from './ids.js';
+import { MessageInterface } from './messages.js';
+import { RunStatusEnum, SendMessageInput, UsageRef } from './runs.js';
+
+/** Everything a run streams: token deltas, whole messages, its stop reason, usage, errors, pings. */
+
+type Of<T extends RunEventOut['type']> = Extract<RunEventOut, { type: T }>;
+
+const EVENT_TYPES = {
+  delta: 'MessageDeltaEvent',
+  message: 'MessageEvent',
+  stop: 'StopReasonEvent',
+  usage: 'UsageEvent',
+  error: 'ErrorEvent',
+  ping: 'PingEvent',
+} as const satisfies Record<RunEventOut['type'], string>;
+
+const RunEventInterface = builder.interfaceRef<RunEventOut>('RunEvent').implement({
+  description: 'One event of a run. `seq` orders a run’s events (1, 2, 3…); resume with runEvents(runId, after: lastSeq).',
+  resolveType: (event) => EVENT_TYPES[event.type],
+  fields: (t) => ({
+    seq: t.int({ description: 'For a ping: the last seq sent before it.', resolve: (event) => event.seq }),
+    runId: t.id({ resolve: (event) => event.runId }),
+  }),
+});
+
+const DeltaKindEnum = builder.enumType('DeltaKind', {
+  values: { REASONING: { value: 'reasoning' }, ASSISTANT: { value: 'assistant' }, TOOL_CALL: { value: 'tool_call', description: 'Arguments of a tool call (JSON text).' } } as const,
+});
+
+const event = <T extends RunEventOut['type']>(type: T) => builder.objectRef<Of<T>>(EVENT_TYPES[type]);
+const base = { interfaces: [RunEventInterface] };
+
+event('delta').implement({
+  ...base,
+  description: 'Text as the model produces it. Concatenate the deltas of one kind (and tool call) of one step.',
+  fields: (t) => ({
+    stepId: t.exposeID('stepId'),
+    kind: t.field({ type: DeltaKindEnum, resolve: (delta) => delta.kind }),
+    toolCallId: t.exposeString('toolCallId', { nullable: true }),
+    toolName: t.exposeString('toolName', { nullable: true }),
+    delta: t.exposeString('text'),
+  }),
+});
+event('message').implement({
+  ...base,
+  description: 'A whole message, once its step is stored (reasoning, assistant text, tool call, tool return, approval request).',
+  fields: (t) => ({ message: t.field({ type: MessageInterface, resolve: (item) => item.message }) }),
+});
+event('stop').implement({
+  ...base,
+  fields: (t) => ({
+    stopReason: t.exposeString('stopReason'),
+    status: t.field({ type: RunStatusEnum, resolve: (item) => item.status as never }),
+  }),
+});
+event('usage').implement({ ...base, fields: (t) => ({ usage: t.field({ type: UsageRef, resolve: (item) => item.usage }) }) });
+event('error').implement({
+  ...base,
+  description: 'Why the run failed (it also ends failed with the matching stop reason).',
+  fields: (t) => ({
+    code: t.exposeString('code'),
+    message: t.exposeString('message'),
+    detail: t.exposeString('detail', { nullable: true }),
+  }),
+});
+event('ping').implement({
+  ...base,
+  description: 'Sent while a run is silent, so that connections through proxies stay open.',
+  fields: (t) => ({ at: t.field({ type: 'DateTime', resolve: (ping) => ping.at }) }),
+});
+
+const runId = idOf('Run');
+
+builder.subscriptionFields((t) => ({
+  runEvents: t.field({
+    type: RunEventInterface,
+    description: 'Every event of a run in order. With `after`, what was missed is replayed first; after the run ended, everything is replayed and the subscription completes.',
+    args: { runId: t.arg.id({ validate: runId }), after: t.arg.int({ required: false, defaultValue: 0 }) },
+    subscribe: async (_root, args, ctx) => {
+      await runs.getRun(ctx.services, args.runId);
+      return runEvents.runEvents(ctx.services, args.runId, Math.max(0, args.after ?? 0), ctx.services.runtime.pingMs);
+    },
+    resolve: (item) => item,
+  }),
+  chat: t.field({
+    type: RunEventInterface,
+    description: 'Sends a message and streams its run in one operation (to resume, use runEvents with the runId of the events).',
+    args: { agentId: t.arg.id({ validate: agentId }), input: t.arg({ type: SendMessageInput }) },
+    subscribe: async (_root, args, ctx) => {
+      const { run } = await runs.sendMessage(ctx.services, args.agentId, args.input, { wait: false });
+      return runEvents.runEvents(ctx.services, run.id, 0, ctx.services.runtime.pingMs);
+    },
+    resolve: (item) => item,
+  }),
+}));

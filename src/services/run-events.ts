@@ -1,0 +1,221 @@
+import type { LettaMessage } from '../agent/messages.js';
+import type { ModelDelta } from '../agent/llm/call.js';
+import type { RunEvent, RunEventSink, StopReason } from '../agent/run-types.js';
+import { statusOf } from '../agent/run-types.js';
+import type { PrismaClient } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import type { RunStreams, StoredRunEvent } from '../realtime/run-streams.js';
+import type { Run } from '../generated/prisma/client.js';
+import type { ServiceContext } from './context.js';
+import { messagesByIds, toEdges } from './messages.js';
+import { getRun } from './runs.js';
+
+/**
+ * What a run's subscribers receive, as stored in its stream (seq is added by the store).
+ * Deltas are the model's tokens; whole messages follow each committed step; the run ends with
+ * its stop reason, usage and, on failure, an error.
+ */
+export type RunEventData =
+  | { type: 'delta'; stepId: string; kind: 'reasoning' | 'assistant' | 'tool_call'; toolCallId: string | null; toolName: string | null; text: string }
+  | { type: 'message'; message: LettaMessage }
+  | { type: 'stop'; stopReason: StopReason; status: string }
+  | { type: 'usage'; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; step_count: number } }
+  | { type: 'error'; code: string; message: string; detail: string | null };
+
+/** How often a subscriber checks whether a run that has stored nothing yet has started. */
+const STREAM_POLL_MS = 50;
+
+/** Token deltas arriving within this window are merged into one stored event. */
+export const DELTA_WINDOW_MS = 15;
+
+interface PendingRun {
+  /** Appends of one run are chained so that they keep their order. */
+  chain: Promise<unknown>;
+  deltas: Extract<RunEventData, { type: 'delta' }>[];
+  timer: NodeJS.Timeout | null;
+  toolNames: Map<string, string>;
+}
+
+/**
+ * Turns the runtime's events into stored run events. Token deltas are coalesced over
+ * DELTA_WINDOW_MS (a fast model then costs a few writes per step, not one per token) and always
+ * flushed before anything else is written, so the stored order is the order things happened.
+ */
+export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams, logger: Logger): RunEventSink {
+  const runs = new Map<string, PendingRun>();
+  const state = (runId: string) => {
+    let run = runs.get(runId);
+    if (!run) {
+      run = { chain: Promise.resolve(), deltas: [], timer: null, toolNames: new Map() };
+      runs.set(runId, run);
+    }
+    return run;
+  };
+  const enqueue = (runId: string, work: () => Promise<unknown>) => {
+    const run = state(runId);
+    run.chain = run.chain.then(work).catch((error: unknown) => logger.error({ err: error, runId }, 'run event not stored'));
+    return run.chain;
+  };
+  const flushDeltas = (runId: string) => {
+    const run = state(runId);
+    if (run.timer) clearTimeout(run.timer);
+    run.timer = null;
+    if (run.deltas.length === 0) return;
+    const merged = mergeDeltas(run.deltas.splice(0));
+    void enqueue(runId, () => streams.append(runId, merged.map((data) => ({ data }))));
+  };
+
+  const onDelta = (runId: string, stepId: string, delta: ModelDelta) => {
+    const run = state(runId);
+    if (delta.kind === 'tool-call-start') {
+      run.toolNames.set(delta.toolCallId, delta.name);
+      return;
+    }
+    run.deltas.push(
+      delta.kind === 'tool-call-arguments'
+        ? { type: 'delta', stepId, kind: 'tool_call', toolCallId: delta.toolCallId, toolName: run.toolNames.get(delta.toolCallId) ?? null, text: delta.delta }
+        : { type: 'delta', stepId, kind: delta.kind === 'text' ? 'assistant' : 'reasoning', toolCallId: null, toolName: null, text: delta.text },
+    );
+    run.timer ??= setTimeout(() => flushDeltas(runId), DELTA_WINDOW_MS);
+  };
+
+  const onMessages = (runId: string, messageIds: string[]) => {
+    flushDeltas(runId);
+    void enqueue(runId, async () => {
+      const rows = await prisma.message.findMany({ where: { id: { in: messageIds } }, orderBy: { sequenceId: 'asc' } });
+      const run = await prisma.run.findUnique({ where: { id: runId }, select: { requestConfig: true, agent: { select: { agentType: true } } } });
+      const config = (run?.requestConfig ?? {}) as Record<string, unknown>;
+      const edges = toEdges(rows, run?.agent.agentType ?? 'letta_v1_agent', {
+        useAssistantMessage: config.use_assistant_message as boolean | undefined,
+        assistantMessageToolName: config.assistant_message_tool_name as string | undefined,
+        assistantMessageToolKwarg: config.assistant_message_tool_kwarg as string | undefined,
+        includeReturnMessageTypes: config.include_return_message_types as string[] | undefined,
+      });
+      // The caller's own input is not echoed back, as in Letta's streams.
+      const messages = edges.map((edge) => edge.node).filter((message) => !(message.messageType === 'user_message' && isInput(rows, message.id)));
+      if (messages.length) await streams.append(runId, messages.map((message) => ({ data: { type: 'message', message } satisfies RunEventData })));
+    });
+  };
+
+  const onStop = (runId: string, event: Extract<RunEvent, { type: 'stop' }>) => {
+    flushDeltas(runId);
+    void enqueue(runId, async () => {
+      const run = await prisma.run.findUnique({ where: { id: runId }, select: { usage: true } });
+      const usage = (run?.usage ?? {}) as Partial<Extract<RunEventData, { type: 'usage' }>['usage']>;
+      const events: RunEventData[] = [
+        { type: 'stop', stopReason: event.stopReason, status: statusOf(event.stopReason) },
+        {
+          type: 'usage',
+          usage: {
+            prompt_tokens: usage.prompt_tokens ?? 0,
+            completion_tokens: usage.completion_tokens ?? 0,
+            total_tokens: usage.total_tokens ?? 0,
+            step_count: usage.step_count ?? 0,
+          },
+        },
+        ...(event.error ? [{ type: 'error' as const, code: event.error.code, message: event.error.message, detail: null }] : []),
+      ];
+      await streams.append(runId, events.map((data, index) => ({ data, final: index === events.length - 1 })));
+    });
+    void state(runId).chain.finally(() => runs.delete(runId));
+  };
+
+  return {
+    emit(runId, event) {
+      if (event.type === 'delta') onDelta(runId, event.stepId, event.delta);
+      else if (event.type === 'messages') onMessages(runId, event.messageIds);
+      else onStop(runId, event);
+    },
+  };
+}
+
+function isInput(rows: Array<{ id: string; stepId: string | null; role: string }>, messageId: string): boolean {
+  // Heartbeats are user messages the loop writes mid-run; the caller's input is the first step's leading user rows.
+  const index = rows.findIndex((row) => row.id === messageId);
+  return index >= 0 && rows.slice(0, index + 1).every((row) => row.role === 'user');
+}
+
+/** Adjacent deltas of the same part (kind and tool call) become one. */
+function mergeDeltas(deltas: Extract<RunEventData, { type: 'delta' }>[]) {
+  const merged: typeof deltas = [];
+  for (const delta of deltas) {
+    const last = merged.at(-1);
+    if (last && last.kind === delta.kind && last.toolCallId === delta.toolCallId && last.stepId === delta.stepId) last.text += delta.text;
+    else merged.push({ ...delta });
+  }
+  return merged;
+}
+
+export type RunEventOut = { seq: number; runId: string } & (RunEventData | { type: 'ping'; at: Date });
+
+/**
+ * Events of one run with seq > after: what was missed, then live ones; ends after the run's last
+ * event. A run whose stream has expired (or predates streams) is replayed from the database.
+ * While the run is silent, a ping (carrying the last seq) goes out every `pingMs`.
+ */
+export async function* runEvents(ctx: ServiceContext, runId: string, after: number, pingMs: number): AsyncGenerator<RunEventOut> {
+  let lastSeq = after;
+  // A run that has stored nothing yet (queued, or waiting for the model) is waited for; a finished
+  // run whose stream is gone is rebuilt from the database.
+  let waited = 0;
+  while (!(await ctx.runtime.streams.status(runId)).exists) {
+    const run = await getRun(ctx, runId);
+    if (['completed', 'failed', 'cancelled'].includes(run.status)) {
+      // The stream may have been written between the two reads.
+      if ((await ctx.runtime.streams.status(runId)).exists) break;
+      for (const event of await replayFromDatabase(ctx, run)) if (event.seq > after) yield event;
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS));
+    waited += STREAM_POLL_MS;
+    if (waited >= pingMs) {
+      waited = 0;
+      yield { type: 'ping', seq: lastSeq, runId, at: new Date() };
+    }
+  }
+  const source = ctx.runtime.streams.subscribe(runId, after);
+  try {
+    let next = source.next();
+    for (;;) {
+      const result = await within(next, pingMs);
+      if (result === TIMEOUT) {
+        yield { type: 'ping', seq: lastSeq, runId, at: new Date() };
+        continue; // the same `next` is still pending
+      }
+      if (result.done) return;
+      lastSeq = result.value.seq;
+      yield { ...(result.value.data as RunEventData), seq: result.value.seq, runId };
+      if (result.value.final) return;
+      next = source.next();
+    }
+  } finally {
+    await source.return?.();
+  }
+}
+
+const TIMEOUT = Symbol('timeout');
+
+/** The promise's value, or TIMEOUT if it takes longer than `ms` (the promise keeps running). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<typeof TIMEOUT>((resolve) => (timer = setTimeout(() => resolve(TIMEOUT), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The events of a finished run rebuilt from what was stored: its messages, stop reason and usage. */
+async function replayFromDatabase(ctx: ServiceContext, run: Run): Promise<RunEventOut[]> {
+  const ids = (await ctx.prisma.message.findMany({ where: { runId: run.id }, select: { id: true }, orderBy: { sequenceId: 'asc' } })).map((row) => row.id);
+  const messages = await messagesByIds(ctx, run.agentId, ids);
+  const usage = (run.usage ?? {}) as Record<string, number>;
+  const error = (run.metadata as { error?: { error_type: string; message: string; detail?: string | null } } | null)?.error;
+  const data: RunEventData[] = [
+    ...messages.filter((message) => message.messageType !== 'user_message').map((message) => ({ type: 'message' as const, message })),
+    { type: 'stop', stopReason: (run.stopReason ?? 'error') as StopReason, status: run.status },
+    { type: 'usage', usage: { prompt_tokens: usage.prompt_tokens ?? 0, completion_tokens: usage.completion_tokens ?? 0, total_tokens: usage.total_tokens ?? 0, step_count: usage.step_count ?? 0 } },
+    ...(error ? [{ type: 'error' as const, code: error.error_type.toUpperCase(), message: error.message, detail: error.detail ?? null }] : []),
+  ];
+  return data.map((event, index) => ({ ...event, seq: index + 1, runId: run.id }));
+}
