@@ -18,6 +18,21 @@ export interface AppContext {
   readonly bus: EventBus;
   readonly authPolicy: AuthPolicy;
   readonly runtime: Runtime;
+  /** Stops background listeners. */
+  readonly stop: () => unknown;
+}
+
+/** A run cancelled on another instance is aborted here if it executes here. */
+function listenForCancellations(bus: EventBus, queue: RunQueue, logger: Logger) {
+  const events = bus.pubsub.subscribe('runCancelled');
+  void (async () => {
+    try {
+      for await (const { runId } of events) queue.abort(runId);
+    } catch (error) {
+      logger.error({ err: error }, 'cancellation listener stopped');
+    }
+  })();
+  return events;
 }
 
 export function authPolicyFor(config: Pick<Config, 'AUTH_MODE' | 'HOST'>): AuthPolicy {
@@ -55,7 +70,8 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       events: createRunEventRecorder(db.prisma, streams, logger),
       pingMs: config.RUN_EVENT_PING_MS,
     };
-    return { config, logger, db, bus, authPolicy, runtime };
+    const cancellations = listenForCancellations(bus, runtime.queue, logger);
+    return { config, logger, db, bus, authPolicy, runtime, stop: () => cancellations.return?.() };
   } catch (error) {
     await db.close();
     throw error;
@@ -63,6 +79,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
 }
 
 export async function closeAppContext(app: AppContext): Promise<void> {
+  await app.stop();
   await app.runtime.queue.drain();
   await Promise.allSettled([app.bus.close(), app.runtime.streams.close(), app.db.close()]);
 }

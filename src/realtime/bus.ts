@@ -5,14 +5,29 @@ import type { Logger } from '../logger.js';
 
 /** What happens to an agent, as seen by `agentEvents` subscribers on every instance. */
 export interface AgentEvent {
-  type: 'AGENT_UPDATED' | 'AGENT_DELETED';
+  type: 'AGENT_UPDATED' | 'AGENT_DELETED' | 'RUN_STARTED' | 'RUN_ENDED' | 'MESSAGES_ADDED' | 'BLOCK_CHANGED';
   agentId: string;
   organizationId: string;
+  at: string;
+  runId?: string;
+  stopReason?: string;
+  messageIds?: string[];
+  blockIds?: string[];
+}
+
+/** A memory block changed (value, label, settings) or was deleted, by any agent or client. */
+export interface BlockEvent {
+  blockId: string;
+  organizationId: string;
+  deleted: boolean;
   at: string;
 }
 
 export type BusChannels = {
   agentEvents: [agentId: string, event: AgentEvent];
+  blockUpdated: [blockId: string, event: BlockEvent];
+  /** A run was cancelled: the instance executing it aborts its model call. */
+  runCancelled: [event: { runId: string }];
 };
 
 export interface EventBus {

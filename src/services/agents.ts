@@ -11,6 +11,7 @@ import { toolRulesSchema } from '../agent/tool-rules.js';
 import { blockData, createBlockInput } from './blocks.js';
 import { resolveTools } from './tools.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
+import { publishAgentEvent } from './events.js';
 import { insertMessages, messageRows } from './run-store.js';
 import { initialMessages } from '../agent/initial-messages.js';
 
@@ -212,7 +213,7 @@ export async function updateAgent(ctx: ServiceContext, id: string, rawInput: Age
     }
   });
   const agent = await getAgent(ctx, id);
-  await publishAgentEvent(ctx, 'AGENT_UPDATED', id);
+  publishAgentEvent(ctx, id, { type: 'AGENT_UPDATED' });
   return agent;
 }
 
@@ -228,7 +229,7 @@ export async function deleteAgent(ctx: ServiceContext, id: string): Promise<stri
     if (result.count === 0) throw notFound('Agent', id);
     if (exclusive.length) await tx.block.deleteMany({ where: { id: { in: exclusive.map((block) => block.id) } } });
   });
-  await publishAgentEvent(ctx, 'AGENT_DELETED', id);
+  publishAgentEvent(ctx, id, { type: 'AGENT_DELETED' });
   return id;
 }
 
@@ -285,13 +286,4 @@ export async function listAgents(
 
 export async function countAgents(ctx: ServiceContext, filter: AgentFilter = {}): Promise<number> {
   return ctx.prisma.agent.count({ where: agentWhere(ctx, filter) });
-}
-
-async function publishAgentEvent(ctx: ServiceContext, type: 'AGENT_UPDATED' | 'AGENT_DELETED', agentId: string) {
-  ctx.bus.pubsub.publish('agentEvents', agentId, {
-    type,
-    agentId,
-    organizationId: ctx.orgId,
-    at: new Date().toISOString(),
-  });
 }

@@ -7,6 +7,7 @@ import { AppError, assertId, conflict, notFound, parseInput } from './errors.js'
 import { paginate, type Page, type PageArgs } from './pagination.js';
 import { assertAgentInOrg, type Db } from './scope.js';
 import { rebuildForBlocks, rebuildSystemPrompt } from './system-prompt.js';
+import { publishAgentEvent, publishBlockChanges } from './events.js';
 
 /** Core memory blocks: labelled text that agents see in their system prompt and can edit. */
 
@@ -158,7 +159,7 @@ async function findBlockRef(db: Db, ctx: ServiceContext, ref: BlockRef): Promise
  */
 export async function updateBlock(ctx: ServiceContext, ref: BlockRef, raw: Record<string, unknown>): Promise<Block> {
   const input = parseInput(updateBlockInput, raw ?? {});
-  return ctx.prisma.$transaction(async (tx) => {
+  const result = await ctx.prisma.$transaction(async (tx) => {
     const block = await findBlockRef(tx, ctx, ref);
     const unlocking = input.readOnly === false;
     const editsContent = input.value !== undefined || input.label !== undefined;
@@ -179,18 +180,22 @@ export async function updateBlock(ctx: ServiceContext, ref: BlockRef, raw: Recor
       }
     }
     const updated = await tx.block.update({ where: { id: block.id }, data });
-    await rebuildForBlocks(tx, [block.id]);
-    return updated;
+    const agentIds = await rebuildForBlocks(tx, [block.id]);
+    return { updated, agentIds };
   });
+  publishBlockChanges(ctx, { agentIds: result.agentIds, blockIds: [result.updated.id] });
+  return result.updated;
 }
 
 export async function deleteBlock(ctx: ServiceContext, id: string): Promise<string> {
-  await ctx.prisma.$transaction(async (tx) => {
+  const agentIds = await ctx.prisma.$transaction(async (tx) => {
     const block = await findBlockRef(tx, ctx, { id });
     const links = await tx.blockAgent.findMany({ where: { blockId: block.id }, select: { agentId: true } });
     await tx.block.delete({ where: { id: block.id } });
     for (const { agentId } of links) await rebuildSystemPrompt(tx, agentId);
+    return links.map((link) => link.agentId);
   });
+  publishBlockChanges(ctx, { agentIds, blockIds: [id], deleted: true });
   return id;
 }
 
@@ -198,7 +203,7 @@ export async function deleteBlock(ctx: ServiceContext, id: string): Promise<stri
 export async function attachBlock(ctx: ServiceContext, agentId: string, blockId: string): Promise<{ changed: boolean; block: Block }> {
   assertId('Block', blockId, 'blockId');
   try {
-    return await ctx.prisma.$transaction(async (tx) => {
+    const result = await ctx.prisma.$transaction(async (tx) => {
       await assertAgentInOrg(tx, ctx.orgId, agentId);
       const block = await findBlockRef(tx, ctx, { id: blockId });
       const existing = await tx.blockAgent.findUnique({ where: { agentId_blockId: { agentId, blockId } } });
@@ -209,6 +214,8 @@ export async function attachBlock(ctx: ServiceContext, agentId: string, blockId:
       await rebuildSystemPrompt(tx, agentId);
       return { changed: true, block };
     });
+    if (result.changed) publishAgentEvent(ctx, agentId, { type: 'BLOCK_CHANGED', blockIds: [blockId] });
+    return result;
   } catch (error) {
     // Two concurrent attaches of one label: the database's unique index decides.
     if (isUniqueViolation(error)) throw conflict(`A block with the same label was attached to agent ${agentId} at the same time`, { agentId });
@@ -219,13 +226,15 @@ export async function attachBlock(ctx: ServiceContext, agentId: string, blockId:
 /** Detaches a block (the block itself stays); detaching one that is not attached is a no-op. */
 export async function detachBlock(ctx: ServiceContext, agentId: string, blockId: string): Promise<{ changed: boolean; block: Block }> {
   assertId('Block', blockId, 'blockId');
-  return ctx.prisma.$transaction(async (tx) => {
+  const result = await ctx.prisma.$transaction(async (tx) => {
     await assertAgentInOrg(tx, ctx.orgId, agentId);
     const block = await findBlockRef(tx, ctx, { id: blockId });
     const { count } = await tx.blockAgent.deleteMany({ where: { agentId, blockId } });
     if (count > 0) await rebuildSystemPrompt(tx, agentId);
     return { changed: count > 0, block };
   });
+  if (result.changed) publishAgentEvent(ctx, agentId, { type: 'BLOCK_CHANGED', blockIds: [blockId] });
+  return result;
 }
 
 export const blockRefError = () =>

@@ -7,6 +7,8 @@ import { formatConversationSearchResults, parseConversationSearchArgs } from '..
 import { newId } from '../ids.js';
 import { BLOCK_LIMIT_DEFAULT } from './blocks.js';
 import { storedToolRules, rebuildSystemPrompt } from './system-prompt.js';
+import type { ServiceContext } from './context.js';
+import { publishAgentEvent, publishBlockChanges } from './events.js';
 
 const json = (value: unknown) => (value === null || value === undefined ? Prisma.DbNull : (value as Prisma.InputJsonValue));
 
@@ -75,7 +77,8 @@ export async function loadLoopAgent(prisma: PrismaClient, agentId: string): Prom
   };
 }
 
-export function createRunStore(prisma: PrismaClient, orgId: string): RunStore {
+export function createRunStore(ctx: Pick<ServiceContext, 'prisma' | 'orgId' | 'bus'>): RunStore {
+  const { prisma, orgId } = ctx;
   return {
     async history(agentId) {
       const agent = await prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { messageIds: true } });
@@ -93,7 +96,7 @@ export function createRunStore(prisma: PrismaClient, orgId: string): RunStore {
     },
 
     async commitStep(runId, agentId, step: StepRecord) {
-      return prisma.$transaction(async (tx) => {
+      const { ids, touchedAgents } = await prisma.$transaction(async (tx) => {
         const stepRow = await tx.step.create({
           data: {
             id: step.stepId,
@@ -134,15 +137,23 @@ export function createRunStore(prisma: PrismaClient, orgId: string): RunStore {
           block.id = id;
         }
         await tx.agent.update({ where: { id: agentId }, data: { messageIds: { push: rows.map((row) => row.id) } } });
+        let touchedAgents: string[] = [];
         if (step.changedBlocks.length || step.createdBlocks.length || step.deletedBlockIds.length) {
           // A shared block edited by this agent changes every agent that shows it.
           const ids = step.changedBlocks.map((block) => block.id!).filter(Boolean);
           const others = ids.length ? await tx.blockAgent.findMany({ where: { blockId: { in: ids } }, select: { agentId: true } }) : [];
-          for (const id of new Set([agentId, ...others.map((link) => link.agentId)])) await rebuildSystemPrompt(tx, id);
+          touchedAgents = [...new Set([agentId, ...others.map((link) => link.agentId)])];
+          for (const id of touchedAgents) await rebuildSystemPrompt(tx, id);
         }
         if (step.ttftNs !== null) await tx.run.update({ where: { id: runId }, data: { ttftNs: step.ttftNs } });
-        return rows.map((row) => row.id);
+        return { ids: rows.map((row) => row.id), touchedAgents };
       });
+      publishAgentEvent(ctx, agentId, { type: 'MESSAGES_ADDED', runId, messageIds: ids });
+      if (touchedAgents.length) {
+        const blockIds = [...step.changedBlocks, ...step.createdBlocks].map((block) => block.id!).filter(Boolean);
+        publishBlockChanges(ctx, { agentIds: touchedAgents, blockIds: [...blockIds, ...step.deletedBlockIds] });
+      }
+      return ids;
     },
 
     async searchConversation(agentId, rawArgs, timezone) {

@@ -9,6 +9,7 @@ import { paginate, type Page, type PageArgs } from './pagination.js';
 import { createRunStore, insertMessages, loadLoopAgent, messageRows } from './run-store.js';
 import { assertAgentInOrg } from './scope.js';
 import { messagesByIds } from './messages.js';
+import { publishAgentEvent } from './events.js';
 
 /**
  * Runs: sending messages to an agent, in the background or waiting for the end, and cancelling.
@@ -204,8 +205,10 @@ async function executeRun(
   if (claimed.count === 0) {
     // Cancelled while queued: its subscribers still learn that it ended.
     ctx.runtime.events?.emit(runId, { type: 'stop', stopReason: 'cancelled' });
+    publishAgentEvent(ctx, agentId, { type: 'RUN_ENDED', runId, stopReason: 'cancelled' });
     return [];
   }
+  publishAgentEvent(ctx, agentId, { type: 'RUN_STARTED', runId });
   let stopReason: StopReason = 'error';
   let error: { code: string; message: string; detail?: string } | undefined;
   let usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, stepCount: 0 };
@@ -214,7 +217,7 @@ async function executeRun(
     const agent = await loadLoopAgent(ctx.prisma, agentId);
     if (!agent) throw notFound('Agent', agentId);
     const outcome = await runAgentLoop(
-      { store: createRunStore(ctx.prisma, ctx.orgId), models: ctx.runtime.models, timeoutMs: ctx.runtime.llmTimeoutMs, events: ctx.runtime.events },
+      { store: createRunStore(ctx), models: ctx.runtime.models, timeoutMs: ctx.runtime.llmTimeoutMs, events: ctx.runtime.events },
       { runId, agent, input, maxSteps, resume },
       signal,
     );
@@ -268,6 +271,7 @@ async function finishRun(
     return finalReason;
   });
   ctx.runtime.events?.emit(runId, { type: 'stop', stopReason: finalReason, error });
+  publishAgentEvent(ctx, agentId, { type: 'RUN_ENDED', runId, stopReason: finalReason });
 }
 
 // ---- cancellation ----
@@ -279,7 +283,8 @@ export async function cancelRun(ctx: ServiceContext, runId: string): Promise<Run
   if (!run) throw notFound('Run', runId);
   if (run.status === 'created' || run.status === 'running') {
     await ctx.prisma.run.updateMany({ where: { id: runId, status: { in: ['created', 'running'] } }, data: { status: 'cancelled', stopReason: 'cancelled', completedAt: new Date() } });
-    ctx.runtime.queue.abort(runId);
+    // Here, or on the instance that executes it (every instance listens, see app.ts).
+    if (!ctx.runtime.queue.abort(runId)) ctx.bus.pubsub.publish('runCancelled', { runId });
   } else if (run.stopReason === 'requires_approval' && run.status === 'completed') {
     // Only the run whose approval is still pending has anything to cancel.
     const pending = await pendingApproval(ctx, run.agentId);

@@ -1,0 +1,19 @@
+import type { AgentEvent } from '../realtime/bus.js';
+import type { ServiceContext } from './context.js';
+
+/** Publishing on the event bus (Redis pub/sub across instances, or in process). */
+
+type BusContext = Pick<ServiceContext, 'bus' | 'orgId'>;
+
+export function publishAgentEvent(ctx: BusContext, agentId: string, event: Omit<AgentEvent, 'organizationId' | 'at' | 'agentId'>): void {
+  ctx.bus.pubsub.publish('agentEvents', agentId, { ...event, agentId, organizationId: ctx.orgId, at: new Date().toISOString() });
+}
+
+/** Tells every agent showing the blocks, and every subscriber of the blocks, that they changed. */
+export function publishBlockChanges(ctx: BusContext, changes: { agentIds: string[]; blockIds: string[]; deleted?: boolean }): void {
+  const at = new Date().toISOString();
+  for (const blockId of changes.blockIds) {
+    ctx.bus.pubsub.publish('blockUpdated', blockId, { blockId, organizationId: ctx.orgId, deleted: changes.deleted ?? false, at });
+  }
+  for (const agentId of new Set(changes.agentIds)) publishAgentEvent(ctx, agentId, { type: 'BLOCK_CHANGED', blockIds: changes.blockIds });
+}

@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect, eventually, SERVICES_MODE, startTestServer, type TestServer } from './helpers/server.js';
+import { startModelServer, type ModelServer } from './model-server/server.js';
+
+type Data = Record<string, any>;
+
+const AGENT_EVENTS = /* GraphQL */ `
+  subscription Watch($agentId: ID!) {
+    agentEvents(agentId: $agentId) {
+      type runId stopReason blockIds
+      messages { __typename }
+      run { status }
+    }
+  }
+`;
+const BLOCK_UPDATED = /* GraphQL */ `
+  subscription WatchBlock($blockId: ID!) { blockUpdated(blockId: $blockId) { blockId deleted block { value } } }
+`;
+
+async function gql(t: TestServer, query: string, variables?: Record<string, unknown>) {
+  const result = await t.request<Data, Record<string, unknown>>(query, variables);
+  if (result.errors) throw new Error(JSON.stringify(result.errors));
+  return result.data!;
+}
+
+describe('agentEvents and blockUpdated', () => {
+  let model: ModelServer;
+  let t: TestServer;
+  beforeAll(async () => {
+    model = await startModelServer();
+    t = await startTestServer({ LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]) });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await model?.close();
+  });
+
+  it('reports runs starting and ending, new messages and memory changes made by the agent', async () => {
+    const agent = (await gql(t, `mutation { createAgent(input: { model: "test/scripted", memoryBlocks: [{ label: "human", value: "" }] }) { agent { id blocks { id } } } }`)).createAgent.agent;
+    const sub = collect<{ agentEvents: Data }>(t.ws(), { query: AGENT_EVENTS, variables: { agentId: agent.id } });
+    // Make sure the subscription is live: poke with an update until its event arrives.
+    let n = 0;
+    await eventually(() => sub.values.length > 0, () => gql(t, `mutation($id: ID!, $d: String) { updateAgent(id: $id, input: { description: $d }) { agent { id } } }`, { id: agent.id, d: `v${++n}` }));
+    const before = sub.values.length;
+
+    model.enqueue({ toolCalls: [{ name: 'memory_insert', arguments: { label: 'human', new_string: 'Plays chess.' } }] }, { text: 'Noted.' });
+    const sent = await gql(t, `mutation($id: ID!) { sendMessage(agentId: $id, input: { input: "I play chess" }) { run { id } } }`, { id: agent.id });
+    const runId = sent.sendMessage.run.id;
+    await eventually(() => sub.values.some((value) => value.agentEvents.type === 'RUN_ENDED'));
+    const events = sub.values.slice(before).map((value) => value.agentEvents);
+    expect(events.map((event) => event.type)).toEqual(['RUN_STARTED', 'MESSAGES_ADDED', 'BLOCK_CHANGED', 'MESSAGES_ADDED', 'RUN_ENDED']);
+    expect(events.every((event) => event.type === 'BLOCK_CHANGED' || event.runId === runId)).toBe(true);
+    expect(events[1]!.messages.map((message: Data) => message.__typename)).toEqual(['UserMessage', 'ToolCallMessage', 'ToolReturnMessage']);
+    expect(events[2]!.blockIds).toEqual([agent.blocks[0].id]);
+    expect(events[4]!).toMatchObject({ stopReason: 'end_turn', run: { status: 'completed' } });
+    sub.dispose();
+  });
+
+  it('delivers an edit of a shared block made through one agent to the block and to every agent showing it', async () => {
+    const block = (await gql(t, `mutation { createBlock(input: { label: "team", value: "v0" }) { block { id } } }`)).createBlock.block;
+    const a = (await gql(t, `mutation($b: ID!) { createAgent(input: { blockIds: [$b] }) { agent { id } } }`, { b: block.id })).createAgent.agent;
+    const b = (await gql(t, `mutation($b: ID!) { createAgent(input: { blockIds: [$b] }) { agent { id } } }`, { b: block.id })).createAgent.agent;
+    const onBlock = collect<{ blockUpdated: Data }>(t.ws(), { query: BLOCK_UPDATED, variables: { blockId: block.id } });
+    const onB = collect<{ agentEvents: Data }>(t.ws(), { query: AGENT_EVENTS, variables: { agentId: b.id } });
+    let n = 0;
+    await eventually(
+      () => onBlock.values.length > 0 && onB.values.some((value) => value.agentEvents.type === 'BLOCK_CHANGED'),
+      () => gql(t, `mutation($a: ID!, $v: String!) { updateBlock(agentId: $a, label: "team", input: { value: $v }) { block { id } } }`, { a: a.id, v: `v${++n}` }),
+    );
+    expect(onBlock.values.at(-1)!.blockUpdated).toMatchObject({ blockId: block.id, deleted: false, block: { value: `v${n}` } });
+    expect(onB.values.find((value) => value.agentEvents.type === 'BLOCK_CHANGED')!.agentEvents.blockIds).toEqual([block.id]);
+
+    await gql(t, `mutation($id: ID!) { deleteBlock(id: $id) { deletedBlockId } }`, { id: block.id });
+    await eventually(() => onBlock.completed);
+    expect(onBlock.values.at(-1)!.blockUpdated).toMatchObject({ deleted: true, block: null });
+    onB.dispose();
+  });
+
+  it('refuses a block of another organization or an unknown one', async () => {
+    const other = await t.newOrganization();
+    const theirs = await t.request<Data, unknown>(`mutation { createBlock(input: { label: "x", value: "secret" }) { block { id } } }`, undefined, { token: other.token });
+    const mine = await t.newOrganization();
+    const client = t.ws({ token: mine.token });
+    for (const id of [theirs.data!.createBlock.block.id, 'block-00000000-0000-4000-8000-000000000000']) {
+      const state = collect(client, { query: BLOCK_UPDATED, variables: { blockId: id } });
+      await eventually(() => state.errors.length > 0 || state.completed);
+      expect(JSON.stringify(state.errors)).toContain('NOT_FOUND');
+    }
+  });
+});
+
+// Two instances share one database only in services mode (PGlite belongs to one process).
+describe.runIf(SERVICES_MODE)('across instances', () => {
+  let model: ModelServer;
+  let a: TestServer;
+  let b: TestServer;
+  beforeAll(async () => {
+    model = await startModelServer();
+    const providers = JSON.stringify([{ name: 'test', baseUrl: model.url }]);
+    a = await startTestServer({ LLM_PROVIDERS: providers });
+    b = await startTestServer({ DATABASE_URL: a.env.DATABASE_URL!, LLM_PROVIDERS: providers }, { dropOnClose: false });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await model?.close();
+  });
+
+  it('a run executing on A is cancelled from B within 500 ms, its model request aborted', async () => {
+    const agent = (await gql(a, `mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }`)).createAgent.agent;
+    model.enqueue({ text: 'x'.repeat(4000), chunkDelayMs: 20 });
+    const started = await gql(a, `mutation($id: ID!) { sendMessageAsync(agentId: $id, input: { input: "long" }) { run { id } } }`, { id: agent.id });
+    const requests = model.requests.length;
+    await eventually(() => model.requests.length > requests);
+    const request = model.requests.at(-1)!;
+    const cancelledAt = Date.now();
+    await gql(b, `mutation($id: ID!) { cancelRun(runId: $id) { run { status } } }`, { id: started.sendMessageAsync.run.id });
+    await eventually(() => request.aborted === true, undefined, 2000);
+    expect(Date.now() - cancelledAt).toBeLessThan(500);
+    const run = await gql(a, `query($id: ID!) { run(id: $id) { status stopReason } }`, { id: started.sendMessageAsync.run.id });
+    expect(run.run).toEqual({ status: 'cancelled', stopReason: 'cancelled' });
+  });
+
+  it('streams a run executing on A to a subscriber on B', async () => {
+    const agent = (await gql(a, `mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }`)).createAgent.agent;
+    model.enqueue({ text: 'across the instances', chunkDelayMs: 10, delayMs: 300 });
+    const started = await gql(a, `mutation($id: ID!) { sendMessageAsync(agentId: $id, input: { input: "hi" }) { run { id } } }`, { id: agent.id });
+    const sub = collect<{ runEvents: Data }>(b.ws(), {
+      query: `subscription($r: ID!) { runEvents(runId: $r) { __typename seq ... on MessageDeltaEvent { delta } } }`,
+      variables: { r: started.sendMessageAsync.run.id },
+    });
+    await eventually(() => sub.completed || sub.errors.length > 0, undefined, 15_000);
+    expect(sub.errors).toEqual([]);
+    const events = sub.values.map((value) => value.runEvents);
+    expect(events.filter((event) => event.__typename === 'MessageDeltaEvent').map((event) => event.delta).join('')).toBe('across the instances');
+    expect(events.filter((event) => event.__typename !== 'PingEvent').map((event) => event.seq)).toEqual(
+      events.filter((event) => event.__typename !== 'PingEvent').map((_, index) => index + 1),
+    );
+  });
+});
