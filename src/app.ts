@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isLoopback, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import type { Logger } from './logger.js';
@@ -8,6 +9,7 @@ import { createModelRegistry, providerEntries } from './agent/llm/providers.js';
 import { RunQueue } from './realtime/run-queue.js';
 import { createRunStreams } from './realtime/run-streams.js';
 import { createRunEventRecorder } from './services/run-events.js';
+import { startRunLiveness } from './services/run-liveness.js';
 import type { Runtime } from './services/context.js';
 
 /** The long-lived resources of one server process, built once and passed down. */
@@ -69,9 +71,15 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       streams,
       events: createRunEventRecorder(db.prisma, streams, logger),
       pingMs: config.RUN_EVENT_PING_MS,
+      instanceId: randomUUID(),
     };
     const cancellations = listenForCancellations(bus, runtime.queue, logger);
-    return { config, logger, db, bus, authPolicy, runtime, stop: () => cancellations.return?.() };
+    const stopLiveness = startRunLiveness({ prisma: db.prisma, bus, runtime, logger }, { heartbeatMs: config.RUN_HEARTBEAT_MS, staleMs: config.RUN_STALE_AFTER_MS });
+    const stop = async () => {
+      await cancellations.return?.();
+      await stopLiveness();
+    };
+    return { config, logger, db, bus, authPolicy, runtime, stop };
   } catch (error) {
     await db.close();
     throw error;

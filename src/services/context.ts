@@ -17,6 +17,8 @@ export interface Runtime {
   readonly streams: RunStreams;
   /** How often a silent run's subscribers get a ping. */
   readonly pingMs: number;
+  /** This server process, as recorded on the runs it queues and executes. */
+  readonly instanceId: string;
 }
 
 /** What every use case receives: the caller's organization and the shared resources. */

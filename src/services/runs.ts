@@ -153,6 +153,8 @@ export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Rec
       agentId,
       status: 'created',
       background: !options.wait,
+      executorId: ctx.runtime.instanceId,
+      heartbeatAt: new Date(),
       requestConfig: {
         use_assistant_message: input.useAssistantMessage ?? true,
         assistant_message_tool_name: input.assistantMessageToolName ?? 'send_message',
