@@ -1101,9 +1101,13 @@ async function runMode(mode: Mode, model: ModelWorker, clients: Clients): Promis
   };
 
   const failures: string[] = [];
+  const failed = (message: string) => {
+    failures.push(message);
+    console.error(`FAILED: ${message}`);
+  };
   const check = (name: string, r: ClientResults, run?: { status: string; stopReason: string | null }) => {
-    if (r.failed) failures.push(`${mode} ${name}: ${r.failed}/${r.subscribers} subscribers failed; ${r.failures.join('; ')}`);
-    if (run && (run.status !== 'completed' || run.stopReason !== 'end_turn')) failures.push(`${mode} ${name}: run ended ${run.status} (${run.stopReason})`);
+    if (r.failed) failed(`${mode} ${name}: ${r.failed}/${r.subscribers} subscribers failed; ${r.failures.join('; ')}`);
+    if (run && (run.status !== 'completed' || run.stopReason !== 'end_turn')) failed(`${mode} ${name}: run ended ${run.status} (${run.stopReason})`);
   };
 
   let app: AppContext | undefined;
@@ -1174,7 +1178,7 @@ async function runMode(mode: Mode, model: ModelWorker, clients: Clients): Promis
     const idleBefore = await settledMemory();
     const liveGroup = await clients.connect('graphql', [wsUrl], N);
     const attached = await clients.subscribe(liveGroup, liveRun, 0, 1, 120_000);
-    if (!attached) failures.push(`${mode} live: not every subscriber received a ping within 120 s of subscribing`);
+    if (!attached) failed(`${mode} live: not every subscriber received a ping within 120 s of subscribing`);
     // The idle wait's cost.
     {
       const cpu = process.cpuUsage();
@@ -1207,7 +1211,7 @@ async function runMode(mode: Mode, model: ModelWorker, clients: Clients): Promis
     const profile = await startProfile();
     const liveStart = nowMs();
     model.release();
-    if (!(await live)) failures.push(`${mode} live: subscribers still open ${liveTimeoutMs / 1000} s after the release`);
+    if (!(await live)) failed(`${mode} live: subscribers still open ${liveTimeoutMs / 1000} s after the release`);
     const liveSeconds = (nowMs() - liveStart) / 1000;
     await profile.stop(`live fan-out to ${N} subscribers`);
     delay.disable();
@@ -1215,8 +1219,8 @@ async function runMode(mode: Mode, model: ModelWorker, clients: Clients): Promis
     const liveElu = performance.eventLoopUtilization(elu).utilization;
     const liveRunEnd = await waitRunEnded(url, liveRun);
     const { emits, mismatches } = await model.take();
-    if (mismatches) failures.push(`${mode} live: the model worker saw ${mismatches} unexpected chunks`);
-    if (emits.length !== DELTAS) failures.push(`${mode} live: the model wrote ${emits.length} chunks, not ${DELTAS}`);
+    if (mismatches) failed(`${mode} live: the model worker saw ${mismatches} unexpected chunks`);
+    if (emits.length !== DELTAS) failed(`${mode} live: the model wrote ${emits.length} chunks, not ${DELTAS}`);
     const liveAppends = appends(liveRun);
     const liveResults = await clients.results(liveGroup, { lastSeq: liveAppends.lastSeq, chunks: DELTAS });
     check('live', liveResults, liveRunEnd);
@@ -1252,7 +1256,7 @@ async function runMode(mode: Mode, model: ModelWorker, clients: Clients): Promis
       await heldAgain;
       const before = await settledMemory();
       const group = await clients.connect('graphql', [wsUrl], 1);
-      if (!(await clients.subscribe(group, runId, 0, N, 120_000))) failures.push(`${mode} multiplexed: not every subscriber got a ping within 120 s`);
+      if (!(await clients.subscribe(group, runId, 0, N, 120_000))) failed(`${mode} multiplexed: not every subscriber got a ping within 120 s`);
       const after = await settledMemory();
       const done = clients.waitDone(group, 60_000);
       model.release();
@@ -1279,16 +1283,16 @@ async function runMode(mode: Mode, model: ModelWorker, clients: Clients): Promis
     baseline = new BaselineServer();
     await baseline.start();
     const { frames, complete } = framesOf(liveResults.sample, liveAppends.records);
-    if (frames.length !== liveAppends.lastSeq) failures.push(`${mode} baseline: subscriber 0 received ${frames.length} events of ${liveAppends.lastSeq}`);
+    if (frames.length !== liveAppends.lastSeq) failed(`${mode} baseline: subscriber 0 received ${frames.length} events of ${liveAppends.lastSeq}`);
     const baselineRun = async (name: string, send: (frames: Frame[], complete: string) => Promise<Map<number, number>>, measureMemory: boolean) => {
       const before = measureMemory ? await settledMemory() : undefined;
       const group = await clients.connect('plain', [baseline!.url], N);
       await sleep(100);
-      if (baseline!.clients !== N) failures.push(`${mode} ${name}: ${baseline!.clients} baseline clients connected of ${N}`);
+      if (baseline!.clients !== N) failed(`${mode} ${name}: ${baseline!.clients} baseline clients connected of ${N}`);
       if (before) memory.push({ name: 'plain ws: 1 idle connection each', count: N, before, after: await settledMemory() });
       const done = clients.waitDone(group, 120_000);
       const sentAt = await send(frames, complete);
-      if (!(await done)) failures.push(`${mode} ${name}: baseline clients still open 120 s after the broadcast`);
+      if (!(await done)) failed(`${mode} ${name}: baseline clients still open 120 s after the broadcast`);
       const r = await clients.results(group, { lastSeq: liveAppends.lastSeq, chunks: DELTAS });
       check(name, r);
       await clients.dispose(group);
@@ -1311,11 +1315,11 @@ async function runMode(mode: Mode, model: ModelWorker, clients: Clients): Promis
       const runId = await startRun(url, agentId, DELTAS, CHUNK_DELAY_MS, true);
       await heldAgain;
       const group = await clients.connect('graphql', [wsUrl, urlB.replace(/^http/, 'ws')], N);
-      if (!(await clients.subscribe(group, runId, 0, 1, 120_000))) failures.push(`${mode} 2 instances: not every subscriber got a ping within 120 s`);
+      if (!(await clients.subscribe(group, runId, 0, 1, 120_000))) failed(`${mode} 2 instances: not every subscriber got a ping within 120 s`);
       await model.take();
       const done = clients.waitDone(group, liveTimeoutMs);
       model.release();
-      if (!(await done)) failures.push(`${mode} 2 instances: subscribers still open ${liveTimeoutMs / 1000} s after the release`);
+      if (!(await done)) failed(`${mode} 2 instances: subscribers still open ${liveTimeoutMs / 1000} s after the release`);
       const run = await waitRunEnded(url, runId);
       const taken = await model.take();
       const tapped = appends(runId);

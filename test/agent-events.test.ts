@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, eventually, SERVICES_MODE, startTestServer, type TestServer } from './helpers/server.js';
-import { startModelServer, type ModelServer } from './model-server/server.js';
+import { lastUserText, startModelServer, type ModelServer } from './model-server/server.js';
 
 type Data = Record<string, any>;
 
@@ -95,7 +95,8 @@ describe.runIf(SERVICES_MODE)('across instances', () => {
   let a: TestServer;
   let b: TestServer;
   beforeAll(async () => {
-    model = await startModelServer();
+    // Unscripted requests get a slow echo, so that runs on the two instances would overlap.
+    model = await startModelServer({ brain: (request) => ({ text: `echo: ${lastUserText(request)}`, delayMs: 40, chunkDelayMs: 5 }) });
     const providers = JSON.stringify([{ name: 'test', baseUrl: model.url }]);
     a = await startTestServer({ LLM_PROVIDERS: providers });
     b = await startTestServer({ DATABASE_URL: a.env.DATABASE_URL!, LLM_PROVIDERS: providers }, { dropOnClose: false });
@@ -119,6 +120,25 @@ describe.runIf(SERVICES_MODE)('across instances', () => {
     expect(Date.now() - cancelledAt).toBeLessThan(500);
     const run = await gql(a, `query($id: ID!) { run(id: $id) { status stopReason } }`, { id: started.sendMessageAsync.run.id });
     expect(run.run).toEqual({ status: 'cancelled', stopReason: 'cancelled' });
+  });
+
+  it('keeps the runs of one agent in order when sends arrive at both instances at once', async () => {
+    const agent = (await gql(a, `mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }`)).createAgent.agent;
+    const count = 8;
+    // No scripted replies: the brain echoes the last user message, so each reply names its input.
+    const results = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        gql(i % 2 ? b : a, `mutation($id: ID!, $text: String!) { sendMessage(agentId: $id, input: { input: $text }) { run { status } } }`, {
+          id: agent.id,
+          text: `message ${i}`,
+        }),
+      ),
+    );
+    expect(results.every((result) => result.sendMessage.run.status === 'completed')).toBe(true);
+    const history = await gql(a, `query($id: ID!) { agent(id: $id) { messages(last: 100) { nodes { __typename ... on UserMessage { content } ... on AssistantMessage { content } } } } }`, { id: agent.id });
+    const contents = history.agent.messages.nodes.slice(1).map((node: Data) => node.content);
+    expect(contents).toHaveLength(count * 2);
+    for (let i = 0; i < count; i++) expect(contents[2 * i + 1]).toBe(`echo: ${contents[2 * i]}`);
   });
 
   it('streams a run executing on A to a subscriber on B', async () => {

@@ -149,6 +149,7 @@ export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Rec
   const run = await ctx.prisma.run.create({
     data: {
       id: newId('Run'),
+      createdAt: nextCreatedAt(),
       organizationId: ctx.orgId,
       agentId,
       status: 'created',
@@ -193,6 +194,41 @@ export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Rec
   return { run: await ctx.prisma.run.findUniqueOrThrow({ where: { id: run.id } }), messageIds };
 }
 
+/**
+ * Creation times of this process's runs strictly increase, so that the order of an agent's runs
+ * across instances, (createdAt, id), agrees with the order of this process's own queue.
+ */
+let lastCreatedAt = 0;
+function nextCreatedAt(): Date {
+  lastCreatedAt = Math.max(Date.now(), lastCreatedAt + 1);
+  return new Date(lastCreatedAt);
+}
+
+const TURN_POLL_MS = 100;
+
+/**
+ * Per-agent order across instances: this process's queue already orders its own runs; a run also
+ * waits for the agent's earlier active runs queued on other instances (a dead instance's runs are
+ * failed by the liveness check, so the wait ends).
+ */
+async function waitForTurn(ctx: ServiceContext, agentId: string, runId: string, signal: AbortSignal) {
+  const mine = await ctx.prisma.run.findUnique({ where: { id: runId }, select: { createdAt: true } });
+  if (!mine) return;
+  for (;;) {
+    const earlier = await ctx.prisma.run.findFirst({
+      where: {
+        agentId,
+        status: { in: ['created', 'running'] },
+        NOT: { executorId: ctx.runtime.instanceId },
+        OR: [{ createdAt: { lt: mine.createdAt } }, { createdAt: mine.createdAt, id: { lt: runId } }],
+      },
+      select: { id: true },
+    });
+    if (!earlier || signal.aborted) return;
+    await new Promise((resolve) => setTimeout(resolve, TURN_POLL_MS));
+  }
+}
+
 async function executeRun(
   ctx: ServiceContext,
   runId: string,
@@ -202,6 +238,7 @@ async function executeRun(
   maxSteps: number,
   signal: AbortSignal,
 ): Promise<string[]> {
+  await waitForTurn(ctx, agentId, runId, signal);
   const started = Date.now();
   const claimed = await ctx.prisma.run.updateMany({ where: { id: runId, status: 'created' }, data: { status: 'running', startedAt: new Date() } });
   if (claimed.count === 0) {
