@@ -1282,6 +1282,7 @@ async function runMode(mode: Mode, model: ModelWorker, clients: Clients): Promis
     // ---- 5. baseline: plain ws ----
     baseline = new BaselineServer();
     await baseline.start();
+    if (liveResults.sample.length === 0) throw new Error('subscriber 0 of the live run received no event: nothing to replay for the baseline');
     const { frames, complete } = framesOf(liveResults.sample, liveAppends.records);
     if (frames.length !== liveAppends.lastSeq) failed(`${mode} baseline: subscriber 0 received ${frames.length} events of ${liveAppends.lastSeq}`);
     const baselineRun = async (name: string, send: (frames: Frame[], complete: string) => Promise<Map<number, number>>, measureMemory: boolean) => {
