@@ -73,7 +73,7 @@ export function blockData(orgId: string, input: CreateBlockData): Prisma.BlockCr
   };
 }
 
-export function labelTaken(label: string, agentId: string) {
+function labelTaken(label: string, agentId: string) {
   return conflict(`A block labelled '${label}' is already attached to agent ${agentId}`, { label, agentId });
 }
 

@@ -15,7 +15,6 @@ const agentForPrompt = {
   toolRules: true,
   messageIds: true,
   model: true,
-  llmConfig: true,
   blocks: { include: { block: true }, orderBy: [{ createdAt: 'asc' }, { blockLabel: 'asc' }] },
 } satisfies Prisma.AgentSelect;
 
@@ -50,7 +49,7 @@ export function memoryOf(agent: AgentForPrompt): string {
   });
 }
 
-export async function loadAgentForPrompt(db: Db, agentId: string): Promise<AgentForPrompt | null> {
+async function loadAgentForPrompt(db: Db, agentId: string): Promise<AgentForPrompt | null> {
   return db.agent.findUnique({ where: { id: agentId }, select: agentForPrompt });
 }
 
