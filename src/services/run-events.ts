@@ -22,8 +22,34 @@ export type RunEventData =
   | { type: 'usage'; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; step_count: number } }
   | { type: 'error'; code: string; message: string; detail: string | null };
 
-/** How often a subscriber checks whether a run that has stored nothing yet has started. */
+/** How often this process checks whether a run that has stored nothing yet has started… */
 const STREAM_POLL_MS = 50;
+/** …and whether it ended without storing anything (its stream expired, or it predates streams). */
+const RUN_POLL_MS = 500;
+
+/** One waiter per run in this process, shared by all its subscribers. */
+const firstEvents = new Map<string, Promise<'started' | 'ended'>>();
+
+function firstEvent(ctx: ServiceContext, runId: string): Promise<'started' | 'ended'> {
+  let waiter = firstEvents.get(runId);
+  if (!waiter) {
+    waiter = (async () => {
+      for (let elapsed = 0; ; elapsed += STREAM_POLL_MS) {
+        if ((await ctx.runtime.streams.status(runId)).exists) return 'started' as const;
+        if (elapsed % RUN_POLL_MS === 0) {
+          const run = await ctx.prisma.run.findUnique({ where: { id: runId }, select: { status: true } });
+          // Read the stream once more: it may have been written between the two reads.
+          if (!run || ['completed', 'failed', 'cancelled'].includes(run.status)) {
+            return (await ctx.runtime.streams.status(runId)).exists ? ('started' as const) : ('ended' as const);
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS));
+      }
+    })().finally(() => firstEvents.delete(runId));
+    firstEvents.set(runId, waiter);
+  }
+  return waiter;
+}
 
 /** Token deltas arriving within this window are merged into one stored event. */
 export const DELTA_WINDOW_MS = 15;
@@ -157,20 +183,13 @@ export async function* runEvents(ctx: ServiceContext, runId: string, after: numb
   let lastSeq = after;
   // A run that has stored nothing yet (queued, or waiting for the model) is waited for; a finished
   // run whose stream is gone is rebuilt from the database.
-  let waited = 0;
-  while (!(await ctx.runtime.streams.status(runId)).exists) {
-    const run = await getRun(ctx, runId);
-    if (['completed', 'failed', 'cancelled'].includes(run.status)) {
-      // The stream may have been written between the two reads.
-      if ((await ctx.runtime.streams.status(runId)).exists) break;
-      for (const event of await replayFromDatabase(ctx, run)) if (event.seq > after) yield event;
+  if (!(await ctx.runtime.streams.status(runId)).exists) {
+    const started = firstEvent(ctx, runId);
+    let outcome: 'started' | 'ended' | typeof TIMEOUT;
+    while ((outcome = await within(started, pingMs)) === TIMEOUT) yield { type: 'ping', seq: lastSeq, runId, at: new Date() };
+    if (outcome === 'ended') {
+      for (const event of await replayFromDatabase(ctx, await getRun(ctx, runId))) if (event.seq > after) yield event;
       return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS));
-    waited += STREAM_POLL_MS;
-    if (waited >= pingMs) {
-      waited = 0;
-      yield { type: 'ping', seq: lastSeq, runId, at: new Date() };
     }
   }
   const source = ctx.runtime.streams.subscribe(runId, after);
