@@ -12,10 +12,12 @@
  * against two tiny node:http servers that answer the same JSON from hand-written SQL (pg.Pool on
  * the same schema):
  *   - "SQL json_agg": one statement; PostgreSQL builds the whole response document, Node only
- *     writes the text (the fastest hand-written approach);
+ *     writes the text;
  *   - "SQL 3 queries": agents page, then blocks and tools of those agents (`= ANY($1)`, the two
  *     run in parallel), assembled and JSON.stringify'd in Node (what a hand-written REST
  *     endpoint typically does).
+ * The two are about equally fast (PostgreSQL-bound vs. Node-bound); the ratio is taken against
+ * whichever was faster in the run.
  * Before timing, every baseline's response must deep-equal the GraphQL one (same agents, same
  * order, same block/tool order); otherwise the run aborts with exit code 1.
  *
@@ -24,6 +26,8 @@
  *
  * Environment:
  *   BENCH_SECONDS         timed window per target (default 10)
+ *   BENCH_ROUNDS          the timed window is cut into this many slices, measured interleaved with
+ *                         the other targets' (default 5)
  *   BENCH_WARMUP_SECONDS  warm-up per target (default 2)
  *   BENCH_CONCURRENCY     requests in flight (default 8)
  *   BENCH_DATABASE_URL    PostgreSQL server (default DATABASE_URL without its schema, else
@@ -63,6 +67,7 @@ function numberFromEnv(name: string, fallback: number, min: number): number {
 const SECONDS = numberFromEnv('BENCH_SECONDS', 10, 0.1);
 const WARMUP_SECONDS = numberFromEnv('BENCH_WARMUP_SECONDS', 2, 0);
 const CONCURRENCY = Math.floor(numberFromEnv('BENCH_CONCURRENCY', 8, 1));
+const ROUNDS = Math.floor(numberFromEnv('BENCH_ROUNDS', 5, 1));
 
 function databaseUrl(): string {
   const url = new URL(process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test');
@@ -243,6 +248,7 @@ parentPort.on('message', async ({ url, body, seconds, expectedSize }) => {
   const target = new URL(url);
   const payload = Buffer.from(body);
   const latencies = [];
+  let inWindow = 0;
   let failures = 0;
   let firstFailure = null;
   let stop = false;
@@ -257,6 +263,7 @@ parentPort.on('message', async ({ url, body, seconds, expectedSize }) => {
           firstFailure ??= 'status ' + result.status + ', ' + result.size + ' bytes (expected ' + expectedSize + ')';
         } else {
           latencies.push(result.ms);
+          if (performance.now() <= deadline) inWindow += 1;
         }
       } catch (error) {
         failures += 1;
@@ -267,12 +274,16 @@ parentPort.on('message', async ({ url, body, seconds, expectedSize }) => {
   }));
   const elapsedMs = performance.now() - startedAt;
   const array = Float64Array.from(latencies);
-  parentPort.postMessage({ latencies: array, failures, firstFailure, elapsedMs }, [array.buffer]);
+  parentPort.postMessage({ latencies: array, inWindow, windowMs: seconds * 1000, failures, firstFailure, elapsedMs }, [array.buffer]);
 });
 `;
 
 interface LoadResult {
+  /** Latencies of all successful requests, including those that finished after the window. */
   latencies: Float64Array;
+  /** Successful requests that finished inside the window, and its length: the throughput. */
+  inWindow: number;
+  windowMs: number;
   failures: number;
   firstFailure: string | null;
   elapsedMs: number;
@@ -321,32 +332,59 @@ async function fetchText(url: string, body: string): Promise<string> {
   return text;
 }
 
-async function measure(
-  load: LoadGenerator,
-  name: string,
-  url: string,
-  body: string,
-  expectedSize: number,
-  statementCount: () => number,
-): Promise<Measurement> {
-  if (WARMUP_SECONDS > 0) {
-    const warm = await load.run(url, body, WARMUP_SECONDS, expectedSize);
-    if (warm.failures) throw new Error(`${name}: ${warm.failures} failed requests during warm-up (first: ${warm.firstFailure})`);
+interface Target {
+  name: string;
+  url: string;
+  expectedSize: number;
+  statementCount(): number;
+}
+
+/**
+ * Warms every target up, then measures them in ROUNDS interleaved slices of SECONDS / ROUNDS
+ * each (the starting target rotating per round), so that a slow drift of the machine's speed
+ * (other work, CPU steal) is shared by all targets instead of landing on one of them.
+ */
+async function measureAll(load: LoadGenerator, targets: Target[], body: string): Promise<Measurement[]> {
+  for (const target of targets) {
+    if (WARMUP_SECONDS <= 0) break;
+    const warm = await load.run(target.url, body, WARMUP_SECONDS, target.expectedSize);
+    if (warm.failures) throw new Error(`${target.name}: ${warm.failures} failed requests during warm-up (first: ${warm.firstFailure})`);
   }
-  const before = statementCount();
-  const result = await load.run(url, body, SECONDS, expectedSize);
-  const statements = statementCount() - before;
-  if (result.failures) throw new Error(`${name}: ${result.failures} failed requests (first: ${result.firstFailure})`);
-  const sorted = result.latencies.sort();
-  const requests = sorted.length;
-  return {
-    name,
-    requests,
-    rps: requests / (result.elapsedMs / 1000),
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    statementsPerRequest: statements / requests,
-  };
+  const totals = targets.map(() => ({ latencies: [] as Float64Array[], inWindow: 0, windowMs: 0, statements: 0 }));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < targets.length; k++) {
+      const index = (round + k) % targets.length;
+      const target = targets[index]!;
+      const before = target.statementCount();
+      const result = await load.run(target.url, body, SECONDS / ROUNDS, target.expectedSize);
+      const total = totals[index]!;
+      total.statements += target.statementCount() - before;
+      if (result.failures) throw new Error(`${target.name}: ${result.failures} failed requests (first: ${result.firstFailure})`);
+      total.latencies.push(result.latencies);
+      total.inWindow += result.inWindow;
+      total.windowMs += result.windowMs;
+    }
+  }
+  return targets.map((target, index) => {
+    const total = totals[index]!;
+    const sorted = new Float64Array(total.latencies.reduce((sum, part) => sum + part.length, 0));
+    let offset = 0;
+    for (const part of total.latencies) {
+      sorted.set(part, offset);
+      offset += part.length;
+    }
+    sorted.sort();
+    const requests = sorted.length;
+    return {
+      name: target.name,
+      requests,
+      // Completions inside the windows per second: the drain after each window is not counted.
+      rps: total.inWindow / (total.windowMs / 1000),
+      p50: percentile(sorted, 0.5),
+      p99: percentile(sorted, 0.99),
+      statementsPerRequest: total.statements / requests,
+    };
+  });
 }
 
 function printTable(rows: Measurement[]) {
@@ -469,7 +507,9 @@ async function main(): Promise<number> {
     console.log(
       `responses verified deep-equal (${AGENTS} agents; GraphQL ${Buffer.byteLength(graphqlText)} bytes, ${singleRequestStatements} SQL statements for one request)`,
     );
-    console.log(`load: ${CONCURRENCY} requests in flight over keep-alive HTTP, warm-up ${WARMUP_SECONDS} s, timed ${SECONDS} s per target`);
+    console.log(
+      `load: ${CONCURRENCY} requests in flight over keep-alive HTTP, warm-up ${WARMUP_SECONDS} s, timed ${SECONDS} s per target in ${ROUNDS} interleaved rounds`,
+    );
     console.log(
       `machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((value) => value.toFixed(2)).join(' ')} ` +
         '(servers, load generator and PostgreSQL share these CPUs; other work skews the numbers)\n',
@@ -477,11 +517,19 @@ async function main(): Promise<number> {
 
     const load = new LoadGenerator();
     cleanups.push(() => load.close());
-    const results: Measurement[] = [];
-    results.push(await measure(load, 'GraphQL (yoga + Pothos + Prisma)', server.url, body, Buffer.byteLength(graphqlText), () => app.db.statementCount()));
-    for (const baseline of baselines) {
-      results.push(await measure(load, baseline.name, baseline.url, body, expectedSizes.get(baseline.name)!, () => baseline.statementCount()));
-    }
+    const results = await measureAll(
+      load,
+      [
+        { name: 'GraphQL (yoga + Pothos + Prisma)', url: server.url, expectedSize: Buffer.byteLength(graphqlText), statementCount: () => app.db.statementCount() },
+        ...baselines.map((baseline) => ({
+          name: baseline.name,
+          url: baseline.url,
+          expectedSize: expectedSizes.get(baseline.name)!,
+          statementCount: () => baseline.statementCount(),
+        })),
+      ],
+      body,
+    );
 
     printTable(results);
     const [graphqlResult, ...baselineResults] = results as [Measurement, ...Measurement[]];

@@ -11,16 +11,17 @@ import { CreateBlockInput } from './inputs.js';
 
 export const Block = builder.prismaNode('Block', {
   id: { field: 'id' },
-  // Select mode: a query loads only the columns its fields need.
-  select: { id: true },
+  // Select mode: a query loads only the columns its fields need, and always the small ones that
+  // are read with plain resolvers (a selected field costs Pothos a lookup per row).
+  select: { id: true, label: true, value: true },
   findUnique: (id, ctx) => ({ id, organizationId: ctx.services.orgId }),
   nullable: true,
   description: 'A core memory block. One block can be shared by several agents: an edit through one is seen by all.',
   fields: (t) => ({
-    label: t.exposeString('label'),
-    value: t.exposeString('value'),
+    label: t.string({ resolve: (block) => block.label }),
+    value: t.string({ resolve: (block) => block.value }),
     limit: t.exposeInt('limit', { description: 'Shown to the model as chars_limit; not enforced (as in current Letta).' }),
-    charsCurrent: t.int({ select: { value: true }, resolve: (block) => block.value.length }),
+    charsCurrent: t.int({ resolve: (block) => block.value.length }),
     description: t.exposeString('description', { nullable: true }),
     readOnly: t.exposeBoolean('readOnly'),
     metadata: t.expose('metadata', { type: 'JSON', nullable: true }),

@@ -8,13 +8,14 @@ import { agentId, toolId } from './ids.js';
 
 export const Tool = builder.prismaNode('Tool', {
   id: { field: 'id' },
-  // Select mode: a query loads only the columns its fields need (json schemas are large).
-  select: { id: true },
+  // Select mode: a query loads only the columns its fields need (json schemas are large), and
+  // always the name, read with a plain resolver (a selected field costs Pothos a lookup per row).
+  select: { id: true, name: true },
   findUnique: (id, ctx) => ({ id, organizationId: ctx.services.orgId }),
   nullable: true,
   description: 'A tool an agent can call: built in, or client-side (declared with a JSON schema, executed by the client).',
   fields: (t) => ({
-    name: t.exposeString('name'),
+    name: t.string({ resolve: (tool) => tool.name }),
     description: t.exposeString('description', { nullable: true }),
     toolType: t.exposeString('toolType', { description: 'custom, letta_core, letta_memory_core, letta_files_core, ...' }),
     builtIn: t.boolean({ select: { toolType: true }, resolve: (tool) => tool.toolType !== 'custom' }),
