@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, eventually, SERVICES_MODE, startTestServer, type TestServer } from './helpers/server.js';
+import { closeAll, collect, eventually, SERVICES_MODE, startTestServer, startWithScriptedModel, type TestServer } from './helpers/server.js';
 import { lastUserText, startModelServer, type ModelServer } from './model-server/server.js';
 
 type Data = Record<string, any>;
@@ -27,13 +27,9 @@ describe('agentEvents and blockUpdated', () => {
   let model: ModelServer;
   let t: TestServer;
   beforeAll(async () => {
-    model = await startModelServer();
-    t = await startTestServer({ LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]) });
+    ({ model, t } = await startWithScriptedModel());
   });
-  afterAll(async () => {
-    await t?.close();
-    await model?.close();
-  });
+  afterAll(() => closeAll(t, model));
 
   it('reports runs starting and ending, new messages and memory changes made by the agent', async () => {
     const agent = (await gql(t, `mutation { createAgent(input: { model: "test/scripted", memoryBlocks: [{ label: "human", value: "" }] }) { agent { id blocks { id } } } }`)).createAgent.agent;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient as createSseClient } from 'graphql-sse';
 import { SSE_PATH } from '../src/server.js';
-import { collect, eventually, startTestServer, type TestServer } from './helpers/server.js';
-import { startModelServer, type ModelServer } from './model-server/server.js';
+import { closeAll, collect, eventually, startWithScriptedModel, type TestServer } from './helpers/server.js';
+import type { ModelServer } from './model-server/server.js';
 
 type Event = {
   __typename: string;
@@ -50,21 +50,13 @@ describe('run events', () => {
   let agentId: string;
 
   beforeAll(async () => {
-    model = await startModelServer();
-    t = await startTestServer({
-      LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]),
-      RUN_EVENT_PING_MS: '200',
-      RUN_EVENT_TTL_SECONDS: '2',
-    });
+    ({ model, t } = await startWithScriptedModel({ RUN_EVENT_PING_MS: '200', RUN_EVENT_TTL_SECONDS: '2' }));
     const created = await t.request<{ createAgent: { agent: { id: string } } }, unknown>(
       `mutation { createAgent(input: { model: "test/scripted", memoryBlocks: [{ label: "human", value: "" }] }) { agent { id } } }`,
     );
     agentId = created.data!.createAgent.agent.id;
   });
-  afterAll(async () => {
-    await t?.close();
-    await model?.close();
-  });
+  afterAll(() => closeAll(t, model));
 
   const startRun = async (input: string) => {
     const result = await t.request<{ sendMessageAsync: { run: { id: string } } }, { agentId: string; input: string }>(

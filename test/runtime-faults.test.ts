@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startModelServer, messageText, type ModelServer, type Reply } from './model-server/server.js';
-import { startTestServer, uniqueName, type GraphQLResult, type TestServer } from './helpers/server.js';
+import { messageText, type ModelServer, type Reply } from './model-server/server.js';
+import { closeAll, startWithScriptedModel, uniqueName, type GraphQLResult, type TestServer } from './helpers/server.js';
 
 /**
  * Faults of the agent runtime seen through GraphQL: model failures and unusable model answers end
@@ -195,13 +195,9 @@ describe('model and tool-call faults end the run cleanly', () => {
   let model: ModelServer;
   let t: TestServer;
   beforeAll(async () => {
-    model = await startModelServer();
-    t = await startTestServer({ LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]), LLM_TIMEOUT_MS: '1500' });
+    ({ model, t } = await startWithScriptedModel({ LLM_TIMEOUT_MS: '1500' }));
   });
-  afterAll(async () => {
-    await model?.close();
-    await t?.close();
-  });
+  afterAll(() => closeAll(t, model));
 
   it.each(FAULTS)('$name → failed with $stopReason ($errorType), then recovers', async ({ replies, stopReason, errorType }) => {
     const agentId = await createAgent(t);
@@ -243,13 +239,9 @@ describe('a failed stream is closed', () => {
   let model: ModelServer;
   let t: TestServer;
   beforeAll(async () => {
-    model = await startModelServer();
-    t = await startTestServer({ LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]) });
+    ({ model, t } = await startWithScriptedModel());
   });
-  afterAll(async () => {
-    await model?.close();
-    await t?.close();
-  });
+  afterAll(() => closeAll(t, model));
 
   it('aborts the model request when its stream goes bad, so the provider stops generating', async () => {
     const agentId = await createAgent(t);
@@ -292,13 +284,9 @@ describe('a fault after a committed step', () => {
   let model: ModelServer;
   let t: TestServer;
   beforeAll(async () => {
-    model = await startModelServer();
-    t = await startTestServer({ LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]) });
+    ({ model, t } = await startWithScriptedModel());
   });
-  afterAll(async () => {
-    await model?.close();
-    await t?.close();
-  });
+  afterAll(() => closeAll(t, model));
 
   it('keeps the first step (call, return, memory edit) when the second model call fails', async () => {
     const agentId = await createAgent(t);
@@ -331,14 +319,10 @@ describe('bad input is refused before a run starts', () => {
   let t: TestServer;
   let agentId: string;
   beforeAll(async () => {
-    model = await startModelServer();
-    t = await startTestServer({ LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]) });
+    ({ model, t } = await startWithScriptedModel());
     agentId = await createAgent(t);
   });
-  afterAll(async () => {
-    await model?.close();
-    await t?.close();
-  });
+  afterAll(() => closeAll(t, model));
 
   const cases: Array<[string, () => string, Record<string, unknown>, string, RegExp?]> = [
     ['empty input', () => agentId, {}, 'BAD_USER_INPUT'],
@@ -389,13 +373,9 @@ describe('cancellation', () => {
   let model: ModelServer;
   let t: TestServer;
   beforeAll(async () => {
-    model = await startModelServer();
-    t = await startTestServer({ LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]) });
+    ({ model, t } = await startWithScriptedModel());
   });
-  afterAll(async () => {
-    await model?.close();
-    await t?.close();
-  });
+  afterAll(() => closeAll(t, model));
 
   it('cancels mid-stream: the model request is aborted and no partial answer is stored', async () => {
     const agentId = await createAgent(t);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../src/generated/gql/index.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
-import { startModelServer, type ModelServer } from './model-server/server.js';
+import { closeAll, startWithScriptedModel, type TestServer } from './helpers/server.js';
+import type { ModelServer } from './model-server/server.js';
 
 const NewAgent = graphql(`
   mutation NewRuntimeAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
@@ -70,13 +70,9 @@ describe('the agent runtime', () => {
   let model: ModelServer;
   let t: TestServer;
   beforeAll(async () => {
-    model = await startModelServer();
-    t = await startTestServer({ LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]) });
+    ({ model, t } = await startWithScriptedModel());
   });
-  afterAll(async () => {
-    await t?.close();
-    await model?.close();
-  });
+  afterAll(() => closeAll(t, model));
 
   const newAgent = async (input: Record<string, unknown> = {}) =>
     (await t.ok(NewAgent, { input: { model: 'test/scripted', memoryBlocks: [{ label: 'human', value: 'Name: unknown' }], ...input } })).createAgent.agent.id;

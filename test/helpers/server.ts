@@ -8,6 +8,7 @@ import { closeAppContext, createAppContext, type AppContext } from '../../src/ap
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { startModelServer, type ModelServer, type ModelServerOptions } from '../model-server/server.js';
 import { findOrCreateOrganization, mintApiKey } from '../../src/services/auth.js';
 
 /**
@@ -158,4 +159,18 @@ export async function eventually(done: () => boolean, poke: () => unknown = () =
     await poke();
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** A test server whose models come from a scripted model server (provider "test"; agents use "test/..."). */
+export async function startWithScriptedModel(
+  overrides: Record<string, string> = {},
+  modelOptions: ModelServerOptions = {},
+): Promise<{ model: ModelServer; t: TestServer }> {
+  const model = await startModelServer(modelOptions);
+  const t = await startTestServer({ LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]), ...overrides });
+  return { model, t };
+}
+
+export async function closeAll(...things: Array<{ close(): Promise<void> } | undefined>) {
+  for (const thing of things) await thing?.close();
 }
