@@ -3,6 +3,9 @@ import { isLoopback, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import type { Logger } from './logger.js';
 import { createEventBus, type EventBus } from './realtime/bus.js';
+import { RunEndings } from './realtime/run-endings.js';
+import { claimNextRun } from './db/run-claims.js';
+import { executeRun } from './services/runs.js';
 import { ensureDefaultOrganization, type AuthPolicy } from './services/auth.js';
 import { syncBuiltinToolsEverywhere } from './services/tools.js';
 import { createModelRegistry, providerEntries } from './agent/llm/providers.js';
@@ -24,14 +27,13 @@ export interface AppContext {
   readonly stop: () => unknown;
 }
 
-/** A run cancelled on another instance is aborted here if it executes here. */
-function listenForCancellations(bus: EventBus, queue: RunQueue, logger: Logger) {
-  const events = bus.pubsub.subscribe('runCancelled');
+/** Runs every event of a bus subscription through `handle` until the subscription is closed. */
+function listen<T>(events: AsyncIterableIterator<T>, logger: Logger, handle: (event: T) => void) {
   void (async () => {
     try {
-      for await (const { runId } of events) queue.abort(runId);
+      for await (const event of events) handle(event);
     } catch (error) {
-      logger.error({ err: error }, 'cancellation listener stopped');
+      logger.error({ err: error }, 'bus listener stopped');
     }
   })();
   return events;
@@ -63,20 +65,38 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     const models = createModelRegistry(providerEntries(config));
     logger.info({ providers: models.providers, defaultModel: config.DEFAULT_MODEL ?? null }, 'model providers');
     const streams = await createRunStreams(config.REDIS_URL, logger, { ttlSeconds: config.RUN_EVENT_TTL_SECONDS });
+    const instanceId = randomUUID();
+    const queue: RunQueue = new RunQueue({
+      concurrency: config.RUN_WORKERS,
+      pollMs: config.RUN_QUEUE_POLL_MS,
+      claim: () => claimNextRun(db.prisma, instanceId),
+      execute: (run, signal) => executeRun({ prisma: db.prisma, orgId: run.organizationId, bus, logger, runtime }, run.id, signal),
+      logger,
+    });
     const runtime: Runtime = {
       models,
-      queue: new RunQueue(),
+      queue,
+      endings: new RunEndings(config.RUN_QUEUE_POLL_MS),
       llmTimeoutMs: config.LLM_TIMEOUT_MS,
       defaultModel: config.DEFAULT_MODEL,
       streams,
       events: createRunEventRecorder(db.prisma, streams, logger),
       pingMs: config.RUN_EVENT_PING_MS,
-      instanceId: randomUUID(),
+      instanceId,
     };
-    const cancellations = listenForCancellations(bus, runtime.queue, logger);
+    const listeners = [
+      // A run cancelled on another instance is aborted here if it executes here.
+      listen(bus.pubsub.subscribe('runCancelled'), logger, ({ runId }) => queue.abort(runId)),
+      listen(bus.pubsub.subscribe('runQueued'), logger, () => queue.notify()),
+      listen(bus.pubsub.subscribe('runEnded'), logger, ({ runId }) => {
+        runtime.endings.ended(runId);
+        queue.notify();
+      }),
+    ];
+    queue.notify(); // runs queued while no instance was up
     const stopLiveness = startRunLiveness({ prisma: db.prisma, bus, runtime, logger }, { heartbeatMs: config.RUN_HEARTBEAT_MS, staleMs: config.RUN_STALE_AFTER_MS });
     const stop = async () => {
-      await cancellations.return?.();
+      await Promise.all(listeners.map((events) => events.return?.()));
       await stopLiveness();
     };
     return { config, logger, db, bus, authPolicy, runtime, stop };

@@ -70,6 +70,8 @@ const configSchema = z.object({
   RUN_EVENT_TTL_SECONDS: int(1, 30 * 24 * 3600).default(3 * 3600),
   RUN_HEARTBEAT_MS: int(50, 600_000).default(5_000),
   RUN_STALE_AFTER_MS: int(100, 3_600_000).default(30_000),
+  RUN_WORKERS: int(0, 1000).default(16),
+  RUN_QUEUE_POLL_MS: int(10, 600_000).default(1_000),
   GRAPHIQL: z
     .enum(['true', 'false'])
     .default('true')

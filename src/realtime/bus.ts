@@ -28,6 +28,10 @@ export type BusChannels = {
   blockUpdated: [blockId: string, event: BlockEvent];
   /** A run was cancelled: the instance executing it aborts its model call. */
   runCancelled: [event: { runId: string }];
+  /** A run was queued: instances with free capacity try to claim it. */
+  runQueued: [event: { runId: string }];
+  /** A run ended: its waiters wake up and the agent's next run may start. */
+  runEnded: [event: { runId: string }];
 };
 
 export interface EventBus {

@@ -1,46 +1,101 @@
+import type { Logger } from '../logger.js';
+
+export interface QueuedRun {
+  id: string;
+  agentId: string;
+  organizationId: string;
+}
+
+export interface RunQueueOptions {
+  /** How many runs this instance executes at once (0: it only queues runs for others). */
+  concurrency: number;
+  /** How often to look for claimable runs without being told (a missed notification costs this much). */
+  pollMs: number;
+  /** Takes the next run that may start now, or null (see src/db/run-claims.ts). */
+  claim: () => Promise<QueuedRun | null>;
+  execute: (run: QueuedRun, signal: AbortSignal) => Promise<void>;
+  logger: Logger;
+}
+
 /**
- * Runs of one agent execute one at a time, in arrival order (FIFO per agent), in this process.
- * Each queued run has an AbortController so that cancellation can stop its model call at once.
+ * The worker side of the shared run queue. Runs wait in the database; every instance claims
+ * runs that may start (per-agent order is decided by the claim) up to its concurrency, when told
+ * that something was queued or ended, and on a timer. Each executing run has an AbortController
+ * so that a cancel stops its model call at once.
  */
 export class RunQueue {
-  private readonly tails = new Map<string, Promise<void>>();
-  private readonly depth = new Map<string, number>();
-  private readonly controllers = new Map<string, AbortController>();
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private pumping: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private readonly timer: NodeJS.Timeout | undefined;
 
-  /** Queues `task` behind the agent's earlier runs; resolves when it has run. */
-  enqueue(agentId: string, runId: string, task: (signal: AbortSignal) => Promise<void>): Promise<void> {
-    const controller = new AbortController();
-    this.controllers.set(runId, controller);
-    this.depth.set(agentId, (this.depth.get(agentId) ?? 0) + 1);
-    const previous = this.tails.get(agentId) ?? Promise.resolve();
-    const done = previous.then(() => task(controller.signal)).finally(() => {
-      this.controllers.delete(runId);
-      const left = (this.depth.get(agentId) ?? 1) - 1;
-      if (left === 0) {
-        this.depth.delete(agentId);
-        this.tails.delete(agentId);
-      } else {
-        this.depth.set(agentId, left);
+  constructor(private readonly options: RunQueueOptions) {
+    if (options.concurrency > 0) {
+      this.timer = setInterval(() => this.notify(), options.pollMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Something was queued or ended: claim what may start now. */
+  notify(): void {
+    if (this.stopped || this.options.concurrency === 0) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = this.pump().finally(() => {
+      this.pumping = null;
+      if (this.again) {
+        this.again = false;
+        this.notify();
       }
     });
-    this.tails.set(agentId, done.catch(() => {}));
-    return done;
   }
 
-  /** Runs of the agent queued or executing here. */
-  activeCount(agentId: string): number {
-    return this.depth.get(agentId) ?? 0;
+  private async pump() {
+    while (!this.stopped && this.running.size < this.options.concurrency) {
+      let run: QueuedRun | null;
+      try {
+        run = await this.options.claim();
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'claiming a queued run failed');
+        return;
+      }
+      if (!run) return;
+      this.start(run);
+    }
   }
 
-  /** Aborts a run's in-flight model call, if the run lives in this process. */
+  private start(run: QueuedRun) {
+    const controller = new AbortController();
+    const done = this.options
+      .execute(run, controller.signal)
+      .catch((error: unknown) => this.options.logger.error({ err: error, runId: run.id }, 'run execution failed'))
+      .finally(() => {
+        this.running.delete(run.id);
+        this.notify(); // the agent's next run may start now
+      });
+    this.running.set(run.id, { controller, done });
+  }
+
+  /** Runs executing here. */
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  /** Aborts a run's in-flight model call, if the run executes in this process. */
   abort(runId: string): boolean {
-    const controller = this.controllers.get(runId);
-    controller?.abort();
-    return Boolean(controller);
+    const entry = this.running.get(runId);
+    entry?.controller.abort();
+    return Boolean(entry);
   }
 
-  /** Waits for every queued run (used at shutdown). */
+  /** Stops claiming and waits for the runs executing here (used at shutdown). */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.tails.values()]);
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.pumping;
+    await Promise.allSettled([...this.running.values()].map((entry) => entry.done));
   }
 }

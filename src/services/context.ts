@@ -2,14 +2,18 @@ import type { PrismaClient } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from '../realtime/bus.js';
 import type { RunQueue } from '../realtime/run-queue.js';
+import type { RunEndings } from '../realtime/run-endings.js';
 import type { ModelRegistry } from '../agent/llm/providers.js';
 import type { RunEventSink } from '../agent/run-types.js';
 import type { RunStreams } from '../realtime/run-streams.js';
 
-/** What runs need beyond the database: models, the per-agent queue, limits and live events. */
+/** What runs need beyond the database: models, the run queue, limits and live events. */
 export interface Runtime {
   readonly models: ModelRegistry;
+  /** The shared run queue's worker in this process. */
   readonly queue: RunQueue;
+  /** Callers here waiting for runs to end. */
+  readonly endings: RunEndings;
   readonly llmTimeoutMs: number;
   readonly defaultModel?: string;
   readonly events?: RunEventSink;

@@ -1,4 +1,5 @@
 import type { AgentEvent } from '../realtime/bus.js';
+import type { StopReason } from '../agent/run-types.js';
 import type { ServiceContext } from './context.js';
 
 /** Publishing on the event bus (Redis pub/sub across instances, or in process). */
@@ -16,4 +17,20 @@ export function publishBlockChanges(ctx: BusContext, changes: { agentIds: string
     ctx.bus.pubsub.publish('blockUpdated', blockId, { blockId, organizationId: ctx.orgId, deleted: changes.deleted ?? false, at });
   }
   for (const agentId of new Set(changes.agentIds)) publishAgentEvent(ctx, agentId, { type: 'BLOCK_CHANGED', blockIds: changes.blockIds });
+}
+
+/**
+ * A run ended (however, on whichever instance): its stream gets the stop event, the agent's
+ * subscribers learn it, and every instance can wake whoever waits for it and start the agent's
+ * next run.
+ */
+export function announceRunEnded(
+  ctx: Pick<ServiceContext, 'bus' | 'orgId' | 'runtime'>,
+  run: { id: string; agentId: string },
+  stopReason: StopReason,
+  error?: { code: string; message: string; detail?: string },
+): void {
+  ctx.runtime.events?.emit(run.id, { type: 'stop', stopReason, error });
+  publishAgentEvent(ctx, run.agentId, { type: 'RUN_ENDED', runId: run.id, stopReason });
+  ctx.bus.pubsub.publish('runEnded', { runId: run.id });
 }

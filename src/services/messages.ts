@@ -6,6 +6,7 @@ import { checkPageArgs, type PageArgs } from './pagination.js';
 import { assertAgentInOrg } from './scope.js';
 import { rebuildSystemPrompt, systemText } from './system-prompt.js';
 import { insertMessages, messageRows } from './run-store.js';
+import { agentIsBusy } from './runs.js';
 import { initialMessages } from '../agent/initial-messages.js';
 
 /** Recall memory: an agent's stored messages, shown as Letta's client messages. */
@@ -89,7 +90,7 @@ export async function messagesByIds(ctx: ServiceContext, agentId: string, ids: s
  */
 export async function resetMessages(ctx: ServiceContext, agentId: string, addDefaultInitialMessages: boolean) {
   await assertAgentInOrg(ctx.prisma, ctx.orgId, agentId);
-  if (ctx.runtime.queue.activeCount(agentId) > 0) {
+  if (await agentIsBusy(ctx, agentId)) {
     throw new AppError('AGENT_BUSY', `Agent ${agentId} has a run in progress; cancel it or wait before resetting`, { agentId });
   }
   await ctx.prisma.$transaction(async (tx) => {

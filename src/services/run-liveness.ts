@@ -3,11 +3,11 @@ import type { PrismaClient } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from '../realtime/bus.js';
 import type { Runtime } from './context.js';
-import { publishAgentEvent } from './events.js';
+import { announceRunEnded } from './events.js';
 
 /**
- * Runs are never left `running` by an instance that died. Each instance marks the runs it has
- * queued or executes with a heartbeat; every instance fails the runs whose heartbeat is older
+ * Runs are never left `running` by an instance that died. Each instance marks the runs it
+ * executes with a heartbeat; every instance fails the runs whose heartbeat is older
  * than `staleMs` (their instance stopped), and their subscribers learn that they ended.
  */
 export interface LivenessOptions {
@@ -16,6 +16,7 @@ export interface LivenessOptions {
 }
 
 const ACTIVE = { in: ['created', 'running'] } as Prisma.EnumRunStatusFilter;
+
 
 export function startRunLiveness(
   deps: { prisma: PrismaClient; bus: EventBus; runtime: Runtime; logger: Logger },
@@ -32,7 +33,7 @@ export function startRunLiveness(
   const reap = async () => {
     const staleBefore = new Date(Date.now() - options.staleMs);
     const stale = await prisma.run.findMany({
-      where: { status: ACTIVE, heartbeatAt: { lt: staleBefore }, NOT: { executorId: runtime.instanceId } },
+      where: { status: ACTIVE, heartbeatAt: { lt: staleBefore }, executorId: { not: null }, NOT: { executorId: runtime.instanceId } },
       select: { id: true, agentId: true, organizationId: true, executorId: true },
       take: 100,
     });
@@ -51,8 +52,7 @@ export function startRunLiveness(
       if (claimed.count === 0) continue; // another instance reaped it first
       await prisma.agent.update({ where: { id: run.agentId }, data: { lastStopReason: 'error', lastRunCompletion: completedAt } });
       logger.warn({ runId: run.id, executorId: run.executorId }, 'failed a run whose instance stopped');
-      runtime.events?.emit(run.id, { type: 'stop', stopReason: 'error', error: { code: 'INTERNAL', message } });
-      publishAgentEvent({ bus: deps.bus, orgId: run.organizationId }, run.agentId, { type: 'RUN_ENDED', runId: run.id, stopReason: 'error' });
+      announceRunEnded({ bus: deps.bus, orgId: run.organizationId, runtime }, run, 'error', { code: 'INTERNAL', message });
     }
   };
 

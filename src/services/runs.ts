@@ -9,7 +9,7 @@ import { paginate, type Page, type PageArgs } from './pagination.js';
 import { createRunStore, insertMessages, loadLoopAgent, messageRows } from './run-store.js';
 import { assertAgentInOrg } from './scope.js';
 import { messagesByIds } from './messages.js';
-import { publishAgentEvent } from './events.js';
+import { announceRunEnded, publishAgentEvent } from './events.js';
 
 /**
  * Runs: sending messages to an agent, in the background or waiting for the end, and cancelling.
@@ -125,14 +125,29 @@ function resumeFrom(pending: PendingApproval, input: SendMessageInput): { respon
   };
 }
 
-/** Creates a run and queues it; resolves with the run when it was created (and ended, if `wait`). */
+/** Whether the agent has a run queued or executing, on any instance. */
+export async function agentIsBusy(ctx: ServiceContext, agentId: string): Promise<boolean> {
+  return (await ctx.prisma.run.count({ where: { agentId, status: { in: ['created', 'running'] } } })) > 0;
+}
+
+/** What a queued run was sent, stored on the run so that any instance can execute it. */
+interface RunInput {
+  messages: NewMessage[];
+  resume?: ResumeCalls;
+  maxSteps: number;
+}
+
+/**
+ * Creates a run and queues it for whichever instance claims it first; resolves with the run when
+ * it was queued, or when it ended if `wait`.
+ */
 export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Record<string, unknown>, options: { wait: boolean }): Promise<RunResult> {
   await assertAgentInOrg(ctx.prisma, ctx.orgId, agentId);
   const input = parseInput(sendMessageInput, raw ?? {});
   const agent = await ctx.prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { model: true } });
   if (!agent.model) throw badInput('agentId', 'the agent has no model: set one with updateAgent(input: { model: "provider/model" })');
   ctx.runtime.models.resolve(agent.model);
-  if (input.failIfBusy && ctx.runtime.queue.activeCount(agentId) > 0) {
+  if (input.failIfBusy && (await agentIsBusy(ctx, agentId))) {
     throw new AppError('AGENT_BUSY', `Agent ${agentId} is already running; retry later or send without failIfBusy to queue`, { agentId });
   }
   const pending = await pendingApproval(ctx, agentId);
@@ -146,28 +161,7 @@ export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Rec
   if (answering && !pending) throw badInput('input.approvals', 'no tool call of this agent is waiting for approval');
   const decision = pending && answering ? resumeFrom(pending, input) : undefined;
 
-  const run = await ctx.prisma.run.create({
-    data: {
-      id: newId('Run'),
-      createdAt: nextCreatedAt(),
-      organizationId: ctx.orgId,
-      agentId,
-      status: 'created',
-      background: !options.wait,
-      executorId: ctx.runtime.instanceId,
-      heartbeatAt: new Date(),
-      requestConfig: {
-        use_assistant_message: input.useAssistantMessage ?? true,
-        assistant_message_tool_name: input.assistantMessageToolName ?? 'send_message',
-        assistant_message_tool_kwarg: input.assistantMessageToolKwarg ?? 'message',
-        include_return_message_types: input.includeReturnMessageTypes ?? null,
-        max_steps: input.maxSteps ?? DEFAULT_MAX_STEPS,
-      },
-      metadata: { run_type: options.wait ? 'send_message' : 'send_message_async' },
-    },
-  });
-
-  const newMessages: NewMessage[] = decision
+  const messages: NewMessage[] = decision
     ? [decision.response]
     : [
         ...(input.messages ?? []).map((message) => ({
@@ -179,24 +173,49 @@ export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Rec
         })),
         ...(input.input ? [{ role: 'user' as const, content: [{ type: 'text', text: input.input }] }] : []),
       ];
+  const runInput: RunInput = { messages, ...(decision ? { resume: decision.resume } : {}), maxSteps: input.maxSteps ?? DEFAULT_MAX_STEPS };
 
-  let messageIds: string[] = [];
-  const done = ctx.runtime.queue.enqueue(agentId, run.id, async (signal) => {
-    const stored = await executeRun(ctx, run.id, agentId, newMessages, decision?.resume, input.maxSteps ?? DEFAULT_MAX_STEPS, signal);
-    // The response carries what the agent added, not the caller's own input (as LettaResponse).
-    messageIds = stored.slice(newMessages.length);
+  const run = await ctx.prisma.run.create({
+    data: {
+      id: newId('Run'),
+      createdAt: nextCreatedAt(),
+      organizationId: ctx.orgId,
+      agentId,
+      status: 'created',
+      background: !options.wait,
+      input: runInput as unknown as Prisma.InputJsonValue,
+      requestConfig: {
+        use_assistant_message: input.useAssistantMessage ?? true,
+        assistant_message_tool_name: input.assistantMessageToolName ?? 'send_message',
+        assistant_message_tool_kwarg: input.assistantMessageToolKwarg ?? 'message',
+        include_return_message_types: input.includeReturnMessageTypes ?? null,
+        max_steps: runInput.maxSteps,
+      },
+      metadata: { run_type: options.wait ? 'send_message' : 'send_message_async' },
+    },
   });
-  if (!options.wait) {
-    done.catch((error: unknown) => ctx.logger.error({ err: error, runId: run.id }, 'background run failed'));
-    return { run, messageIds: [] };
-  }
-  await done;
-  return { run: await ctx.prisma.run.findUniqueOrThrow({ where: { id: run.id } }), messageIds };
+  const ended = options.wait ? ctx.runtime.endings.wait(run.id, () => runHasEnded(ctx, run.id)) : undefined;
+  ctx.runtime.queue.notify();
+  ctx.bus.pubsub.publish('runQueued', { runId: run.id });
+  if (!ended) return { run, messageIds: [] };
+
+  await ended;
+  const [finished, added] = await Promise.all([
+    ctx.prisma.run.findUniqueOrThrow({ where: { id: run.id } }),
+    ctx.prisma.message.findMany({ where: { runId: run.id }, orderBy: { sequenceId: 'asc' }, select: { id: true } }),
+  ]);
+  // The response carries what the agent added, not the caller's own input (as LettaResponse).
+  return { run: finished, messageIds: added.slice(messages.length).map((message) => message.id) };
+}
+
+async function runHasEnded(ctx: ServiceContext, runId: string): Promise<boolean> {
+  const run = await ctx.prisma.run.findUnique({ where: { id: runId }, select: { status: true } });
+  return !run || !['created', 'running'].includes(run.status);
 }
 
 /**
- * Creation times of this process's runs strictly increase, so that the order of an agent's runs
- * across instances, (createdAt, id), agrees with the order of this process's own queue.
+ * Creation times of this process's runs strictly increase, so that two runs sent one after the
+ * other through one instance keep their order, (createdAt, id), in the shared queue.
  */
 let lastCreatedAt = 0;
 function nextCreatedAt(): Date {
@@ -204,67 +223,29 @@ function nextCreatedAt(): Date {
   return new Date(lastCreatedAt);
 }
 
-const TURN_POLL_MS = 100;
-
-/**
- * Per-agent order across instances: this process's queue already orders its own runs; a run also
- * waits for the agent's earlier active runs queued on other instances (a dead instance's runs are
- * failed by the liveness check, so the wait ends).
- */
-async function waitForTurn(ctx: ServiceContext, agentId: string, runId: string, signal: AbortSignal) {
-  const mine = await ctx.prisma.run.findUnique({ where: { id: runId }, select: { createdAt: true } });
-  if (!mine) return;
-  for (;;) {
-    const earlier = await ctx.prisma.run.findFirst({
-      where: {
-        agentId,
-        status: { in: ['created', 'running'] },
-        NOT: { executorId: ctx.runtime.instanceId },
-        OR: [{ createdAt: { lt: mine.createdAt } }, { createdAt: mine.createdAt, id: { lt: runId } }],
-      },
-      select: { id: true },
-    });
-    if (!earlier || signal.aborted) return;
-    await new Promise((resolve) => setTimeout(resolve, TURN_POLL_MS));
-  }
-}
-
-async function executeRun(
-  ctx: ServiceContext,
-  runId: string,
-  agentId: string,
-  input: NewMessage[],
-  resume: ResumeCalls | undefined,
-  maxSteps: number,
-  signal: AbortSignal,
-): Promise<string[]> {
-  await waitForTurn(ctx, agentId, runId, signal);
+/** Executes a run this instance claimed from the queue (it is marked running already). */
+export async function executeRun(ctx: ServiceContext, runId: string, signal: AbortSignal): Promise<void> {
   const started = Date.now();
-  const claimed = await ctx.prisma.run.updateMany({ where: { id: runId, status: 'created' }, data: { status: 'running', startedAt: new Date() } });
-  if (claimed.count === 0) {
-    // Cancelled while queued: its subscribers still learn that it ended.
-    ctx.runtime.events?.emit(runId, { type: 'stop', stopReason: 'cancelled' });
-    publishAgentEvent(ctx, agentId, { type: 'RUN_ENDED', runId, stopReason: 'cancelled' });
-    return [];
-  }
+  const run = await ctx.prisma.run.findUniqueOrThrow({ where: { id: runId }, select: { agentId: true, input: true } });
+  const agentId = run.agentId;
+  const input = (run.input ?? { messages: [], maxSteps: DEFAULT_MAX_STEPS }) as unknown as RunInput;
   publishAgentEvent(ctx, agentId, { type: 'RUN_STARTED', runId });
   let stopReason: StopReason = 'error';
   let error: { code: string; message: string; detail?: string } | undefined;
   let usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, stepCount: 0 };
-  let messageIds: string[] = [];
   try {
     const agent = await loadLoopAgent(ctx.prisma, agentId);
     if (!agent) throw notFound('Agent', agentId);
     const outcome = await runAgentLoop(
       { store: createRunStore(ctx), models: ctx.runtime.models, timeoutMs: ctx.runtime.llmTimeoutMs, events: ctx.runtime.events },
-      { runId, agent, input, maxSteps, resume },
+      { runId, agent, input: input.messages, maxSteps: input.maxSteps, resume: input.resume },
       signal,
     );
-    ({ stopReason, error, usage, messageIds } = outcome);
+    ({ stopReason, error, usage } = outcome);
     // Input given to a run that failed before its first step is kept, marked as errored.
-    if (usage.stepCount === 0 && input.length && stopReason !== 'cancelled') {
+    if (usage.stepCount === 0 && input.messages.length && stopReason !== 'cancelled') {
       await ctx.prisma.$transaction(async (tx) => {
-        const rows = messageRows(ctx.orgId, agentId, runId, null, input.map((message) => ({ ...message, isErr: true })));
+        const rows = messageRows(ctx.orgId, agentId, runId, null, input.messages.map((message) => ({ ...message, isErr: true })));
         await insertMessages(tx, rows);
       });
     }
@@ -274,7 +255,6 @@ async function executeRun(
     error = { code: caught instanceof AppError ? caught.code : 'INTERNAL', message: caught instanceof AppError ? caught.message : 'The run failed unexpectedly' };
   }
   await finishRun(ctx, runId, agentId, stopReason, usage, error, Date.now() - started);
-  return messageIds;
 }
 
 async function finishRun(
@@ -309,8 +289,7 @@ async function finishRun(
     await tx.agent.update({ where: { id: agentId }, data: { lastStopReason: finalReason, lastRunCompletion: completedAt, lastRunDurationMs: durationMs } });
     return finalReason;
   });
-  ctx.runtime.events?.emit(runId, { type: 'stop', stopReason: finalReason, error });
-  publishAgentEvent(ctx, agentId, { type: 'RUN_ENDED', runId, stopReason: finalReason });
+  announceRunEnded(ctx, { id: runId, agentId }, finalReason, error);
 }
 
 // ---- cancellation ----
@@ -321,9 +300,17 @@ export async function cancelRun(ctx: ServiceContext, runId: string): Promise<Run
   const run = await ctx.prisma.run.findFirst({ where: { id: runId, organizationId: ctx.orgId } });
   if (!run) throw notFound('Run', runId);
   if (run.status === 'created' || run.status === 'running') {
-    await ctx.prisma.run.updateMany({ where: { id: runId, status: { in: ['created', 'running'] } }, data: { status: 'cancelled', stopReason: 'cancelled', completedAt: new Date() } });
-    // Here, or on the instance that executes it (every instance listens, see app.ts).
-    if (!ctx.runtime.queue.abort(runId)) ctx.bus.pubsub.publish('runCancelled', { runId });
+    const cancelled = { status: 'cancelled' as const, stopReason: 'cancelled', completedAt: new Date() };
+    // A queued run is claimed and marked running in one statement, so it is either still queued
+    // (nobody will execute it: it ends here) or it executes somewhere (that instance ends it).
+    const dequeued = await ctx.prisma.run.updateMany({ where: { id: runId, status: 'created' }, data: cancelled });
+    if (dequeued.count === 1) {
+      announceRunEnded(ctx, run, 'cancelled');
+    } else {
+      await ctx.prisma.run.updateMany({ where: { id: runId, status: 'running' }, data: cancelled });
+      // Here, or on the instance that executes it (every instance listens, see app.ts).
+      if (!ctx.runtime.queue.abort(runId)) ctx.bus.pubsub.publish('runCancelled', { runId });
+    }
   } else if (run.stopReason === 'requires_approval' && run.status === 'completed') {
     // Only the run whose approval is still pending has anything to cancel.
     const pending = await pendingApproval(ctx, run.agentId);

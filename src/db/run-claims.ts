@@ -1,0 +1,36 @@
+import type { PrismaClient } from './client.js';
+
+export interface ClaimedRun {
+  id: string;
+  agentId: string;
+  organizationId: string;
+}
+
+/**
+ * Claims the oldest queued run that may start now, for `executorId`, and marks it running.
+ *
+ * A run may start when no earlier run of its agent is queued or running, so each agent's runs
+ * execute one at a time in (createdAt, id) order, whichever instances queued and execute them.
+ * `FOR UPDATE SKIP LOCKED` lets instances claim concurrently: a run being claimed elsewhere is
+ * skipped, and while it is (still 'created' in this snapshot) it also holds back its agent's
+ * later runs, so two instances never start two runs of one agent.
+ */
+export async function claimNextRun(prisma: PrismaClient, executorId: string): Promise<ClaimedRun | null> {
+  const rows = await prisma.$queryRaw<ClaimedRun[]>`
+    UPDATE "Run"
+       SET status = 'running', "executorId" = ${executorId}, "heartbeatAt" = now(), "startedAt" = now(), "updatedAt" = now()
+     WHERE status = 'created'
+       AND id = (
+         SELECT c.id FROM "Run" c
+          WHERE c.status = 'created'
+            AND NOT EXISTS (
+              SELECT 1 FROM "Run" e
+               WHERE e."agentId" = c."agentId"
+                 AND (e.status = 'running'
+                      OR (e.status = 'created' AND (e."createdAt" < c."createdAt" OR (e."createdAt" = c."createdAt" AND e.id < c.id)))))
+          ORDER BY c."createdAt", c.id
+          LIMIT 1
+          FOR UPDATE SKIP LOCKED)
+    RETURNING id, "agentId", "organizationId"`;
+  return rows[0] ?? null;
+}
