@@ -88,7 +88,12 @@ export class ConfigError extends Error {}
 /** Parses an environment; a bad value throws one line naming the variable and the problem. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const result = configSchema.safeParse(env);
-  if (result.success) return result.data;
+  if (result.success) {
+    if (result.data.RUN_WORKERS === 0 && !result.data.DATABASE_URL) {
+      throw new ConfigError('Invalid configuration: RUN_WORKERS: 0 needs DATABASE_URL (with an embedded database this process is the only one that can execute runs)');
+    }
+    return result.data;
+  }
   const issue = result.error.issues[0]!;
   throw new ConfigError(`Invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
 }

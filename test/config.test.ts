@@ -33,6 +33,8 @@ describe('configuration', () => {
       [{ LLM_PROVIDERS: 'not json' }, 'LLM_PROVIDERS'],
       [{ LLM_PROVIDERS: '[{"name":"x"}]' }, 'LLM_PROVIDERS'],
       [{ DEFAULT_MODEL: 'gpt-4o' }, 'DEFAULT_MODEL'],
+      [{ RUN_WORKERS: '-1' }, 'RUN_WORKERS'],
+      [{ RUN_WORKERS: '0' }, 'RUN_WORKERS'],
     ];
     for (const [env, name] of cases) {
       expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name}[.:][^\\n]+$`));

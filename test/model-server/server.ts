@@ -127,6 +127,8 @@ export interface RecordedRequest {
   source?: 'queue' | 'brain';
   /** The connection closed before the answer was complete (client abort, or `close()`); deliberate cuts excluded. */
   aborted: boolean;
+  /** `Date.now()` when the connection closed early (set with `aborted`). */
+  abortedAt?: number;
   /** The answer was fully written. */
   completed: boolean;
 }
@@ -423,7 +425,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     inFlight.add(controller);
     let cut = false;
     res.on('close', () => {
-      if (!res.writableFinished && !cut) record.aborted = true;
+      if (!res.writableFinished && !cut) Object.assign(record, { aborted: true, abortedAt: Date.now() });
       controller.abort();
       inFlight.delete(controller);
     });
