@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 
@@ -55,6 +56,8 @@ export interface RunStreamsOptions {
   readerConnectionName?: string;
   /** Redis: how long a live XREAD blocks before the reader checks that the stream still exists. Default 30 s. */
   readerBlockMs?: number;
+  /** Redis: how long an append is retried while Redis does not answer. Default 60 s. */
+  appendRetryMs?: number;
 }
 
 /** A subscriber fell too far behind the live events; resubscribe with `after: lastSeq` to catch up. */
@@ -86,6 +89,7 @@ const DEFAULTS = {
   keyPrefix: 'agentgraph:run:',
   readerConnectionName: 'agentgraph:run-reader',
   readerBlockMs: 30_000,
+  appendRetryMs: 60_000,
 };
 type Settings = typeof DEFAULTS;
 
@@ -452,28 +456,42 @@ function sanitiseAfter(after: number): number {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * KEYS[1] stream; ARGV: maxlen, ttl while running (ms), ttl after final (ms), then data, final ('1'|'0') per event.
- * Returns the first seq assigned.
+ * KEYS[1] stream; ARGV: maxlen, ttl while running (ms), ttl after final (ms), append id, lowest
+ * seq to continue after, then data, final ('1'|'0') per event. Returns the first seq assigned.
+ *
+ * An append retried after a lost reply (Redis restarting) is recognised by its id, kept on the
+ * last entry of each append, and not written twice. The floor seq keeps seqs increasing when Redis lost the stream.
  */
 const APPEND_SCRIPT = `
 local key = KEYS[1]
+local count = (#ARGV - 5) / 2
 local seq = 0
 local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
 if #last > 0 then
   seq = tonumber(string.match(last[1][1], '^(%d+)-'))
   local fields = last[1][2]
+  local values = {}
   for i = 1, #fields, 2 do
-    if fields[i] == 'final' and fields[i + 1] == '1' then
-      return redis.error_reply('RUN_ENDED')
-    end
+    values[fields[i]] = fields[i + 1]
+  end
+  if values['append'] == ARGV[4] then
+    return seq - count + 1
+  end
+  if values['final'] == '1' then
+    return redis.error_reply('RUN_ENDED')
   end
 end
+seq = math.max(seq, tonumber(ARGV[5]))
 local first = seq + 1
 local ended = false
-for i = 4, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
   seq = seq + 1
   local id = string.format('%d', seq)
-  redis.call('XADD', key, 'MAXLEN', '~', ARGV[1], id .. '-0', 'seq', id, 'data', ARGV[i], 'final', ARGV[i + 1])
+  if i + 1 == #ARGV then
+    redis.call('XADD', key, 'MAXLEN', '~', ARGV[1], id .. '-0', 'seq', id, 'data', ARGV[i], 'final', ARGV[i + 1], 'append', ARGV[4])
+  else
+    redis.call('XADD', key, 'MAXLEN', '~', ARGV[1], id .. '-0', 'seq', id, 'data', ARGV[i], 'final', ARGV[i + 1])
+  end
   if ARGV[i + 1] == '1' then ended = true end
 end
 if ended then
@@ -497,6 +515,10 @@ class RedisRunStreams implements RunStreams, RunSource {
   /** The reader each subscriber registered with (it may since have stopped and been replaced). */
   private readonly readerOf = new WeakMap<Subscriber, RunReader>();
   private readonly all = new Set<Subscriber>();
+  /** The last seq this process appended to each running run (the floor of its next append). */
+  private readonly lastSeqs = new Map<string, number>();
+  private readonly instance = randomUUID();
+  private appendCount = 0;
   private closed = false;
 
   constructor(
@@ -523,13 +545,28 @@ class RedisRunStreams implements RunStreams, RunSource {
     if (normalised.length === 0) return Promise.resolve([]);
     const args = normalised.flatMap((event) => [JSON.stringify(event.data), event.final ? '1' : '0']);
     const { maxLength, runningTtlSeconds, ttlSeconds } = this.settings;
+    const appendId = `${this.instance}:${++this.appendCount}`;
+    const final = normalised.at(-1)!.final;
     const write = async () => {
-      try {
-        const first = await this.appendScript(this.key(runId), maxLength, toMs(runningTtlSeconds), toMs(ttlSeconds), ...args);
-        return normalised.map((_, index) => Number(first) + index);
-      } catch (error) {
-        if ((error as Error).message?.includes('RUN_ENDED')) throw new RunAlreadyEnded(runId);
-        throw error;
+      const giveUpAt = Date.now() + this.settings.appendRetryMs;
+      for (let backoff = 50; ; backoff = Math.min(backoff * 2, 1_000)) {
+        try {
+          const floor = this.lastSeqs.get(runId) ?? 0;
+          const first = Number(await this.appendScript(this.key(runId), maxLength, toMs(runningTtlSeconds), toMs(ttlSeconds), appendId, floor, ...args));
+          const seqs = normalised.map((_, index) => first + index);
+          if (final) this.lastSeqs.delete(runId);
+          else this.lastSeqs.set(runId, seqs.at(-1)!);
+          return seqs;
+        } catch (error) {
+          if ((error as Error).message?.includes('RUN_ENDED')) {
+            this.lastSeqs.delete(runId);
+            throw new RunAlreadyEnded(runId);
+          }
+          // Redis is away (restarting, failing over): keep the events and try again.
+          if (this.closed || Date.now() + backoff > giveUpAt) throw error;
+          this.log.warn({ err: (error as Error).message, runId, retryInMs: backoff }, 'run event append failed; retrying');
+          await new Promise((resolve) => setTimeout(resolve, backoff));
+        }
       }
     };
     const previous = this.appends.get(runId) ?? Promise.resolve();

@@ -353,11 +353,19 @@ describe.each(implementations)('RunStreams ($name)', ({ name, skip }) => {
       const ttl = await redis.ttl(key);
       expect(ttl).toBeGreaterThan(3 * 3600 - 10);
       expect(ttl).toBeLessThanOrEqual(3 * 3600);
+      // The last entry of each append carries the append's id (a retried append is not stored twice).
       expect(await redis.xrange(key, '-', '+')).toEqual([
-        ['1-0', ['seq', '1', 'data', '{"a":1}', 'final', '0']],
-        ['2-0', ['seq', '2', 'data', '"end"', 'final', '1']],
+        ['1-0', ['seq', '1', 'data', '{"a":1}', 'final', '0', 'append', expect.stringMatching(/:\d+$/)]],
+        ['2-0', ['seq', '2', 'data', '"end"', 'final', '1', 'append', expect.stringMatching(/:\d+$/)]],
       ]);
       expect(await redis.keys(`${key}*`)).toEqual([key]);
+    });
+
+    it.skipIf(skip)('keeps seqs increasing when Redis lost a running stream (restart without persistence)', async () => {
+      const run = randomUUID();
+      expect(await streams.append(run, [{ data: 1 }, { data: 2 }, { data: 3 }])).toEqual([1, 2, 3]);
+      await h.redis!.del(`${prefix}${run}`);
+      expect(await streams.append(run, [{ data: 4 }, { data: 'end', final: true }])).toEqual([4, 5]);
     });
 
     it.skipIf(skip)('honours ttlSeconds', async () => {
