@@ -52,9 +52,10 @@ export async function createEventBus(redisUrl: string | undefined, logger: Logge
       close: async () => {},
     };
   }
-  const options = { maxRetriesPerRequest: 3, lazyConnect: true };
-  const publishClient = new Redis(redisUrl, options);
-  const subscribeClient = new Redis(redisUrl, options);
+  // Publishing gives up after a few reconnect attempts (an event is lost, never the process);
+  // (un)subscribing waits through reconnects, and ioredis subscribes again after one.
+  const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
+  const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
   for (const client of [publishClient, subscribeClient]) {
     client.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
   }
@@ -65,7 +66,14 @@ export async function createEventBus(redisUrl: string | undefined, logger: Logge
     subscribeClient.disconnect();
     throw new Error(`Cannot connect to Redis at REDIS_URL: ${(error as Error).message}`);
   }
-  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
+  const publisher = {
+    publish: (channel: string, message: string) =>
+      publishClient.publish(channel, message).catch((error: Error) => {
+        logger.warn({ err: error.message, channel }, 'event not published: Redis did not answer');
+        return 0;
+      }),
+  };
+  const eventTarget = createRedisEventTarget({ publishClient: publisher as unknown as Redis, subscribeClient });
   return {
     kind: 'redis',
     pubsub: createPubSub<BusChannels>({ eventTarget }),

@@ -79,9 +79,9 @@ export class RunQueue {
     this.running.set(run.id, { controller, done });
   }
 
-  /** Runs executing here. */
-  get activeCount(): number {
-    return this.running.size;
+  /** Ids of the runs executing here. */
+  runningIds(): string[] {
+    return [...this.running.keys()];
   }
 
   /** Aborts a run's in-flight model call, if the run executes in this process. */

@@ -28,6 +28,11 @@ export function startRunLiveness(
 
   const beat = async () => {
     await prisma.run.updateMany({ where: { executorId: runtime.instanceId, status: ACTIVE }, data: { heartbeatAt: new Date() } });
+    // A cancel whose bus message was lost (Redis away) still stops the model call, a beat later.
+    const executing = runtime.queue.runningIds();
+    if (executing.length === 0) return;
+    const cancelled = await prisma.run.findMany({ where: { id: { in: executing }, status: 'cancelled' }, select: { id: true } });
+    for (const run of cancelled) runtime.queue.abort(run.id);
   };
 
   const reap = async () => {
