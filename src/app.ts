@@ -64,7 +64,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     );
     const models = createModelRegistry(providerEntries(config));
     logger.info({ providers: models.providers, defaultModel: config.DEFAULT_MODEL ?? null }, 'model providers');
-    const streams = await createRunStreams(config.REDIS_URL, logger, { ttlSeconds: config.RUN_EVENT_TTL_SECONDS });
+    const streams = await createRunStreams(config.REDIS_URL, logger, { ttlSeconds: config.RUN_EVENT_TTL_SECONDS, subscriberBufferLimit: config.RUN_EVENT_BUFFER_LIMIT });
     const instanceId = randomUUID();
     const queue: RunQueue = new RunQueue({
       concurrency: config.RUN_WORKERS,

@@ -67,7 +67,7 @@ export class SubscriberOverflow extends Error {
     readonly runId: string,
     /** The last seq this subscriber was given. */
     readonly lastSeq: number,
-    limit: number,
+    readonly limit: number,
   ) {
     super(`Subscriber of run ${runId} fell more than ${limit} events behind (last delivered seq ${lastSeq})`);
   }

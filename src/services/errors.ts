@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'RATE_LIMITED',
   'PAYLOAD_TOO_LARGE',
+  /** A subscriber read its run's events too slowly and was dropped; it resubscribes with `after`. */
+  'SLOW_CONSUMER',
   'LLM_TIMEOUT',
   'LLM_RATE_LIMIT',
   'LLM_AUTHENTICATION',

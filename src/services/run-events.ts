@@ -4,7 +4,8 @@ import type { RunEvent, RunEventSink, StopReason } from '../agent/run-types.js';
 import { statusOf } from '../agent/run-types.js';
 import type { PrismaClient } from '../db/client.js';
 import type { Logger } from '../logger.js';
-import type { RunStreams, StoredRunEvent } from '../realtime/run-streams.js';
+import { SubscriberOverflow, type RunStreams, type StoredRunEvent } from '../realtime/run-streams.js';
+import { AppError } from './errors.js';
 import type { Run } from '../generated/prisma/client.js';
 import type { ServiceContext } from './context.js';
 import { messagesByIds, toEdges } from './messages.js';
@@ -196,7 +197,14 @@ export async function* runEvents(ctx: ServiceContext, runId: string, after: numb
   try {
     let next = source.next();
     for (;;) {
-      const result = await within(next, pingMs);
+      const result = await within(next, pingMs).catch((error: unknown) => {
+        if (!(error instanceof SubscriberOverflow)) throw error;
+        throw new AppError(
+          'SLOW_CONSUMER',
+          `This subscription fell more than ${error.limit} events behind run ${runId} and was ended; subscribe again with after: ${error.lastSeq} to continue`,
+          { runId, lastSeq: error.lastSeq },
+        );
+      });
       if (result === TIMEOUT) {
         yield { type: 'ping', seq: lastSeq, runId, at: new Date() };
         continue; // the same `next` is still pending
