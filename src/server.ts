@@ -9,6 +9,7 @@ import type { AppContext } from './app.js';
 import { schema } from './schema/index.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { createErrorMasker, useErrorCodes } from './schema/errors.js';
+import { useSharedSubscriptionExecution } from './transports/shared-execution.js';
 import { authenticate, bearerToken, type Caller } from './services/auth.js';
 import { AppError } from './services/errors.js';
 import { useGraphQLOverSSE } from './transports/sse.js';
@@ -69,6 +70,7 @@ function createGraphQLHandler(app: AppContext) {
       maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, ignoreIntrospection: true, flattenFragments: true }),
       maxAliasesPlugin({ n: config.MAX_QUERY_ALIASES }),
       useGraphQLOverSSE(SSE_PATH),
+      useSharedSubscriptionExecution(),
       useErrorCodes(),
     ],
     context: async (initial): Promise<GraphQLContext> => {

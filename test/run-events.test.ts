@@ -73,6 +73,27 @@ describe('run events', () => {
     return events(state);
   };
 
+  it('subscribers of one run share executions only where the operation is the same, each getting its own answer', async () => {
+    const reply = 'Shared streams still answer each subscriber as it asked.';
+    model.enqueue({ text: reply, chunkDelayMs: 20 });
+    const runId = await startRun('share');
+    const narrow = `subscription($runId: ID!) { runEvents(runId: $runId) { seq ... on MessageDeltaEvent { delta } } }`;
+    const client = t.ws();
+    const same = [collect<{ runEvents: Event }>(client, { query: RUN_EVENTS, variables: { runId, after: 0 } }), collect<{ runEvents: Event }>(t.ws(), { query: RUN_EVENTS, variables: { runId, after: 0 } })];
+    const later = collect<{ runEvents: Event }>(client, { query: RUN_EVENTS, variables: { runId, after: 2 } });
+    const other = collect<{ runEvents: Event }>(client, { query: narrow, variables: { runId } });
+    const all = [...same, later, other];
+    await eventually(() => all.every((state) => state.completed), undefined, 20_000);
+    for (const state of all) expect(state.errors).toEqual([]);
+    const [first, second] = same.map((state) => events(state).filter((event) => event.__typename !== 'PingEvent'));
+    expect(second).toEqual(first);
+    expect(text(first!, 'ASSISTANT')).toBe(reply);
+    expect(events(later).filter((event) => event.__typename !== 'PingEvent')).toEqual(first!.filter((event) => event.seq > 2));
+    const narrowEvents = events(other).filter((event) => event.seq !== undefined && (event as { __typename?: string }).__typename !== 'PingEvent');
+    expect(narrowEvents.every((event) => !('__typename' in event) && !('runId' in event))).toBe(true);
+    expect(narrowEvents.map((event) => event.delta ?? '').join('')).toBe(reply);
+  });
+
   it('streams tokens as they come, then the whole messages, the stop reason and usage, in seq order', async () => {
     const reply = 'Hello there, this reply streams token by token.';
     model.enqueue({ reasoning: 'Greet them.', text: reply, chunkDelayMs: 3, usage: { prompt_tokens: 10, completion_tokens: 12 } });

@@ -374,8 +374,11 @@ class MemoryRunStreams implements RunStreams, RunSource {
       clearTimeout(run.timer);
       run.timer = this.expireAfter(runId, this.settings.ttlSeconds);
     }
-    for (const subscriber of [...(this.subscribers.get(runId) ?? [])]) {
-      for (const event of stored) subscriber.offer(decoded(event));
+    const subscribers = [...(this.subscribers.get(runId) ?? [])];
+    if (subscribers.length) {
+      // Decoded once: every subscriber gets the same event objects.
+      const events = stored.map(decoded);
+      for (const subscriber of subscribers) for (const event of events) subscriber.offer(event);
     }
     return seqs;
   }

@@ -211,13 +211,24 @@ export async function* runEvents(ctx: ServiceContext, runId: string, after: numb
       }
       if (result.done) return;
       lastSeq = result.value.seq;
-      yield { ...(result.value.data as RunEventData), seq: result.value.seq, runId };
+      yield outEvent(result.value, runId);
       if (result.value.final) return;
       next = source.next();
     }
   } finally {
     await source.return?.();
   }
+}
+
+/**
+ * One object per stored event for all its subscribers in this process, so that subscribers of
+ * the same operation share its execution (see transports/shared-execution.ts).
+ */
+const outEvents = new WeakMap<StoredRunEvent, RunEventOut>();
+function outEvent(stored: StoredRunEvent, runId: string): RunEventOut {
+  let event = outEvents.get(stored);
+  if (!event) outEvents.set(stored, (event = { ...(stored.data as RunEventData), seq: stored.seq, runId }));
+  return event;
 }
 
 const TIMEOUT = Symbol('timeout');
