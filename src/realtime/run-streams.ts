@@ -349,8 +349,8 @@ class MemoryRunStreams implements RunStreams, RunSource {
   async append(runId: string, events: Array<{ data: unknown; final?: boolean }>): Promise<number[]> {
     if (this.closed) throw new Error('RunStreams is closed');
     const normalised = normaliseEvents(runId, events);
-    // Stored as JSON would be, so that both stores hand out equal (and unshared) data.
-    const encoded = normalised.map((event) => ({ data: JSON.stringify(event.data), final: event.final }));
+    // Stored as JSON would be (a copy, as Redis would give), once: every reader shares the copy.
+    const encoded = normalised.map((event) => ({ data: JSON.parse(JSON.stringify(event.data)) as unknown, final: event.final }));
     if (encoded.length === 0) return [];
     let run = this.runs.get(runId);
     if (run?.ended) throw new RunAlreadyEnded(runId);
@@ -374,11 +374,8 @@ class MemoryRunStreams implements RunStreams, RunSource {
       clearTimeout(run.timer);
       run.timer = this.expireAfter(runId, this.settings.ttlSeconds);
     }
-    const subscribers = [...(this.subscribers.get(runId) ?? [])];
-    if (subscribers.length) {
-      // Decoded once: every subscriber gets the same event objects.
-      const events = stored.map(decoded);
-      for (const subscriber of subscribers) for (const event of events) subscriber.offer(event);
+    for (const subscriber of [...(this.subscribers.get(runId) ?? [])]) {
+      for (const event of stored) subscriber.offer(event);
     }
     return seqs;
   }
@@ -414,7 +411,7 @@ class MemoryRunStreams implements RunStreams, RunSource {
     if (!events?.length) return [];
     const start = Math.max(0, from - events[0]!.seq);
     const end = Math.min(events.length, start + count, to === undefined ? Infinity : to - events[0]!.seq + 1);
-    return events.slice(start, Math.max(start, end)).map(decoded);
+    return events.slice(start, Math.max(start, end));
   }
 
   async goLive(subscriber: Subscriber): Promise<StoredRunEvent[]> {
@@ -439,10 +436,6 @@ class MemoryRunStreams implements RunStreams, RunSource {
     timer.unref();
     return timer;
   }
-}
-
-function decoded(event: StoredRunEvent): StoredRunEvent {
-  return { seq: event.seq, data: JSON.parse(event.data as string) as unknown, final: event.final };
 }
 
 function sanitiseAfter(after: number): number {
@@ -518,6 +511,8 @@ class RedisRunStreams implements RunStreams, RunSource {
   /** The reader each subscriber registered with (it may since have stopped and been replaced). */
   private readonly readerOf = new WeakMap<Subscriber, RunReader>();
   private readonly all = new Set<Subscriber>();
+  /** Parsed events, so that subscribers replaying or reading the same run share them. */
+  private readonly parsed = new ParsedEvents(PARSED_EVENTS_KEPT);
   /** The last seq this process appended to each running run (the floor of its next append). */
   private readonly lastSeqs = new Map<string, number>();
   private readonly instance = randomUUID();
@@ -591,7 +586,7 @@ class RedisRunStreams implements RunStreams, RunSource {
     this.all.add(subscriber);
     let reader = this.readers.get(runId);
     if (!reader) {
-      reader = new RunReader(runId, this.key(runId), this.client, this.settings, this.log, (r) => {
+      reader = new RunReader(runId, this.key(runId), this.client, this.settings, this.log, this.parsed, (r) => {
         if (this.readers.get(runId) === r) this.readers.delete(runId);
       });
       this.readers.set(runId, reader);
@@ -624,7 +619,7 @@ class RedisRunStreams implements RunStreams, RunSource {
   async readRange(runId: string, from: number, to: number | undefined, count: number): Promise<StoredRunEvent[]> {
     if (this.closed) return [];
     const entries = (await this.client.xrange(this.key(runId), `${from}-0`, to === undefined ? '+' : `${to}-0`, 'COUNT', count)) as StreamEntry[];
-    return entries.flatMap((entry) => parseEntry(entry, this.log) ?? []);
+    return entries.flatMap((entry) => this.parsed.get(runId, entry, this.log) ?? []);
   }
 
   async goLive(subscriber: Subscriber): Promise<StoredRunEvent[]> {
@@ -679,6 +674,7 @@ class RunReader {
     private readonly client: Redis,
     private readonly settings: Pick<Settings, 'readerConnectionName' | 'readerBlockMs'>,
     private readonly log: Logger,
+    private readonly parsed: ParsedEvents,
     private readonly onStop: (reader: RunReader) => void,
   ) {}
 
@@ -739,7 +735,7 @@ class RunReader {
         }
         for (const [, entries] of result) {
           for (const entry of entries) {
-            const event = parseEntry(entry, this.log);
+            const event = this.parsed.get(this.runId, entry, this.log);
             if (!event) continue;
             this.cursor = event.seq;
             for (const subscriber of [...this.subscribers]) subscriber.offer(event);
@@ -756,6 +752,30 @@ class RunReader {
         await new Promise((resolve) => setTimeout(resolve, backoff).unref());
       }
     }
+  }
+}
+
+/** Parsed events kept per process (the most recently used), shared by every reader of a run. */
+const PARSED_EVENTS_KEPT = 20_000;
+
+class ParsedEvents {
+  private readonly events = new Map<string, StoredRunEvent>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(runId: string, entry: StreamEntry, log: Logger): StoredRunEvent | undefined {
+    const key = `${runId} ${entry[0]}`;
+    const cached = this.events.get(key);
+    if (cached) {
+      this.events.delete(key); // most recently used goes last
+      this.events.set(key, cached);
+      return cached;
+    }
+    const event = parseEntry(entry, log);
+    if (!event) return undefined;
+    this.events.set(key, event);
+    if (this.events.size > this.capacity) this.events.delete(this.events.keys().next().value!);
+    return event;
   }
 }
 

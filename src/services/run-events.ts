@@ -194,10 +194,11 @@ export async function* runEvents(ctx: ServiceContext, runId: string, after: numb
     }
   }
   const source = ctx.runtime.streams.subscribe(runId, after);
+  const silence = silenceTimer(pingMs);
   try {
     let next = source.next();
     for (;;) {
-      const result = await within(next, pingMs).catch((error: unknown) => {
+      const result = await Promise.race([next, silence.elapsed()]).catch((error: unknown) => {
         if (!(error instanceof SubscriberOverflow)) throw error;
         throw new AppError(
           'SLOW_CONSUMER',
@@ -205,6 +206,7 @@ export async function* runEvents(ctx: ServiceContext, runId: string, after: numb
           { runId, lastSeq: error.lastSeq },
         );
       });
+      silence.reset();
       if (result === TIMEOUT) {
         yield { type: 'ping', seq: lastSeq, runId, at: new Date() };
         continue; // the same `next` is still pending
@@ -216,8 +218,42 @@ export async function* runEvents(ctx: ServiceContext, runId: string, after: numb
       next = source.next();
     }
   } finally {
+    silence.stop();
     await source.return?.();
   }
+}
+
+/**
+ * Resolves `elapsed()` once nothing was sent for `ms` since the last reset. One timer per silent
+ * period, not one per event: a busy stream to many subscribers creates no timers at all.
+ */
+function silenceTimer(ms: number) {
+  let lastReset = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  let pending: Promise<typeof TIMEOUT> | undefined;
+  return {
+    reset() {
+      lastReset = Date.now();
+    },
+    elapsed(): Promise<typeof TIMEOUT> {
+      pending ??= new Promise((resolve) => {
+        const check = () => {
+          const left = lastReset + ms - Date.now();
+          if (left > 0) {
+            timer = setTimeout(check, left);
+            return;
+          }
+          pending = undefined;
+          resolve(TIMEOUT);
+        };
+        check();
+      });
+      return pending;
+    },
+    stop() {
+      clearTimeout(timer);
+    },
+  };
 }
 
 /**
