@@ -11,6 +11,7 @@ import { createRunStreams } from './realtime/run-streams.js';
 import { createRunEventRecorder } from './services/run-events.js';
 import { startRunLiveness } from './services/run-liveness.js';
 import type { Runtime } from './services/context.js';
+import { createEmbedderRegistry } from './agent/embeddings/index.js';
 
 /** The long-lived resources of one server process, built once and passed down. */
 export interface AppContext {
@@ -72,6 +73,8 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       events: createRunEventRecorder(db.prisma, streams, logger),
       pingMs: config.RUN_EVENT_PING_MS,
       instanceId: randomUUID(),
+      embeddings: createEmbedderRegistry(providerEntries(config), config.DEFAULT_EMBEDDING),
+      vectorSearch: db.hasVector ? 'pgvector' : 'exact',
     };
     const cancellations = listenForCancellations(bus, runtime.queue, logger);
     const stopLiveness = startRunLiveness({ prisma: db.prisma, bus, runtime, logger }, { heartbeatMs: config.RUN_HEARTBEAT_MS, staleMs: config.RUN_STALE_AFTER_MS });

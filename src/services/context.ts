@@ -5,6 +5,7 @@ import type { RunQueue } from '../realtime/run-queue.js';
 import type { ModelRegistry } from '../agent/llm/providers.js';
 import type { RunEventSink } from '../agent/run-types.js';
 import type { RunStreams } from '../realtime/run-streams.js';
+import type { EmbedderRegistry } from '../agent/embeddings/index.js';
 
 /** What runs need beyond the database: models, the per-agent queue, limits and live events. */
 export interface Runtime {
@@ -19,6 +20,10 @@ export interface Runtime {
   readonly pingMs: number;
   /** This server process, as recorded on the runs it queues and executes. */
   readonly instanceId: string;
+  /** Embedding models by handle (archival memory and file passages). */
+  readonly embeddings: EmbedderRegistry;
+  /** pgvector where the database has it (PGlite), else exact cosine in SQL. */
+  readonly vectorSearch: 'pgvector' | 'exact';
 }
 
 /** What every use case receives: the caller's organization and the shared resources. */
