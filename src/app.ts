@@ -12,6 +12,7 @@ import { createRunEventRecorder } from './services/run-events.js';
 import { startRunLiveness } from './services/run-liveness.js';
 import type { Runtime } from './services/context.js';
 import { createEmbedderRegistry } from './agent/embeddings/index.js';
+import { createFileJobs } from './services/file-jobs.js';
 
 /** The long-lived resources of one server process, built once and passed down. */
 export interface AppContext {
@@ -63,6 +64,11 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     );
     const models = createModelRegistry(providerEntries(config));
     logger.info({ providers: models.providers, defaultModel: config.DEFAULT_MODEL ?? null }, 'model providers');
+    const embeddings = createEmbedderRegistry(providerEntries(config), config.DEFAULT_EMBEDDING);
+    const fileJobs = createFileJobs(
+      { prisma: db.prisma, embeddings, logger, staleMs: config.FILE_PROCESSING_STALE_MS },
+      { recoverAll: db.kind === 'pglite' },
+    );
     const streams = await createRunStreams(config.REDIS_URL, logger, { ttlSeconds: config.RUN_EVENT_TTL_SECONDS });
     const runtime: Runtime = {
       models,
@@ -73,14 +79,17 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       events: createRunEventRecorder(db.prisma, streams, logger),
       pingMs: config.RUN_EVENT_PING_MS,
       instanceId: randomUUID(),
-      embeddings: createEmbedderRegistry(providerEntries(config), config.DEFAULT_EMBEDDING),
+      embeddings,
       vectorSearch: db.hasVector ? 'pgvector' : 'exact',
+      fileJobs,
+      maxUploadBytes: config.MAX_UPLOAD_BYTES,
     };
     const cancellations = listenForCancellations(bus, runtime.queue, logger);
     const stopLiveness = startRunLiveness({ prisma: db.prisma, bus, runtime, logger }, { heartbeatMs: config.RUN_HEARTBEAT_MS, staleMs: config.RUN_STALE_AFTER_MS });
     const stop = async () => {
       await cancellations.return?.();
       await stopLiveness();
+      await fileJobs.close();
     };
     return { config, logger, db, bus, authPolicy, runtime, stop };
   } catch (error) {

@@ -2,6 +2,7 @@ import { builder } from './builder.js';
 import './agent.js';
 import './archival.js';
 import './events.js';
+import './folders.js';
 import './memory.js';
 import './messages.js';
 import './organization.js';

@@ -6,6 +6,7 @@ import type { ModelRegistry } from '../agent/llm/providers.js';
 import type { RunEventSink } from '../agent/run-types.js';
 import type { RunStreams } from '../realtime/run-streams.js';
 import type { EmbedderRegistry } from '../agent/embeddings/index.js';
+import type { FileJobs } from './file-jobs.js';
 
 /** What runs need beyond the database: models, the per-agent queue, limits and live events. */
 export interface Runtime {
@@ -24,6 +25,9 @@ export interface Runtime {
   readonly embeddings: EmbedderRegistry;
   /** pgvector where the database has it (PGlite), else exact cosine in SQL. */
   readonly vectorSearch: 'pgvector' | 'exact';
+  /** Background parsing and embedding of uploaded files. */
+  readonly fileJobs: FileJobs;
+  readonly maxUploadBytes: number;
 }
 
 /** What every use case receives: the caller's organization and the shared resources. */
