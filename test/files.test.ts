@@ -175,5 +175,5 @@ describe('file processing across a restart', () => {
       await second.close();
       if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 180_000);
 });

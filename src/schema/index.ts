@@ -3,6 +3,7 @@ import './agent.js';
 import './archival.js';
 import './events.js';
 import './folders.js';
+import './file-views.js';
 import './memory.js';
 import './messages.js';
 import './organization.js';

@@ -22,8 +22,6 @@ export interface FileJobDeps {
   embeddings: EmbedderRegistry;
   logger: Logger;
   staleMs: number;
-  /** Called after a file completed, to put it into the context of agents that attach its folder. */
-  onCompleted?: (fileId: string) => Promise<void>;
 }
 
 const NON_TERMINAL = ['pending', 'parsing', 'embedding'] as const;
@@ -38,8 +36,7 @@ export function createFileJobs(deps: FileJobDeps, options: { recoverAll: boolean
     while (queue.length > 0 && !abort.signal.aborted) {
       const fileId = queue.shift()!;
       try {
-        const completed = await processFile(deps, fileId, abort.signal);
-        if (completed && deps.onCompleted) await deps.onCompleted(fileId);
+        await processFile(deps, fileId, abort.signal);
       } catch (error) {
         if (!abort.signal.aborted) deps.logger.error({ err: error, fileId }, 'file processing failed unexpectedly');
       }

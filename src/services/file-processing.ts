@@ -4,6 +4,7 @@ import { FileParseError, fileKindOf, parseFileText } from '../agent/files/parse.
 import { EMBEDDING_BATCH_SIZE } from '../agent/embeddings/openai-compatible.js';
 import { newId } from '../ids.js';
 import type { FileJobDeps } from './file-jobs.js';
+import { addFileToAgents } from './file-views.js';
 
 class Aborted extends Error {}
 
@@ -58,6 +59,8 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'embeddings
       await tx.passage.deleteMany({ where: { fileId } });
       if (rows.length) await tx.passage.createMany({ data: rows });
       await tx.file.update({ where: { id: fileId }, data: { processingStatus: 'completed', chunksEmbedded: rows.length } });
+      // In the same transaction: a file is never completed without being in its agents' context.
+      await addFileToAgents(tx, fileId);
       return true;
     });
     return done;

@@ -1,6 +1,7 @@
 import { ToolExecutionError } from '../agent/tools/memory-tools.js';
 import type { ServiceContext } from './context.js';
 import { archivalInsertTool, archivalSearchTool } from './passages.js';
+import { grepFilesTool, openFilesTool, semanticSearchFilesTool } from './file-tools.js';
 
 /**
  * Built-in tools whose work is done by services (archival memory, files), for the agent loop.
@@ -11,11 +12,10 @@ type ServerTool = (ctx: ServiceContext, agentId: string, args: Record<string, un
 const SERVER_TOOLS: Record<string, ServerTool> = {
   archival_memory_insert: async (ctx, agentId, args) => ({ result: await archivalInsertTool(ctx, agentId, args), contextChanged: true }),
   archival_memory_search: async (ctx, agentId, args) => ({ result: await archivalSearchTool(ctx, agentId, args), contextChanged: false }),
+  open_files: async (ctx, agentId, args) => ({ result: await openFilesTool(ctx, agentId, args), contextChanged: true }),
+  grep_files: async (ctx, agentId, args) => ({ result: await grepFilesTool(ctx, agentId, args), contextChanged: false }),
+  semantic_search_files: async (ctx, agentId, args) => ({ result: await semanticSearchFilesTool(ctx, agentId, args), contextChanged: false }),
 };
-
-export function registerServerTool(name: string, tool: ServerTool): void {
-  SERVER_TOOLS[name] = tool;
-}
 
 export async function executeServerTool(ctx: ServiceContext, agentId: string, name: string, args: Record<string, unknown>) {
   const tool = SERVER_TOOLS[name];
