@@ -58,14 +58,19 @@ function filters(query: VectorQuery): Prisma.Sql {
 
 const COLUMNS = Prisma.sql`p.id, p.text, p.tags, p."createdAt", p."fileId", p."fileName"`;
 
-/** pgvector's cosine distance (`<=>`); PGlite has no index here, so this is an exact scan too. */
+/**
+ * pgvector's cosine distance (`<=>`). The cast names the dimension so that an expression index
+ * `USING hnsw ((embedding::vector(N)) vector_cosine_ops)` can serve it; without one (the default
+ * schema has none) this is an exact scan.
+ */
 function pgvectorSearch(query: VectorQuery): Prisma.Sql {
   const vector = vectorLiteral(query.embedding);
+  const typed = Prisma.raw(`vector(${Math.trunc(query.embedding.length)})`);
   return Prisma.sql`
-    SELECT ${COLUMNS}, (1 - (p.embedding::vector <=> ${vector}::vector))::float8 AS score
+    SELECT ${COLUMNS}, (1 - (p.embedding::${typed} <=> ${vector}::${typed}))::float8 AS score
     FROM "Passage" p
     WHERE ${filters(query)}
-    ORDER BY p.embedding::vector <=> ${vector}::vector, p.id
+    ORDER BY p.embedding::${typed} <=> ${vector}::${typed}, p.id
     LIMIT ${query.limit}`;
 }
 
