@@ -5,6 +5,8 @@ import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
 import { AppError, assertId, badInput, conflict, notFound } from './errors.js';
 import { paginate, type Page, type PageArgs } from './pagination.js';
+import type { Db } from './scope.js';
+import { rebuildSystemPrompt } from './system-prompt.js';
 
 /** Uploaded files: stored at once with status pending, then parsed, chunked and embedded in the background. */
 
@@ -89,7 +91,8 @@ export async function uploadFile(
       if (options.duplicateHandling === 'skip') return { file: existing, skipped: true };
       if (options.duplicateHandling === 'error') throw conflict(`The folder already has a file named '${name}'`, { name });
       if (options.duplicateHandling === 'replace') {
-        await tx.file.deleteMany({ where: { folderId, originalFileName: name } });
+        const replaced = await tx.file.findMany({ where: { folderId, originalFileName: name }, select: { id: true } });
+        await deleteFilesAndRebuild(tx, replaced.map((row) => row.id));
       } else {
         const taken = new Set((await tx.file.findMany({ where: { folderId }, select: { fileName: true } })).map((row) => row.fileName));
         let n = 1;
@@ -141,7 +144,17 @@ export async function listFolderFiles(ctx: ServiceContext, folderId: string, arg
 
 export async function deleteFile(ctx: ServiceContext, id: string): Promise<string> {
   assertId('File', id, 'id');
-  const deleted = await ctx.prisma.file.deleteMany({ where: { id, organizationId: ctx.orgId } });
-  if (deleted.count === 0) throw notFound('File', id);
+  await ctx.prisma.$transaction(async (tx) => {
+    const file = await tx.file.findFirst({ where: { id, organizationId: ctx.orgId }, select: { id: true } });
+    if (!file) throw notFound('File', id);
+    await deleteFilesAndRebuild(tx, [id]);
+  });
   return id;
+}
+
+/** Deletes files (their passages and views go with them) and rebuilds the prompts of agents that showed them. */
+async function deleteFilesAndRebuild(tx: Db, fileIds: string[]) {
+  const views = await tx.fileAgent.findMany({ where: { fileId: { in: fileIds } }, select: { agentId: true } });
+  await tx.file.deleteMany({ where: { id: { in: fileIds } } });
+  for (const agentId of new Set(views.map((view) => view.agentId))) await rebuildSystemPrompt(tx, agentId);
 }
