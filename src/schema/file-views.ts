@@ -31,7 +31,11 @@ builder.prismaObjectFields(Agent, (t) => ({
   folders: t.field({
     type: [FolderNode],
     description: 'Attached folders, in the order they were attached.',
-    resolve: (agent, _args, ctx) => views.listAgentFolders(ctx.services, agent.id),
+    // Planned into the agent's query: a list of agents with their folders costs no extra statement per agent.
+    select: (_args, _ctx, nestedSelection) => ({
+      folders: { orderBy: [{ createdAt: 'asc' }, { folderId: 'asc' }], select: { folder: nestedSelection(true) } },
+    }),
+    resolve: (agent) => agent.folders.map((link) => link.folder),
   }),
   files: t.connection({
     type: AgentFile,

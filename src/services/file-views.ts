@@ -205,8 +205,3 @@ export async function listAgentFiles(ctx: ServiceContext, agentId: string, args:
   const rows = await ctx.prisma.fileAgent.findMany({ where, orderBy: { fileName: 'asc' }, take: limit + 1 });
   return { nodes: rows.slice(0, limit), hasNextPage: rows.length > limit, hasPreviousPage: args.after != null };
 }
-
-export async function listAgentFolders(ctx: ServiceContext, agentId: string) {
-  const links = await ctx.prisma.folderAgent.findMany({ where: { agentId, folder: { organizationId: ctx.orgId } }, include: { folder: true }, orderBy: { createdAt: 'asc' } });
-  return links.map((link) => link.folder);
-}
