@@ -14,6 +14,8 @@ import { createRunStreams } from './realtime/run-streams.js';
 import { createRunEventRecorder } from './services/run-events.js';
 import { startRunLiveness } from './services/run-liveness.js';
 import type { Runtime } from './services/context.js';
+import { createEmbedderRegistry } from './agent/embeddings/index.js';
+import { createFileJobs } from './services/file-jobs.js';
 
 /** The long-lived resources of one server process, built once and passed down. */
 export interface AppContext {
@@ -64,6 +66,11 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     );
     const models = createModelRegistry(providerEntries(config));
     logger.info({ providers: models.providers, defaultModel: config.DEFAULT_MODEL ?? null }, 'model providers');
+    const embeddings = createEmbedderRegistry(providerEntries(config), config.DEFAULT_EMBEDDING);
+    const fileJobs = createFileJobs(
+      { prisma: db.prisma, embeddings, logger, staleMs: config.FILE_PROCESSING_STALE_MS },
+      { recoverAll: db.kind === 'pglite' },
+    );
     const streams = await createRunStreams(config.REDIS_URL, logger, { ttlSeconds: config.RUN_EVENT_TTL_SECONDS, subscriberBufferLimit: config.RUN_EVENT_BUFFER_LIMIT });
     const instanceId = randomUUID();
     const queue: RunQueue = new RunQueue({
@@ -83,6 +90,10 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       events: createRunEventRecorder(db.prisma, streams, logger),
       pingMs: config.RUN_EVENT_PING_MS,
       instanceId,
+      embeddings,
+      vectorSearch: db.hasVector ? 'pgvector' : 'exact',
+      fileJobs,
+      maxUploadBytes: config.MAX_UPLOAD_BYTES,
     };
     const listeners = [
       // A run cancelled on another instance is aborted here if it executes here.
@@ -98,6 +109,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     const stop = async () => {
       await Promise.all(listeners.map((events) => events.return?.()));
       await stopLiveness();
+      await fileJobs.close();
     };
     return { config, logger, db, bus, authPolicy, runtime, stop };
   } catch (error) {

@@ -64,6 +64,12 @@ const configSchema = z.object({
         }),
       ),
     ),
+  DEFAULT_EMBEDDING: z
+    .string()
+    .regex(/^[^/\s]+\/\S+$/, "must be a handle 'provider/model'")
+    .default('local/hashed-ngram'),
+  MAX_UPLOAD_BYTES: int(1, 1024 ** 3).default(10 * 1024 * 1024),
+  FILE_PROCESSING_STALE_MS: int(1000, 24 * 3600_000).default(120_000),
   LLM_TIMEOUT_MS: int(100, 3_600_000).default(120_000),
   DEFAULT_CONTEXT_WINDOW: int(1000, 10_000_000).default(128_000),
   RUN_EVENT_PING_MS: int(100, 600_000).default(15_000),

@@ -132,9 +132,12 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
 
   async function handleGraphQL(req: http.IncomingMessage, res: http.ServerResponse) {
     const declared = Number(req.headers['content-length'] ?? 0);
+    // A file upload (GraphQL multipart request) may carry a file up to MAX_UPLOAD_BYTES.
+    const multipart = (req.headers['content-type'] ?? '').startsWith('multipart/form-data');
+    const bodyLimit = multipart ? Math.max(config.MAX_BODY_BYTES, config.MAX_UPLOAD_BYTES + 64 * 1024) : config.MAX_BODY_BYTES;
     const tooLarge = () =>
-      sendJson(res, 413, graphqlError('PAYLOAD_TOO_LARGE', `Request body exceeds ${config.MAX_BODY_BYTES} bytes`), { connection: 'close' });
-    if (declared > config.MAX_BODY_BYTES) {
+      sendJson(res, 413, graphqlError('PAYLOAD_TOO_LARGE', `Request body exceeds ${bodyLimit} bytes`), { connection: 'close' });
+    if (declared > bodyLimit) {
       tooLarge();
       req.resume();
       return;
@@ -142,7 +145,7 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
     let body: Buffer | undefined;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       try {
-        body = await readBody(req, config.MAX_BODY_BYTES);
+        body = await readBody(req, bodyLimit);
       } catch (error) {
         if (error instanceof BodyTooLarge) return tooLarge();
         throw error;

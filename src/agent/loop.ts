@@ -59,6 +59,11 @@ export interface RunStore {
   /** Writes a step atomically and returns the ids of the messages it added. */
   commitStep(runId: string, agentId: string, step: StepRecord): Promise<string[]>;
   searchConversation(agentId: string, args: unknown, timezone: string): Promise<string>;
+  /**
+   * Built-in tools that live in services (archival memory, files): the result, or undefined when
+   * the name is not one of them. `contextChanged` means the system prompt was rebuilt.
+   */
+  executeServerTool?(agentId: string, name: string, args: Record<string, unknown>): Promise<{ result: string; contextChanged: boolean } | undefined>;
 }
 
 export interface LoopInput {
@@ -116,7 +121,7 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
     if (cancel.aborted || (await deps.store.isCancelled(input.runId))) return finish('cancelled');
     const stepId = newId('Step');
     const stepStart = process.hrtime.bigint();
-    const edits: BlockEdits = { changed: new Map(), created: new Map(), deleted: new Set() };
+    const edits: BlockEdits = { changed: new Map(), created: new Map(), deleted: new Set(), contextChanged: false };
     const stepMessages: NewMessage[] = [...pendingInput];
     let stopReason: StopReason | null = null;
     let continueLoop = false;
@@ -287,7 +292,7 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
     });
     messageIds.push(...ids);
     ttftSeen ||= ttftNs !== null;
-    const memoryChanged = edits.changed.size + edits.created.size + edits.deleted.size > 0;
+    const memoryChanged = edits.changed.size + edits.created.size + edits.deleted.size > 0 || edits.contextChanged;
     if (history && !memoryChanged) history.push(...stepMessages.map(asPromptMessage));
     else history = undefined;
     pendingInput = [];
@@ -318,6 +323,8 @@ interface BlockEdits {
   changed: Map<string, EditableBlock>;
   created: Map<string, EditableBlock>;
   deleted: Set<string>;
+  /** A server tool rebuilt the system prompt (archival insert, file views). */
+  contextChanged: boolean;
 }
 
 async function executeTool(
@@ -357,6 +364,11 @@ async function executeTool(
       }
     }
     return outcome.returnValue;
+  }
+  const served = await deps.store.executeServerTool?.(agent.id, name, args);
+  if (served) {
+    edits.contextChanged ||= served.contextChanged;
+    return served.result;
   }
   throw new ToolExecutionError(`Tool '${name}' cannot run on this server yet`);
 }

@@ -31,6 +31,8 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };
     ID: { Input: string; Output: string };
+    /** A file of a GraphQL multipart request (a Web File, as yoga parses it). */
+    Upload: { Input: File; Output: never };
   };
 }>({
   defaultFieldNullability: false,

@@ -1,6 +1,9 @@
 import { builder } from './builder.js';
 import './agent.js';
+import './archival.js';
 import './events.js';
+import './folders.js';
+import './file-views.js';
 import './memory.js';
 import './messages.js';
 import './organization.js';

@@ -2,7 +2,7 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import * as agents from '../services/agents.js';
 import * as blocks from '../services/blocks.js';
 import * as messages from '../services/messages.js';
-import { memoryOf } from '../services/system-prompt.js';
+import { FILES_FOR_MEMORY, memoryOf } from '../services/system-prompt.js';
 import { Agent } from './agent.js';
 import { connectionOf } from './connection.js';
 import { builder } from './builder.js';
@@ -40,6 +40,7 @@ export const Block = builder.prismaNode('Block', {
 });
 
 const promptSelect = {
+  ...FILES_FOR_MEMORY,
   agentType: true,
   toolRules: true,
   model: true,

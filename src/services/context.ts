@@ -6,6 +6,8 @@ import type { RunEndings } from '../realtime/run-endings.js';
 import type { ModelRegistry } from '../agent/llm/providers.js';
 import type { RunEventSink } from '../agent/run-types.js';
 import type { RunStreams } from '../realtime/run-streams.js';
+import type { EmbedderRegistry } from '../agent/embeddings/index.js';
+import type { FileJobs } from './file-jobs.js';
 
 /** What runs need beyond the database: models, the run queue, limits and live events. */
 export interface Runtime {
@@ -23,6 +25,13 @@ export interface Runtime {
   readonly pingMs: number;
   /** This server process, as recorded on the runs it queues and executes. */
   readonly instanceId: string;
+  /** Embedding models by handle (archival memory and file passages). */
+  readonly embeddings: EmbedderRegistry;
+  /** pgvector where the database has it (PGlite), else exact cosine in SQL. */
+  readonly vectorSearch: 'pgvector' | 'exact';
+  /** Background parsing and embedding of uploaded files. */
+  readonly fileJobs: FileJobs;
+  readonly maxUploadBytes: number;
 }
 
 /** What every use case receives: the caller's organization and the shared resources. */

@@ -9,6 +9,7 @@ import { BLOCK_LIMIT_DEFAULT } from './blocks.js';
 import { storedToolRules, rebuildSystemPrompt } from './system-prompt.js';
 import type { ServiceContext } from './context.js';
 import { publishAgentEvent, publishBlockChanges } from './events.js';
+import { executeServerTool } from './server-tools.js';
 
 const json = (value: unknown) => (value === null || value === undefined ? Prisma.DbNull : (value as Prisma.InputJsonValue));
 
@@ -77,7 +78,7 @@ export async function loadLoopAgent(prisma: PrismaClient, agentId: string): Prom
   };
 }
 
-export function createRunStore(ctx: Pick<ServiceContext, 'prisma' | 'orgId' | 'bus'>): RunStore {
+export function createRunStore(ctx: ServiceContext): RunStore {
   const { prisma, orgId } = ctx;
   return {
     async history(agentId) {
@@ -155,6 +156,8 @@ export function createRunStore(ctx: Pick<ServiceContext, 'prisma' | 'orgId' | 'b
       }
       return ids;
     },
+
+    executeServerTool: (agentId, name, args) => executeServerTool(ctx, agentId, name, args),
 
     async searchConversation(agentId, rawArgs, timezone) {
       const args = parseConversationSearchArgs(rawArgs, timezone);

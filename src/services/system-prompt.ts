@@ -1,10 +1,20 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import { compileMemory, compileMemoryMetadata, compileSystemPrompt, usesLineNumbers, type MemoryBlock } from '../agent/memory.js';
+import { compileMemory, compileMemoryMetadata, compileSystemPrompt, usesLineNumbers, type CompileMemoryInput, type MemoryBlock } from '../agent/memory.js';
+import { defaultFileLimits } from '../agent/files/view.js';
 import { toolRulesSchema, type ToolRule } from '../agent/tool-rules.js';
 import type { AgentType } from '../agent/prompts.js';
 import { newId } from '../ids.js';
 
 import type { Db } from './scope.js';
+
+/** What the <directories> section needs: attached folders, file views and the file limits. */
+export const FILES_FOR_MEMORY = {
+  maxFilesOpen: true,
+  perFileViewWindowCharLimit: true,
+  llmConfig: true,
+  folders: { include: { folder: true }, orderBy: [{ createdAt: 'asc' }, { folderId: 'asc' }] },
+  files: { orderBy: { fileName: 'asc' } },
+} satisfies Prisma.AgentSelect;
 
 const agentForPrompt = {
   id: true,
@@ -16,6 +26,7 @@ const agentForPrompt = {
   messageIds: true,
   model: true,
   blocks: { include: { block: true }, orderBy: [{ createdAt: 'asc' }, { blockLabel: 'asc' }] },
+  ...FILES_FOR_MEMORY,
 } satisfies Prisma.AgentSelect;
 
 type AgentForPrompt = Prisma.AgentGetPayload<{ select: typeof agentForPrompt }>;
@@ -46,7 +57,27 @@ export function memoryOf(agent: AgentForPrompt): string {
     blocks: memoryBlocksOf(agent),
     lineNumbers: usesLineNumbers(agent.agentType as AgentType, endpointOf(agent.model)),
     toolRules: storedToolRules(agent.toolRules),
+    ...directoriesOf(agent),
   });
+}
+
+function directoriesOf(agent: AgentForPrompt): Pick<CompileMemoryInput, 'folders' | 'files' | 'maxFilesOpen'> {
+  if (!agent.folders?.length) return {};
+  const contextWindow = Number((agent.llmConfig as { context_window?: unknown } | null)?.context_window) || null;
+  const defaults = defaultFileLimits(contextWindow);
+  const limit = agent.perFileViewWindowCharLimit ?? defaults.perFileChars;
+  return {
+    maxFilesOpen: agent.maxFilesOpen ?? defaults.maxFilesOpen,
+    folders: agent.folders.map(({ folder }) => ({ id: folder.id, name: folder.name, description: folder.description, instructions: folder.instructions })),
+    files: agent.files.map((view) => ({
+      folderId: view.folderId,
+      folderName: '',
+      fileName: view.fileName,
+      isOpen: view.isOpen,
+      visibleContent: view.visibleContent,
+      limit,
+    })),
+  };
 }
 
 async function loadAgentForPrompt(db: Db, agentId: string): Promise<AgentForPrompt | null> {

@@ -8,6 +8,8 @@
  *   POST /v1/chat/completions   stream: true → SSE `chat.completion.chunk`s + `data: [DONE]`,
  *                               otherwise one `chat.completion` object
  *   GET  /v1/models             a few model ids
+ *   POST /v1/embeddings         deterministic vectors (EMBEDDING_DIMENSIONS long) from the words of
+ *                               each input; an input containing FAIL_EMBEDDING answers 500
  *   anything else               404
  */
 import { randomBytes } from 'node:crypto';
@@ -140,6 +142,8 @@ export interface ModelServer {
   enqueue(...replies: Reply[]): void;
   /** Every chat-completions request with a parseable body, in arrival order. */
   readonly requests: RecordedRequest[];
+  /** Inputs of every `/v1/embeddings` request, in arrival order. */
+  readonly embeddingRequests: string[][];
   /** Replies not yet consumed. */
   pending(): number;
   /** Chat requests still being answered (delaying, streaming or hanging). */
@@ -510,6 +514,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     }
   }
 
+  const embeddingRequests: string[][] = [];
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (req.method === 'POST' && path === '/v1/chat/completions') {
@@ -517,6 +522,10 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
         if (!res.headersSent) sendError(res, 500, { message: err instanceof Error ? err.message : String(err) });
         else res.destroy();
       });
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/embeddings') {
+      handleEmbeddings(req, res, embeddingRequests).catch((err: unknown) => sendError(res, 500, { message: err instanceof Error ? err.message : String(err) }));
       return;
     }
     if (req.method === 'GET' && path === '/v1/models') {
@@ -541,6 +550,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
   return {
     url: `http://${urlHost}:${port}/v1`,
     requests,
+    embeddingRequests,
     enqueue: (...replies) => void queue.push(...replies),
     pending: () => queue.length,
     active: () => inFlight.size,
@@ -553,4 +563,37 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       return closing;
     },
   };
+}
+
+// --- embeddings ----------------------------------------------------------------------------
+
+export const EMBEDDING_DIMENSIONS = 8;
+
+/** A deterministic vector: each word adds to one bucket chosen by its characters. */
+export function scriptedEmbedding(text: string): number[] {
+  const vector = new Array<number>(EMBEDDING_DIMENSIONS).fill(0);
+  for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+    let hash = 0;
+    for (const char of word) hash = (hash * 31 + char.charCodeAt(0)) % 1_000_003;
+    vector[hash % EMBEDDING_DIMENSIONS]! += 1;
+  }
+  return vector;
+}
+
+async function handleEmbeddings(req: IncomingMessage, res: ServerResponse, recorded: string[][]) {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { input?: string | string[]; model?: string };
+  const inputs = typeof body.input === 'string' ? [body.input] : (body.input ?? []);
+  recorded.push(inputs);
+  if (inputs.some((input) => input.includes('FAIL_EMBEDDING'))) {
+    sendError(res, 500, { message: 'scripted embedding failure' });
+    return;
+  }
+  sendJson(res, 200, {
+    object: 'list',
+    model: body.model ?? 'scripted',
+    data: inputs.map((input, index) => ({ object: 'embedding', index, embedding: scriptedEmbedding(input) })),
+    usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
+  });
 }

@@ -233,7 +233,8 @@ function agentZone(timezone: string | null | undefined): string {
   return timezone;
 }
 
-function parseBound(which: 'start_date' | 'end_date', text: string, timezone: string | null | undefined): Date {
+/** A date bound of a search tool (`start_date`, `end_datetime`, ...); an end bound at midnight covers that whole day. */
+export function parseBound(which: string, text: string, timezone: string | null | undefined, isEnd = which.startsWith('end')): Date {
   let parsed = fromIsoFormat(text);
   if (!parsed) {
     parsed = strptimeDate(text);
@@ -243,7 +244,7 @@ function parseBound(which: 'start_date' | 'end_date', text: string, timezone: st
   }
   // The end bound covers the whole day when it falls at exactly midnight (Letta: the date-only
   // fallback sets 23:59:59.999999, and the search extends a midnight end_date by a day minus 1µs).
-  if (which === 'end_date' && parsed.hour === 0 && parsed.minute === 0 && parsed.second === 0 && parsed.ms === 0) {
+  if (isEnd && parsed.hour === 0 && parsed.minute === 0 && parsed.second === 0 && parsed.ms === 0) {
     parsed = { ...parsed, hour: 23, minute: 59, second: 59, ms: 999 };
   }
   const zone = parsed.offsetMs === null ? agentZone(timezone) : 'UTC';

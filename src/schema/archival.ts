@@ -1,0 +1,111 @@
+import * as passages from '../services/passages.js';
+import { Agent } from './agent.js';
+import { builder } from './builder.js';
+import { connectionOf } from './connection.js';
+import { idOf } from './ids.js';
+
+const passageId = idOf('Passage');
+
+export const Passage = builder.prismaNode('Passage', {
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id, organizationId: ctx.services.orgId }),
+  nullable: true,
+  description: "A passage of archival memory (an agent's long-term store) or a chunk of an uploaded file, with its embedding.",
+  fields: (t) => ({
+    text: t.exposeString('text'),
+    tags: t.exposeStringList('tags'),
+    metadata: t.expose('metadata', { type: 'JSON', nullable: true }),
+    embedding: t.exposeString('embeddingModel', { nullable: true, description: "The embedding handle 'provider/model' that embedded it." }),
+    embeddingDim: t.exposeInt('embeddingDim', { nullable: true, description: 'The length of its vector.' }),
+    fileId: t.exposeID('fileId', { nullable: true }),
+    fileName: t.exposeString('fileName', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+export const TagMatchModeEnum = builder.enumType('TagMatchMode', {
+  values: {
+    ANY: { value: 'any', description: 'At least one of the tags.' },
+    ALL: { value: 'all', description: 'Every tag.' },
+  } as const,
+});
+
+const ArchivalSearchHit = builder.objectRef<passages.ArchivalSearchHit>('ArchivalSearchHit').implement({
+  description: 'One archival search result, best first.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The passage id.' }),
+    content: t.string({ resolve: (hit) => hit.text }),
+    tags: t.exposeStringList('tags'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    timestamp: t.exposeString('timestamp', { description: "Creation time in the agent's timezone (ISO 8601), as the tool shows it." }),
+    score: t.exposeFloat('score', { description: 'Cosine similarity to the query (1 = same direction).' }),
+  }),
+});
+
+builder.prismaObjectFields(Agent, (t) => ({
+  passages: t.connection({
+    type: Passage,
+    description: "Archival memory, oldest first by default. Cursors are chronological whatever the order (Letta): after = later, before = earlier.",
+    args: {
+      search: t.arg.string({ required: false, description: 'Case-insensitive text in the passage.' }),
+      ascending: t.arg.boolean({ required: false, defaultValue: true }),
+    },
+    resolve: async (agent, args, ctx) => connectionOf(await passages.listPassages(ctx.services, agent.id, args)),
+  }),
+  archivalSearch: t.field({
+    type: [ArchivalSearchHit],
+    description:
+      'Archival memory ranked by meaning. Tag and date filters apply inside the search, so up to topK matches come back. An empty query gives no results. Dates are ISO 8601 or YYYY-MM-DD (a date-only end covers the whole day); naive ones are in the agent timezone.',
+    args: {
+      query: t.arg.string(),
+      tags: t.arg.stringList({ required: false }),
+      tagMatchMode: t.arg({ type: TagMatchModeEnum, required: false, defaultValue: 'any' }),
+      topK: t.arg.int({ required: false, defaultValue: passages.ARCHIVAL_SEARCH_DEFAULT_TOP_K }),
+      startDatetime: t.arg.string({ required: false }),
+      endDatetime: t.arg.string({ required: false }),
+    },
+    resolve: (agent, args, ctx) => passages.archivalSearch(ctx.services, agent.id, args),
+  }),
+}));
+
+const CreatePassageInput = builder.inputType('CreatePassageInput', {
+  fields: (t) => ({
+    agentId: t.id(),
+    text: t.string(),
+    tags: t.stringList({ required: false }),
+    createdAt: t.field({ type: 'DateTime', required: false, description: 'Default: now.' }),
+  }),
+});
+
+type PassageShape = typeof Passage.$inferType;
+
+const CreatePassagePayload = builder.objectRef<{ passage: PassageShape }>('CreatePassagePayload').implement({
+  fields: (t) => ({ passage: t.field({ type: Passage, resolve: (payload) => payload.passage }) }),
+});
+
+const DeletePassagePayload = builder.objectRef<{ deletedPassageId: string }>('DeletePassagePayload').implement({
+  fields: (t) => ({ deletedPassageId: t.exposeID('deletedPassageId') }),
+});
+
+builder.queryFields((t) => ({
+  passage: t.prismaField({
+    type: 'Passage',
+    nullable: true,
+    args: { id: t.arg.id({ validate: passageId }) },
+    resolve: (_query, _root, args, ctx) => passages.getPassage(ctx.services, args.id),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createPassage: t.field({
+    type: CreatePassagePayload,
+    description: "Adds a passage to an agent's archival memory, embedded with the agent's embedding model.",
+    args: { input: t.arg({ type: CreatePassageInput }) },
+    resolve: async (_root, args, ctx) => ({ passage: await passages.createPassage(ctx.services, args.input) }),
+  }),
+  deletePassage: t.field({
+    type: DeletePassagePayload,
+    args: { id: t.arg.id({ validate: passageId }) },
+    resolve: async (_root, args, ctx) => ({ deletedPassageId: await passages.deletePassage(ctx.services, args.id) }),
+  }),
+}));

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { Prisma, type Folder } from '../generated/prisma/client.js';
+import { newId } from '../ids.js';
+import type { ServiceContext } from './context.js';
+import { assertId, conflict, notFound, parseInput } from './errors.js';
+import { paginate, type Page, type PageArgs } from './pagination.js';
+
+/** Folders (Letta's sources): named sets of uploaded files that agents attach. */
+
+const folderName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .regex(/^[^/\\\u0000-\u001f]+$/, 'must not contain "/", "\\" or control characters');
+
+const createFolderInput = z.object({
+  name: folderName,
+  description: z.string().max(10_000).nullish(),
+  instructions: z.string().max(10_000).nullish(),
+  metadata: z.record(z.string(), z.unknown()).nullish(),
+  embedding: z.string().trim().nullish(),
+});
+
+export type FolderQueryShape = Pick<Prisma.FolderFindManyArgs, 'include' | 'select'>;
+
+export async function createFolder(ctx: ServiceContext, raw: Record<string, unknown>): Promise<Folder> {
+  const input = parseInput(createFolderInput, raw ?? {});
+  // The handle must name a usable embedder now, not when the first upload is processed.
+  const embedding = input.embedding ? ctx.runtime.embeddings.resolve(input.embedding).handle : null;
+  try {
+    return await ctx.prisma.folder.create({
+      data: {
+        id: newId('Folder'),
+        organizationId: ctx.orgId,
+        name: input.name,
+        description: input.description ?? null,
+        instructions: input.instructions ?? null,
+        metadata: (input.metadata ?? undefined) as Prisma.InputJsonValue | undefined,
+        embedding,
+      },
+    });
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      throw conflict(`A folder named '${input.name}' already exists`, { name: input.name });
+    }
+    throw error;
+  }
+}
+
+export async function getFolder(ctx: ServiceContext, id: string, shape: FolderQueryShape = {}): Promise<Folder> {
+  assertId('Folder', id, 'id');
+  const folder = await ctx.prisma.folder.findFirst({ ...shape, where: { id, organizationId: ctx.orgId } } as Prisma.FolderFindFirstArgs);
+  if (!folder) throw notFound('Folder', id);
+  return folder;
+}
+
+export async function listFolders(ctx: ServiceContext, args: PageArgs, shape: FolderQueryShape = {}): Promise<Page<Folder>> {
+  for (const key of ['after', 'before'] as const) if (args[key] != null) assertId('Folder', args[key]!, key);
+  return paginate(
+    args,
+    { field: 'createdAt', nullable: false, direction: 'asc' },
+    { organizationId: ctx.orgId },
+    async (id) => {
+      const row = await ctx.prisma.folder.findFirst({ where: { id, organizationId: ctx.orgId }, select: { id: true, createdAt: true } });
+      return row ? { id: row.id, value: row.createdAt } : undefined;
+    },
+    (query) => ctx.prisma.folder.findMany({ ...shape, ...query } as Prisma.FolderFindManyArgs) as Promise<Folder[]>,
+  );
+}

@@ -1,0 +1,33 @@
+import type { GraphQLResult, TestServer } from './server.js';
+
+const UPLOAD = `mutation Upload($folderId: ID!, $file: Upload!, $duplicateHandling: DuplicateHandling, $name: String) {
+  uploadFile(folderId: $folderId, file: $file, duplicateHandling: $duplicateHandling, name: $name) {
+    skipped
+    file { id fileName originalFileName fileType fileSize processingStatus errorMessage }
+  }
+}`;
+
+export interface UploadedFileResult {
+  uploadFile: {
+    skipped: boolean;
+    file: { id: string; fileName: string; originalFileName: string; fileType: string | null; fileSize: number | null; processingStatus: string; errorMessage: string | null };
+  };
+}
+
+/** Sends uploadFile as a GraphQL multipart request (the spec curl and Apollo clients use). */
+export async function uploadFile(
+  t: TestServer,
+  folderId: string,
+  fileName: string,
+  content: string | Uint8Array,
+  options: { duplicateHandling?: string; name?: string; token?: string } = {},
+): Promise<GraphQLResult<UploadedFileResult>> {
+  const form = new FormData();
+  const variables = { folderId, file: null, duplicateHandling: options.duplicateHandling, name: options.name };
+  form.append('operations', JSON.stringify({ query: UPLOAD, variables }));
+  form.append('map', JSON.stringify({ 0: ['variables.file'] }));
+  form.append('0', new Blob([content as BlobPart]), fileName);
+  const response = await fetch(t.url, { method: 'POST', body: form, headers: options.token ? { authorization: `Bearer ${options.token}` } : {} });
+  const body = (await response.json()) as GraphQLResult<UploadedFileResult>;
+  return { ...body, status: response.status };
+}
