@@ -72,6 +72,11 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       events: createRunEventRecorder(db.prisma, streams, logger),
       pingMs: config.RUN_EVENT_PING_MS,
       instanceId: randomUUID(),
+      context: {
+        defaultContextWindow: config.DEFAULT_CONTEXT_WINDOW,
+        vectorBackend: db.hasVector ? 'pgvector' : 'exact',
+        messageEmbeddings: config.MESSAGE_EMBEDDINGS === 'local',
+      },
     };
     const cancellations = listenForCancellations(bus, runtime.queue, logger);
     const stopLiveness = startRunLiveness({ prisma: db.prisma, bus, runtime, logger }, { heartbeatMs: config.RUN_HEARTBEAT_MS, staleMs: config.RUN_STALE_AFTER_MS });

@@ -66,6 +66,10 @@ const configSchema = z.object({
     ),
   LLM_TIMEOUT_MS: int(100, 3_600_000).default(120_000),
   DEFAULT_CONTEXT_WINDOW: int(1000, 10_000_000).default(128_000),
+  MESSAGE_EMBEDDINGS: z
+    .enum(['local', 'off'])
+    .default('local')
+    .describe('local: embed messages with the built-in hashed n-gram embedder for VECTOR/HYBRID search; off: full-text search only'),
   RUN_EVENT_PING_MS: int(100, 600_000).default(15_000),
   RUN_EVENT_TTL_SECONDS: int(1, 30 * 24 * 3600).default(3 * 3600),
   RUN_HEARTBEAT_MS: int(50, 600_000).default(5_000),

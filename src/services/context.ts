@@ -19,6 +19,16 @@ export interface Runtime {
   readonly pingMs: number;
   /** This server process, as recorded on the runs it queues and executes. */
   readonly instanceId: string;
+  /** Context window measurement, compaction and message search. */
+  readonly context: ContextSettings;
+}
+
+export interface ContextSettings {
+  /** For agents whose model settings name no context window. */
+  readonly defaultContextWindow: number;
+  /** pgvector's operators (PGlite) or exact cosine in SQL (PostgreSQL without the extension). */
+  readonly vectorBackend: 'pgvector' | 'exact';
+  readonly messageEmbeddings: boolean;
 }
 
 /** What every use case receives: the caller's organization and the shared resources. */
