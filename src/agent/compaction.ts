@@ -66,6 +66,10 @@ export function planCompaction(messages: PlannedMessage[], fixedTokens: number, 
     if (cut === undefined) break;
     if (fixedTokens + suffixTokens[cut]! <= (1 - SLIDING_WINDOW_PERCENTAGE) * contextWindow) return split(cut);
   }
+  // Unlike Letta, keep the current turn (from the last user message) when it alone fits under
+  // the threshold, rather than summarising a tool result the model is about to read.
+  const lastTurn = boundaries.filter((index) => index < protectFrom).at(-1);
+  if (lastTurn !== undefined && fixedTokens + suffixTokens[lastTurn]! <= COMPACTION_THRESHOLD * contextWindow) return split(lastTurn);
   return null;
 }
 

@@ -159,8 +159,9 @@ export async function compactIfNeeded(ctx: Ctx, runId: string, agentId: string, 
   if (!settings || settings.messageBufferAutoclear) return false;
   const window = (settings.llmConfig as { context_window?: number } | null)?.context_window ?? ctx.runtime.context.defaultContextWindow;
   let over = usageTokens > COMPACTION_THRESHOLD * window;
-  // Providers that report no usage, or report less than we count, are checked against our own count.
-  if (!over && (usageTokens === 0 || usageTokens > 0.5 * window)) {
+  // Providers that report no usage, or fewer tokens than our tokenizer counts (it may not be the
+  // model's own), are checked against our count of the next request once they get close.
+  if (!over && (usageTokens === 0 || usageTokens > 0.6 * window)) {
     over = (await measureRequest(ctx, agentId)).overview.contextWindowSizeCurrent > COMPACTION_THRESHOLD * window;
   }
   if (!over) return false;
