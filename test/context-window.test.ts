@@ -24,7 +24,7 @@ const Overview = graphql(`
   }
 `);
 const Preview = graphql(`
-  mutation Preview($agentId: ID!, $input: PreviewRawPayloadInput) {
+  query Preview($agentId: ID!, $input: PreviewRawPayloadInput) {
     previewRawPayload(agentId: $agentId, input: $input) { provider model url payload tokenCount contextWindow }
   }
 `);

@@ -107,12 +107,6 @@ const SummarizeConversationPayload = builder.objectRef<Outcome>('SummarizeConver
 });
 
 builder.mutationFields((t) => ({
-  previewRawPayload: t.field({
-    type: RawPayloadRef,
-    description: 'The exact request body the next model call would send with this input. Nothing is sent or stored.',
-    args: { agentId: t.arg.id({ validate: agentId }), input: t.arg({ type: PreviewRawPayloadInput, required: false }) },
-    resolve: (_root, args, ctx) => contextWindow.previewRawPayload(ctx.services, args.agentId, args.input ?? {}),
-  }),
   summarizeConversation: t.field({
     type: SummarizeConversationPayload,
     description: 'Compacts the agent’s context now: the oldest messages are replaced by a summary (they stay stored and searchable).',
@@ -171,6 +165,12 @@ const MessageSearchResponseRef = builder.objectRef<SearchResponse>('MessageSearc
 });
 
 builder.queryFields((t) => ({
+  previewRawPayload: t.field({
+    type: RawPayloadRef,
+    description: 'The exact request body the next model call would send with this input. Nothing is sent or stored, so it is a query.',
+    args: { agentId: t.arg.id({ validate: agentId }), input: t.arg({ type: PreviewRawPayloadInput, required: false }) },
+    resolve: (_root, args, ctx) => contextWindow.previewRawPayload(ctx.services, args.agentId, args.input ?? {}),
+  }),
   searchMessages: t.field({
     type: MessageSearchResponseRef,
     description: "Searches every stored message of the caller's organization, in context or not (Letta POST /agents/messages/search).",
