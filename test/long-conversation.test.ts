@@ -68,7 +68,7 @@ describe('a 300-message conversation in a small context window', () => {
         },
       })
     ).createAgent.agent.id;
-    const tokenizer = tokenizerFor('test/gpt-4o-mini');
+    const tokenizer = await tokenizerFor('test/gpt-4o-mini');
     const isSummary = (request: { body: Parameters<typeof systemText>[0] }) => systemText(request.body).startsWith('You summarise');
     let compactedRun: string | null = null;
     let last: unknown = null;

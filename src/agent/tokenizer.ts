@@ -1,5 +1,3 @@
-import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
-import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 
 /**
  * Token counting with OpenAI's BPE encodings (gpt-tokenizer ships their ranks, so nothing is
@@ -20,16 +18,25 @@ export interface Tokenizer {
 const O200K = /^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|chatgpt-4o|gpt-oss|o\d)/i;
 const CL100K = /^(gpt-4|gpt-3\.5|text-embedding-(ada|3))/i;
 
-const count = (encoding: EncodingName) => (text: string) => {
-  if (!text) return 0;
-  // Special-token text in user content is counted as ordinary text, as a provider would.
-  return encoding === 'o200k_base' ? countO200k(text, { allowedSpecial: 'all' }) : countCl100k(text, { allowedSpecial: 'all' });
-};
+type Counter = (text: string) => number;
+
+// The rank tables are megabytes of JavaScript: loaded on first use, not at server start.
+const counters = new Map<EncodingName, Promise<Counter>>();
+function counterFor(encoding: EncodingName): Promise<Counter> {
+  let counter = counters.get(encoding);
+  if (!counter) {
+    const module = encoding === 'o200k_base' ? import('gpt-tokenizer/encoding/o200k_base') : import('gpt-tokenizer/encoding/cl100k_base');
+    // Special-token text in user content is counted as ordinary text, as a provider would.
+    counter = module.then(({ countTokens }) => (text: string) => (text ? countTokens(text, { allowedSpecial: 'all' }) : 0));
+    counters.set(encoding, counter);
+  }
+  return counter;
+}
 
 /** The tokenizer for a model handle `provider/model` (or a bare model name). */
-export function tokenizerFor(handle: string | null | undefined): Tokenizer {
+export async function tokenizerFor(handle: string | null | undefined): Promise<Tokenizer> {
   const name = (handle ?? '').slice((handle ?? '').indexOf('/') + 1);
-  if (O200K.test(name)) return { encoding: 'o200k_base', exact: true, count: count('o200k_base') };
-  if (CL100K.test(name)) return { encoding: 'cl100k_base', exact: true, count: count('cl100k_base') };
-  return { encoding: 'o200k_base', exact: false, count: count('o200k_base') };
+  const encoding: EncodingName = CL100K.test(name) && !O200K.test(name) ? 'cl100k_base' : 'o200k_base';
+  const exact = O200K.test(name) || CL100K.test(name);
+  return { encoding, exact, count: await counterFor(encoding) };
 }

@@ -66,7 +66,7 @@ export async function compactContext(ctx: Ctx, agentId: string, options: Compact
   const rows = await ctx.prisma.message.findMany({ where: { id: { in: rest } } });
   const byId = new Map(rows.map((row) => [row.id, row]));
   const inContext = rest.map((id) => byId.get(id)).filter((row): row is NonNullable<typeof row> => Boolean(row));
-  const count = tokenizerFor(agent.model).count;
+  const count = (await tokenizerFor(agent.model)).count;
   const planned = inContext.map((row) => ({
     id: row.id,
     role: row.role,

@@ -54,7 +54,7 @@ export async function measureRequest(ctx: Ctx, agentId: string, input: NewMessag
   }
   // Without a provider, the provider-neutral prompt stands in (an approximation of any provider's body).
   const body = raw?.body ?? { messages: request.prompt, tools: request.tools };
-  const overview = overviewOfRequest(body, tokenizerFor(agent.model), { contextWindow, numArchivalMemory, numRecallMemory });
+  const overview = overviewOfRequest(body, await tokenizerFor(agent.model), { contextWindow, numArchivalMemory, numRecallMemory });
   return { agent, contextWindow, raw, body, overview };
 }
 
