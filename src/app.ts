@@ -94,6 +94,11 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       vectorSearch: db.hasVector ? 'pgvector' : 'exact',
       fileJobs,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      context: {
+        defaultContextWindow: config.DEFAULT_CONTEXT_WINDOW,
+        vectorBackend: db.hasVector ? 'pgvector' : 'exact',
+        messageEmbeddings: config.MESSAGE_EMBEDDINGS === 'local',
+      },
     };
     const listeners = [
       // A run cancelled on another instance is aborted here if it executes here.

@@ -72,6 +72,10 @@ const configSchema = z.object({
   FILE_PROCESSING_STALE_MS: int(1000, 24 * 3600_000).default(120_000),
   LLM_TIMEOUT_MS: int(100, 3_600_000).default(120_000),
   DEFAULT_CONTEXT_WINDOW: int(1000, 10_000_000).default(128_000),
+  MESSAGE_EMBEDDINGS: z
+    .enum(['local', 'off'])
+    .default('local')
+    .describe('local: embed messages with the built-in hashed n-gram embedder for VECTOR/HYBRID search; off: full-text search only'),
   RUN_EVENT_PING_MS: int(100, 600_000).default(15_000),
   RUN_EVENT_TTL_SECONDS: int(1, 30 * 24 * 3600).default(3 * 3600),
   RUN_EVENT_BUFFER_LIMIT: int(1, 1_000_000).default(10_000),

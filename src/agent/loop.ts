@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { newId } from '../ids.js';
-import { CallAborted, LlmError, callModel, type ModelTurn } from './llm/call.js';
+import { CallAborted, LlmError, callModel, isContextOverflow, type ModelTurn } from './llm/call.js';
+import { SystemPromptTooLarge } from './compaction.js';
 import type { ModelRegistry } from './llm/providers.js';
 import { buildPrompt, toolsForModel, type PromptMessage } from './prompt-builder.js';
 import type { NewMessage, RunEventSink, StepUsage, StopReason } from './run-types.js';
@@ -64,6 +65,40 @@ export interface RunStore {
    * the name is not one of them. `contextChanged` means the system prompt was rebuilt.
    */
   executeServerTool?(agentId: string, name: string, args: Record<string, unknown>): Promise<{ result: string; contextChanged: boolean } | undefined>;
+  /**
+   * After a stored step: compacts the context when the call's tokens (or the measured next
+   * request) pass the threshold. True when it compacted. May throw SystemPromptTooLarge, LlmError
+   * (the summariser failed) or CallAborted.
+   */
+  compactIfNeeded?(runId: string, agentId: string, usage: StepUsage | null, cancel: AbortSignal): Promise<boolean>;
+  /** Compacts now, because the provider refused the prompt as too long. False when nothing could be evicted. */
+  compact?(runId: string, agentId: string, cancel: AbortSignal): Promise<boolean>;
+}
+
+/** Provider overflow errors answered by compacting and calling again (Letta retries 3 times). */
+const OVERFLOW_RETRIES = 3;
+
+/** The model call of a step: the prompt, the tools offered and whether a tool call is required. */
+export function stepRequest(agent: LoopAgent, solver: ToolRulesSolver, messages: PromptMessage[]) {
+  const memgpt = isMemgpt(agent);
+  const available = agent.tools.map((tool) => tool.name);
+  const allowed = solver.allowedTools(available);
+  const offered = agent.tools.filter((tool) => allowed.includes(tool.name));
+  return {
+    prompt: buildPrompt(messages),
+    tools: toolsForModel(offered, { heartbeat: (name) => memgpt && !solver.isTerminal(name) && !TERMINAL_FOR_MEMGPT.has(name) }),
+    requireTool: (memgpt && offered.length > 0) || solver.mustCallTool(available),
+  };
+}
+
+const isMemgpt = (agent: Pick<LoopAgent, 'agentType'>) => agent.agentType !== 'letta_v1_agent' && agent.agentType !== 'sleeptime_agent';
+
+/** A compaction that failed ends the run with Letta's stop reasons. */
+function compactionFailure(error: unknown): { stopReason: StopReason; error?: LoopOutcome['error'] } {
+  if (error instanceof CallAborted) return { stopReason: 'cancelled' };
+  if (error instanceof SystemPromptTooLarge) return { stopReason: 'context_window_overflow_in_system_prompt', error: { code: 'BAD_USER_INPUT', message: error.message } };
+  if (error instanceof LlmError) return { stopReason: error.stopReason, error: { code: error.code, message: `Compaction failed: ${error.message}`, detail: error.detail } };
+  throw error;
 }
 
 export interface LoopInput {
@@ -103,7 +138,7 @@ const localCallId = () => `call_${randomBytes(12).toString('hex')}`;
 export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: AbortSignal): Promise<LoopOutcome> {
   const { agent } = input;
   const now = deps.now ?? (() => new Date());
-  const memgpt = agent.agentType !== 'letta_v1_agent' && agent.agentType !== 'sleeptime_agent';
+  const memgpt = isMemgpt(agent);
   const solver = new ToolRulesSolver(agent.toolRules);
   const blocks = new Map(agent.blocks.map((block) => [block.label, { ...block }]));
   const toolsByName = new Map(agent.tools.map((tool) => [tool.name, tool]));
@@ -136,27 +171,38 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
       calls = resume.calls;
       resume = undefined;
     } else {
-      history ??= await deps.store.history(agent.id);
       const available = agent.tools.map((tool) => tool.name);
-      const allowed = solver.allowedTools(available);
-      const offered = agent.tools.filter((tool) => allowed.includes(tool.name));
-      const prompt = buildPrompt([...history, ...stepMessages.map(asPromptMessage)]);
-      let turn: ModelTurn;
-      const requestStart = process.hrtime.bigint();
-      try {
-        turn = await callModel({
-          model: resolved.model,
-          prompt,
-          tools: toolsForModel(offered, { heartbeat: (name) => memgpt && !solver.isTerminal(name) && !TERMINAL_FOR_MEMGPT.has(name) }),
-          requireTool: (memgpt && offered.length > 0) || solver.mustCallTool(available),
-          cancel,
-          timeoutMs: deps.timeoutMs,
-          onDelta: deps.events ? (delta) => deps.events!.emit(input.runId, { type: 'delta', stepId, delta }) : undefined,
-        });
-      } catch (error) {
-        if (error instanceof CallAborted) return finish('cancelled');
-        if (error instanceof LlmError) return finish(error.stopReason, { code: error.code, message: error.message, detail: error.detail });
-        throw error;
+      let turn: ModelTurn | undefined;
+      let requestStart = process.hrtime.bigint();
+      for (let attempt = 0; !turn; attempt++) {
+        history ??= await deps.store.history(agent.id);
+        const request = stepRequest(agent, solver, [...history, ...stepMessages.map(asPromptMessage)]);
+        requestStart = process.hrtime.bigint();
+        try {
+          turn = await callModel({
+            model: resolved.model,
+            ...request,
+            cancel,
+            timeoutMs: deps.timeoutMs,
+            onDelta: deps.events ? (delta) => deps.events!.emit(input.runId, { type: 'delta', stepId, delta }) : undefined,
+          });
+        } catch (error) {
+          if (error instanceof CallAborted) return finish('cancelled');
+          if (error instanceof LlmError && isContextOverflow(error) && attempt < OVERFLOW_RETRIES && deps.store.compact) {
+            // The provider says the prompt does not fit: compact and call again.
+            let compacted: boolean;
+            try {
+              compacted = await deps.store.compact(input.runId, agent.id, cancel);
+            } catch (failure) {
+              const { stopReason: reason, error: detail } = compactionFailure(failure);
+              return finish(reason, detail);
+            }
+            history = undefined;
+            if (compacted) continue;
+          }
+          if (error instanceof LlmError) return finish(error.stopReason, { code: error.code, message: error.message, detail: error.detail });
+          throw error;
+        }
       }
       llmRequestNs = process.hrtime.bigint() - requestStart;
       ttftNs = turn.ttftNs;
@@ -303,6 +349,14 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
     }
     totals.stepCount += 1;
     deps.events?.emit(input.runId, { type: 'messages', stepId, messageIds: ids });
+    if (deps.store.compactIfNeeded) {
+      try {
+        if (await deps.store.compactIfNeeded(input.runId, agent.id, usage, cancel)) history = undefined;
+      } catch (failure) {
+        const { stopReason: reason, error: detail } = compactionFailure(failure);
+        return finish(reason, detail);
+      }
+    }
     if (stopReason) return finish(stopReason);
   }
   return finish('max_steps');

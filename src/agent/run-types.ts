@@ -37,7 +37,8 @@ export type StopReason =
   | 'invalid_llm_response'
   | 'invalid_tool_call'
   | 'no_tool_call'
-  | 'max_tokens_exceeded';
+  | 'max_tokens_exceeded'
+  | 'context_window_overflow_in_system_prompt';
 
 export type RunStatus = 'completed' | 'failed' | 'cancelled';
 
@@ -51,6 +52,10 @@ export function statusOf(stopReason: StopReason): RunStatus {
 export type RunEvent =
   | { type: 'delta'; stepId: string; delta: ModelDelta }
   | { type: 'messages'; stepId: string; messageIds: string[] }
+  /** Compaction starts (before the summary is written) ... */
+  | { type: 'compaction'; trigger: string; mode: string; contextWindow: number; contextTokensBefore: number; messagesCountBefore: number }
+  /** ... and its summary message was stored. */
+  | { type: 'summary'; messageId: string }
   | { type: 'stop'; stopReason: StopReason; error?: { code: string; message: string } };
 
 export interface RunEventSink {

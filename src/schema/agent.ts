@@ -84,6 +84,7 @@ const CreateAgentInput = builder.inputType('CreateAgentInput', {
     timezone: t.string({ required: false, description: 'IANA time zone; default UTC.' }),
     maxFilesOpen: t.int({ required: false }),
     perFileViewWindowCharLimit: t.int({ required: false }),
+    contextWindowLimit: t.int({ required: false, description: 'Tokens the model accepts (Letta context_window_limit); default DEFAULT_CONTEXT_WINDOW.' }),
     memoryBlocks: t.field({ type: [CreateBlockInput], required: false, description: 'New blocks created with the agent.' }),
     blockIds: t.idList({ required: false, description: 'Existing blocks to share with this agent.' }),
     toolIds: t.idList({ required: false }),
@@ -107,6 +108,7 @@ const UpdateAgentInput = builder.inputType('UpdateAgentInput', {
     timezone: t.string({ required: false }),
     maxFilesOpen: t.int({ required: false }),
     perFileViewWindowCharLimit: t.int({ required: false }),
+    contextWindowLimit: t.int({ required: false, description: 'Null returns to the server default.' }),
     toolRules: t.field({ type: 'JSON', required: false, description: 'Replaces all tool rules; the system prompt is rebuilt.' }),
   }),
 });

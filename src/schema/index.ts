@@ -1,6 +1,7 @@
 import { builder } from './builder.js';
 import './agent.js';
 import './archival.js';
+import './context.js';
 import './events.js';
 import './folders.js';
 import './file-views.js';

@@ -17,6 +17,7 @@ const EVENT_TYPES = {
   usage: 'UsageEvent',
   error: 'ErrorEvent',
   ping: 'PingEvent',
+  compaction: 'CompactionEvent',
 } as const satisfies Record<RunEventOut['type'], string>;
 
 const RunEventInterface = builder.interfaceRef<RunEventOut>('RunEvent').implement({
@@ -72,6 +73,19 @@ event('ping').implement({
   ...base,
   description: 'Sent while a run is silent, so that connections through proxies stay open.',
   fields: (t) => ({ at: t.field({ type: 'DateTime', resolve: (ping) => ping.at }) }),
+});
+
+event('compaction').implement({
+  ...base,
+  description:
+    'The agent’s context is being compacted (the last call passed 90% of the context window, the provider reported an overflow, or summarizeConversation). Its summary follows as a SummaryMessage.',
+  fields: (t) => ({
+    trigger: t.exposeString('trigger', { description: 'post_step_context_check, context_window_exceeded or manual.' }),
+    mode: t.exposeString('mode', { description: 'sliding_window or all.' }),
+    contextWindow: t.exposeInt('contextWindow'),
+    contextTokensBefore: t.exposeInt('contextTokensBefore'),
+    messagesCountBefore: t.exposeInt('messagesCountBefore'),
+  }),
 });
 
 const runId = idOf('Run');

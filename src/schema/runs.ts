@@ -129,7 +129,7 @@ builder.prismaObjectFields(Agent, (t) => ({
   }),
 }));
 
-const MessageInput = builder.inputType('MessageInput', {
+export const MessageInput = builder.inputType('MessageInput', {
   fields: (t) => ({
     role: t.string({ required: false, defaultValue: 'user', description: 'user (default) or system' }),
     content: t.string(),

@@ -58,6 +58,8 @@ const agentFields = {
   maxFilesOpen: z.number().int().min(1).max(1000).nullable(),
   perFileViewWindowCharLimit: z.number().int().min(1).max(2_147_483_647).nullable(),
   toolRules: toolRulesSchema.nullable(),
+  // Letta's context_window_limit, kept in llmConfig.context_window.
+  contextWindowLimit: z.number().int().min(100, 'must be at least 100 tokens').max(10_000_000).nullable(),
 };
 
 const idList = z.array(z.string()).max(1000);
@@ -75,6 +77,7 @@ export const createAgentInput = z.object({
   maxFilesOpen: agentFields.maxFilesOpen.optional(),
   perFileViewWindowCharLimit: agentFields.perFileViewWindowCharLimit.optional(),
   toolRules: agentFields.toolRules.optional(),
+  contextWindowLimit: agentFields.contextWindowLimit.optional(),
   memoryBlocks: z.array(createBlockInput).max(100).optional(),
   blockIds: idList.optional(),
   toolIds: idList.optional(),
@@ -96,6 +99,7 @@ export const updateAgentInput = z.object({
   maxFilesOpen: agentFields.maxFilesOpen.optional(),
   perFileViewWindowCharLimit: agentFields.perFileViewWindowCharLimit.optional(),
   toolRules: agentFields.toolRules.optional(),
+  contextWindowLimit: agentFields.contextWindowLimit.optional(),
 });
 
 /** Untrusted input as any surface receives it; the schemas above check it. */
@@ -173,6 +177,7 @@ export async function createAgent(ctx: ServiceContext, rawInput: AgentInput): Pr
         maxFilesOpen: input.maxFilesOpen ?? null,
         perFileViewWindowCharLimit: input.perFileViewWindowCharLimit ?? null,
         toolRules: rules as Prisma.InputJsonValue,
+        ...(input.contextWindowLimit ? { llmConfig: { context_window: input.contextWindowLimit } } : {}),
       },
     });
     if (created.length) await tx.block.createMany({ data: created });
@@ -200,11 +205,16 @@ export async function updateAgent(ctx: ServiceContext, id: string, rawInput: Age
   for (const field of ['name', 'system', 'tags', 'timezone'] as const) {
     if (input[field] === null) throw badInput(`input.${field}`, 'cannot be null');
   }
-  const { metadata, toolRules, ...rest } = input;
+  const { metadata, toolRules, contextWindowLimit, ...rest } = input;
   const data = { ...rest } as Prisma.AgentUpdateManyMutationInput;
   if (metadata !== undefined) data.metadata = jsonValue(metadata);
   if (toolRules !== undefined) data.toolRules = (toolRules ?? []) as Prisma.InputJsonValue;
   await ctx.prisma.$transaction(async (tx) => {
+    if (contextWindowLimit !== undefined) {
+      const current = await tx.agent.findFirst({ where: { id, organizationId: ctx.orgId }, select: { llmConfig: true } });
+      const { context_window: _old, ...llmConfig } = (current?.llmConfig ?? {}) as Record<string, unknown>;
+      data.llmConfig = (contextWindowLimit === null ? llmConfig : { ...llmConfig, context_window: contextWindowLimit }) as Prisma.InputJsonValue;
+    }
     const result = await tx.agent.updateMany({ where: { id, organizationId: ctx.orgId }, data });
     if (result.count === 0) throw notFound('Agent', id);
     // A new template, rules or time zone must reach the model now (Letta leaves it stale: #3446).

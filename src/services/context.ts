@@ -32,6 +32,16 @@ export interface Runtime {
   /** Background parsing and embedding of uploaded files. */
   readonly fileJobs: FileJobs;
   readonly maxUploadBytes: number;
+  /** Context window measurement, compaction and message search. */
+  readonly context: ContextSettings;
+}
+
+export interface ContextSettings {
+  /** For agents whose model settings name no context window. */
+  readonly defaultContextWindow: number;
+  /** pgvector's operators (PGlite) or exact cosine in SQL (PostgreSQL without the extension). */
+  readonly vectorBackend: 'pgvector' | 'exact';
+  readonly messageEmbeddings: boolean;
 }
 
 /** What every use case receives: the caller's organization and the shared resources. */

@@ -1,4 +1,4 @@
-import type { LettaMessage } from '../agent/messages.js';
+import { storedMessageFromRow, toLettaMessageList, type LettaMessage } from '../agent/messages.js';
 import type { ModelDelta } from '../agent/llm/call.js';
 import type { RunEvent, RunEventSink, StopReason } from '../agent/run-types.js';
 import { statusOf } from '../agent/run-types.js';
@@ -21,7 +21,8 @@ export type RunEventData =
   | { type: 'message'; message: LettaMessage }
   | { type: 'stop'; stopReason: StopReason; status: string }
   | { type: 'usage'; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; step_count: number } }
-  | { type: 'error'; code: string; message: string; detail: string | null };
+  | { type: 'error'; code: string; message: string; detail: string | null }
+  | { type: 'compaction'; trigger: string; mode: string; contextWindow: number; contextTokensBefore: number; messagesCountBefore: number };
 
 /** How often this process checks whether a run that has stored nothing yet has started… */
 const STREAM_POLL_MS = 50;
@@ -147,10 +148,28 @@ export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams
     void state(runId).chain.finally(() => runs.delete(runId));
   };
 
+  // Compaction: an event before, the summary (as a summary_message) after, as Letta's
+  // include_compaction_messages streams show them.
+  const onCompaction = (runId: string, event: Extract<RunEvent, { type: 'compaction' | 'summary' }>) => {
+    flushDeltas(runId);
+    void enqueue(runId, async () => {
+      if (event.type === 'compaction') {
+        const { type: _type, ...data } = event;
+        await streams.append(runId, [{ data: { type: 'compaction', ...data } satisfies RunEventData }]);
+        return;
+      }
+      const rows = await prisma.message.findMany({ where: { id: event.messageId } });
+      const agentType = rows[0] ? (await prisma.agent.findUnique({ where: { id: rows[0].agentId }, select: { agentType: true } }))?.agentType : undefined;
+      const messages = toLettaMessageList(rows.map(storedMessageFromRow), { agentType: agentType ?? 'letta_v1_agent', convertSummaryToUser: false });
+      if (messages.length) await streams.append(runId, messages.map((message) => ({ data: { type: 'message', message } satisfies RunEventData })));
+    });
+  };
+
   return {
     emit(runId, event) {
       if (event.type === 'delta') onDelta(runId, event.stepId, event.delta);
       else if (event.type === 'messages') onMessages(runId, event.messageIds);
+      else if (event.type === 'compaction' || event.type === 'summary') onCompaction(runId, event);
       else onStop(runId, event);
     },
   };

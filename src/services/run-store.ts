@@ -10,6 +10,8 @@ import { storedToolRules, rebuildSystemPrompt } from './system-prompt.js';
 import type { ServiceContext } from './context.js';
 import { publishAgentEvent, publishBlockChanges } from './events.js';
 import { executeServerTool } from './server-tools.js';
+import { compactContext, compactIfNeeded } from './compaction.js';
+import { MESSAGE_SEARCH_MAX_LIMIT, runMessageSearch, searchSettingsOf } from './message-search.js';
 
 const json = (value: unknown) => (value === null || value === undefined ? Prisma.DbNull : (value as Prisma.InputJsonValue));
 
@@ -161,38 +163,34 @@ export function createRunStore(ctx: ServiceContext): RunStore {
 
     async searchConversation(agentId, rawArgs, timezone) {
       const args = parseConversationSearchArgs(rawArgs, timezone);
-      const where: Prisma.MessageWhereInput = {
+      const settings = searchSettingsOf(ctx);
+      const outcome = await runMessageSearch(prisma, orgId, settings, {
+        query: args.query,
+        mode: settings.embeddings ? 'hybrid' : 'fts',
+        roles: args.roles?.length ? args.roles : ['user', 'assistant'],
         agentId,
-        role: { in: (args.roles?.length ? args.roles : ['user', 'assistant']) as Array<'user' | 'assistant'> },
-      };
-      if (args.startDate || args.endDate) where.createdAt = { ...(args.startDate ? { gte: args.startDate } : {}), ...(args.endDate ? { lte: args.endDate } : {}) };
-      const rows = await prisma.message.findMany({ where, orderBy: { sequenceId: 'desc' }, take: 500 });
-      const query = args.query?.toLowerCase();
-      const results = [];
-      for (const row of rows) {
-        const calls = Array.isArray(row.toolCalls) ? (row.toolCalls as Array<{ function?: { name?: string } }>) : [];
-        if (calls.some((call) => call.function?.name === 'conversation_search')) continue;
-        const text = searchableText(row.content, calls);
-        if (!text || (query && !text.toLowerCase().includes(query))) continue;
-        results.push({ createdAt: row.createdAt, role: row.role, text });
-        if (results.length >= args.limit) break;
-      }
+        startDate: args.startDate,
+        endDate: args.endDate,
+        limit: Math.min(args.limit, MESSAGE_SEARCH_MAX_LIMIT),
+      });
+      if (outcome.hits.length === 0) return formatConversationSearchResults([], timezone, new Date());
+      const rows = await prisma.message.findMany({ where: { id: { in: outcome.hits.map((hit) => hit.messageId) } }, select: { id: true, role: true, createdAt: true } });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      const results = outcome.hits.flatMap((hit) => {
+        const row = byId.get(hit.messageId);
+        if (!row) return [];
+        const relevance = { rrfScore: hit.rrfScore, vectorRank: hit.vectorRank, ftsRank: hit.ftsRank, searchMode: outcome.mode };
+        return [{ createdAt: row.createdAt, role: row.role, text: hit.text, relevance }];
+      });
       return formatConversationSearchResults(results, timezone, new Date());
     },
-  };
-}
 
-function searchableText(content: unknown, calls: Array<{ function?: { name?: string; arguments?: string } }>): string {
-  const parts = Array.isArray(content) ? (content as Array<{ type?: string; text?: string }>) : [];
-  const texts = parts.filter((part) => part.type === 'text' && typeof part.text === 'string').map((part) => part.text!);
-  for (const call of calls) {
-    if (call.function?.name !== 'send_message') continue;
-    try {
-      const message = (JSON.parse(call.function.arguments ?? '{}') as { message?: unknown }).message;
-      if (typeof message === 'string') texts.push(message);
-    } catch {
-      // unparsable arguments carry no searchable text
-    }
-  }
-  return texts.join('\n');
+    async compactIfNeeded(runId, agentId, usage, cancel) {
+      return compactIfNeeded(ctx, runId, agentId, usage?.totalTokens ?? 0, cancel);
+    },
+
+    async compact(runId, agentId, cancel) {
+      return (await compactContext(ctx, agentId, { trigger: 'context_window_exceeded', runId, cancel })).compacted;
+    },
+  };
 }

@@ -185,6 +185,11 @@ export function expectedFacts(schemaText: string): SchemaFacts {
       );
     }
 
+    // The DMMF leaves out Unsupported("...") fields (e.g. tsvector); they are read from the text.
+    for (const [name, type, optional] of unsupportedFields(schemaText, model.name)) {
+      facts.set(`column ${table}.${name}`, column({ type, nullable: optional, default: undefined }));
+    }
+
     for (const index of dm.indexes.filter((i) => i.model === model.name)) {
       const columns = index.fields.map((f) => columnOf(model, f.name));
       const rendered = index.fields.map((f, i) => `${columns[i]}${f.sortOrder === 'desc' ? ' DESC' : ''}`);
@@ -201,6 +206,12 @@ export function expectedFacts(schemaText: string): SchemaFacts {
     }
   }
   return facts;
+}
+
+/** `name Unsupported("type")?` fields of one model, as [name, type, optional]. */
+function unsupportedFields(schemaText: string, modelName: string): Array<[string, string, boolean]> {
+  const body = new RegExp(`^model ${modelName} \\{([\\s\\S]*?)^\\}`, 'm').exec(schemaText)?.[1] ?? '';
+  return [...body.matchAll(/^\s*(\w+)\s+Unsupported\("([^"]+)"\)(\?)?/gm)].map((m) => [m[1]!, m[2]!, m[3] === '?']);
 }
 
 /** Turns a default expression printed by pg_get_expr() into the form expectedFacts() uses. */

@@ -1,4 +1,4 @@
-import { APICallError, JSONParseError, TypeValidationError, type LanguageModelV3, type LanguageModelV3FunctionTool, type LanguageModelV3Prompt } from '@ai-sdk/provider';
+import { APICallError, JSONParseError, TypeValidationError, type LanguageModelV3, type LanguageModelV3CallOptions, type LanguageModelV3FunctionTool, type LanguageModelV3Prompt } from '@ai-sdk/provider';
 import type { ErrorCode } from '../../services/errors.js';
 
 /** What one model call produced, assembled from its stream. */
@@ -67,6 +67,15 @@ function classify(error: unknown, timedOut: boolean): LlmError {
   return new LlmError('LLM_ERROR', `The model call failed: ${message}`, message);
 }
 
+/** What a call sends to the provider SDK (shared with the raw payload preview, so both send the same). */
+export function callOptionsOf(options: Pick<CallOptions, 'prompt' | 'tools' | 'requireTool'>): LanguageModelV3CallOptions {
+  return {
+    prompt: options.prompt,
+    tools: options.tools.length ? options.tools : undefined,
+    toolChoice: options.tools.length ? { type: options.requireTool ? 'required' : 'auto' } : undefined,
+  };
+}
+
 /** Streams one model call, reporting deltas; aborts the HTTP request on cancellation or timeout. */
 export async function callModel(options: CallOptions): Promise<ModelTurn> {
   // The timeout is an idle timeout: it restarts with every part the model streams.
@@ -98,12 +107,7 @@ export async function callModel(options: CallOptions): Promise<ModelTurn> {
   const pending = new Map<string, { id: string; name: string; arguments: string }>();
   let finished = false;
   try {
-    const { stream } = await options.model.doStream({
-      prompt: options.prompt,
-      tools: options.tools.length ? options.tools : undefined,
-      toolChoice: options.tools.length ? { type: options.requireTool ? 'required' : 'auto' } : undefined,
-      abortSignal: signal,
-    });
+    const { stream } = await options.model.doStream({ ...callOptionsOf(options), abortSignal: signal });
     const reader = stream.getReader();
     for (;;) {
       const { done, value: part } = await reader.read();
@@ -165,4 +169,10 @@ export async function callModel(options: CallOptions): Promise<ModelTurn> {
   if (options.cancel.aborted) throw new CallAborted('cancelled');
   turn.ttftNs = ttftNs;
   return turn;
+}
+
+/** A provider's "the prompt does not fit" answer (OpenAI's context_length_exceeded, Anthropic's "prompt is too long", ...). */
+export function isContextOverflow(error: LlmError): boolean {
+  const text = `${error.message}\n${error.detail ?? ''}`;
+  return /context_length_exceeded|context length|context window|maximum context|prompt is too long|too many tokens|input is too long/i.test(text);
 }

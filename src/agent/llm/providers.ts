@@ -26,6 +26,8 @@ export interface ResolvedModel {
 export interface ModelRegistry {
   readonly providers: readonly string[];
   resolve(handle: string): ResolvedModel;
+  /** The same model on a provider instance that sends its HTTP requests through `fetch` (for dry runs). */
+  withFetch(handle: string, fetch: typeof globalThis.fetch): ResolvedModel;
 }
 
 export function providerEntries(config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'ANTHROPIC_API_KEY' | 'ANTHROPIC_BASE_URL' | 'LLM_PROVIDERS'>): ProviderEntry[] {
@@ -41,16 +43,17 @@ export function providerEntries(config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_
 }
 
 export function createModelRegistry(entries: ProviderEntry[]): ModelRegistry {
-  const factories = new Map<string, (modelName: string) => LanguageModelV3>();
-  for (const entry of entries) {
+  const factoryFor = (entry: ProviderEntry, fetch?: typeof globalThis.fetch): ((modelName: string) => LanguageModelV3) => {
     if (entry.kind === 'anthropic') {
-      const anthropic = createAnthropic({ apiKey: entry.apiKey ?? '', ...(entry.baseUrl ? { baseURL: entry.baseUrl } : {}) });
-      factories.set(entry.name, (modelName) => anthropic.languageModel(modelName) as LanguageModelV3);
-    } else {
-      const provider = createOpenAICompatible({ name: entry.name, baseURL: entry.baseUrl!, apiKey: entry.apiKey, includeUsage: true });
-      factories.set(entry.name, (modelName) => provider.chatModel(modelName) as LanguageModelV3);
+      const anthropic = createAnthropic({ apiKey: entry.apiKey ?? '', ...(entry.baseUrl ? { baseURL: entry.baseUrl } : {}), ...(fetch ? { fetch } : {}) });
+      return (modelName) => anthropic.languageModel(modelName) as LanguageModelV3;
     }
-  }
+    const provider = createOpenAICompatible({ name: entry.name, baseURL: entry.baseUrl!, apiKey: entry.apiKey, includeUsage: true, ...(fetch ? { fetch } : {}) });
+    return (modelName) => provider.chatModel(modelName) as LanguageModelV3;
+  };
+  const factories = new Map<string, (modelName: string) => LanguageModelV3>();
+  for (const entry of entries) factories.set(entry.name, factoryFor(entry));
+  const byName = new Map(entries.map((entry) => [entry.name, entry]));
   const kinds = new Map(entries.map((entry) => [entry.name, entry.kind]));
   const resolved = new Map<string, ResolvedModel>();
   return {
@@ -69,6 +72,10 @@ export function createModelRegistry(entries: ProviderEntry[]): ModelRegistry {
       const model = { handle, provider, modelName, endpointType: kinds.get(provider) === 'anthropic' ? 'anthropic' : provider, model: factory(modelName) };
       resolved.set(handle, model);
       return model;
+    },
+    withFetch(handle, fetch) {
+      const model = this.resolve(handle);
+      return { ...model, model: factoryFor(byName.get(model.provider)!, fetch)(model.modelName) };
     },
   };
 }
