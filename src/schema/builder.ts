@@ -30,6 +30,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };
+    Upload: { Input: File; Output: never };
     ID: { Input: string; Output: string };
   };
 }>({

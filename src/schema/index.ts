@@ -1,5 +1,6 @@
 import { builder } from './builder.js';
 import './agent.js';
+import './agent-files.js';
 import './events.js';
 import './memory.js';
 import './messages.js';
