@@ -121,6 +121,25 @@ describe('agent files: every Letta fixture imports', () => {
     expect(exported.agents[0].group_ids).toEqual(['group-0']);
   });
 
+  it('keeps a block shared by two agents shared: one row, shown to both, an edit seen by both', async () => {
+    const doc = fixtureJson('evie.af');
+    const sharedLabels = doc.blocks
+      .filter((block: any) => doc.agents.every((agent: FileAgent) => agent.block_ids.includes(block.id)))
+      .map((block: any) => block.label);
+    expect(sharedLabels.length).toBeGreaterThan(1);
+    const [evie, sleeptime] = (await t.ok(ImportJson, { json: doc })).importAgent.agentIds as [string, string];
+    const { agent } = await t.ok(ImportedAgent, { id: evie });
+    for (const label of sharedLabels) {
+      const block = agent!.blocks.find((candidate) => candidate.label === label)!;
+      expect(block.agents.map((owner) => owner.id).sort()).toEqual([evie, sleeptime].sort());
+    }
+    const edited = agent!.blocks.find((block) => sharedLabels.includes(block.label) && !block.readOnly)!;
+    await t.ok(graphql(`mutation EditShared($id: ID!) { updateBlock(id: $id, input: { value: "edited once" }) { block { id } } }`), { id: edited.id });
+    const other = (await t.ok(ImportedAgent, { id: sleeptime })).agent!;
+    expect(other.blocks.find((block) => block.label === edited.label)!.value).toBe('edited once');
+    expect(other.systemPrompt).toContain('edited once');
+  });
+
   it('accepts the file as JSON, as a JSON string and double-encoded, and applies the options', async () => {
     const text = fixtureText('memgpt_agent.af'); // double-encoded by Letta
     const asString = await t.ok(ImportJson, { json: text, options: { name: 'renamed', model: 'openai/gpt-4.1-mini', secrets: { API_KEY: 'k' } } });
