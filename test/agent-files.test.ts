@@ -140,6 +140,23 @@ describe('agent files: every Letta fixture imports', () => {
     expect(other.systemPrompt).toContain('edited once');
   });
 
+  it('two imports of one file at once both succeed and leave exactly two copies (a collided attempt leaves nothing)', async () => {
+    const doc = fixtureJson('void.af');
+    doc.agents[0].name = 'void-twin';
+    doc.sources[0].name = 'twin-folder';
+    doc.tools.find((tool: any) => tool.name === 'post_to_x').name = 'post_to_x_twin';
+    const results = await Promise.all([t.request(ImportJson, { json: doc }), t.request(ImportJson, { json: doc })]);
+    expect(results.map((result) => result.errors)).toEqual([undefined, undefined]);
+    expect((await t.ok(AgentsNamed, { name: 'void-twin' })).agentCount).toBe(2);
+    expect((await t.ok(ToolsNamed, { name: 'post_to_x_twin' })).tools.edges).toHaveLength(1);
+    const label = doc.blocks[0].label;
+    const blocks = await t.ok(graphql(`query TwinBlocks($label: String!) { blocks(first: 50, filter: { label: $label }) { edges { node { id agents { name } } } } }`), { label });
+    const twins = blocks.blocks.edges.filter((edge) => edge.node.agents.some((agent) => agent.name === 'void-twin'));
+    expect(twins).toHaveLength(2);
+    const folders = await Promise.all(results.map(async (result) => ((await t.ok(Export, { id: (result.data as any).importAgent.agentIds[0] })).exportAgent as any).sources[0].name));
+    expect(folders.sort()).toEqual(['twin-folder', expect.stringMatching(/^twin-folder_[0-9a-f]{8}$/)]);
+  });
+
   it('accepts the file as JSON, as a JSON string and double-encoded, and applies the options', async () => {
     const text = fixtureText('memgpt_agent.af'); // double-encoded by Letta
     const asString = await t.ok(ImportJson, { json: text, options: { name: 'renamed', model: 'openai/gpt-4.1-mini', secrets: { API_KEY: 'k' } } });

@@ -184,6 +184,21 @@ function messageRowsOf(ctx: ServiceContext, agent: AgentFileAgent, agentId: stri
 }
 
 /**
+ * Two imports at once can both find a tool or folder name free and then collide on it; the
+ * loser's transaction is rolled back whole and simply tried again (it then sees the winner's rows).
+ */
+async function withRetryOnConflict<T>(attempt: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let left = attempts; ; left--) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const conflict = error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+      if (!conflict || left <= 1) throw error;
+    }
+  }
+}
+
+/**
  * Imports an agent file (its text, its JSON, or a JSON string holding it) and returns the ids
  * of the new agents, in the file's order.
  */
@@ -205,7 +220,7 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
   const groupIds = new Map((file.groups ?? []).map((group) => [group.id, `group-${randomUUID()}`]));
   const messageIds = new Map(file.agents.flatMap((agent) => (options.stripMessages ? [] : (agent.messages ?? [])).map((message) => [message.id, newId('Message')] as const)));
 
-  await ctx.prisma.$transaction(
+  await withRetryOnConflict(() => ctx.prisma.$transaction(
     async (tx) => {
       const tools = await importTools(tx, ctx, file, options);
 
@@ -369,7 +384,7 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
       for (const id of agentIds.values()) await rebuildSystemPrompt(tx, id);
     },
     { timeout: 120_000, maxWait: 30_000 },
-  );
+  ));
 
   await scheduleFileProcessing(ctx, [...fileIds.values()]);
   return [...agentIds.values()];
