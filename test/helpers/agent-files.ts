@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import { print, type DocumentNode } from 'graphql';
 import type { GraphQLResult, TestServer } from './server.js';
 
@@ -15,7 +16,11 @@ export function fixtureJson(name: string): any {
   return value;
 }
 
-/** Sends one operation as a GraphQL multipart request with `file` bound to `variables.file`. */
+/**
+ * Sends one operation as a GraphQL multipart request with `file` bound to `variables.file`, on a
+ * fresh connection: a pooled keep-alive socket can be closed by the server's idle timeout just as
+ * a slow-to-build upload starts, which the client reports as ECONNRESET.
+ */
 export async function uploadRequest<T>(
   t: TestServer,
   document: DocumentNode,
@@ -27,11 +32,24 @@ export async function uploadRequest<T>(
   form.append('operations', JSON.stringify({ query: print(document), variables: { ...variables, file: null } }));
   form.append('map', JSON.stringify({ 0: ['variables.file'] }));
   form.append('0', typeof file === 'string' ? new Blob([file], { type: 'application/json' }) : file, options.fileName ?? 'agent.af');
-  const response = await fetch(t.url, {
-    method: 'POST',
-    body: form,
-    headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
+  const encoded = new Response(form);
+  const body = Buffer.from(await encoded.arrayBuffer());
+  const headers: Record<string, string | number> = { 'content-type': encoded.headers.get('content-type')!, 'content-length': body.length };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  return new Promise((resolve, reject) => {
+    const request = http.request(t.url, { method: 'POST', agent: false, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        try {
+          resolve({ ...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as GraphQLResult<T>), status: response.statusCode ?? 0 });
+        } catch (error) {
+          reject(error);
+        }
+      });
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
   });
-  const body = (await response.json()) as GraphQLResult<T>;
-  return { ...body, status: response.status };
 }
