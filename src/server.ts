@@ -112,6 +112,9 @@ const graphqlError = (code: string, message: string) => ({ errors: [{ message, e
 
 class BodyTooLarge extends Error {}
 
+/** How much of an oversized body is read and discarded before the 413 goes out anyway. */
+const DRAIN_LIMIT_BYTES = 128 * 1024 * 1024;
+
 async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -138,7 +141,18 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
     const tooLarge = () =>
       sendJson(res, 413, graphqlError('PAYLOAD_TOO_LARGE', `Request body exceeds ${bodyLimit} bytes`), { connection: 'close' });
     if (declared > bodyLimit) {
-      tooLarge();
+      // Answering while the client still sends would reset its connection before it reads the
+      // answer (a large upload then fails with ECONNRESET): discard the body, then answer.
+      let drained = 0;
+      const answer = () => {
+        if (!res.headersSent) tooLarge();
+      };
+      req.on('data', (chunk: Buffer) => {
+        drained += chunk.length;
+        if (drained > bodyLimit + DRAIN_LIMIT_BYTES) answer();
+      });
+      req.on('end', answer);
+      req.on('error', () => {});
       req.resume();
       return;
     }

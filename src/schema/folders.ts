@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import './upload.js';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import * as files from '../services/files.js';
 import * as folders from '../services/folders.js';
@@ -8,19 +8,6 @@ import { idOf } from './ids.js';
 
 const folderId = idOf('Folder');
 const fileId = idOf('File');
-
-builder.scalarType('Upload', {
-  description: 'A file sent with the GraphQL multipart request spec (curl -F operations=... -F map=... -F 0=@file).',
-  serialize: () => {
-    throw new GraphQLError('Upload is an input-only scalar');
-  },
-  parseValue: (value) => {
-    // yoga's File may come from its fetch ponyfill rather than the global File class.
-    const candidate = value as Partial<File> | null;
-    if (candidate && typeof candidate === 'object' && typeof candidate.arrayBuffer === 'function' && typeof candidate.size === 'number') return value as File;
-    throw new GraphQLError('Upload expects a file sent as a multipart request part', { extensions: { code: 'BAD_USER_INPUT' } });
-  },
-});
 
 export const FileProcessingStatusEnum = builder.enumType('FileProcessingStatus', {
   values: {

@@ -2,6 +2,7 @@ import { builder } from './builder.js';
 import './agent.js';
 import './archival.js';
 import './context.js';
+import './agent-files.js';
 import './events.js';
 import './folders.js';
 import './file-views.js';

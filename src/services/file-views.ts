@@ -87,17 +87,18 @@ async function ensureFileTools(tx: Db, orgId: string, agentId: string) {
 export async function addFileToAgents(tx: Db, fileId: string): Promise<string[]> {
   const file = await tx.file.findUnique({ where: { id: fileId }, include: { folder: { select: { name: true, agents: { select: { agentId: true } } } } } });
   if (!file || file.processingStatus !== 'completed') return [];
-  const agentIds = file.folder.agents.map((link) => link.agentId);
-  for (const agentId of agentIds) {
-    const view = await tx.fileAgent.upsert({
-      where: { agentId_fileId: { agentId, fileId } },
-      create: { id: newId('FileAgent'), organizationId: file.organizationId, agentId, fileId, folderId: file.folderId, fileName: `${file.folder.name}/${file.fileName}`, isOpen: false },
-      update: {},
+  const added: string[] = [];
+  for (const { agentId } of file.folder.agents) {
+    // An agent that already has a view (an imported agent file) keeps it as it was.
+    if (await tx.fileAgent.findUnique({ where: { agentId_fileId: { agentId, fileId } }, select: { id: true } })) continue;
+    const view = await tx.fileAgent.create({
+      data: { id: newId('FileAgent'), organizationId: file.organizationId, agentId, fileId, folderId: file.folderId, fileName: `${file.folder.name}/${file.fileName}`, isOpen: false },
     });
     await openViews(tx, agentId, [{ view }], { limits: await fileLimitsOf(tx, agentId) });
     await rebuildSystemPrompt(tx, agentId);
+    added.push(agentId);
   }
-  return agentIds;
+  return added;
 }
 
 export interface AttachResult {

@@ -1,0 +1,81 @@
+import * as agents from '../services/agents.js';
+import { exportAgents } from '../services/agent-files/export.js';
+import { importAgentFile } from '../services/agent-files/import.js';
+import { AppError } from '../services/errors.js';
+import { Agent } from './agent.js';
+import { builder } from './builder.js';
+import { agentId } from './ids.js';
+import { Tool } from './tools.js';
+import { UploadScalar } from './upload.js';
+
+/** Agent files (.af): Letta's multi-entity export format, written and read here. */
+
+// Imported tools bring their source (Python for Letta's sandbox): stored and shown, never run here.
+builder.prismaObjectFields(Tool, (t) => ({
+  sourceType: t.exposeString('sourceType', { nullable: true, description: 'python, typescript or json for imported tools; builtin for ours.' }),
+  sourceCode: t.exposeString('sourceCode', { nullable: true, description: 'Source code of an imported tool, kept for export; this server never runs it.' }),
+}));
+
+const ImportAgentOptions = builder.inputType('ImportAgentOptions', {
+  description: "Letta's import options.",
+  fields: (t) => ({
+    overrideExistingTools: t.boolean({ required: false, defaultValue: true, description: 'Custom tools of the same name take the definition in the file; built-in tools never change.' }),
+    stripMessages: t.boolean({ required: false, defaultValue: false, description: 'Import without the message history; a fresh system message is built.' }),
+    name: t.string({ required: false, description: 'New name of the agent (single-agent files).' }),
+    appendCopySuffix: t.boolean({ required: false, defaultValue: false, description: 'Append "_copy" to every agent name (Letta\'s old default); `name` wins.' }),
+    model: t.string({ required: false, description: "Model handle 'provider/model' for every imported agent." }),
+    embedding: t.string({ required: false, description: "Embedding handle 'provider/model' for the agents and folders." }),
+    secrets: t.field({ type: 'JSON', required: false, description: 'Secret values for the agents\' tools, e.g. {"API_KEY": "..."}; files carry only the names.' }),
+  }),
+});
+
+const ImportAgentPayload = builder.objectRef<{ agentIds: string[] }>('ImportAgentPayload').implement({
+  fields: (t) => ({
+    agentIds: t.exposeIDList('agentIds', { description: "The new agents, in the file's order." }),
+    agents: t.field({
+      type: [Agent],
+      resolve: (payload, _args, ctx) => Promise.all(payload.agentIds.map((id) => agents.getAgent(ctx.services, id))),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  exportAgent: t.field({
+    type: 'JSON',
+    description: "The agent as a Letta agent file (.af), with file-local ids; members of groups it manages come along.",
+    args: {
+      id: t.arg.id({ validate: agentId }),
+      scrubMessages: t.arg.boolean({ required: false, defaultValue: false, description: 'Leave the message history out.' }),
+    },
+    resolve: (_root, args, ctx) => exportAgents(ctx.services, [args.id], { scrubMessages: args.scrubMessages ?? false }),
+  }),
+  exportAgents: t.field({
+    type: 'JSON',
+    description: 'Several agents (e.g. agents sharing blocks) in one agent file; shared blocks appear once.',
+    args: {
+      ids: t.arg.idList(),
+      scrubMessages: t.arg.boolean({ required: false, defaultValue: false }),
+    },
+    resolve: (_root, args, ctx) => exportAgents(ctx.services, args.ids, { scrubMessages: args.scrubMessages ?? false }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  importAgent: t.field({
+    type: ImportAgentPayload,
+    description: 'Imports a Letta agent file, sent as an upload (`file`) or as JSON (`json`, also a JSON string).',
+    args: {
+      file: t.arg({ type: UploadScalar, required: false }),
+      json: t.arg({ type: 'JSON', required: false }),
+      options: t.arg({ type: ImportAgentOptions, required: false }),
+    },
+    resolve: async (_root, args, ctx) => {
+      if ((args.file == null) === (args.json == null)) {
+        throw new AppError('BAD_USER_INPUT', 'importAgent: give exactly one of `file` (an upload) or `json`', { path: 'file' });
+      }
+      const source = args.file != null ? await args.file.text() : args.json;
+      const agentIds = await importAgentFile(ctx.services, source, args.options ?? {});
+      return { agentIds };
+    },
+  }),
+}));
