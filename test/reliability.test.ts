@@ -223,7 +223,7 @@ describe('reliability', () => {
     expect(assistantText(fastEvents)).toBe(text);
 
     slow.resume();
-    await eventually(() => messages.some((message) => message.id === '1' && (message.type === 'error' || message.type === 'complete')), undefined, 30_000);
+    await eventually(() => messages.some((message) => message.id === '1' && (message.type === 'error' || message.type === 'complete')), undefined, 90_000);
     const ending = messages.find((message) => message.id === '1' && (message.type === 'error' || message.type === 'complete'))!;
     const errors = (ending.type === 'error' ? ending.payload : messages.filter((message) => message.id === '1' && message.payload?.errors).at(-1)?.payload.errors) as Data[];
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'SLOW_CONSUMER', runId });
@@ -234,11 +234,11 @@ describe('reliability', () => {
     expect(lastSeq).toBe(received.at(-1)!.seq);
 
     slow.send(JSON.stringify({ id: '2', type: 'subscribe', payload: { query: RUN_EVENTS, variables: { runId, after: lastSeq } } }));
-    await eventually(() => messages.some((message) => message.id === '2' && message.type === 'complete'), undefined, 30_000);
+    await eventually(() => messages.some((message) => message.id === '2' && message.type === 'complete'), undefined, 60_000);
     const resumed = withoutPings(messages.filter((message) => message.id === '2' && message.payload?.data).map((message) => message.payload.data.runEvents as RunEvent));
     const all = [...received, ...resumed];
     expect(all.map((event) => event.seq)).toEqual(fastEvents.map((event) => event.seq));
     expect(assistantText(all)).toBe(text);
     slow.close();
-  }, 120_000);
+  }, 240_000);
 });
