@@ -79,6 +79,7 @@ const configSchema = z.object({
   RUN_EVENT_PING_MS: int(100, 600_000).default(15_000),
   RUN_EVENT_TTL_SECONDS: int(1, 30 * 24 * 3600).default(3 * 3600),
   RUN_EVENT_BUFFER_LIMIT: int(1, 1_000_000).default(10_000),
+  WS_KEEPALIVE_MS: int(1_000, 3_600_000).default(12_000),
   RUN_HEARTBEAT_MS: int(50, 600_000).default(5_000),
   RUN_STALE_AFTER_MS: int(100, 3_600_000).default(30_000),
   RUN_WORKERS: int(0, 1000).default(16),

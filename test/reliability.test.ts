@@ -193,7 +193,9 @@ describe('reliability', () => {
   }, 120_000);
 
   it('a subscriber that stops reading is ended with SLOW_CONSUMER, others get everything, and it resumes with after', async () => {
-    const { model, t } = await startWithScriptedModel({ RUN_EVENT_BUFFER_LIMIT: '20' });
+    // A client that stops reading also stops answering pings: keep-alive would cut it off first
+    // on a slow machine, so it is long here.
+    const { model, t } = await startWithScriptedModel({ RUN_EVENT_BUFFER_LIMIT: '20', WS_KEEPALIVE_MS: '600000' });
     cleanup.push(model, t);
     const agentId = ((await t.ok(CREATE_AGENT as never)) as Data).createAgent.agent.id;
     // About 24 MB of text in 480 deltas: more than the socket buffers (kernel and ws) between the

@@ -17,7 +17,8 @@ type RunnableArgs = ExecutionArgs & { rootValue: { run: () => unknown } };
 
 /**
  * graphql-ws on the HTTP server's port and path. The key is checked once, at connection_init:
- * a wrong or revoked key closes the socket with 4403 before any operation runs.
+ * a wrong or revoked key closes the socket with 4403 before any operation runs. A client that
+ * answers no ping within WS_KEEPALIVE_MS is cut off.
  */
 export function attachWebSocketServer(
   app: AppContext,
@@ -52,6 +53,7 @@ export function attachWebSocketServer(
       },
     },
     wsServer,
+    app.config.WS_KEEPALIVE_MS,
   );
   return wsServer;
 }
