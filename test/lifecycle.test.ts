@@ -404,5 +404,5 @@ describe('keys command', () => {
     expect(refused.data?.organization ?? null).toBeNull();
     expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await server.stop()).code).toBe(0);
-  }, 60_000);
+  }, 180_000); // five child processes, each compiling the server with tsx on start
 });
