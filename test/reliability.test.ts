@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -9,6 +8,7 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeAll, collect, eventually, SERVICES_MODE, startWithScriptedModel } from './helpers/server.js';
+import { freePort } from './helpers/ports.js';
 
 /**
  * What a chat UI relies on when things go wrong: Redis restarting mid-stream, clients that come
@@ -26,14 +26,6 @@ const RUN_EVENTS = `subscription($runId: ID!, $after: Int) {
 }`;
 const CREATE_AGENT = `mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }`;
 const SEND_ASYNC = `mutation($id: ID!, $text: String!) { sendMessageAsync(agentId: $id, input: { input: $text }) { run { id } } }`;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A Redis of this test's own (so that restarting it disturbs nobody), persisting every write. */
 async function privateRedis() {

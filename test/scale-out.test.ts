@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, eventually, SERVICES_MODE, startTestServer, type TestServer } from './helpers/server.js';
+import { freePort } from './helpers/ports.js';
 import { startModelServer, type ModelServer, type RecordedRequest } from './model-server/server.js';
 
 /**
@@ -16,14 +16,6 @@ import { startModelServer, type ModelServer, type RecordedRequest } from './mode
 type Data = Record<string, any>;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LIVENESS = { RUN_HEARTBEAT_MS: '200', RUN_STALE_AFTER_MS: '1500' };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function post(url: string, query: string, variables?: Record<string, unknown>): Promise<Data> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
