@@ -1494,7 +1494,8 @@ async function runMode(mode: Mode, model: ModelWorker, clients: Clients): Promis
     // ---- 6. two instances (services) ----
     let twoInstances: Scenario | undefined;
     if (mode === 'services') {
-      instanceB = startTsWorker<FromInstance, ToInstance>('instance B', { role: 'instance', env });
+      // B executes no runs (RUN_WORKERS=0), so that the run is A's and its appends are the ones tapped here.
+      instanceB = startTsWorker<FromInstance, ToInstance>('instance B', { role: 'instance', env: { ...env, RUN_WORKERS: '0' } });
       const urlB = (await instanceB.peer.expect('ready')).url;
       const runId = await startHeldRun(DELTAS, CHUNK_DELAY_MS, 'hold');
       const group = await clients.connect('graphql', [wsUrl, urlB.replace(/^http/, 'ws')], N);

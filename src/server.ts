@@ -14,6 +14,7 @@ import { authenticate, bearerToken, type Caller } from './services/auth.js';
 import { AppError } from './services/errors.js';
 import { useGraphQLOverSSE } from './transports/sse.js';
 import type { InitialContext } from './transports/operation.js';
+import type { MaskError } from './transports/shared-execution.js';
 import { attachWebSocketServer, tokenFromConnectionParams } from './transports/ws.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -49,7 +50,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function createGraphQLHandler(app: AppContext) {
+function createGraphQLHandler(app: AppContext, maskError: MaskError) {
   const { config, logger } = app;
   return createYoga<InitialContext, GraphQLContext>({
     schema,
@@ -64,12 +65,12 @@ function createGraphQLHandler(app: AppContext) {
       warn: (...args) => logger.warn({ args }, 'yoga'),
       error: (...args) => logger.error({ args }, 'yoga'),
     },
-    maskedErrors: { maskError: createErrorMasker(logger) },
+    maskedErrors: { maskError },
     plugins: [
       maxTokensPlugin({ n: config.MAX_QUERY_TOKENS }),
       maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, ignoreIntrospection: true, flattenFragments: true }),
       maxAliasesPlugin({ n: config.MAX_QUERY_ALIASES }),
-      useGraphQLOverSSE(SSE_PATH),
+      useGraphQLOverSSE(SSE_PATH, maskError),
       useSharedSubscriptionExecution(),
       useErrorCodes(),
     ],
@@ -128,7 +129,8 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffe
 
 export async function startServer(app: AppContext): Promise<RunningServer> {
   const { config, logger } = app;
-  const yoga = createGraphQLHandler(app);
+  const maskError = createErrorMasker(logger);
+  const yoga = createGraphQLHandler(app, maskError);
   let shuttingDown = false;
   const inFlight = new Set<Promise<void>>();
   const streams = new Set<AbortController>();
@@ -228,7 +230,7 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
   });
-  const wsServer = attachWebSocketServer(app, yoga, server, GRAPHQL_PATH);
+  const wsServer = attachWebSocketServer(app, { yoga, maskError }, server, GRAPHQL_PATH);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

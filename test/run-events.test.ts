@@ -105,8 +105,9 @@ describe('run events', () => {
     expect(list.every((event) => event.runId === runId)).toBe(true);
     expect(text(list, 'ASSISTANT')).toBe(reply);
     expect(text(list, 'REASONING')).toBe('Greet them.');
-    // Tokens 3 ms apart were coalesced (15 ms window), not lost: fewer events than model chunks, same text.
-    expect(list.filter((event) => event.kind === 'ASSISTANT').length).toBeLessThan(reply.length / 4 / 2);
+    // Tokens 3 ms apart were coalesced (15 ms window), not lost: fewer events than the model's
+    // 4-character chunks, same text. (How many fewer depends on the machine's load.)
+    expect(list.filter((event) => event.kind === 'ASSISTANT').length).toBeLessThan(Math.ceil(reply.length / 4));
     const lastDelta = list.findLastIndex((event) => event.__typename === 'MessageDeltaEvent');
     const message = list.findIndex((event) => event.__typename === 'MessageEvent' && event.message?.__typename === 'AssistantMessage');
     expect(message).toBeGreaterThan(lastDelta);

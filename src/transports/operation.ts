@@ -2,6 +2,7 @@ import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQL
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { GraphQLContext } from '../schema/builder.js';
 import { codedRequestError } from '../schema/errors.js';
+import { subscribeShared, type MaskError } from './shared-execution.js';
 
 import type { Caller } from '../services/auth.js';
 
@@ -16,6 +17,12 @@ export interface InitialContext {
 
 export type GraphQLHandler = YogaServerInstance<InitialContext, GraphQLContext>;
 
+/** What graphql-ws and SSE run operations with: yoga for parsing, validation and context; the error masker. */
+export interface StreamingHandler {
+  yoga: GraphQLHandler;
+  maskError: MaskError;
+}
+
 export interface OperationPayload {
   query: string;
   operationName?: string | null;
@@ -28,10 +35,12 @@ export type Prepared =
 
 /**
  * Parses, validates and builds the context of one streamed operation through yoga's plugin
- * pipeline (so limits, masking and auth apply as on HTTP). Shared by graphql-ws and SSE.
+ * pipeline (so limits and auth apply as on HTTP). Queries and mutations execute through yoga;
+ * subscriptions with shared execution and the same error masking (see shared-execution.ts).
+ * Shared by graphql-ws and SSE.
  */
 export async function prepareOperation(
-  yoga: GraphQLHandler,
+  { yoga, maskError }: StreamingHandler,
   initial: InitialContext,
   payload: OperationPayload,
 ): Promise<Prepared> {
@@ -52,7 +61,7 @@ export async function prepareOperation(
     contextValue: await enveloped.contextFactory(),
   };
   const isSubscription = getOperationAST(document, payload.operationName)?.operation === 'subscription';
-  return { ok: true, args, run: () => (isSubscription ? enveloped.subscribe(args) : enveloped.execute(args)) };
+  return { ok: true, args, run: () => (isSubscription ? subscribeShared(args, maskError) : enveloped.execute(args)) };
 }
 
 /** graphql-js reports subscribe-time failures as `{ errors }` without `data`; protocols expect `data: null`. */

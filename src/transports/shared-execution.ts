@@ -4,12 +4,15 @@ import type { Plugin } from 'graphql-yoga';
 /**
  * Subscribers of the same operation share its execution. A subscription's source events are
  * mapped to results one subscriber at a time by default, so a run streamed to 500 chat windows
- * ran every selection set 500 times. Here the result for one source event is computed once per
- * (document, operation, variables, organization) and handed to every such subscriber.
+ * ran every selection set 500 times. Here the result for one source event is computed (and its
+ * errors masked) once per (document, operation, variables, organization) and handed to every such
+ * subscriber, as the same object (transports/ws-sending.ts serialises it once too).
  *
  * Sharing needs the same event object for every subscriber (runEvents hands out one object per
  * stored event, see services/run-events.ts); other events simply miss the cache.
  */
+
+export type MaskError = (error: unknown) => Error;
 
 type Results = Map<string, Promise<ExecutionResult> | ExecutionResult>;
 
@@ -21,28 +24,46 @@ function variantOf(args: ExecutionArgs): string {
   return `${orgId}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
 }
 
-function resultFor(event: unknown, args: ExecutionArgs, variant: string): Promise<ExecutionResult> | ExecutionResult {
-  if (typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
+function masked(result: ExecutionResult, maskError: MaskError | undefined): ExecutionResult {
+  if (!maskError || !result.errors) return result;
+  return { ...result, errors: result.errors.map((error) => maskError(error) as never) };
+}
+
+async function executeMasked(args: ExecutionArgs, event: unknown, maskError: MaskError | undefined): Promise<ExecutionResult> {
+  return masked(await execute({ ...args, rootValue: event }), maskError);
+}
+
+function resultFor(event: unknown, args: ExecutionArgs, variant: string, maskError: MaskError | undefined): Promise<ExecutionResult> | ExecutionResult {
+  if (typeof event !== 'object' || event === null) return executeMasked(args, event, maskError);
   let byDocument = shared.get(event);
   if (!byDocument) shared.set(event, (byDocument = new WeakMap()));
   let results = byDocument.get(args.document);
   if (!results) byDocument.set(args.document, (results = new Map()));
   let result = results.get(variant);
   if (!result) {
-    result = execute({ ...args, rootValue: event });
+    result = executeMasked(args, event, maskError);
     results.set(variant, result);
   }
   return result;
 }
 
 /** The source stream mapped to results; return() reaches the source at once, even mid-wait. */
-function mapEvents(source: AsyncIterator<unknown>, map: (event: unknown) => Promise<ExecutionResult> | ExecutionResult): AsyncIterableIterator<ExecutionResult> {
+function mapEvents(
+  source: AsyncIterator<unknown>,
+  map: (event: unknown) => Promise<ExecutionResult> | ExecutionResult,
+  maskError: MaskError | undefined,
+): AsyncIterableIterator<ExecutionResult> {
   return {
     [Symbol.asyncIterator]() {
       return this;
     },
     async next() {
-      const step = await source.next();
+      let step: IteratorResult<unknown>;
+      try {
+        step = await source.next();
+      } catch (error) {
+        throw maskError ? maskError(error) : error;
+      }
       return step.done ? { done: true, value: undefined } : { done: false, value: await map(step.value) };
     },
     async return() {
@@ -56,18 +77,27 @@ function mapEvents(source: AsyncIterator<unknown>, map: (event: unknown) => Prom
   };
 }
 
-async function sharedSubscribe(args: ExecutionArgs) {
+/**
+ * A subscription with shared execution. With `maskError`, errors are masked here, once per shared
+ * result: the streaming transports call this directly rather than through yoga's plugin pipeline,
+ * whose per-result hooks (error masking) cost more than the rest of the delivery to each subscriber.
+ */
+export async function subscribeShared(
+  args: ExecutionArgs,
+  maskError?: MaskError,
+): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
-  if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
+  if (!(Symbol.asyncIterator in source)) return masked(source as ExecutionResult, maskError);
   const variant = variantOf(args);
   const iterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-  return mapEvents(iterator, (event) => resultFor(event, args, variant));
+  return mapEvents(iterator, (event) => resultFor(event, args, variant, maskError), maskError);
 }
 
+/** Shared execution for subscriptions that do go through yoga (over plain HTTP); yoga masks their errors. */
 export function useSharedSubscriptionExecution(): Plugin {
   return {
     onSubscribe({ setSubscribeFn }) {
-      setSubscribeFn(sharedSubscribe as never);
+      setSubscribeFn(((args: ExecutionArgs) => subscribeShared(args)) as never);
     },
   };
 }

@@ -1,13 +1,14 @@
 import type { Plugin } from 'graphql-yoga';
 import { createHandler } from 'graphql-sse/lib/use/fetch';
 import { prepareOperation, withData, type GraphQLHandler } from './operation.js';
+import type { MaskError } from './shared-execution.js';
 
 /**
  * GraphQL over Server-Sent Events (the graphql-sse protocol) at `endpoint`, authenticated by the
  * request's Authorization header like any HTTP request. Errors at subscribe time (auth, unknown
  * ids) reach the client as a result with errors, not as a broken stream.
  */
-export function useGraphQLOverSSE(endpoint: string): Plugin {
+export function useGraphQLOverSSE(endpoint: string, maskError: MaskError): Plugin {
   let handler: ((request: Request) => Promise<Response>) | undefined;
   return {
     onYogaInit({ yoga }) {
@@ -15,7 +16,7 @@ export function useGraphQLOverSSE(endpoint: string): Plugin {
       handler = createHandler(
         {
           onSubscribe: async (req, params) => {
-            const prepared = await prepareOperation(typed, { request: req.raw, params }, params);
+            const prepared = await prepareOperation({ yoga: typed, maskError }, { request: req.raw, params }, params);
             if (!prepared.ok) return { data: null, errors: prepared.errors };
             return withData(await prepared.run()) as never;
           },

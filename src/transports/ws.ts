@@ -1,11 +1,12 @@
 import type http from 'node:http';
 import type { ExecutionArgs } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import type { AppContext } from '../app.js';
 import { authenticate, bearerToken, type Caller } from '../services/auth.js';
 import { AppError } from '../services/errors.js';
-import { prepareOperation, withData, type GraphQLHandler } from './operation.js';
+import { prepareOperation, withData, type StreamingHandler } from './operation.js';
+import { sendMessage, sharedPayloadReplacer } from './ws-sending.js';
 
 /** The API key of a graphql-ws connection: `{ authorization: "Bearer …" }` (or `apiKey`) in connection_init. */
 export function tokenFromConnectionParams(params: Record<string, unknown> | undefined): string | undefined {
@@ -17,43 +18,78 @@ type RunnableArgs = ExecutionArgs & { rootValue: { run: () => unknown } };
 
 /**
  * graphql-ws on the HTTP server's port and path. The key is checked once, at connection_init:
- * a wrong or revoked key closes the socket with 4403 before any operation runs. A client that
- * answers no ping within WS_KEEPALIVE_MS is cut off.
+ * a wrong or revoked key closes the socket with 4403 before any operation runs. The sockets are
+ * wired to graphql-ws here rather than by its `useServer`, for the sending in ws-sending.ts and
+ * one keep-alive timer for all connections: every WS_KEEPALIVE_MS each socket is pinged, and
+ * one that did not answer the previous ping is cut off.
  */
-export function attachWebSocketServer(
-  app: AppContext,
-  yoga: GraphQLHandler,
-  server: http.Server,
-  path: string,
-): WebSocketServer {
-  const wsServer = new WebSocketServer({ server, path });
+export function attachWebSocketServer(app: AppContext, handler: StreamingHandler, server: http.Server, path: string): WebSocketServer {
+  const wsServer = new WebSocketServer({ server, path, handleProtocols });
   const callers = new WeakMap<object, Caller>();
-  useServer(
-    {
-      execute: async (args) => withData(await (args as RunnableArgs).rootValue.run()) as never,
-      subscribe: async (args) => withData(await (args as RunnableArgs).rootValue.run()) as never,
-      onConnect: async (ctx) => {
-        try {
-          const caller = await authenticate(app.db.prisma, app.authPolicy, tokenFromConnectionParams(ctx.connectionParams));
-          callers.set(ctx.extra.socket, caller);
-          return true;
-        } catch (error) {
-          if (error instanceof AppError) return false;
-          throw error;
-        }
-      },
-      onSubscribe: async (ctx, _id, payload) => {
-        const prepared = await prepareOperation(
-          yoga,
-          { connectionParams: ctx.connectionParams, caller: callers.get(ctx.extra.socket), params: payload },
-          payload,
-        );
-        if (!prepared.ok) return prepared.errors;
-        return { ...prepared.args, rootValue: { run: prepared.run } };
-      },
+  const graphqlWs = makeServer<Record<string, unknown> | undefined, { socket: WebSocket; request: http.IncomingMessage }>({
+    execute: async (args) => withData(await (args as RunnableArgs).rootValue.run()) as never,
+    subscribe: async (args) => withData(await (args as RunnableArgs).rootValue.run()) as never,
+    onConnect: async (ctx) => {
+      try {
+        const caller = await authenticate(app.db.prisma, app.authPolicy, tokenFromConnectionParams(ctx.connectionParams));
+        callers.set(ctx.extra.socket, caller);
+        return true;
+      } catch (error) {
+        if (error instanceof AppError) return false;
+        throw error;
+      }
     },
-    wsServer,
-    app.config.WS_KEEPALIVE_MS,
-  );
+    onSubscribe: async (ctx, _id, payload) => {
+      const prepared = await prepareOperation(
+        handler,
+        { connectionParams: ctx.connectionParams, caller: callers.get(ctx.extra.socket), params: payload },
+        payload,
+      );
+      if (!prepared.ok) return prepared.errors;
+      return { ...prepared.args, rootValue: { run: prepared.run } };
+    },
+    // The result itself (not graphql-ws's copy of it) is the payload, so that sharedPayloadReplacer
+    // recognises a result shared by several subscriptions.
+    onNext: (_ctx, _id, _payload, _args, result) => result,
+    jsonMessageReplacer: sharedPayloadReplacer,
+  });
+
+  const unanswered = new WeakSet<WebSocket>();
+  const keepAlive = setInterval(() => {
+    for (const socket of wsServer.clients) {
+      if (unanswered.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      unanswered.add(socket);
+      socket.ping();
+    }
+  }, app.config.WS_KEEPALIVE_MS);
+  wsServer.once('close', () => clearInterval(keepAlive));
+
+  const internalError = (socket: WebSocket, error: unknown, what: string) => {
+    app.logger.error({ err: error }, what);
+    socket.close(CloseCode.InternalServerError, 'Internal server error');
+  };
+
+  wsServer.on('connection', (socket, request) => {
+    socket.on('pong', () => unanswered.delete(socket));
+    socket.once('error', (error) => internalError(socket, error, 'WebSocket error'));
+    const closed = graphqlWs.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => sendMessage(socket, data),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', (data) => {
+            handle(String(data)).catch((error: unknown) => internalError(socket, error, 'graphql-ws message handling failed'));
+          }),
+      },
+      { socket, request },
+    );
+    socket.once('close', (code, reason) => {
+      closed(code, String(reason)).catch((error: unknown) => app.logger.error({ err: error }, 'graphql-ws close handling failed'));
+    });
+  });
   return wsServer;
 }
