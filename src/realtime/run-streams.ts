@@ -38,6 +38,11 @@ export interface RunStreams {
   subscribe(runId: string, after: number): AsyncIterableIterator<StoredRunEvent>;
   /** Whether anything is stored for the run (for NOT_FOUND vs. replay decisions) and whether it ended. */
   status(runId: string): Promise<RunStreamStatus>;
+  /**
+   * Resolves true as soon as the run has a stored event (at once if it has), false once `signal`
+   * aborts. Subscribers of a run that has not started yet wait on this instead of polling.
+   */
+  waitForStart(runId: string, signal: AbortSignal): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -339,6 +344,8 @@ class MemoryRunStreams implements RunStreams, RunSource {
   private readonly runs = new Map<string, MemoryRun>();
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private readonly all = new Set<Subscriber>();
+  /** waitForStart callers per run that has stored nothing yet. */
+  private readonly startWaiters = new Map<string, Set<() => void>>();
   private closed = false;
 
   constructor(
@@ -357,6 +364,7 @@ class MemoryRunStreams implements RunStreams, RunSource {
     if (!run) {
       run = { events: [], lastSeq: 0, ended: false, timer: this.expireAfter(runId, this.settings.runningTtlSeconds) };
       this.runs.set(runId, run);
+      for (const started of [...(this.startWaiters.get(runId) ?? [])]) started();
     } else {
       run.timer.refresh();
     }
@@ -396,6 +404,25 @@ class MemoryRunStreams implements RunStreams, RunSource {
   async status(runId: string): Promise<RunStreamStatus> {
     const run = this.runs.get(runId);
     return run ? { exists: true, ended: run.ended, lastSeq: run.lastSeq } : { exists: false, ended: false, lastSeq: 0 };
+  }
+
+  waitForStart(runId: string, signal: AbortSignal): Promise<boolean> {
+    if (this.runs.has(runId)) return Promise.resolve(true);
+    if (signal.aborted || this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      let waiters = this.startWaiters.get(runId);
+      if (!waiters) this.startWaiters.set(runId, (waiters = new Set()));
+      const settle = (started: boolean) => {
+        waiters.delete(done);
+        if (waiters.size === 0 && this.startWaiters.get(runId) === waiters) this.startWaiters.delete(runId);
+        signal.removeEventListener('abort', aborted);
+        resolve(started);
+      };
+      const done = () => settle(true);
+      const aborted = () => settle(false);
+      waiters.add(done);
+      signal.addEventListener('abort', aborted, { once: true });
+    });
   }
 
   async close(): Promise<void> {
@@ -513,6 +540,8 @@ class RedisRunStreams implements RunStreams, RunSource {
   private readonly all = new Set<Subscriber>();
   /** Parsed events, so that subscribers replaying or reading the same run share them. */
   private readonly parsed = new ParsedEvents(PARSED_EVENTS_KEPT);
+  /** Subscribers that start together (a run starting, a burst of replays) make one read, not one each. */
+  private readonly reads = new BatchedReads();
   /** The last seq this process appended to each running run (the floor of its next append). */
   private readonly lastSeqs = new Map<string, number>();
   private readonly instance = randomUUID();
@@ -596,10 +625,41 @@ class RedisRunStreams implements RunStreams, RunSource {
     return subscriber;
   }
 
-  async status(runId: string): Promise<RunStreamStatus> {
-    const last = (await this.client.xrevrange(this.key(runId), '+', '-', 'COUNT', 1)) as StreamEntry[];
-    const event = last[0] && parseEntry(last[0], this.log);
-    return event ? { exists: true, ended: event.final, lastSeq: event.seq } : { exists: false, ended: false, lastSeq: 0 };
+  status(runId: string): Promise<RunStreamStatus> {
+    return this.reads.share(`status ${runId}`, async () => {
+      const last = (await this.client.xrevrange(this.key(runId), '+', '-', 'COUNT', 1)) as StreamEntry[];
+      const event = last[0] && parseEntry(last[0], this.log);
+      return event ? { exists: true, ended: event.final, lastSeq: event.seq } : { exists: false, ended: false, lastSeq: 0 };
+    });
+  }
+
+  async waitForStart(runId: string, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted || this.closed) return false;
+    // A blocking XREAD on a stream that does not exist yet returns when its first entry is added;
+    // it holds its connection, so the wait has its own (closed when the wait ends).
+    const connection = this.client.duplicate({ connectionName: this.settings.readerConnectionName, maxRetriesPerRequest: null, lazyConnect: true });
+    connection.on('error', (error: Error) => this.log.warn({ err: error.message, runId }, 'run start wait connection error'));
+    const abort = () => connection.disconnect();
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+      let backoff = 0;
+      while (!signal.aborted && !this.closed) {
+        try {
+          const result = await connection.xread('COUNT', 1, 'BLOCK', this.settings.readerBlockMs, 'STREAMS', this.key(runId), '0-0');
+          if (result) return true;
+          backoff = 0;
+        } catch (error) {
+          if (signal.aborted || this.closed) break;
+          backoff = Math.min(backoff ? backoff * 2 : 100, 5_000);
+          this.log.warn({ err: (error as Error).message, runId, retryInMs: backoff }, 'run start wait failed; retrying');
+          await new Promise((resolve) => setTimeout(resolve, backoff).unref());
+        }
+      }
+      return false;
+    } finally {
+      signal.removeEventListener('abort', abort);
+      connection.disconnect();
+    }
   }
 
   async close(): Promise<void> {
@@ -618,8 +678,11 @@ class RedisRunStreams implements RunStreams, RunSource {
   // RunSource
   async readRange(runId: string, from: number, to: number | undefined, count: number): Promise<StoredRunEvent[]> {
     if (this.closed) return [];
-    const entries = (await this.client.xrange(this.key(runId), `${from}-0`, to === undefined ? '+' : `${to}-0`, 'COUNT', count)) as StreamEntry[];
-    return entries.flatMap((entry) => this.parsed.get(runId, entry, this.log) ?? []);
+    const end = to === undefined ? '+' : `${to}-0`;
+    return this.reads.share(`range ${runId} ${from} ${end} ${count}`, async () => {
+      const entries = (await this.client.xrange(this.key(runId), `${from}-0`, end, 'COUNT', count)) as StreamEntry[];
+      return entries.flatMap((entry) => this.parsed.get(runId, entry, this.log) ?? []);
+    });
   }
 
   async goLive(subscriber: Subscriber): Promise<StoredRunEvent[]> {
@@ -752,6 +815,29 @@ class RunReader {
         await new Promise((resolve) => setTimeout(resolve, backoff).unref());
       }
     }
+  }
+}
+
+/**
+ * Identical reads asked for within one turn of the event loop are sent once, at the end of the
+ * turn, and share the answer. Only reads not yet sent are shared: each caller needs a read made
+ * after it asked (a subscriber's replay must see every event stored before it registered).
+ */
+class BatchedReads {
+  private readonly unsent = new Map<string, Promise<unknown>>();
+
+  share<T>(key: string, read: () => Promise<T>): Promise<T> {
+    let pending = this.unsent.get(key) as Promise<T> | undefined;
+    if (!pending) {
+      pending = new Promise<T>((resolve, reject) =>
+        setImmediate(() => {
+          this.unsent.delete(key);
+          read().then(resolve, reject);
+        }),
+      );
+      this.unsent.set(key, pending);
+    }
+    return pending;
   }
 }
 

@@ -10,6 +10,7 @@ import type { Run } from '../generated/prisma/client.js';
 import type { ServiceContext } from './context.js';
 import { messagesByIds, toEdges } from './messages.js';
 import { getRun } from './runs.js';
+import { interruptible, silenceTimer, STOPPED, TIMEOUT, waitForFirstEvent, type Interrupt } from './run-event-waits.js';
 
 /**
  * What a run's subscribers receive, as stored in its stream (seq is added by the store).
@@ -23,35 +24,6 @@ export type RunEventData =
   | { type: 'usage'; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; step_count: number } }
   | { type: 'error'; code: string; message: string; detail: string | null }
   | { type: 'compaction'; trigger: string; mode: string; contextWindow: number; contextTokensBefore: number; messagesCountBefore: number };
-
-/** How often this process checks whether a run that has stored nothing yet has started… */
-const STREAM_POLL_MS = 50;
-/** …and whether it ended without storing anything (its stream expired, or it predates streams). */
-const RUN_POLL_MS = 500;
-
-/** One waiter per run in this process, shared by all its subscribers. */
-const firstEvents = new Map<string, Promise<'started' | 'ended'>>();
-
-function firstEvent(ctx: ServiceContext, runId: string): Promise<'started' | 'ended'> {
-  let waiter = firstEvents.get(runId);
-  if (!waiter) {
-    waiter = (async () => {
-      for (let elapsed = 0; ; elapsed += STREAM_POLL_MS) {
-        if ((await ctx.runtime.streams.status(runId)).exists) return 'started' as const;
-        if (elapsed % RUN_POLL_MS === 0) {
-          const run = await ctx.prisma.run.findUnique({ where: { id: runId }, select: { status: true } });
-          // Read the stream once more: it may have been written between the two reads.
-          if (!run || ['completed', 'failed', 'cancelled'].includes(run.status)) {
-            return (await ctx.runtime.streams.status(runId)).exists ? ('started' as const) : ('ended' as const);
-          }
-        }
-        await new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS));
-      }
-    })().finally(() => firstEvents.delete(runId));
-    firstEvents.set(runId, waiter);
-  }
-  return waiter;
-}
 
 /** Token deltas arriving within this window are merged into one stored event. */
 export const DELTA_WINDOW_MS = 15;
@@ -197,27 +169,35 @@ export type RunEventOut = { seq: number; runId: string } & (RunEventData | { typ
 /**
  * Events of one run with seq > after: what was missed, then live ones; ends after the run's last
  * event. A run whose stream has expired (or predates streams) is replayed from the database.
- * While the run is silent, a ping (carrying the last seq) goes out every `pingMs`.
+ * While the run is silent, a ping (carrying the last seq) goes out every `pingMs`. Leaving
+ * (return()) takes effect at once, even while waiting.
  */
-export async function* runEvents(ctx: ServiceContext, runId: string, after: number, pingMs: number): AsyncGenerator<RunEventOut> {
+export function runEvents(ctx: ServiceContext, runId: string, after: number, pingMs: number): AsyncGenerator<RunEventOut> {
+  return interruptible((interrupt) => streamRunEvents(ctx, runId, after, pingMs, interrupt));
+}
+
+async function* streamRunEvents(ctx: ServiceContext, runId: string, after: number, pingMs: number, interrupt: Interrupt): AsyncGenerator<RunEventOut> {
   let lastSeq = after;
-  // A run that has stored nothing yet (queued, or waiting for the model) is waited for; a finished
-  // run whose stream is gone is rebuilt from the database.
   if (!(await ctx.runtime.streams.status(runId)).exists) {
-    const started = firstEvent(ctx, runId);
-    let outcome: 'started' | 'ended' | typeof TIMEOUT;
-    while ((outcome = await within(started, pingMs)) === TIMEOUT) yield { type: 'ping', seq: lastSeq, runId, at: new Date() };
+    const wait = waitForFirstEvent(ctx, runId);
+    let outcome: Awaited<ReturnType<typeof wait.next>>;
+    try {
+      while ((outcome = await wait.next(pingMs, interrupt)) === TIMEOUT) yield { type: 'ping', seq: lastSeq, runId, at: new Date() };
+    } finally {
+      wait.leave();
+    }
+    if (outcome === STOPPED) return;
     if (outcome === 'ended') {
       for (const event of await replayFromDatabase(ctx, await getRun(ctx, runId))) if (event.seq > after) yield event;
       return;
     }
   }
   const source = ctx.runtime.streams.subscribe(runId, after);
-  const silence = silenceTimer(pingMs);
+  const silence = silenceTimer(pingMs, interrupt);
   try {
     let next = source.next();
     for (;;) {
-      const result = await Promise.race([next, silence.elapsed()]).catch((error: unknown) => {
+      const result = await silence.race(next).catch((error: unknown) => {
         if (!(error instanceof SubscriberOverflow)) throw error;
         throw new AppError(
           'SLOW_CONSUMER',
@@ -225,6 +205,7 @@ export async function* runEvents(ctx: ServiceContext, runId: string, after: numb
           { runId, lastSeq: error.lastSeq },
         );
       });
+      if (result === STOPPED) return;
       silence.reset();
       if (result === TIMEOUT) {
         yield { type: 'ping', seq: lastSeq, runId, at: new Date() };
@@ -243,39 +224,6 @@ export async function* runEvents(ctx: ServiceContext, runId: string, after: numb
 }
 
 /**
- * Resolves `elapsed()` once nothing was sent for `ms` since the last reset. One timer per silent
- * period, not one per event: a busy stream to many subscribers creates no timers at all.
- */
-function silenceTimer(ms: number) {
-  let lastReset = Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  let pending: Promise<typeof TIMEOUT> | undefined;
-  return {
-    reset() {
-      lastReset = Date.now();
-    },
-    elapsed(): Promise<typeof TIMEOUT> {
-      pending ??= new Promise((resolve) => {
-        const check = () => {
-          const left = lastReset + ms - Date.now();
-          if (left > 0) {
-            timer = setTimeout(check, left);
-            return;
-          }
-          pending = undefined;
-          resolve(TIMEOUT);
-        };
-        check();
-      });
-      return pending;
-    },
-    stop() {
-      clearTimeout(timer);
-    },
-  };
-}
-
-/**
  * One object per stored event for all its subscribers in this process, so that subscribers of
  * the same operation share its execution (see transports/shared-execution.ts).
  */
@@ -284,18 +232,6 @@ function outEvent(stored: StoredRunEvent, runId: string): RunEventOut {
   let event = outEvents.get(stored);
   if (!event) outEvents.set(stored, (event = { ...(stored.data as RunEventData), seq: stored.seq, runId }));
   return event;
-}
-
-const TIMEOUT = Symbol('timeout');
-
-/** The promise's value, or TIMEOUT if it takes longer than `ms` (the promise keeps running). */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<typeof TIMEOUT>((resolve) => (timer = setTimeout(() => resolve(TIMEOUT), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The events of a finished run rebuilt from what was stored: its messages, stop reason and usage. */

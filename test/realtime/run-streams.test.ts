@@ -204,6 +204,39 @@ describe.each(implementations)('RunStreams ($name)', ({ name, skip }) => {
     for (const { after, result } of subscribers) expect(seqs(await result)).toEqual(range(after + 1, total + 1));
   });
 
+  it.skipIf(skip)('gives each of many subscribers starting together every event, with appends racing their replays', async () => {
+    const run = randomUUID();
+    await streams.append(run, data(30));
+    const subscribers = Array.from({ length: 200 }, (_, i) => ({ after: i % 3 === 0 ? 0 : 7, iterator: undefined as AsyncIterableIterator<StoredRunEvent> | undefined }));
+    const results = subscribers.map((subscriber) => drain((subscriber.iterator = streams.subscribe(run, subscriber.after)), Infinity, 20_000));
+    // Appended while the subscribers' first (shared) replay reads are being made.
+    const appending = (async () => {
+      for (let i = 0; i < 10; i++) {
+        await streams.append(run, data(3));
+        await sleep(0);
+      }
+      await streams.append(run, [{ data: 'end', final: true }]);
+    })();
+    await appending;
+    for (const [i, result] of results.entries()) expect(seqs(await result)).toEqual(range(subscribers[i]!.after + 1, 61));
+  });
+
+  it.skipIf(skip)('waitForStart resolves when the run stores its first event, at once if it has, and false when aborted', async () => {
+    const run = randomUUID();
+    const stop = new AbortController();
+    const started = streams.waitForStart(run, stop.signal);
+    expect(await settlesWithin(started, 100)).toBe(false);
+    await streams.append(run, data(1));
+    expect(await started).toBe(true);
+    expect(await streams.waitForStart(run, new AbortController().signal)).toBe(true);
+    const never = new AbortController();
+    const waiting = streams.waitForStart(randomUUID(), never.signal);
+    expect(await settlesWithin(waiting, 100)).toBe(false);
+    never.abort();
+    expect(await waiting).toBe(false);
+    stop.abort();
+  });
+
   it.skipIf(skip)('fills the gap of a subscriber that goes live after the shared reader started further on', async () => {
     const run = randomUUID();
     await streams.append(run, data(10));
@@ -414,6 +447,28 @@ describe.each(implementations)('RunStreams ($name)', ({ name, skip }) => {
       for (const iterator of subscribers.slice(3)) await iterator.return!();
       await eventually(async () => activeRunReaders(own).length === 0 && (await readerConnections()) === 0);
       await own.close();
+    });
+
+    it.skipIf(skip)('waitForStart sees a run started by another process, and gives its connection back when it ends', async () => {
+      const redis = h.redis!;
+      const waitConnections = async () =>
+        (await redis.client('LIST') as string).split('\n').filter((line) => line.includes(` name=${readerName} `)).length;
+      const own = await h.make();
+      const writer = await h.make();
+      const run = randomUUID();
+      const stop = new AbortController();
+      const started = own.waitForStart(run, stop.signal);
+      await eventually(async () => (await waitConnections()) === 1);
+      await writer.append(run, data(1));
+      expect(await started).toBe(true);
+      await eventually(async () => (await waitConnections()) === 0);
+      const abandoned = new AbortController();
+      const waiting = own.waitForStart(randomUUID(), abandoned.signal);
+      await eventually(async () => (await waitConnections()) === 1);
+      abandoned.abort();
+      expect(await waiting).toBe(false);
+      await eventually(async () => (await waitConnections()) === 0);
+      await Promise.all([own.close(), writer.close()]);
     });
 
     it.skipIf(skip)('delivers events appended by another process to live subscribers', async () => {
