@@ -41,8 +41,11 @@ function resultFor(event: unknown, args: ExecutionArgs, variant: string, maskErr
   if (!results) byDocument.set(args.document, (results = new Map()));
   let result = results.get(variant);
   if (!result) {
-    result = executeMasked(args, event, maskError);
-    results.set(variant, result);
+    const executing = executeMasked(args, event, maskError);
+    results.set(variant, executing);
+    // Once computed, later subscribers take the result itself rather than awaiting a promise.
+    void executing.then((value) => results!.set(variant, value), () => {});
+    result = executing;
   }
   return result;
 }
@@ -57,14 +60,18 @@ function mapEvents(
     [Symbol.asyncIterator]() {
       return this;
     },
-    async next() {
-      let step: IteratorResult<unknown>;
-      try {
-        step = await source.next();
-      } catch (error) {
-        throw maskError ? maskError(error) : error;
-      }
-      return step.done ? { done: true, value: undefined } : { done: false, value: await map(step.value) };
+    next() {
+      // Without `async`: a result already computed for another subscriber costs no extra turn.
+      return source.next().then(
+        (step): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
+          if (step.done) return { done: true, value: undefined };
+          const result = map(step.value);
+          return result instanceof Promise ? result.then((value) => ({ done: false, value })) : { done: false, value: result };
+        },
+        (error: unknown) => {
+          throw maskError ? maskError(error) : error;
+        },
+      );
     },
     async return() {
       await source.return?.();
