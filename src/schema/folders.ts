@@ -128,7 +128,7 @@ builder.mutationFields((t) => ({
   uploadFile: t.field({
     type: UploadFilePayload,
     description:
-      'Uploads a text, Markdown, code, JSON or CSV file (GraphQL multipart request, at most MAX_UPLOAD_BYTES). It is stored at once with processingStatus PENDING, then parsed, chunked and embedded in the background; poll file(id) { processingStatus errorMessage }.',
+      'Uploads a text, Markdown, code, JSON, CSV or PDF file (GraphQL multipart request, at most MAX_UPLOAD_BYTES). It is stored at once with processingStatus PENDING, then parsed (a PDF page by page), chunked and embedded in the background; poll file(id) { processingStatus errorMessage }.',
     args: {
       folderId: t.arg.id({ validate: folderId }),
       file: t.arg({ type: 'Upload' }),

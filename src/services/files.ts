@@ -76,9 +76,10 @@ export async function uploadFile(
   if (bytes.length > ctx.runtime.maxUploadBytes) {
     throw new AppError('PAYLOAD_TOO_LARGE', `The file is over ${ctx.runtime.maxUploadBytes} bytes`, { limit: ctx.runtime.maxUploadBytes });
   }
-  const text = decodeText(bytes);
+  // A PDF is kept as bytes until its text is extracted in the background.
+  const text = kind.kind === 'pdf' ? null : decodeText(bytes);
   if (text === undefined) {
-    throw new AppError('BAD_USER_INPUT', `'${name}' is not UTF-8 text (it looks binary); upload text, Markdown, code, JSON or CSV`, {
+    throw new AppError('BAD_USER_INPUT', `'${name}' is not UTF-8 text (it looks binary); upload text, Markdown, code, JSON, CSV or PDF`, {
       path: 'file',
       reason: 'UNSUPPORTED_MEDIA_TYPE',
     });
@@ -110,6 +111,7 @@ export async function uploadFile(
         fileType: kind.mime,
         fileSize: bytes.length,
         content: text,
+        rawBytes: text === null ? bytes : null,
         processingStatus: 'pending',
       },
     });
