@@ -6,7 +6,7 @@ import { graphql } from '../src/generated/gql/index.js';
 import { newId } from '../src/ids.js';
 import { closeAll, freshDatabaseEnv, SERVICES_MODE, startTestServer, startWithScriptedModel, type TestServer } from './helpers/server.js';
 import { brokenSecondPagePdf, encryptedPdf, makePdf } from './helpers/pdf.js';
-import { uploadFile } from './helpers/upload.js';
+import { FileStatus, uploadFile, waitForFile } from './helpers/upload.js';
 import type { ModelServer } from './model-server/server.js';
 
 const NewFolder = graphql(`
@@ -18,23 +18,8 @@ const FolderFiles = graphql(`
     folders(first: 100) { edges { node { id } } }
   }
 `);
-const FileStatus = graphql(`
-  query FileStatus($id: ID!) {
-    file(id: $id) { id fileName processingStatus errorMessage totalChunks chunksEmbedded content fileType folder { id } }
-  }
-`);
 
 const codeOf = (result: { errors?: Array<{ extensions?: Record<string, unknown> }> }) => result.errors?.[0]?.extensions?.code;
-
-export async function waitForFile(t: TestServer, id: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { file } = await t.ok(FileStatus, { id });
-    if (file && (file.processingStatus === 'COMPLETED' || file.processingStatus === 'ERROR')) return file;
-    if (Date.now() > deadline) throw new Error(`file ${id} still ${file?.processingStatus}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const GUIDE = ['# Guide', '', 'Install with npm.', '', '## Usage', 'Run the server and open GraphiQL.', ...Array.from({ length: 60 }, (_, i) => `Line ${i}: the quick brown fox jumps over the lazy dog.`)].join('\n');
 

@@ -98,6 +98,10 @@ const DeleteFilePayload = builder.objectRef<{ deletedFileId: string }>('DeleteFi
   fields: (t) => ({ deletedFileId: t.exposeID('deletedFileId') }),
 });
 
+const DeleteFolderPayload = builder.objectRef<{ deletedFolderId: string }>('DeleteFolderPayload').implement({
+  fields: (t) => ({ deletedFolderId: t.exposeID('deletedFolderId') }),
+});
+
 builder.queryFields((t) => ({
   folder: t.prismaField({
     type: 'Folder',
@@ -136,6 +140,13 @@ builder.mutationFields((t) => ({
       name: t.arg.string({ required: false, description: 'Store under this name instead of the uploaded one.' }),
     },
     resolve: (_root, args, ctx) => files.uploadFile(ctx.services, args.folderId, args.file, { duplicateHandling: args.duplicateHandling, name: args.name }),
+  }),
+  deleteFolder: t.field({
+    type: DeleteFolderPayload,
+    description:
+      "Deletes a folder, its files and their passages. Agents that had it attached lose its files from their context and, with their last folder, the file tools (as on detachFolder).",
+    args: { id: t.arg.id({ validate: folderId }) },
+    resolve: async (_root, args, ctx) => ({ deletedFolderId: await folders.deleteFolder(ctx.services, args.id) }),
   }),
   deleteFile: t.field({
     type: DeleteFilePayload,

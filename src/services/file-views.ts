@@ -132,6 +132,14 @@ export async function attachFolder(ctx: ServiceContext, agentId: string, folderI
   return { changed };
 }
 
+/** After a folder left an agent (detached or deleted): the file tools go with the last folder, and the prompt shows what remains. */
+export async function afterFolderRemoved(tx: Db, agentId: string): Promise<void> {
+  if ((await tx.folderAgent.count({ where: { agentId } })) === 0) {
+    await tx.toolAgent.deleteMany({ where: { agentId, tool: { name: { in: [...FILE_TOOL_NAMES] } } } });
+  }
+  await rebuildSystemPrompt(tx, agentId);
+}
+
 export async function detachFolder(ctx: ServiceContext, agentId: string, folderId: string): Promise<AttachResult> {
   assertId('Folder', folderId, 'folderId');
   const changed = await ctx.prisma.$transaction(async (tx) => {
@@ -141,10 +149,7 @@ export async function detachFolder(ctx: ServiceContext, agentId: string, folderI
     const { count } = await tx.folderAgent.deleteMany({ where: { agentId, folderId } });
     if (count === 0) return false;
     await tx.fileAgent.deleteMany({ where: { agentId, folderId } });
-    if ((await tx.folderAgent.count({ where: { agentId } })) === 0) {
-      await tx.toolAgent.deleteMany({ where: { agentId, tool: { name: { in: [...FILE_TOOL_NAMES] } } } });
-    }
-    await rebuildSystemPrompt(tx, agentId);
+    await afterFolderRemoved(tx, agentId);
     return true;
   });
   if (changed) publishAgentEvent(ctx, agentId, { type: 'AGENT_UPDATED' });

@@ -4,6 +4,7 @@ import { decodeText, fileKindOf, SUPPORTED_EXTENSIONS } from '../agent/files/par
 import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
 import { AppError, assertId, badInput, conflict, notFound } from './errors.js';
+import { publishAgentEvent } from './events.js';
 import { paginate, type Page, type PageArgs } from './pagination.js';
 import type { Db } from './scope.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
@@ -146,17 +147,20 @@ export async function listFolderFiles(ctx: ServiceContext, folderId: string, arg
 
 export async function deleteFile(ctx: ServiceContext, id: string): Promise<string> {
   assertId('File', id, 'id');
-  await ctx.prisma.$transaction(async (tx) => {
+  const agentIds = await ctx.prisma.$transaction(async (tx) => {
     const file = await tx.file.findFirst({ where: { id, organizationId: ctx.orgId }, select: { id: true } });
     if (!file) throw notFound('File', id);
-    await deleteFilesAndRebuild(tx, [id]);
+    return deleteFilesAndRebuild(tx, [id]);
   });
+  for (const agentId of agentIds) publishAgentEvent(ctx, agentId, { type: 'AGENT_UPDATED' });
   return id;
 }
 
 /** Deletes files (their passages and views go with them) and rebuilds the prompts of agents that showed them. */
-async function deleteFilesAndRebuild(tx: Db, fileIds: string[]) {
+async function deleteFilesAndRebuild(tx: Db, fileIds: string[]): Promise<string[]> {
   const views = await tx.fileAgent.findMany({ where: { fileId: { in: fileIds } }, select: { agentId: true } });
   await tx.file.deleteMany({ where: { id: { in: fileIds } } });
-  for (const agentId of new Set(views.map((view) => view.agentId))) await rebuildSystemPrompt(tx, agentId);
+  const agentIds = [...new Set(views.map((view) => view.agentId))];
+  for (const agentId of agentIds) await rebuildSystemPrompt(tx, agentId);
+  return agentIds;
 }

@@ -3,6 +3,8 @@ import { Prisma, type Folder } from '../generated/prisma/client.js';
 import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
 import { assertId, conflict, notFound, parseInput } from './errors.js';
+import { publishAgentEvent } from './events.js';
+import { afterFolderRemoved } from './file-views.js';
 import { paginate, type Page, type PageArgs } from './pagination.js';
 
 /** Folders (Letta's sources): named sets of uploaded files that agents attach. */
@@ -67,4 +69,24 @@ export async function listFolders(ctx: ServiceContext, args: PageArgs, shape: Fo
     },
     (query) => ctx.prisma.folder.findMany({ ...shape, ...query } as Prisma.FolderFindManyArgs) as Promise<Folder[]>,
   );
+}
+
+/**
+ * Deletes a folder with its files, their passages and every agent's view of them. Agents that had
+ * it attached lose its files from their context (and the file tools with their last folder), as
+ * on detachFolder. A file still being processed writes nothing once its row is gone.
+ */
+export async function deleteFolder(ctx: ServiceContext, id: string): Promise<string> {
+  assertId('Folder', id, 'id');
+  const agentIds = await ctx.prisma.$transaction(async (tx) => {
+    const folder = await tx.folder.findFirst({ where: { id, organizationId: ctx.orgId }, select: { id: true } });
+    if (!folder) throw notFound('Folder', id);
+    const links = await tx.folderAgent.findMany({ where: { folderId: id }, select: { agentId: true } });
+    // Files, passages, views and attachments go by cascade.
+    await tx.folder.delete({ where: { id } });
+    for (const { agentId } of links) await afterFolderRemoved(tx, agentId);
+    return links.map((link) => link.agentId);
+  });
+  for (const agentId of agentIds) publishAgentEvent(ctx, agentId, { type: 'AGENT_UPDATED' });
+  return id;
 }
