@@ -34,6 +34,17 @@ const FdFolders = graphql(`
   query FdFolders { folders(first: 100) { edges { node { id } } } }
 `);
 
+const FdFolderPage = graphql(`
+  query FdFolderPage($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+    folder(id: $id) { files(first: $first, after: $after, last: $last, before: $before) { edges { cursor node { fileName } } pageInfo { hasNextPage hasPreviousPage } } }
+  }
+`);
+const FdAgentPage = graphql(`
+  query FdAgentPage($id: ID!, $first: Int, $after: String, $isOpen: Boolean) {
+    agent(id: $id) { files(first: $first, after: $after, isOpen: $isOpen) { edges { cursor node { fileName isOpen } } pageInfo { hasNextPage hasPreviousPage } } }
+  }
+`);
+
 const codeOf = (result: { errors?: Array<{ extensions?: Record<string, unknown> }> }) => result.errors?.[0]?.extensions?.code;
 const FILE_TOOLS = ['open_files', 'grep_files', 'semantic_search_files'];
 
@@ -89,6 +100,39 @@ describe('deleting folders and files', () => {
     expect(second.tools).toEqual(expect.arrayContaining(FILE_TOOLS));
     expect(second.memory).toContain(`<directory name="${kept.name}">`);
     expect(second.memory).not.toContain(gone.name);
+  });
+
+  it('pages folder.files and agent.files: first pages, cursors, filters and bad arguments', async () => {
+    const folder = await newFolder('paged');
+    for (const name of ['a.txt', 'b.txt', 'c.txt']) await uploaded(folder.id, name, `text of ${name}`);
+    const agentId = (await t.ok(FdAgent, { input: { model: 'test/scripted', maxFilesOpen: 2 } })).createAgent.agent.id;
+    await t.ok(FdAttach, { agentId, folderId: folder.id });
+
+    const folderPage = async (args: { first?: number; after?: string; last?: number; before?: string }) => {
+      const files = (await t.ok(FdFolderPage, { id: folder.id, ...args })).folder!.files;
+      return { names: files.edges.map((edge) => edge.node.fileName), cursors: files.edges.map((edge) => edge.cursor), ...files.pageInfo };
+    };
+    const firstTwo = await folderPage({ first: 2 });
+    expect(firstTwo).toMatchObject({ names: ['a.txt', 'b.txt'], hasNextPage: true, hasPreviousPage: false });
+    expect(await folderPage({ first: 2, after: firstTwo.cursors[1] })).toMatchObject({ names: ['c.txt'], hasNextPage: false, hasPreviousPage: true });
+    expect(await folderPage({ last: 1 })).toMatchObject({ names: ['c.txt'], hasPreviousPage: true });
+    expect(await folderPage({ first: 0 })).toMatchObject({ names: [], hasNextPage: true });
+    expect(codeOf(await t.request(FdFolderPage, { id: folder.id, first: -1 }))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await t.request(FdFolderPage, { id: folder.id, first: 501 }))).toBe('BAD_USER_INPUT');
+
+    const agentPage = async (args: { first?: number; after?: string; isOpen?: boolean }) => {
+      const files = (await t.ok(FdAgentPage, { id: agentId, ...args })).agent!.files;
+      return { names: files.edges.map((edge) => edge.node.fileName), cursors: files.edges.map((edge) => edge.cursor), ...files.pageInfo };
+    };
+    const p = folder.name;
+    const one = await agentPage({ first: 1 });
+    expect(one).toMatchObject({ names: [`${p}/a.txt`], hasNextPage: true, hasPreviousPage: false });
+    expect(await agentPage({ first: 5, after: one.cursors[0] })).toMatchObject({ names: [`${p}/b.txt`, `${p}/c.txt`], hasNextPage: false, hasPreviousPage: true });
+    // The newest two are open (maxFilesOpen 2); the oldest, a.txt, is closed.
+    expect((await agentPage({ isOpen: false })).names).toEqual([`${p}/a.txt`]);
+    expect((await agentPage({ isOpen: true })).names).toEqual([`${p}/b.txt`, `${p}/c.txt`]);
+    expect(codeOf(await t.request(FdAgentPage, { id: agentId, first: -1 }))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await t.request(FdAgentPage, { id: agentId, after: 'file_agent-00000000-0000-4000-8000-000000000000' }))).toBe('NOT_FOUND');
   });
 
   it('refuses unknown, foreign and malformed ids', async () => {

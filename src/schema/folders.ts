@@ -2,6 +2,7 @@ import './upload.js';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import * as files from '../services/files.js';
 import * as folders from '../services/folders.js';
+import { loaderFor } from './batch.js';
 import { builder } from './builder.js';
 import { connectionOf } from './connection.js';
 import { idOf } from './ids.js';
@@ -62,8 +63,14 @@ export const FolderNode = builder.prismaNode('Folder', {
     embedding: t.exposeString('embedding', { nullable: true, description: "Embedding handle of its files' passages; null = the server default." }),
     files: t.connection({
       type: FileNode,
-      resolve: async (folder, args, ctx, info) =>
-        connectionOf(await files.listFolderFiles(ctx.services, folder.id, args, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }))),
+      description: 'Oldest first.',
+      resolve: async (folder, args, ctx, info) => {
+        const shape = queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
+        if (args.after != null || args.before != null || args.last != null) return connectionOf(await files.listFolderFiles(ctx.services, folder.id, args, shape));
+        // First pages (the case of a list of folders) load together.
+        const loader = loaderFor(ctx, `Folder.files ${JSON.stringify([args.first, shape])}`, (ids) => files.firstFolderFilePages(ctx.services, ids, args, shape));
+        return connectionOf(await loader.load(folder.id));
+      },
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),

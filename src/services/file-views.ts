@@ -1,10 +1,10 @@
-import type { FileAgent, Prisma } from '../generated/prisma/client.js';
+import { Prisma, type FileAgent } from '../generated/prisma/client.js';
 import { FILE_TOOL_NAMES } from '../agent/tools/builtin.js';
 import { defaultFileLimits, fileLines, renderView, viewRange } from '../agent/files/view.js';
 import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
 import { AppError, assertId, badInput, notFound } from './errors.js';
-import { DEFAULT_PAGE_SIZE, checkPageArgs } from './pagination.js';
+import { DEFAULT_PAGE_SIZE, checkPageArgs, firstPages, firstRowsPerParent, selecting, type Page } from './pagination.js';
 import { assertAgentInOrg, type Db } from './scope.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
 import { publishAgentEvent } from './events.js';
@@ -197,7 +197,14 @@ export async function closeAllFiles(ctx: ServiceContext, agentId: string): Promi
   });
 }
 
-export async function listAgentFiles(ctx: ServiceContext, agentId: string, args: { first?: number | null; after?: string | null; isOpen?: boolean | null }) {
+export type FileAgentQueryShape = Pick<Prisma.FileAgentFindManyArgs, 'include' | 'select'>;
+
+export async function listAgentFiles(
+  ctx: ServiceContext,
+  agentId: string,
+  args: { first?: number | null; after?: string | null; isOpen?: boolean | null },
+  shape: FileAgentQueryShape = {},
+): Promise<Page<FileAgent>> {
   checkPageArgs({ first: args.first });
   const limit = args.first ?? DEFAULT_PAGE_SIZE;
   const where: Prisma.FileAgentWhereInput = { agentId, organizationId: ctx.orgId };
@@ -208,6 +215,23 @@ export async function listAgentFiles(ctx: ServiceContext, agentId: string, args:
     if (!cursor) throw new AppError('NOT_FOUND', `after: ${args.after} is not one of this agent's files`, { path: 'after' });
     where.fileName = { gt: cursor.fileName };
   }
-  const rows = await ctx.prisma.fileAgent.findMany({ where, orderBy: { fileName: 'asc' }, take: limit + 1 });
+  const rows = (await ctx.prisma.fileAgent.findMany({ ...shape, where, orderBy: { fileName: 'asc' }, take: limit + 1 } as Prisma.FileAgentFindManyArgs)) as FileAgent[];
   return { nodes: rows.slice(0, limit), hasNextPage: rows.length > limit, hasPreviousPage: args.after != null };
+}
+
+/** The first page of files of several agents (no cursor), in two statements whatever their number. */
+export async function firstAgentFilePages(
+  ctx: ServiceContext,
+  agentIds: readonly string[],
+  args: { first?: number | null; isOpen?: boolean | null },
+  shape: FileAgentQueryShape = {},
+): Promise<Array<Page<FileAgent>>> {
+  checkPageArgs({ first: args.first });
+  const limit = args.first ?? DEFAULT_PAGE_SIZE;
+  const filter = Prisma.sql`"organizationId" = ${ctx.orgId}${args.isOpen != null ? Prisma.sql` AND "isOpen" = ${args.isOpen}` : Prisma.empty}`;
+  const ids = await firstRowsPerParent(ctx.prisma, { table: 'FileAgent', parent: 'agentId', id: 'id', orderBy: 'fileName', filter }, agentIds, limit + 1);
+  const rows = ids.length
+    ? ((await ctx.prisma.fileAgent.findMany({ ...selecting(shape, 'agentId'), where: { id: { in: ids.map((row) => row.id) } }, orderBy: [{ fileName: 'asc' }, { id: 'asc' }] } as Prisma.FileAgentFindManyArgs)) as FileAgent[])
+    : [];
+  return firstPages(agentIds, rows, (row) => row.agentId, limit);
 }

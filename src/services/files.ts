@@ -5,7 +5,7 @@ import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
 import { AppError, assertId, badInput, conflict, notFound } from './errors.js';
 import { publishAgentEvent } from './events.js';
-import { paginate, type Page, type PageArgs } from './pagination.js';
+import { DEFAULT_PAGE_SIZE, checkPageArgs, firstPages, firstRowsPerParent, paginate, selecting, type Page, type PageArgs } from './pagination.js';
 import type { Db } from './scope.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
 
@@ -143,6 +143,18 @@ export async function listFolderFiles(ctx: ServiceContext, folderId: string, arg
     },
     (query) => ctx.prisma.file.findMany({ ...shape, ...query } as Prisma.FileFindManyArgs) as Promise<FileRow[]>,
   );
+}
+
+/** The first page of files of several folders (no cursor), in two statements whatever their number. */
+export async function firstFolderFilePages(ctx: ServiceContext, folderIds: readonly string[], args: { first?: number | null }, shape: FileQueryShape = {}): Promise<Array<Page<FileRow>>> {
+  checkPageArgs({ first: args.first });
+  const limit = args.first ?? DEFAULT_PAGE_SIZE;
+  const filter = Prisma.sql`"organizationId" = ${ctx.orgId}`;
+  const ids = await firstRowsPerParent(ctx.prisma, { table: 'File', parent: 'folderId', id: 'id', orderBy: 'createdAt', filter }, folderIds, limit + 1);
+  const rows = ids.length
+    ? ((await ctx.prisma.file.findMany({ ...selecting(shape, 'folderId'), where: { id: { in: ids.map((row) => row.id) } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } as Prisma.FileFindManyArgs)) as FileRow[])
+    : [];
+  return firstPages(folderIds, rows, (row) => row.folderId, limit);
 }
 
 export async function deleteFile(ctx: ServiceContext, id: string): Promise<string> {
