@@ -45,6 +45,21 @@ const FdAgentPage = graphql(`
   }
 `);
 
+const FdUpdate = graphql(`
+  mutation FdUpdate($id: ID!, $input: UpdateFolderInput!) {
+    updateFolder(id: $id, input: $input) { folder { id name description instructions metadata agents { id } } }
+  }
+`);
+const FdFolderAgents = graphql(`
+  query FdFolderAgents($id: ID!) { folder(id: $id) { agents { id name } } }
+`);
+const FdDetach = graphql(`
+  mutation FdDetach($agentId: ID!, $folderId: ID!) { detachFolder(agentId: $agentId, folderId: $folderId) { changed } }
+`);
+const FdDeleteAgent = graphql(`
+  mutation FdDeleteAgent($id: ID!) { deleteAgent(id: $id) { deletedAgentId } }
+`);
+
 const codeOf = (result: { errors?: Array<{ extensions?: Record<string, unknown> }> }) => result.errors?.[0]?.extensions?.code;
 const FILE_TOOLS = ['open_files', 'grep_files', 'semantic_search_files'];
 
@@ -168,5 +183,51 @@ describe('deleting folders and files', () => {
       expect(codeOf(await t.request(FdLookup, { folderId: folder.id, fileId: file.id }))).toBe('NOT_FOUND');
       expect((await stateOf(agentId)).memory).not.toContain('busy.txt');
     }
+  });
+
+  it('folder.agents lists the agents that have it attached, in attach order', async () => {
+    const folder = await newFolder('shared');
+    const [a, b, c] = [await newAgent(), await newAgent(), await newAgent()];
+    for (const agentId of [b, a, c]) await t.ok(FdAttach, { agentId, folderId: folder.id });
+    const agentsOf = async () => (await t.ok(FdFolderAgents, { id: folder.id })).folder!.agents.map((agent) => agent.id);
+    expect(await agentsOf()).toEqual([b, a, c]);
+    await t.ok(FdDetach, { agentId: a, folderId: folder.id });
+    await t.ok(FdDeleteAgent, { id: c });
+    expect(await agentsOf()).toEqual([b]);
+    const other = await t.newOrganization();
+    expect(codeOf(await t.request(FdFolderAgents, { id: folder.id }, { token: other.token }))).toBe('NOT_FOUND');
+  });
+
+  it('updateFolder renames what agents see and shows new instructions at once; refuses bad input', async () => {
+    const folder = await newFolder('before', { description: 'Old description', instructions: 'Old instructions.' });
+    const file = await uploaded(folder.id, 'guide.md', '# Guide\nInstall with npm.');
+    const agentId = await newAgent();
+    await t.ok(FdAttach, { agentId, folderId: folder.id });
+    expect((await stateOf(agentId)).files).toEqual([`${folder.name}/guide.md`]);
+
+    const name = `after-${Math.random().toString(36).slice(2, 8)}`;
+    const updated = (await t.ok(FdUpdate, { id: folder.id, input: { name, instructions: 'Read the guide first.', description: null, metadata: { team: 'docs' } } })).updateFolder.folder;
+    expect(updated).toEqual({ id: folder.id, name, description: null, instructions: 'Read the guide first.', metadata: { team: 'docs' }, agents: [{ id: agentId }] });
+    const state = await stateOf(agentId);
+    expect(state.files).toEqual([`${name}/guide.md`]);
+    expect(state.memory).toContain(`<directory name="${name}">\n<instructions>Read the guide first.</instructions>`);
+    expect(state.memory).toContain(`name="${name}/guide.md"`);
+    expect(state.memory).not.toContain(folder.name);
+    expect(state.memory).not.toContain('Old description');
+    const passages = await t.app.db.prisma.passage.findMany({ where: { fileId: file.id }, select: { fileName: true } });
+    expect(passages.length).toBeGreaterThan(0);
+    expect(passages.every((passage) => passage.fileName === `${name}/guide.md`)).toBe(true);
+    // Omitted fields stay.
+    expect((await t.ok(FdUpdate, { id: folder.id, input: { description: 'New' } })).updateFolder.folder).toMatchObject({ name, description: 'New', instructions: 'Read the guide first.' });
+
+    const taken = await newFolder('taken');
+    expect(codeOf(await t.request(FdUpdate, { id: folder.id, input: { name: taken.name } }))).toBe('CONFLICT');
+    for (const bad of [{ name: null }, { name: '  ' }, { name: 'a/b' }, { instructions: 'x'.repeat(10_001) }]) {
+      expect(codeOf(await t.request(FdUpdate, { id: folder.id, input: bad })), JSON.stringify(bad).slice(0, 40)).toBe('BAD_USER_INPUT');
+    }
+    expect(codeOf(await t.request(FdUpdate, { id: 'source-00000000-0000-4000-8000-000000000000', input: { name: 'x' } }))).toBe('NOT_FOUND');
+    const other = await t.newOrganization();
+    expect(codeOf(await t.request(FdUpdate, { id: folder.id, input: { name: 'stolen' } }, { token: other.token }))).toBe('NOT_FOUND');
+    expect((await stateOf(agentId)).files).toEqual([`${name}/guide.md`]);
   });
 });

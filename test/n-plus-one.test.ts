@@ -37,7 +37,7 @@ const AgentsWithFiles = graphql(`
 const FoldersWithFiles = graphql(`
   query FoldersWithFiles {
     folders(first: 50) {
-      edges { node { id name files(first: 10) { edges { node { fileName processingStatus folder { name } } } pageInfo { hasNextPage } } } }
+      edges { node { id name agents { name } files(first: 10) { edges { node { fileName processingStatus folder { name } } } pageInfo { hasNextPage } } } }
     }
   }
 `);
@@ -121,7 +121,7 @@ describe('files of agents and folders resolve without N+1', () => {
     expect(fifty.statements).toBeLessThanOrEqual(5);
   });
 
-  it('folders { files { folder } } costs the same for 5 and for 50 folders', async () => {
+  it('folders { agents files { folder } } costs the same for 5 and for 50 folders', async () => {
     const five = await counted(small, () => small.ok(FoldersWithFiles, {}));
     const fifty = await counted(large, () => large.ok(FoldersWithFiles, {}));
     expect(five.data.folders.edges).toHaveLength(5);
@@ -129,6 +129,7 @@ describe('files of agents and folders resolve without N+1', () => {
     for (const { node } of fifty.data.folders.edges) {
       expect(node.files.edges.map((edge) => edge.node.fileName)).toEqual(['a.txt', 'b.md']);
       expect(node.files.edges.every((edge) => edge.node.processingStatus === 'COMPLETED' && edge.node.folder?.name === node.name)).toBe(true);
+      expect(node.agents).toEqual([{ name: `agent ${node.name.split(' ')[1]}` }]);
     }
     expect(fifty.statements).toBe(five.statements);
     expect(fifty.statements).toBeLessThanOrEqual(5);

@@ -53,6 +53,18 @@ builder.prismaObjectFields(Agent, (t) => ({
   }),
 }));
 
+builder.prismaObjectFields(FolderNode, (t) => ({
+  agents: t.field({
+    type: [Agent],
+    description: 'Agents that have this folder attached, in the order they attached it.',
+    // Planned into the folder's query, like Agent.folders.
+    select: (_args, _ctx, nestedSelection) => ({
+      agents: { orderBy: [{ createdAt: 'asc' }, { agentId: 'asc' }], select: { agent: nestedSelection(true) } },
+    }),
+    resolve: (folder) => folder.agents.map((link) => link.agent),
+  }),
+}));
+
 type AgentFileShape = typeof AgentFile.$inferType;
 
 const FolderAttachmentPayload = builder.objectRef<{ agentId: string; folderId: string; changed: boolean }>('FolderAttachmentPayload').implement({

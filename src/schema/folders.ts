@@ -87,10 +87,24 @@ const CreateFolderInput = builder.inputType('CreateFolderInput', {
   }),
 });
 
+const UpdateFolderInput = builder.inputType('UpdateFolderInput', {
+  description: 'Omitted fields stay as they are; null clears description, instructions or metadata. The embedding cannot change (the files would need embedding again).',
+  fields: (t) => ({
+    name: t.string({ required: false, description: "A new name renames the folder's files as agents see them (\"<folder>/<file>\")." }),
+    description: t.string({ required: false }),
+    instructions: t.string({ required: false }),
+    metadata: t.field({ type: 'JSON', required: false }),
+  }),
+});
+
 type FolderShape = typeof FolderNode.$inferType;
 type FileShape = typeof FileNode.$inferType;
 
 const CreateFolderPayload = builder.objectRef<{ folder: FolderShape }>('CreateFolderPayload').implement({
+  fields: (t) => ({ folder: t.field({ type: FolderNode, resolve: (payload) => payload.folder }) }),
+});
+
+const UpdateFolderPayload = builder.objectRef<{ folder: FolderShape }>('UpdateFolderPayload').implement({
   fields: (t) => ({ folder: t.field({ type: FolderNode, resolve: (payload) => payload.folder }) }),
 });
 
@@ -135,6 +149,12 @@ builder.mutationFields((t) => ({
     type: CreateFolderPayload,
     args: { input: t.arg({ type: CreateFolderInput }) },
     resolve: async (_root, args, ctx) => ({ folder: await folders.createFolder(ctx.services, args.input) }),
+  }),
+  updateFolder: t.field({
+    type: UpdateFolderPayload,
+    description: "Renames a folder or changes its description, instructions or metadata; attached agents' prompts show the change at once.",
+    args: { id: t.arg.id({ validate: folderId }), input: t.arg({ type: UpdateFolderInput }) },
+    resolve: async (_root, args, ctx) => ({ folder: await folders.updateFolder(ctx.services, args.id, args.input) }),
   }),
   uploadFile: t.field({
     type: UploadFilePayload,
