@@ -119,7 +119,7 @@ describe('deleting folders and files', () => {
 
   it('pages folder.files and agent.files: first pages, cursors, filters and bad arguments', async () => {
     const folder = await newFolder('paged');
-    for (const name of ['a.txt', 'b.txt', 'c.txt']) await uploaded(folder.id, name, `text of ${name}`);
+    for (const name of ['c.txt', 'a.txt', 'b.txt']) await uploaded(folder.id, name, `text of ${name}`);
     const agentId = (await t.ok(FdAgent, { input: { model: 'test/scripted', maxFilesOpen: 2 } })).createAgent.agent.id;
     await t.ok(FdAttach, { agentId, folderId: folder.id });
 
@@ -128,9 +128,9 @@ describe('deleting folders and files', () => {
       return { names: files.edges.map((edge) => edge.node.fileName), cursors: files.edges.map((edge) => edge.cursor), ...files.pageInfo };
     };
     const firstTwo = await folderPage({ first: 2 });
-    expect(firstTwo).toMatchObject({ names: ['a.txt', 'b.txt'], hasNextPage: true, hasPreviousPage: false });
-    expect(await folderPage({ first: 2, after: firstTwo.cursors[1] })).toMatchObject({ names: ['c.txt'], hasNextPage: false, hasPreviousPage: true });
-    expect(await folderPage({ last: 1 })).toMatchObject({ names: ['c.txt'], hasPreviousPage: true });
+    expect(firstTwo).toMatchObject({ names: ['c.txt', 'a.txt'], hasNextPage: true, hasPreviousPage: false });
+    expect(await folderPage({ first: 2, after: firstTwo.cursors[1] })).toMatchObject({ names: ['b.txt'], hasNextPage: false, hasPreviousPage: true });
+    expect(await folderPage({ last: 1 })).toMatchObject({ names: ['b.txt'], hasPreviousPage: true });
     expect(await folderPage({ first: 0 })).toMatchObject({ names: [], hasNextPage: true });
     expect(codeOf(await t.request(FdFolderPage, { id: folder.id, first: -1 }))).toBe('BAD_USER_INPUT');
     expect(codeOf(await t.request(FdFolderPage, { id: folder.id, first: 501 }))).toBe('BAD_USER_INPUT');
@@ -143,9 +143,9 @@ describe('deleting folders and files', () => {
     const one = await agentPage({ first: 1 });
     expect(one).toMatchObject({ names: [`${p}/a.txt`], hasNextPage: true, hasPreviousPage: false });
     expect(await agentPage({ first: 5, after: one.cursors[0] })).toMatchObject({ names: [`${p}/b.txt`, `${p}/c.txt`], hasNextPage: false, hasPreviousPage: true });
-    // The newest two are open (maxFilesOpen 2); the oldest, a.txt, is closed.
-    expect((await agentPage({ isOpen: false })).names).toEqual([`${p}/a.txt`]);
-    expect((await agentPage({ isOpen: true })).names).toEqual([`${p}/b.txt`, `${p}/c.txt`]);
+    // The newest two uploads are open (maxFilesOpen 2); the oldest, c.txt, is closed.
+    expect((await agentPage({ isOpen: false })).names).toEqual([`${p}/c.txt`]);
+    expect((await agentPage({ isOpen: true })).names).toEqual([`${p}/a.txt`, `${p}/b.txt`]);
     expect(codeOf(await t.request(FdAgentPage, { id: agentId, first: -1 }))).toBe('BAD_USER_INPUT');
     expect(codeOf(await t.request(FdAgentPage, { id: agentId, after: 'file_agent-00000000-0000-4000-8000-000000000000' }))).toBe('NOT_FOUND');
   });

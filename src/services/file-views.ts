@@ -119,7 +119,8 @@ export async function attachFolder(ctx: ServiceContext, agentId: string, folderI
         data: files.map((file) => ({ id: newId('FileAgent'), organizationId: ctx.orgId, agentId, fileId: file.id, folderId, fileName: `${folder.name}/${file.fileName}`, isOpen: false })),
         skipDuplicates: true,
       });
-      const views = await tx.fileAgent.findMany({ where: { agentId, folderId }, orderBy: [{ createdAt: 'asc' }, { fileName: 'asc' }] });
+      // Views made together share their createdAt: the files' upload order decides which are newest.
+      const views = await tx.fileAgent.findMany({ where: { agentId, folderId }, orderBy: [{ file: { createdAt: 'asc' } }, { fileName: 'asc' }] });
       const limits = await fileLimitsOf(tx, agentId);
       // The newest files open; older ones beyond the limit stay closed.
       await openViews(tx, agentId, views.slice(-limits.maxFilesOpen).map((view) => ({ view })), { limits });
