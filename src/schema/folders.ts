@@ -43,7 +43,7 @@ export const FileNode = builder.prismaNode('File', {
     errorMessage: t.exposeString('errorMessage', { nullable: true }),
     totalChunks: t.exposeInt('totalChunks', { nullable: true }),
     chunksEmbedded: t.exposeInt('chunksEmbedded', { nullable: true }),
-    content: t.exposeString('content', { nullable: true, description: 'The text of the file.' }),
+    content: t.exposeString('content', { nullable: true, description: "The text of the file (a PDF's extracted text, null until it is parsed)." }),
     folder: t.relation('folder'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
