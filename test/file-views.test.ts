@@ -129,12 +129,13 @@ describe('agent views of files', () => {
     const agentId = await newAgent();
     await t.ok(Attach, { agentId, folderId: folder.id });
     const opened = (await t.ok(Open, { agentId, fileId: fileIds.guide!, offset: 2, length: 3 })).openFile;
-    expect(opened.closedFiles).toEqual(['docs/handler.py']);
+    // Attaching opened the newest uploads (notes.txt, then handler.py): notes.txt is the least recently used.
+    expect(opened.closedFiles).toEqual(['docs/notes.txt']);
     expect(opened.file).toMatchObject({ fileName: 'docs/guide.md', isOpen: true, startLine: 3, endLine: 6 });
     expect(opened.file.visibleContent).toBe('[Viewing lines 3 to 5 (out of 60 lines)]\n3: Step 3: the quick brown fox jumps.\n4: Step 4: the quick brown fox jumps.\n5: Step 5: the quick brown fox jumps.');
-    expect((await files(agentId, true)).map((view) => view.fileName)).toEqual(['docs/guide.md', 'docs/notes.txt']);
+    expect((await files(agentId, true)).map((view) => view.fileName)).toEqual(['docs/guide.md', 'docs/handler.py']);
 
-    const closed = (await t.ok(Close, { agentId, fileId: fileIds.notes! })).closeFile.file;
+    const closed = (await t.ok(Close, { agentId, fileId: fileIds.code! })).closeFile.file;
     expect(closed).toEqual({ isOpen: false, visibleContent: null });
     expect((await t.ok(CloseAll, { agentId })).closeAllFiles.closedFiles).toEqual(['docs/guide.md']);
     expect(await files(agentId, true)).toEqual([]);
@@ -192,7 +193,7 @@ describe('agent views of files', () => {
     const returns = sendMessage.messages.filter((message) => message.__typename === 'ToolReturnMessage') as Array<{ toolReturn: string; status: string }>;
     expect(returns.map((ret) => ret.status)).toEqual(['success', 'error', 'error', 'success', 'success', 'success', 'error', 'success']);
     const [open, missing, tooMany, grep, grepPage3, grepPy, badRegex, semantic] = returns.map((ret) => ret.toolReturn) as string[] & { length: 8 };
-    expect(open).toBe('* Opened docs/guide.md (lines 1-2)\nNote: Closed 1 least recently used file(s) due to open file limit (2): docs/handler.py');
+    expect(open).toBe('* Opened docs/guide.md (lines 1-2)\nNote: Closed 1 least recently used file(s) due to open file limit (2): docs/notes.txt');
     expect(missing).toContain("File 'docs/missing.md' not found or not attached. Attached files: docs/guide.md, docs/handler.py, docs/notes.txt");
     expect(tooMany).toContain('Cannot open 3 files: exceeds configured maximum limit of 2 files');
     expect(grep).toMatch(/^Found 58 total matches across 1 files \(showing matches 1-20 of 58\)\n={80}\nFiles with matches:\n {2}- docs\/guide.md: 58 matches\n={80}\n/);

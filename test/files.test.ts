@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../src/generated/gql/index.js';
 import { newId } from '../src/ids.js';
 import { closeAll, freshDatabaseEnv, SERVICES_MODE, startTestServer, startWithScriptedModel, type TestServer } from './helpers/server.js';
-import { uploadFile } from './helpers/upload.js';
+import { brokenSecondPagePdf, encryptedPdf, makePdf } from './helpers/pdf.js';
+import { FileStatus, uploadFile, waitForFile } from './helpers/upload.js';
 import type { ModelServer } from './model-server/server.js';
 
 const NewFolder = graphql(`
@@ -17,23 +18,8 @@ const FolderFiles = graphql(`
     folders(first: 100) { edges { node { id } } }
   }
 `);
-const FileStatus = graphql(`
-  query FileStatus($id: ID!) {
-    file(id: $id) { id fileName processingStatus errorMessage totalChunks chunksEmbedded content fileType folder { id } }
-  }
-`);
 
 const codeOf = (result: { errors?: Array<{ extensions?: Record<string, unknown> }> }) => result.errors?.[0]?.extensions?.code;
-
-export async function waitForFile(t: TestServer, id: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { file } = await t.ok(FileStatus, { id });
-    if (file && (file.processingStatus === 'COMPLETED' || file.processingStatus === 'ERROR')) return file;
-    if (Date.now() > deadline) throw new Error(`file ${id} still ${file?.processingStatus}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const GUIDE = ['# Guide', '', 'Install with npm.', '', '## Usage', 'Run the server and open GraphiQL.', ...Array.from({ length: 60 }, (_, i) => `Line ${i}: the quick brown fox jumps over the lazy dog.`)].join('\n');
 
@@ -147,6 +133,50 @@ describe('folders and files', () => {
     expect(failed.errorMessage).toContain("Embedding with 'test/scripted-embedder' failed");
     expect(model.embeddingRequests.length).toBeGreaterThanOrEqual(2);
     for (const id of [json.id, csv.id, failing.id]) expect(await t.app.db.prisma.passage.count({ where: { fileId: id } })).toBe(0);
+  });
+
+  it('extracts the text of a PDF page by page; no chunk spans two pages', async () => {
+    const folder = await newFolder();
+    const pageOne = Array.from({ length: 50 }, (_, i) => `Chapter one, line ${i}: the (quick) brown fox jumps over the lazy dog.`);
+    const pdf = makePdf([pageOne, ['Chapter two starts here.', 'It ends the report.']]);
+    const upload = (await uploadFile(t, folder.id, 'report.pdf', pdf)).data!.uploadFile.file;
+    expect(upload).toMatchObject({ fileName: 'report.pdf', fileType: 'application/pdf', fileSize: pdf.length });
+    const done = await waitForFile(t, upload.id);
+    expect(done).toMatchObject({ processingStatus: 'COMPLETED', errorMessage: null });
+    expect(done.content).toBe(`${pageOne.join('\n')}\n\nChapter two starts here.\nIt ends the report.`);
+    const passages = await t.app.db.prisma.passage.findMany({ where: { fileId: upload.id }, select: { text: true, metadata: true } });
+    expect(passages.length).toBe(done.totalChunks);
+    expect(passages.length).toBeGreaterThan(2);
+    const lastPage = passages.filter((passage) => (passage.metadata as { page: number }).page === 2);
+    expect(lastPage).toEqual([{ text: 'Chapter two starts here.\nIt ends the report.', metadata: { chunk_index: passages.length - 1, start_line: 52, page: 2 } }]);
+    expect(passages.every((passage) => !passage.text.includes('Chapter one') || !passage.text.includes('Chapter two'))).toBe(true);
+    // The uploaded bytes are kept only until the text is extracted.
+    expect((await t.app.db.prisma.file.findUniqueOrThrow({ where: { id: upload.id }, select: { rawBytes: true } })).rawBytes).toBeNull();
+  });
+
+  it('ends a corrupt, encrypted, half-readable or textless PDF in ERROR with a clear message and nothing searchable', async () => {
+    const folder = await newFolder();
+    const good = makePdf([['A page of text.']]);
+    const cases = [
+      { name: 'truncated.pdf', bytes: good.slice(0, Math.floor(good.length / 2)), message: /^truncated\.pdf is not a valid PDF \(Invalid PDF structure\.\); it may be truncated or corrupt$/ },
+      { name: 'fake.pdf', bytes: new TextEncoder().encode('just some text, no PDF'), message: /^fake\.pdf is not a valid PDF/ },
+      { name: 'locked.pdf', bytes: encryptedPdf(), message: /^locked\.pdf is encrypted with a password; upload an unencrypted copy$/ },
+      { name: 'half.pdf', bytes: brokenSecondPagePdf(), message: /^Could not read page 2 \(of 2\) of half\.pdf: / },
+      { name: 'scan.pdf', bytes: makePdf([[], []]), message: /^scan\.pdf has no extractable text \(scanned pages need OCR/ },
+    ];
+    for (const { name, bytes, message } of cases) {
+      const upload = await uploadFile(t, folder.id, name, bytes);
+      expect(upload.errors).toBeUndefined();
+      const done = await waitForFile(t, upload.data!.uploadFile.file.id);
+      expect(done.processingStatus, name).toBe('ERROR');
+      expect(done.errorMessage, name).toMatch(message);
+      expect(done.content, name).toBeNull();
+      expect(await t.app.db.prisma.passage.count({ where: { fileId: done.id } })).toBe(0);
+      expect((await t.app.db.prisma.file.findUniqueOrThrow({ where: { id: done.id }, select: { rawBytes: true } })).rawBytes).toBeNull();
+    }
+    const big = makePdf(Array.from({ length: 40 }, () => Array.from({ length: 40 }, (_, i) => `filler line ${i} to pass the upload limit`)));
+    expect(big.length).toBeGreaterThan(60_000);
+    expect(codeOf(await uploadFile(t, folder.id, 'big.pdf', big))).toBe('PAYLOAD_TOO_LARGE');
   });
 });
 

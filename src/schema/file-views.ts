@@ -1,7 +1,9 @@
+import { queryFromInfo } from '@pothos/plugin-prisma';
 import * as agents from '../services/agents.js';
 import * as views from '../services/file-views.js';
 import * as folders from '../services/folders.js';
 import { Agent } from './agent.js';
+import { loaderFor } from './batch.js';
 import { builder } from './builder.js';
 import { connectionOf } from './connection.js';
 import { FileNode, FolderNode } from './folders.js';
@@ -41,7 +43,25 @@ builder.prismaObjectFields(Agent, (t) => ({
     type: AgentFile,
     description: 'Files of attached folders as this agent sees them, by name.',
     args: { isOpen: t.arg.boolean({ required: false }) },
-    resolve: async (agent, args, ctx) => connectionOf(await views.listAgentFiles(ctx.services, agent.id, args)),
+    resolve: async (agent, args, ctx, info) => {
+      const shape = queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
+      if (args.after != null) return connectionOf(await views.listAgentFiles(ctx.services, agent.id, args, shape));
+      // First pages (the case of a list of agents) load together.
+      const loader = loaderFor(ctx, `Agent.files ${JSON.stringify([args.first, args.isOpen, shape])}`, (ids) => views.firstAgentFilePages(ctx.services, ids, args, shape));
+      return connectionOf(await loader.load(agent.id));
+    },
+  }),
+}));
+
+builder.prismaObjectFields(FolderNode, (t) => ({
+  agents: t.field({
+    type: [Agent],
+    description: 'Agents that have this folder attached, in the order they attached it.',
+    // Planned into the folder's query, like Agent.folders.
+    select: (_args, _ctx, nestedSelection) => ({
+      agents: { orderBy: [{ createdAt: 'asc' }, { agentId: 'asc' }], select: { agent: nestedSelection(true) } },
+    }),
+    resolve: (folder) => folder.agents.map((link) => link.agent),
   }),
 }));
 

@@ -2,6 +2,7 @@ import './upload.js';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import * as files from '../services/files.js';
 import * as folders from '../services/folders.js';
+import { loaderFor } from './batch.js';
 import { builder } from './builder.js';
 import { connectionOf } from './connection.js';
 import { idOf } from './ids.js';
@@ -42,7 +43,7 @@ export const FileNode = builder.prismaNode('File', {
     errorMessage: t.exposeString('errorMessage', { nullable: true }),
     totalChunks: t.exposeInt('totalChunks', { nullable: true }),
     chunksEmbedded: t.exposeInt('chunksEmbedded', { nullable: true }),
-    content: t.exposeString('content', { nullable: true, description: 'The text of the file.' }),
+    content: t.exposeString('content', { nullable: true, description: "The text of the file (a PDF's extracted text, null until it is parsed)." }),
     folder: t.relation('folder'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -62,8 +63,14 @@ export const FolderNode = builder.prismaNode('Folder', {
     embedding: t.exposeString('embedding', { nullable: true, description: "Embedding handle of its files' passages; null = the server default." }),
     files: t.connection({
       type: FileNode,
-      resolve: async (folder, args, ctx, info) =>
-        connectionOf(await files.listFolderFiles(ctx.services, folder.id, args, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }))),
+      description: 'Oldest first.',
+      resolve: async (folder, args, ctx, info) => {
+        const shape = queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
+        if (args.after != null || args.before != null || args.last != null) return connectionOf(await files.listFolderFiles(ctx.services, folder.id, args, shape));
+        // First pages (the case of a list of folders) load together.
+        const loader = loaderFor(ctx, `Folder.files ${JSON.stringify([args.first, shape])}`, (ids) => files.firstFolderFilePages(ctx.services, ids, args, shape));
+        return connectionOf(await loader.load(folder.id));
+      },
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -80,10 +87,24 @@ const CreateFolderInput = builder.inputType('CreateFolderInput', {
   }),
 });
 
+const UpdateFolderInput = builder.inputType('UpdateFolderInput', {
+  description: 'Omitted fields stay as they are; null clears description, instructions or metadata. The embedding cannot change (the files would need embedding again).',
+  fields: (t) => ({
+    name: t.string({ required: false, description: "A new name renames the folder's files as agents see them (\"<folder>/<file>\")." }),
+    description: t.string({ required: false }),
+    instructions: t.string({ required: false }),
+    metadata: t.field({ type: 'JSON', required: false }),
+  }),
+});
+
 type FolderShape = typeof FolderNode.$inferType;
 type FileShape = typeof FileNode.$inferType;
 
 const CreateFolderPayload = builder.objectRef<{ folder: FolderShape }>('CreateFolderPayload').implement({
+  fields: (t) => ({ folder: t.field({ type: FolderNode, resolve: (payload) => payload.folder }) }),
+});
+
+const UpdateFolderPayload = builder.objectRef<{ folder: FolderShape }>('UpdateFolderPayload').implement({
   fields: (t) => ({ folder: t.field({ type: FolderNode, resolve: (payload) => payload.folder }) }),
 });
 
@@ -96,6 +117,10 @@ const UploadFilePayload = builder.objectRef<{ file: FileShape; skipped: boolean 
 
 const DeleteFilePayload = builder.objectRef<{ deletedFileId: string }>('DeleteFilePayload').implement({
   fields: (t) => ({ deletedFileId: t.exposeID('deletedFileId') }),
+});
+
+const DeleteFolderPayload = builder.objectRef<{ deletedFolderId: string }>('DeleteFolderPayload').implement({
+  fields: (t) => ({ deletedFolderId: t.exposeID('deletedFolderId') }),
 });
 
 builder.queryFields((t) => ({
@@ -125,10 +150,16 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateFolderInput }) },
     resolve: async (_root, args, ctx) => ({ folder: await folders.createFolder(ctx.services, args.input) }),
   }),
+  updateFolder: t.field({
+    type: UpdateFolderPayload,
+    description: "Renames a folder or changes its description, instructions or metadata; attached agents' prompts show the change at once.",
+    args: { id: t.arg.id({ validate: folderId }), input: t.arg({ type: UpdateFolderInput }) },
+    resolve: async (_root, args, ctx) => ({ folder: await folders.updateFolder(ctx.services, args.id, args.input) }),
+  }),
   uploadFile: t.field({
     type: UploadFilePayload,
     description:
-      'Uploads a text, Markdown, code, JSON or CSV file (GraphQL multipart request, at most MAX_UPLOAD_BYTES). It is stored at once with processingStatus PENDING, then parsed, chunked and embedded in the background; poll file(id) { processingStatus errorMessage }.',
+      'Uploads a text, Markdown, code, JSON, CSV or PDF file (GraphQL multipart request, at most MAX_UPLOAD_BYTES). It is stored at once with processingStatus PENDING, then parsed (a PDF page by page), chunked and embedded in the background; poll file(id) { processingStatus errorMessage }.',
     args: {
       folderId: t.arg.id({ validate: folderId }),
       file: t.arg({ type: 'Upload' }),
@@ -136,6 +167,13 @@ builder.mutationFields((t) => ({
       name: t.arg.string({ required: false, description: 'Store under this name instead of the uploaded one.' }),
     },
     resolve: (_root, args, ctx) => files.uploadFile(ctx.services, args.folderId, args.file, { duplicateHandling: args.duplicateHandling, name: args.name }),
+  }),
+  deleteFolder: t.field({
+    type: DeleteFolderPayload,
+    description:
+      "Deletes a folder, its files and their passages. Agents that had it attached lose its files from their context and, with their last folder, the file tools (as on detachFolder).",
+    args: { id: t.arg.id({ validate: folderId }) },
+    resolve: async (_root, args, ctx) => ({ deletedFolderId: await folders.deleteFolder(ctx.services, args.id) }),
   }),
   deleteFile: t.field({
     type: DeleteFilePayload,

@@ -1,10 +1,10 @@
-import type { FileAgent, Prisma } from '../generated/prisma/client.js';
+import { Prisma, type FileAgent } from '../generated/prisma/client.js';
 import { FILE_TOOL_NAMES } from '../agent/tools/builtin.js';
 import { defaultFileLimits, fileLines, renderView, viewRange } from '../agent/files/view.js';
 import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
 import { AppError, assertId, badInput, notFound } from './errors.js';
-import { DEFAULT_PAGE_SIZE, checkPageArgs } from './pagination.js';
+import { DEFAULT_PAGE_SIZE, checkPageArgs, firstPages, firstRowsPerParent, selecting, type Page } from './pagination.js';
 import { assertAgentInOrg, type Db } from './scope.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
 import { publishAgentEvent } from './events.js';
@@ -119,7 +119,8 @@ export async function attachFolder(ctx: ServiceContext, agentId: string, folderI
         data: files.map((file) => ({ id: newId('FileAgent'), organizationId: ctx.orgId, agentId, fileId: file.id, folderId, fileName: `${folder.name}/${file.fileName}`, isOpen: false })),
         skipDuplicates: true,
       });
-      const views = await tx.fileAgent.findMany({ where: { agentId, folderId }, orderBy: [{ createdAt: 'asc' }, { fileName: 'asc' }] });
+      // Views made together share their createdAt: the files' upload order decides which are newest.
+      const views = await tx.fileAgent.findMany({ where: { agentId, folderId }, orderBy: [{ file: { createdAt: 'asc' } }, { fileName: 'asc' }] });
       const limits = await fileLimitsOf(tx, agentId);
       // The newest files open; older ones beyond the limit stay closed.
       await openViews(tx, agentId, views.slice(-limits.maxFilesOpen).map((view) => ({ view })), { limits });
@@ -132,6 +133,14 @@ export async function attachFolder(ctx: ServiceContext, agentId: string, folderI
   return { changed };
 }
 
+/** After a folder left an agent (detached or deleted): the file tools go with the last folder, and the prompt shows what remains. */
+export async function afterFolderRemoved(tx: Db, agentId: string): Promise<void> {
+  if ((await tx.folderAgent.count({ where: { agentId } })) === 0) {
+    await tx.toolAgent.deleteMany({ where: { agentId, tool: { name: { in: [...FILE_TOOL_NAMES] } } } });
+  }
+  await rebuildSystemPrompt(tx, agentId);
+}
+
 export async function detachFolder(ctx: ServiceContext, agentId: string, folderId: string): Promise<AttachResult> {
   assertId('Folder', folderId, 'folderId');
   const changed = await ctx.prisma.$transaction(async (tx) => {
@@ -141,10 +150,7 @@ export async function detachFolder(ctx: ServiceContext, agentId: string, folderI
     const { count } = await tx.folderAgent.deleteMany({ where: { agentId, folderId } });
     if (count === 0) return false;
     await tx.fileAgent.deleteMany({ where: { agentId, folderId } });
-    if ((await tx.folderAgent.count({ where: { agentId } })) === 0) {
-      await tx.toolAgent.deleteMany({ where: { agentId, tool: { name: { in: [...FILE_TOOL_NAMES] } } } });
-    }
-    await rebuildSystemPrompt(tx, agentId);
+    await afterFolderRemoved(tx, agentId);
     return true;
   });
   if (changed) publishAgentEvent(ctx, agentId, { type: 'AGENT_UPDATED' });
@@ -192,7 +198,14 @@ export async function closeAllFiles(ctx: ServiceContext, agentId: string): Promi
   });
 }
 
-export async function listAgentFiles(ctx: ServiceContext, agentId: string, args: { first?: number | null; after?: string | null; isOpen?: boolean | null }) {
+export type FileAgentQueryShape = Pick<Prisma.FileAgentFindManyArgs, 'include' | 'select'>;
+
+export async function listAgentFiles(
+  ctx: ServiceContext,
+  agentId: string,
+  args: { first?: number | null; after?: string | null; isOpen?: boolean | null },
+  shape: FileAgentQueryShape = {},
+): Promise<Page<FileAgent>> {
   checkPageArgs({ first: args.first });
   const limit = args.first ?? DEFAULT_PAGE_SIZE;
   const where: Prisma.FileAgentWhereInput = { agentId, organizationId: ctx.orgId };
@@ -203,6 +216,23 @@ export async function listAgentFiles(ctx: ServiceContext, agentId: string, args:
     if (!cursor) throw new AppError('NOT_FOUND', `after: ${args.after} is not one of this agent's files`, { path: 'after' });
     where.fileName = { gt: cursor.fileName };
   }
-  const rows = await ctx.prisma.fileAgent.findMany({ where, orderBy: { fileName: 'asc' }, take: limit + 1 });
+  const rows = (await ctx.prisma.fileAgent.findMany({ ...shape, where, orderBy: { fileName: 'asc' }, take: limit + 1 } as Prisma.FileAgentFindManyArgs)) as FileAgent[];
   return { nodes: rows.slice(0, limit), hasNextPage: rows.length > limit, hasPreviousPage: args.after != null };
+}
+
+/** The first page of files of several agents (no cursor), in two statements whatever their number. */
+export async function firstAgentFilePages(
+  ctx: ServiceContext,
+  agentIds: readonly string[],
+  args: { first?: number | null; isOpen?: boolean | null },
+  shape: FileAgentQueryShape = {},
+): Promise<Array<Page<FileAgent>>> {
+  checkPageArgs({ first: args.first });
+  const limit = args.first ?? DEFAULT_PAGE_SIZE;
+  const filter = Prisma.sql`"organizationId" = ${ctx.orgId}${args.isOpen != null ? Prisma.sql` AND "isOpen" = ${args.isOpen}` : Prisma.empty}`;
+  const ids = await firstRowsPerParent(ctx.prisma, { table: 'FileAgent', parent: 'agentId', id: 'id', orderBy: 'fileName', filter }, agentIds, limit + 1);
+  const rows = ids.length
+    ? ((await ctx.prisma.fileAgent.findMany({ ...selecting(shape, 'agentId'), where: { id: { in: ids.map((row) => row.id) } }, orderBy: [{ fileName: 'asc' }, { id: 'asc' }] } as Prisma.FileAgentFindManyArgs)) as FileAgent[])
+    : [];
+  return firstPages(agentIds, rows, (row) => row.agentId, limit);
 }

@@ -4,7 +4,8 @@ import { decodeText, fileKindOf, SUPPORTED_EXTENSIONS } from '../agent/files/par
 import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
 import { AppError, assertId, badInput, conflict, notFound } from './errors.js';
-import { paginate, type Page, type PageArgs } from './pagination.js';
+import { publishAgentEvent } from './events.js';
+import { DEFAULT_PAGE_SIZE, checkPageArgs, firstPages, firstRowsPerParent, paginate, selecting, type Page, type PageArgs } from './pagination.js';
 import type { Db } from './scope.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
 
@@ -76,9 +77,10 @@ export async function uploadFile(
   if (bytes.length > ctx.runtime.maxUploadBytes) {
     throw new AppError('PAYLOAD_TOO_LARGE', `The file is over ${ctx.runtime.maxUploadBytes} bytes`, { limit: ctx.runtime.maxUploadBytes });
   }
-  const text = decodeText(bytes);
+  // A PDF is kept as bytes until its text is extracted in the background.
+  const text = kind.kind === 'pdf' ? null : decodeText(bytes);
   if (text === undefined) {
-    throw new AppError('BAD_USER_INPUT', `'${name}' is not UTF-8 text (it looks binary); upload text, Markdown, code, JSON or CSV`, {
+    throw new AppError('BAD_USER_INPUT', `'${name}' is not UTF-8 text (it looks binary); upload text, Markdown, code, JSON, CSV or PDF`, {
       path: 'file',
       reason: 'UNSUPPORTED_MEDIA_TYPE',
     });
@@ -110,6 +112,7 @@ export async function uploadFile(
         fileType: kind.mime,
         fileSize: bytes.length,
         content: text,
+        rawBytes: text === null ? bytes : null,
         processingStatus: 'pending',
       },
     });
@@ -142,19 +145,34 @@ export async function listFolderFiles(ctx: ServiceContext, folderId: string, arg
   );
 }
 
+/** The first page of files of several folders (no cursor), in two statements whatever their number. */
+export async function firstFolderFilePages(ctx: ServiceContext, folderIds: readonly string[], args: { first?: number | null }, shape: FileQueryShape = {}): Promise<Array<Page<FileRow>>> {
+  checkPageArgs({ first: args.first });
+  const limit = args.first ?? DEFAULT_PAGE_SIZE;
+  const filter = Prisma.sql`"organizationId" = ${ctx.orgId}`;
+  const ids = await firstRowsPerParent(ctx.prisma, { table: 'File', parent: 'folderId', id: 'id', orderBy: 'createdAt', filter }, folderIds, limit + 1);
+  const rows = ids.length
+    ? ((await ctx.prisma.file.findMany({ ...selecting(shape, 'folderId'), where: { id: { in: ids.map((row) => row.id) } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } as Prisma.FileFindManyArgs)) as FileRow[])
+    : [];
+  return firstPages(folderIds, rows, (row) => row.folderId, limit);
+}
+
 export async function deleteFile(ctx: ServiceContext, id: string): Promise<string> {
   assertId('File', id, 'id');
-  await ctx.prisma.$transaction(async (tx) => {
+  const agentIds = await ctx.prisma.$transaction(async (tx) => {
     const file = await tx.file.findFirst({ where: { id, organizationId: ctx.orgId }, select: { id: true } });
     if (!file) throw notFound('File', id);
-    await deleteFilesAndRebuild(tx, [id]);
+    return deleteFilesAndRebuild(tx, [id]);
   });
+  for (const agentId of agentIds) publishAgentEvent(ctx, agentId, { type: 'AGENT_UPDATED' });
   return id;
 }
 
 /** Deletes files (their passages and views go with them) and rebuilds the prompts of agents that showed them. */
-async function deleteFilesAndRebuild(tx: Db, fileIds: string[]) {
+async function deleteFilesAndRebuild(tx: Db, fileIds: string[]): Promise<string[]> {
   const views = await tx.fileAgent.findMany({ where: { fileId: { in: fileIds } }, select: { agentId: true } });
   await tx.file.deleteMany({ where: { id: { in: fileIds } } });
-  for (const agentId of new Set(views.map((view) => view.agentId))) await rebuildSystemPrompt(tx, agentId);
+  const agentIds = [...new Set(views.map((view) => view.agentId))];
+  for (const agentId of agentIds) await rebuildSystemPrompt(tx, agentId);
+  return agentIds;
 }

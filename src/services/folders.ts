@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { Prisma, type Folder } from '../generated/prisma/client.js';
 import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
-import { assertId, conflict, notFound, parseInput } from './errors.js';
+import { assertId, badInput, conflict, notFound, parseInput } from './errors.js';
+import { publishAgentEvent } from './events.js';
+import { afterFolderRemoved } from './file-views.js';
+import { rebuildSystemPrompt } from './system-prompt.js';
 import { paginate, type Page, type PageArgs } from './pagination.js';
 
 /** Folders (Letta's sources): named sets of uploaded files that agents attach. */
@@ -22,7 +25,17 @@ const createFolderInput = z.object({
   embedding: z.string().trim().nullish(),
 });
 
+// The embedding stays: changing it would mean embedding every file again.
+const updateFolderInput = z.object({
+  name: folderName.nullish(),
+  description: z.string().max(10_000).nullish(),
+  instructions: z.string().max(10_000).nullish(),
+  metadata: z.record(z.string(), z.unknown()).nullish(),
+});
+
 export type FolderQueryShape = Pick<Prisma.FolderFindManyArgs, 'include' | 'select'>;
+
+const conflictingName = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 
 export async function createFolder(ctx: ServiceContext, raw: Record<string, unknown>): Promise<Folder> {
   const input = parseInput(createFolderInput, raw ?? {});
@@ -41,11 +54,44 @@ export async function createFolder(ctx: ServiceContext, raw: Record<string, unkn
       },
     });
   } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-      throw conflict(`A folder named '${input.name}' already exists`, { name: input.name });
-    }
+    if (conflictingName(error)) throw conflict(`A folder named '${input.name}' already exists`, { name: input.name });
     throw error;
   }
+}
+
+/**
+ * Letta's folder update: name, description, instructions, metadata (omitted fields stay; null
+ * clears all but the name). A new name renames what agents see ("<folder>/<file>" in their file
+ * views and in search results); attached agents' prompts show the new directory at once.
+ */
+export async function updateFolder(ctx: ServiceContext, id: string, raw: Record<string, unknown>): Promise<Folder> {
+  assertId('Folder', id, 'id');
+  const input = parseInput(updateFolderInput, raw ?? {});
+  if (input.name === null) throw badInput('input.name', 'cannot be null');
+  const { metadata, ...rest } = input;
+  const data: Prisma.FolderUpdateInput = { ...rest, name: rest.name ?? undefined };
+  if (metadata !== undefined) data.metadata = metadata === null ? Prisma.DbNull : (metadata as Prisma.InputJsonValue);
+  let agentIds: string[] = [];
+  try {
+    await ctx.prisma.$transaction(async (tx) => {
+      const folder = await tx.folder.findFirst({ where: { id, organizationId: ctx.orgId }, select: { name: true } });
+      if (!folder) throw notFound('Folder', id);
+      await tx.folder.update({ where: { id }, data });
+      if (input.name != null && input.name !== folder.name) {
+        await tx.$executeRaw`UPDATE "FileAgent" v SET "fileName" = ${input.name} || '/' || f."fileName" FROM "File" f WHERE f.id = v."fileId" AND v."folderId" = ${id}`;
+        await tx.$executeRaw`UPDATE "Passage" p SET "fileName" = ${input.name} || '/' || f."fileName" FROM "File" f WHERE f.id = p."fileId" AND p."folderId" = ${id}`;
+      }
+      if (input.name != null || input.description !== undefined || input.instructions !== undefined) {
+        agentIds = (await tx.folderAgent.findMany({ where: { folderId: id }, select: { agentId: true } })).map((link) => link.agentId);
+        for (const agentId of agentIds) await rebuildSystemPrompt(tx, agentId);
+      }
+    });
+  } catch (error) {
+    if (conflictingName(error)) throw conflict(`A folder named '${input.name}' already exists`, { name: input.name });
+    throw error;
+  }
+  for (const agentId of agentIds) publishAgentEvent(ctx, agentId, { type: 'AGENT_UPDATED' });
+  return getFolder(ctx, id);
 }
 
 export async function getFolder(ctx: ServiceContext, id: string, shape: FolderQueryShape = {}): Promise<Folder> {
@@ -67,4 +113,24 @@ export async function listFolders(ctx: ServiceContext, args: PageArgs, shape: Fo
     },
     (query) => ctx.prisma.folder.findMany({ ...shape, ...query } as Prisma.FolderFindManyArgs) as Promise<Folder[]>,
   );
+}
+
+/**
+ * Deletes a folder with its files, their passages and every agent's view of them. Agents that had
+ * it attached lose its files from their context (and the file tools with their last folder), as
+ * on detachFolder. A file still being processed writes nothing once its row is gone.
+ */
+export async function deleteFolder(ctx: ServiceContext, id: string): Promise<string> {
+  assertId('Folder', id, 'id');
+  const agentIds = await ctx.prisma.$transaction(async (tx) => {
+    const folder = await tx.folder.findFirst({ where: { id, organizationId: ctx.orgId }, select: { id: true } });
+    if (!folder) throw notFound('Folder', id);
+    const links = await tx.folderAgent.findMany({ where: { folderId: id }, select: { agentId: true } });
+    // Files, passages, views and attachments go by cascade.
+    await tx.folder.delete({ where: { id } });
+    for (const { agentId } of links) await afterFolderRemoved(tx, agentId);
+    return links.map((link) => link.agentId);
+  });
+  for (const agentId of agentIds) publishAgentEvent(ctx, agentId, { type: 'AGENT_UPDATED' });
+  return id;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { Prisma } from '../generated/prisma/client.js';
+import type { Db } from './scope.js';
 import { badInput } from './errors.js';
 
 /**
@@ -102,4 +104,51 @@ export async function paginate<T>(
     hasNextPage: backward ? Boolean(before) : more,
     hasPreviousPage: backward ? more : Boolean(after),
   };
+}
+
+/** A table's list of rows per parent, for firstRowsPerParent. */
+export interface PerParentList {
+  table: 'FileAgent' | 'File' | 'FolderAgent';
+  parent: 'agentId' | 'folderId';
+  /** The row's id column (FolderAgent has none: its agentId). */
+  id: 'id' | 'agentId';
+  /** Sort column; ties break by the id column. */
+  orderBy: 'fileName' | 'createdAt';
+  /** Extra SQL condition on the table's rows. */
+  filter?: Prisma.Sql;
+}
+
+/**
+ * The first `limit` rows of every parent in one statement (a window per parent), so that a
+ * nested list under many parents costs the same as under one. Rows come as (parent, id) in each
+ * parent's order.
+ */
+export async function firstRowsPerParent(db: Db, list: PerParentList, parentIds: readonly string[], limit: number): Promise<Array<{ parent: string; id: string }>> {
+  if (parentIds.length === 0 || limit === 0) return [];
+  const id = Prisma.raw(`"${list.id}"`);
+  const parent = Prisma.raw(`"${list.parent}"`);
+  const order = Prisma.raw(`"${list.orderBy}"`);
+  return db.$queryRaw<Array<{ parent: string; id: string }>>`
+    SELECT parent, id FROM (
+      SELECT ${parent} AS parent, ${id} AS id, row_number() OVER (PARTITION BY ${parent} ORDER BY ${order}, ${id}) AS n
+      FROM ${Prisma.raw(`"${list.table}"`)}
+      WHERE ${parent} IN (${Prisma.join(parentIds)}) ${list.filter ? Prisma.sql`AND ${list.filter}` : Prisma.empty}
+    ) ranked
+    WHERE n <= ${limit}
+    ORDER BY parent, n`;
+}
+
+/** First pages of several parents from their rows (in order, at most limit + 1 each). */
+export function firstPages<T>(parentIds: readonly string[], rows: T[], parentOf: (row: T) => string, limit: number): Array<Page<T>> {
+  const byParent = new Map<string, T[]>(parentIds.map((id) => [id, []]));
+  for (const row of rows) byParent.get(parentOf(row))?.push(row);
+  return parentIds.map((id) => {
+    const list = byParent.get(id)!;
+    return { nodes: list.slice(0, limit), hasNextPage: list.length > limit, hasPreviousPage: false };
+  });
+}
+
+/** A Prisma query shape that also loads `field` (a `select` shape lists only what the client asked for). */
+export function selecting<S extends { select?: unknown }>(shape: S, field: string): S {
+  return shape.select ? { ...shape, select: { ...(shape.select as Record<string, unknown>), [field]: true } } : shape;
 }

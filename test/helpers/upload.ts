@@ -1,3 +1,4 @@
+import { graphql } from '../../src/generated/gql/index.js';
 import type { GraphQLResult, TestServer } from './server.js';
 
 const UPLOAD = `mutation Upload($folderId: ID!, $file: Upload!, $duplicateHandling: DuplicateHandling, $name: String) {
@@ -30,4 +31,21 @@ export async function uploadFile(
   const response = await fetch(t.url, { method: 'POST', body: form, headers: options.token ? { authorization: `Bearer ${options.token}` } : {} });
   const body = (await response.json()) as GraphQLResult<UploadedFileResult>;
   return { ...body, status: response.status };
+}
+
+export const FileStatus = graphql(`
+  query FileStatus($id: ID!) {
+    file(id: $id) { id fileName processingStatus errorMessage totalChunks chunksEmbedded content fileType folder { id } }
+  }
+`);
+
+/** The file once its processing has ended (COMPLETED or ERROR). */
+export async function waitForFile(t: TestServer, id: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { file } = await t.ok(FileStatus, { id });
+    if (file && (file.processingStatus === 'COMPLETED' || file.processingStatus === 'ERROR')) return file;
+    if (Date.now() > deadline) throw new Error(`file ${id} still ${file?.processingStatus}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -9,7 +9,8 @@
  *                               otherwise one `chat.completion` object
  *   GET  /v1/models             a few model ids
  *   POST /v1/embeddings         deterministic vectors (EMBEDDING_DIMENSIONS long) from the words of
- *                               each input; an input containing FAIL_EMBEDDING answers 500
+ *                               each input; an input containing FAIL_EMBEDDING answers 500, one
+ *                               containing HOLD_EMBEDDING waits for releaseEmbeddings()
  *   anything else               404
  */
 import { randomBytes } from 'node:crypto';
@@ -144,6 +145,10 @@ export interface ModelServer {
   readonly requests: RecordedRequest[];
   /** Inputs of every `/v1/embeddings` request, in arrival order. */
   readonly embeddingRequests: string[][];
+  /** Embedding requests waiting (HOLD_EMBEDDING) for releaseEmbeddings(). */
+  heldEmbeddings(): number;
+  /** Answers every held embedding request. */
+  releaseEmbeddings(): void;
   /** Replies not yet consumed. */
   pending(): number;
   /** Chat requests still being answered (delaying, streaming or hanging). */
@@ -515,6 +520,10 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
   }
 
   const embeddingRequests: string[][] = [];
+  const held: Array<() => void> = [];
+  const releaseEmbeddings = () => {
+    for (const release of held.splice(0)) release();
+  };
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (req.method === 'POST' && path === '/v1/chat/completions') {
@@ -525,7 +534,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       return;
     }
     if (req.method === 'POST' && path === '/v1/embeddings') {
-      handleEmbeddings(req, res, embeddingRequests).catch((err: unknown) => sendError(res, 500, { message: err instanceof Error ? err.message : String(err) }));
+      handleEmbeddings(req, res, embeddingRequests, () => new Promise<void>((resolve) => held.push(resolve))).catch((err: unknown) => sendError(res, 500, { message: err instanceof Error ? err.message : String(err) }));
       return;
     }
     if (req.method === 'GET' && path === '/v1/models') {
@@ -552,11 +561,14 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     requests,
     embeddingRequests,
     enqueue: (...replies) => void queue.push(...replies),
+    heldEmbeddings: () => held.length,
+    releaseEmbeddings,
     pending: () => queue.length,
     active: () => inFlight.size,
     close() {
       closing ??= new Promise<void>((resolve) => {
         for (const controller of inFlight) controller.abort();
+        releaseEmbeddings();
         server.close(() => resolve());
         server.closeAllConnections();
       });
@@ -580,12 +592,13 @@ export function scriptedEmbedding(text: string): number[] {
   return vector;
 }
 
-async function handleEmbeddings(req: IncomingMessage, res: ServerResponse, recorded: string[][]) {
+async function handleEmbeddings(req: IncomingMessage, res: ServerResponse, recorded: string[][], hold: () => Promise<void>) {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { input?: string | string[]; model?: string };
   const inputs = typeof body.input === 'string' ? [body.input] : (body.input ?? []);
   recorded.push(inputs);
+  if (inputs.some((input) => input.includes('HOLD_EMBEDDING'))) await hold();
   if (inputs.some((input) => input.includes('FAIL_EMBEDDING'))) {
     sendError(res, 500, { message: 'scripted embedding failure' });
     return;

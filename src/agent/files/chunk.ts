@@ -40,3 +40,19 @@ export function chunkText(text: string, maxChars = CHUNK_MAX_CHARS): Chunk[] {
   flush();
   return chunks.filter((chunk) => chunk.text.trim().length > 0);
 }
+
+export interface PageChunk extends Chunk {
+  /** 1-based page the chunk comes from. */
+  page: number;
+}
+
+/** Pages joined by a blank line into one text, chunked page by page so that no chunk spans two pages. */
+export function chunkPages(pages: string[], maxChars = CHUNK_MAX_CHARS): { text: string; chunks: PageChunk[] } {
+  const chunks: PageChunk[] = [];
+  let firstLine = 1;
+  pages.forEach((page, index) => {
+    for (const chunk of chunkText(page, maxChars)) chunks.push({ ...chunk, startLine: chunk.startLine + firstLine - 1, page: index + 1 });
+    firstLine += page.split('\n').length + 1;
+  });
+  return { text: pages.join('\n\n'), chunks };
+}

@@ -1,9 +1,10 @@
 /**
- * Which uploads are accepted and how their text is checked before chunking. Everything here
- * is text: plain text, Markdown, source code, JSON and CSV (PDF would need a parser library).
+ * Which uploads are accepted and how their text is checked before chunking: plain text,
+ * Markdown, source code, JSON and CSV arrive as UTF-8 text; PDF arrives as bytes whose text
+ * is extracted in the background (pdf.ts).
  */
 
-export type FileKind = 'text' | 'markdown' | 'code' | 'json' | 'csv';
+export type FileKind = 'text' | 'markdown' | 'code' | 'json' | 'csv' | 'pdf';
 
 const KINDS: Record<string, { kind: FileKind; mime: string }> = {
   txt: { kind: 'text', mime: 'text/plain' },
@@ -17,6 +18,7 @@ const KINDS: Record<string, { kind: FileKind; mime: string }> = {
   jsonl: { kind: 'text', mime: 'application/jsonl' },
   csv: { kind: 'csv', mime: 'text/csv' },
   tsv: { kind: 'csv', mime: 'text/tab-separated-values' },
+  pdf: { kind: 'pdf', mime: 'application/pdf' },
 };
 
 const CODE_EXTENSIONS =

@@ -1,0 +1,233 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphql } from '../src/generated/gql/index.js';
+import { closeAll, eventually, startWithScriptedModel, type TestServer } from './helpers/server.js';
+import { uploadFile, waitForFile } from './helpers/upload.js';
+import type { ModelServer } from './model-server/server.js';
+
+const FdFolder = graphql(`
+  mutation FdFolder($input: CreateFolderInput!) { createFolder(input: $input) { folder { id name } } }
+`);
+const FdAgent = graphql(`
+  mutation FdAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+`);
+const FdAttach = graphql(`
+  mutation FdAttach($agentId: ID!, $folderId: ID!) { attachFolder(agentId: $agentId, folderId: $folderId) { changed } }
+`);
+const FdDeleteFolder = graphql(`
+  mutation FdDeleteFolder($id: ID!) { deleteFolder(id: $id) { deletedFolderId } }
+`);
+const FdDeleteFile = graphql(`
+  mutation FdDeleteFile($id: ID!) { deleteFile(id: $id) { deletedFileId } }
+`);
+const FdAgentState = graphql(`
+  query FdAgentState($id: ID!) {
+    agent(id: $id) { memory folders { id } tools { name } files(first: 50) { edges { node { fileName } } } }
+  }
+`);
+const FdLookup = graphql(`
+  query FdLookup($folderId: ID!, $fileId: ID!) {
+    folder(id: $folderId) { id }
+    file(id: $fileId) { id }
+  }
+`);
+const FdFolders = graphql(`
+  query FdFolders { folders(first: 100) { edges { node { id } } } }
+`);
+
+const FdFolderPage = graphql(`
+  query FdFolderPage($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+    folder(id: $id) { files(first: $first, after: $after, last: $last, before: $before) { edges { cursor node { fileName } } pageInfo { hasNextPage hasPreviousPage } } }
+  }
+`);
+const FdAgentPage = graphql(`
+  query FdAgentPage($id: ID!, $first: Int, $after: String, $isOpen: Boolean) {
+    agent(id: $id) { files(first: $first, after: $after, isOpen: $isOpen) { edges { cursor node { fileName isOpen } } pageInfo { hasNextPage hasPreviousPage } } }
+  }
+`);
+
+const FdUpdate = graphql(`
+  mutation FdUpdate($id: ID!, $input: UpdateFolderInput!) {
+    updateFolder(id: $id, input: $input) { folder { id name description instructions metadata agents { id } } }
+  }
+`);
+const FdFolderAgents = graphql(`
+  query FdFolderAgents($id: ID!) { folder(id: $id) { agents { id name } } }
+`);
+const FdDetach = graphql(`
+  mutation FdDetach($agentId: ID!, $folderId: ID!) { detachFolder(agentId: $agentId, folderId: $folderId) { changed } }
+`);
+const FdDeleteAgent = graphql(`
+  mutation FdDeleteAgent($id: ID!) { deleteAgent(id: $id) { deletedAgentId } }
+`);
+
+const codeOf = (result: { errors?: Array<{ extensions?: Record<string, unknown> }> }) => result.errors?.[0]?.extensions?.code;
+const FILE_TOOLS = ['open_files', 'grep_files', 'semantic_search_files'];
+
+describe('deleting folders and files', () => {
+  let model: ModelServer;
+  let t: TestServer;
+  beforeAll(async () => {
+    ({ model, t } = await startWithScriptedModel({ AUTH_MODE: 'disabled' }));
+  });
+  afterAll(() => closeAll(t, model));
+
+  const newFolder = async (name: string, input: Record<string, unknown> = {}) =>
+    (await t.ok(FdFolder, { input: { name: `${name}-${Math.random().toString(36).slice(2, 8)}`, ...input } })).createFolder.folder;
+  const newAgent = async () => (await t.ok(FdAgent, { input: { model: 'test/scripted' } })).createAgent.agent.id;
+  const stateOf = async (id: string) => {
+    const agent = (await t.ok(FdAgentState, { id })).agent!;
+    return { ...agent, tools: agent.tools.map((tool) => tool.name), folders: agent.folders.map((folder) => folder.id), files: agent.files.edges.map((edge) => edge.node.fileName) };
+  };
+  const uploaded = async (folderId: string, name: string, text: string) => {
+    const file = (await uploadFile(t, folderId, name, text)).data!.uploadFile.file;
+    return waitForFile(t, file.id);
+  };
+
+  it('deleteFolder removes its files, passages and views; agents lose its files and, with their last folder, the file tools', async () => {
+    const gone = await newFolder('gone', { instructions: 'Read the gone guide.' });
+    const kept = await newFolder('kept');
+    const guide = await uploaded(gone.id, 'guide.md', '# Guide\nInstall with npm.');
+    await uploaded(kept.id, 'notes.txt', 'The budget was approved.');
+    const onlyGone = await newAgent();
+    const both = await newAgent();
+    await t.ok(FdAttach, { agentId: onlyGone, folderId: gone.id });
+    await t.ok(FdAttach, { agentId: both, folderId: gone.id });
+    await t.ok(FdAttach, { agentId: both, folderId: kept.id });
+    expect((await stateOf(onlyGone)).memory).toContain(`<directory name="${gone.name}">`);
+    expect(await t.app.db.prisma.passage.count({ where: { folderId: gone.id } })).toBeGreaterThan(0);
+
+    expect((await t.ok(FdDeleteFolder, { id: gone.id })).deleteFolder.deletedFolderId).toBe(gone.id);
+
+    const lookup = await t.request(FdLookup, { folderId: gone.id, fileId: guide.id });
+    expect(lookup.errors?.map((error) => error.extensions?.code)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
+    expect((await t.ok(FdFolders, {})).folders.edges.map((edge) => edge.node.id)).not.toContain(gone.id);
+    expect(await t.app.db.prisma.passage.count({ where: { folderId: gone.id } })).toBe(0);
+    expect(await t.app.db.prisma.file.count({ where: { folderId: gone.id } })).toBe(0);
+
+    const first = await stateOf(onlyGone);
+    expect(first).toMatchObject({ folders: [], files: [] });
+    expect(first.tools).not.toEqual(expect.arrayContaining(['open_files']));
+    expect(first.memory).not.toContain('<directories>');
+    expect(first.memory).not.toContain(gone.name);
+
+    const second = await stateOf(both);
+    expect(second).toMatchObject({ folders: [kept.id], files: [`${kept.name}/notes.txt`] });
+    expect(second.tools).toEqual(expect.arrayContaining(FILE_TOOLS));
+    expect(second.memory).toContain(`<directory name="${kept.name}">`);
+    expect(second.memory).not.toContain(gone.name);
+  });
+
+  it('pages folder.files and agent.files: first pages, cursors, filters and bad arguments', async () => {
+    const folder = await newFolder('paged');
+    for (const name of ['c.txt', 'a.txt', 'b.txt']) await uploaded(folder.id, name, `text of ${name}`);
+    const agentId = (await t.ok(FdAgent, { input: { model: 'test/scripted', maxFilesOpen: 2 } })).createAgent.agent.id;
+    await t.ok(FdAttach, { agentId, folderId: folder.id });
+
+    const folderPage = async (args: { first?: number; after?: string; last?: number; before?: string }) => {
+      const files = (await t.ok(FdFolderPage, { id: folder.id, ...args })).folder!.files;
+      return { names: files.edges.map((edge) => edge.node.fileName), cursors: files.edges.map((edge) => edge.cursor), ...files.pageInfo };
+    };
+    const firstTwo = await folderPage({ first: 2 });
+    expect(firstTwo).toMatchObject({ names: ['c.txt', 'a.txt'], hasNextPage: true, hasPreviousPage: false });
+    expect(await folderPage({ first: 2, after: firstTwo.cursors[1] })).toMatchObject({ names: ['b.txt'], hasNextPage: false, hasPreviousPage: true });
+    expect(await folderPage({ last: 1 })).toMatchObject({ names: ['b.txt'], hasPreviousPage: true });
+    expect(await folderPage({ first: 0 })).toMatchObject({ names: [], hasNextPage: true });
+    expect(codeOf(await t.request(FdFolderPage, { id: folder.id, first: -1 }))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await t.request(FdFolderPage, { id: folder.id, first: 501 }))).toBe('BAD_USER_INPUT');
+
+    const agentPage = async (args: { first?: number; after?: string; isOpen?: boolean }) => {
+      const files = (await t.ok(FdAgentPage, { id: agentId, ...args })).agent!.files;
+      return { names: files.edges.map((edge) => edge.node.fileName), cursors: files.edges.map((edge) => edge.cursor), ...files.pageInfo };
+    };
+    const p = folder.name;
+    const one = await agentPage({ first: 1 });
+    expect(one).toMatchObject({ names: [`${p}/a.txt`], hasNextPage: true, hasPreviousPage: false });
+    expect(await agentPage({ first: 5, after: one.cursors[0] })).toMatchObject({ names: [`${p}/b.txt`, `${p}/c.txt`], hasNextPage: false, hasPreviousPage: true });
+    // The newest two uploads are open (maxFilesOpen 2); the oldest, c.txt, is closed.
+    expect((await agentPage({ isOpen: false })).names).toEqual([`${p}/c.txt`]);
+    expect((await agentPage({ isOpen: true })).names).toEqual([`${p}/a.txt`, `${p}/b.txt`]);
+    expect(codeOf(await t.request(FdAgentPage, { id: agentId, first: -1 }))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await t.request(FdAgentPage, { id: agentId, after: 'file_agent-00000000-0000-4000-8000-000000000000' }))).toBe('NOT_FOUND');
+  });
+
+  it('refuses unknown, foreign and malformed ids', async () => {
+    const folder = await newFolder('mine');
+    const file = await uploaded(folder.id, 'a.txt', 'text');
+    const other = await t.newOrganization();
+    expect(codeOf(await t.request(FdDeleteFolder, { id: folder.id }, { token: other.token }))).toBe('NOT_FOUND');
+    expect(codeOf(await t.request(FdDeleteFile, { id: file.id }, { token: other.token }))).toBe('NOT_FOUND');
+    expect(codeOf(await t.request(FdDeleteFolder, { id: 'source-00000000-0000-4000-8000-000000000000' }))).toBe('NOT_FOUND');
+    expect(codeOf(await t.request(FdDeleteFolder, { id: 'folder-1' }))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await t.request(FdDeleteFolder, { id: file.id }))).toBe('BAD_USER_INPUT');
+    // Nothing was deleted by the refused calls; a second delete of the same folder is NOT_FOUND.
+    expect((await t.ok(FdLookup, { folderId: folder.id, fileId: file.id })).file).toEqual({ id: file.id });
+    await t.ok(FdDeleteFolder, { id: folder.id });
+    expect(codeOf(await t.request(FdDeleteFolder, { id: folder.id }))).toBe('NOT_FOUND');
+  });
+
+  it('a file still being embedded when its folder or the file is deleted leaves no passages behind', async () => {
+    const agentId = await newAgent();
+    for (const target of ['folder', 'file'] as const) {
+      const folder = await newFolder(`busy-${target}`, { embedding: 'test/scripted-embedder' });
+      await t.ok(FdAttach, { agentId, folderId: folder.id });
+      const text = Array.from({ length: 40 }, (_, i) => `${i === 35 ? 'HOLD_EMBEDDING ' : ''}${'chunk '.repeat(190)}${i}`).join('\n');
+      const file = (await uploadFile(t, folder.id, 'busy.txt', text)).data!.uploadFile.file;
+      // The first batch of 32 chunks is embedded; the second waits in the model server.
+      await eventually(() => model.heldEmbeddings() === 1);
+      if (target === 'folder') await t.ok(FdDeleteFolder, { id: folder.id });
+      else await t.ok(FdDeleteFile, { id: file.id });
+      model.releaseEmbeddings();
+      await t.app.runtime.fileJobs.idle();
+      expect(await t.app.db.prisma.passage.count({ where: { fileId: file.id } })).toBe(0);
+      expect(await t.app.db.prisma.fileAgent.count({ where: { fileId: file.id } })).toBe(0);
+      expect(codeOf(await t.request(FdLookup, { folderId: folder.id, fileId: file.id }))).toBe('NOT_FOUND');
+      expect((await stateOf(agentId)).memory).not.toContain('busy.txt');
+    }
+  });
+
+  it('folder.agents lists the agents that have it attached, in attach order', async () => {
+    const folder = await newFolder('shared');
+    const [a, b, c] = [await newAgent(), await newAgent(), await newAgent()];
+    for (const agentId of [b, a, c]) await t.ok(FdAttach, { agentId, folderId: folder.id });
+    const agentsOf = async () => (await t.ok(FdFolderAgents, { id: folder.id })).folder!.agents.map((agent) => agent.id);
+    expect(await agentsOf()).toEqual([b, a, c]);
+    await t.ok(FdDetach, { agentId: a, folderId: folder.id });
+    await t.ok(FdDeleteAgent, { id: c });
+    expect(await agentsOf()).toEqual([b]);
+    const other = await t.newOrganization();
+    expect(codeOf(await t.request(FdFolderAgents, { id: folder.id }, { token: other.token }))).toBe('NOT_FOUND');
+  });
+
+  it('updateFolder renames what agents see and shows new instructions at once; refuses bad input', async () => {
+    const folder = await newFolder('before', { description: 'Old description', instructions: 'Old instructions.' });
+    const file = await uploaded(folder.id, 'guide.md', '# Guide\nInstall with npm.');
+    const agentId = await newAgent();
+    await t.ok(FdAttach, { agentId, folderId: folder.id });
+    expect((await stateOf(agentId)).files).toEqual([`${folder.name}/guide.md`]);
+
+    const name = `after-${Math.random().toString(36).slice(2, 8)}`;
+    const updated = (await t.ok(FdUpdate, { id: folder.id, input: { name, instructions: 'Read the guide first.', description: null, metadata: { team: 'docs' } } })).updateFolder.folder;
+    expect(updated).toEqual({ id: folder.id, name, description: null, instructions: 'Read the guide first.', metadata: { team: 'docs' }, agents: [{ id: agentId }] });
+    const state = await stateOf(agentId);
+    expect(state.files).toEqual([`${name}/guide.md`]);
+    expect(state.memory).toContain(`<directory name="${name}">\n<instructions>Read the guide first.</instructions>`);
+    expect(state.memory).toContain(`name="${name}/guide.md"`);
+    expect(state.memory).not.toContain(folder.name);
+    expect(state.memory).not.toContain('Old description');
+    const passages = await t.app.db.prisma.passage.findMany({ where: { fileId: file.id }, select: { fileName: true } });
+    expect(passages.length).toBeGreaterThan(0);
+    expect(passages.every((passage) => passage.fileName === `${name}/guide.md`)).toBe(true);
+    // Omitted fields stay.
+    expect((await t.ok(FdUpdate, { id: folder.id, input: { description: 'New' } })).updateFolder.folder).toMatchObject({ name, description: 'New', instructions: 'Read the guide first.' });
+
+    const taken = await newFolder('taken');
+    expect(codeOf(await t.request(FdUpdate, { id: folder.id, input: { name: taken.name } }))).toBe('CONFLICT');
+    for (const bad of [{ name: null }, { name: '  ' }, { name: 'a/b' }, { instructions: 'x'.repeat(10_001) }]) {
+      expect(codeOf(await t.request(FdUpdate, { id: folder.id, input: bad })), JSON.stringify(bad).slice(0, 40)).toBe('BAD_USER_INPUT');
+    }
+    expect(codeOf(await t.request(FdUpdate, { id: 'source-00000000-0000-4000-8000-000000000000', input: { name: 'x' } }))).toBe('NOT_FOUND');
+    const other = await t.newOrganization();
+    expect(codeOf(await t.request(FdUpdate, { id: folder.id, input: { name: 'stolen' } }, { token: other.token }))).toBe('NOT_FOUND');
+    expect((await stateOf(agentId)).files).toEqual([`${name}/guide.md`]);
+  });
+});
