@@ -58,7 +58,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
   try {
     await ensureDefaultOrganization(db.prisma);
     await syncBuiltinToolsEverywhere(db.prisma);
-    const bus = await createEventBus(config.REDIS_URL, logger);
+    const bus = await createEventBus(config.REDIS_URL, logger, config.REDIS_PREFIX);
     const authPolicy = authPolicyFor(config);
     logger.info(
       { database: db.kind, bus: bus.kind, auth: authPolicy, host: config.HOST },
@@ -71,7 +71,11 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       { prisma: db.prisma, embeddings, logger, staleMs: config.FILE_PROCESSING_STALE_MS },
       { recoverAll: db.kind === 'pglite' },
     );
-    const streams = await createRunStreams(config.REDIS_URL, logger, { ttlSeconds: config.RUN_EVENT_TTL_SECONDS, subscriberBufferLimit: config.RUN_EVENT_BUFFER_LIMIT });
+    const streams = await createRunStreams(config.REDIS_URL, logger, {
+      ttlSeconds: config.RUN_EVENT_TTL_SECONDS,
+      subscriberBufferLimit: config.RUN_EVENT_BUFFER_LIMIT,
+      keyPrefix: `${config.REDIS_PREFIX}run:`,
+    });
     const instanceId = randomUUID();
     const queue: RunQueue = new RunQueue({
       concurrency: config.RUN_WORKERS,

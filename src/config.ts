@@ -26,6 +26,11 @@ const configSchema = z.object({
       .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
       .optional(),
   ),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 letters, digits or : _ . -')
+    .default('agentgraph:')
+    .describe('prefix of every Redis key and channel: deployments sharing one Redis use different prefixes'),
   AUTH_MODE: z
     .enum(['auto', 'required', 'disabled'])
     .default('auto')

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, collect, eventually, SERVICES_MODE, startTestServer, startWithScriptedModel, type TestServer } from './helpers/server.js';
 import { lastUserText, startModelServer, type ModelServer } from './model-server/server.js';
@@ -135,6 +137,35 @@ describe.runIf(SERVICES_MODE)('across instances', () => {
     const contents = history.agent.messages.nodes.slice(1).map((node: Data) => node.content);
     expect(contents).toHaveLength(count * 2);
     for (let i = 0; i < count; i++) expect(contents[2 * i + 1]).toBe(`echo: ${contents[2 * i]}`);
+  });
+
+  it('keeps a deployment with another REDIS_PREFIX to its own channels and stream keys on the same Redis', async () => {
+    const prefix = `other-${randomUUID().slice(0, 8)}:`;
+    const other = await startTestServer({ REDIS_PREFIX: prefix, LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]) });
+    const watcher = new Redis(process.env.REDIS_URL!);
+    const keys = new Redis(process.env.REDIS_URL!);
+    try {
+      const channels: string[] = [];
+      watcher.on('pmessage', (_pattern, channel) => channels.push(channel));
+      await watcher.psubscribe(`${prefix}*`);
+      const agent = (await gql(other, `mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }`)).createAgent.agent;
+      const sub = collect<{ agentEvents: Data }>(other.ws(), { query: AGENT_EVENTS, variables: { agentId: agent.id } });
+      // Make sure the subscription is live: poke with an update until its event arrives.
+      let n = 0;
+      await eventually(() => sub.values.length > 0, () => gql(other, `mutation($id: ID!, $d: String) { updateAgent(id: $id, input: { description: $d }) { agent { id } } }`, { id: agent.id, d: `v${++n}` }));
+      model.enqueue({ text: 'namespaced' });
+      const sent = await gql(other, `mutation($id: ID!) { sendMessage(agentId: $id, input: { input: "hi" }) { run { id status } } }`, { id: agent.id });
+      expect(sent.sendMessage.run.status).toBe('completed');
+      await eventually(() => sub.values.some((value) => value.agentEvents.type === 'RUN_ENDED'));
+      expect(channels).toContain(`${prefix}agentEvents:${agent.id}`);
+      expect(channels.every((channel) => channel.startsWith(prefix))).toBe(true);
+      expect(await keys.exists(`${prefix}run:${sent.sendMessage.run.id}`)).toBe(1);
+      expect(await keys.exists(`agentgraph:run:${sent.sendMessage.run.id}`)).toBe(0);
+    } finally {
+      watcher.disconnect();
+      keys.disconnect();
+      await other.close();
+    }
   });
 
   it('streams a run executing on A to a subscriber on B', async () => {

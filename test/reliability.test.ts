@@ -175,7 +175,7 @@ describe('reliability', () => {
     const redisCounts = async () => {
       if (!redis) return null;
       const readers = ((await redis.client('LIST')) as string).split('\n').filter((line) => line.includes(' name=agentgraph:run-reader ')).length;
-      const [, subscribers] = (await redis.pubsub('NUMSUB', `agentEvents:${agentId}`)) as [string, number];
+      const [, subscribers] = (await redis.pubsub('NUMSUB', `agentgraph:agentEvents:${agentId}`)) as [string, number];
       return { readers, subscribers: Number(subscribers) };
     };
 

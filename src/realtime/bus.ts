@@ -43,7 +43,7 @@ export interface EventBus {
 }
 
 /** Redis pub/sub when REDIS_URL is set (events cross instances), in-process otherwise. */
-export async function createEventBus(redisUrl: string | undefined, logger: Logger): Promise<EventBus> {
+export async function createEventBus(redisUrl: string | undefined, logger: Logger, prefix = 'agentgraph:'): Promise<EventBus> {
   if (!redisUrl) {
     return {
       kind: 'memory',
@@ -76,7 +76,7 @@ export async function createEventBus(redisUrl: string | undefined, logger: Logge
   const eventTarget = createRedisEventTarget({ publishClient: publisher as unknown as Redis, subscribeClient });
   return {
     kind: 'redis',
-    pubsub: createPubSub<BusChannels>({ eventTarget }),
+    pubsub: createPubSub<BusChannels>({ eventTarget: withPrefix(eventTarget, prefix) }),
     healthy: async () => {
       try {
         return (await publishClient.ping()) === 'PONG';
@@ -87,5 +87,16 @@ export async function createEventBus(redisUrl: string | undefined, logger: Logge
     close: async () => {
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
     },
+  };
+}
+
+type Target = ReturnType<typeof createRedisEventTarget>;
+
+/** Channels named `<prefix><topic>`, so that deployments sharing one Redis do not hear each other. */
+function withPrefix(target: Target, prefix: string): Target {
+  return {
+    addEventListener: (topic, listener) => target.addEventListener(prefix + topic, listener),
+    removeEventListener: (topic, listener) => target.removeEventListener(prefix + topic, listener),
+    dispatchEvent: (event) => target.dispatchEvent(new CustomEvent(prefix + event.type, { detail: (event as CustomEvent).detail })),
   };
 }
