@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createClient as createSseClient } from 'graphql-sse';
 import { graphql } from '../src/generated/gql/index.js';
 import { SSE_PATH } from '../src/server.js';
@@ -151,5 +152,38 @@ describe.runIf(SERVICES_MODE)('agentEvents across instances through Redis', () =
     await b.ok(Remove, { id });
     await eventually(() => sub.completed);
     expect(sub.values.at(-1)!.agentEvents.type).toBe('AGENT_DELETED');
+  });
+});
+
+describe('graphql-ws keep-alive', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ WS_KEEPALIVE_MS: '1000' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('disconnects a client that answers no ping and keeps one that does', async () => {
+    const open = async (autoPong: boolean) => {
+      const socket = new WebSocket(t.wsUrl, 'graphql-transport-ws', { autoPong });
+      const state = { acknowledged: false, closed: false, pings: 0 };
+      socket.on('message', (raw) => {
+        if ((JSON.parse(String(raw)) as { type: string }).type === 'connection_ack') state.acknowledged = true;
+      });
+      socket.on('ping', () => (state.pings += 1));
+      socket.on('close', () => (state.closed = true));
+      await new Promise((resolve) => socket.once('open', resolve));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+      await eventually(() => state.acknowledged);
+      return { socket, state };
+    };
+    const [silent, answering] = await Promise.all([open(false), open(true)]);
+    // Pinged every second; a ping still unanswered at the next one ends the connection.
+    await eventually(() => silent.state.closed, undefined, 5_000);
+    expect(silent.state.pings).toBeGreaterThanOrEqual(1);
+    await eventually(() => answering.state.pings >= 3, undefined, 6_000);
+    expect(answering.state.closed).toBe(false);
+    answering.socket.close();
   });
 });
