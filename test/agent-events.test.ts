@@ -74,6 +74,37 @@ describe('agentEvents and blockUpdated', () => {
     onB.dispose();
   });
 
+  it('lets a subscriber that leaves while nothing happens go at once (services: its Redis channel is released)', async () => {
+    const agent = (await gql(t, `mutation { createAgent(input: { model: "test/scripted", memoryBlocks: [{ label: "human", value: "" }] }) { agent { id blocks { id } } } }`)).createAgent.agent;
+    const blockId = agent.blocks[0].id;
+    const client = t.ws();
+    const agentSub = collect<{ agentEvents: Data }>(client, { query: AGENT_EVENTS, variables: { agentId: agent.id } });
+    const blockSub = collect<{ blockUpdated: Data }>(client, { query: BLOCK_UPDATED, variables: { blockId } });
+    // Both live (one event each), then waiting for the next one when they leave.
+    let n = 0;
+    await eventually(
+      () => agentSub.values.length > 0 && blockSub.values.length > 0,
+      () => gql(t, `mutation($id: ID!, $v: String!) { updateBlock(id: $id, input: { value: $v }) { block { id } } }`, { id: blockId, v: `v${++n}` }),
+    );
+    const redis = SERVICES_MODE ? new Redis(process.env.REDIS_URL!) : undefined;
+    const listeners = async () => {
+      const counts = (await redis!.pubsub('NUMSUB', `agentgraph:agentEvents:${agent.id}`, `agentgraph:blockUpdated:${blockId}`)) as Array<string | number>;
+      return [Number(counts[1]), Number(counts[3])];
+    };
+    try {
+      if (redis) expect(await listeners()).toEqual([1, 1]);
+      agentSub.dispose();
+      blockSub.dispose();
+      if (redis) {
+        const deadline = Date.now() + 5_000;
+        while ((await listeners()).some((count) => count > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(await listeners()).toEqual([0, 0]);
+      }
+    } finally {
+      redis?.disconnect();
+    }
+  });
+
   it('refuses a block of another organization or an unknown one', async () => {
     const other = await t.newOrganization();
     const theirs = await t.request<Data, unknown>(`mutation { createBlock(input: { label: "x", value: "secret" }) { block { id } } }`, undefined, { token: other.token });

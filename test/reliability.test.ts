@@ -188,8 +188,10 @@ describe('reliability', () => {
     expect(after.heap - baseline.heap).toBeLessThan(4 * 1024 * 1024);
     if (SERVICES_MODE) {
       expect(after.redis).toEqual(baseline.redis);
-      // The watcher's reader is still there; nothing waits for the queued run any more.
+      // The watcher's reader is still there; nothing waits for the queued run any more, and no
+      // agentEvents subscriber is left listening to the agent's channel.
       expect(after.redis!.readers).toBe(1);
+      expect(after.redis!.subscribers).toBe(0);
     }
     expect(watcher.errors).toEqual([]);
     expect(watcher.completed).toBe(false);

@@ -1,4 +1,5 @@
 import type { AgentEvent, BlockEvent } from '../realtime/bus.js';
+import { takeUntil } from '../realtime/interruptible.js';
 import * as agents from '../services/agents.js';
 import * as blocks from '../services/blocks.js';
 import * as messages from '../services/messages.js';
@@ -74,7 +75,7 @@ builder.subscriptionFields((t) => ({
     args: { agentId: t.arg.id({ validate: agentId }) },
     subscribe: async (_root, args, ctx) => {
       await assertAgentInOrg(ctx.services.prisma, ctx.services.orgId, args.agentId);
-      return until(ctx.services.bus.pubsub.subscribe('agentEvents', args.agentId), (event) => event.type === 'AGENT_DELETED');
+      return takeUntil(ctx.services.bus.pubsub.subscribe('agentEvents', args.agentId), (event) => event.type === 'AGENT_DELETED');
     },
     resolve: (event) => event,
   }),
@@ -84,16 +85,8 @@ builder.subscriptionFields((t) => ({
     args: { blockId: t.arg.id({ validate: blockId }) },
     subscribe: async (_root, args, ctx) => {
       await blocks.getBlock(ctx.services, args.blockId);
-      return until(ctx.services.bus.pubsub.subscribe('blockUpdated', args.blockId), (event) => event.deleted);
+      return takeUntil(ctx.services.bus.pubsub.subscribe('blockUpdated', args.blockId), (event) => event.deleted);
     },
     resolve: (event) => event,
   }),
 }));
-
-/** Ends the stream after the last event there can be (its subject was deleted). */
-async function* until<T>(source: AsyncIterable<T>, last: (event: T) => boolean) {
-  for await (const event of source) {
-    yield event;
-    if (last(event)) return;
-  }
-}

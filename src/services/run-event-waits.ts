@@ -1,3 +1,4 @@
+import { STOPPED, type Interrupt } from '../realtime/interruptible.js';
 import type { ServiceContext } from './context.js';
 
 /**
@@ -7,48 +8,6 @@ import type { ServiceContext } from './context.js';
  */
 
 export const TIMEOUT = Symbol('timeout');
-export const STOPPED = Symbol('stopped');
-
-/**
- * An async generator's return() waits for the generator's pending await, so a subscriber that
- * leaves while its run is silent (or has not started) would linger until the next event or ping.
- * The consumer's return() calls stop() first, which ends the current wait with STOPPED.
- */
-export class Interrupt {
-  stopped = false;
-  private onStop: (() => void) | undefined;
-
-  /** What stop() ends: the current wait (each wait sets its own, and clears it when it ends). */
-  set(onStop: (() => void) | undefined): void {
-    this.onStop = onStop;
-  }
-
-  stop(): void {
-    this.stopped = true;
-    const onStop = this.onStop;
-    this.onStop = undefined;
-    onStop?.();
-  }
-}
-
-/** A generator whose return() and throw() first stop its current wait. */
-export function interruptible<T>(make: (interrupt: Interrupt) => AsyncGenerator<T>): AsyncGenerator<T> {
-  const interrupt = new Interrupt();
-  const inner = make(interrupt);
-  const outer: AsyncGenerator<T> = {
-    [Symbol.asyncIterator]: () => outer,
-    next: (...args) => inner.next(...args),
-    return: (value) => {
-      interrupt.stop();
-      return inner.return(value);
-    },
-    throw: (error) => {
-      interrupt.stop();
-      return inner.throw(error);
-    },
-  };
-  return outer;
-}
 
 type StartOutcome = 'started' | 'ended';
 

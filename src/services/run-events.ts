@@ -10,7 +10,8 @@ import type { Run } from '../generated/prisma/client.js';
 import type { ServiceContext } from './context.js';
 import { messagesByIds, toEdges } from './messages.js';
 import { getRun } from './runs.js';
-import { interruptible, silenceTimer, STOPPED, TIMEOUT, waitForFirstEvent, type Interrupt } from './run-event-waits.js';
+import { interruptible, STOPPED, type Interrupt } from '../realtime/interruptible.js';
+import { silenceTimer, TIMEOUT, waitForFirstEvent } from './run-event-waits.js';
 
 /**
  * What a run's subscribers receive, as stored in its stream (seq is added by the store).
