@@ -68,7 +68,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     logger.info({ providers: models.providers, defaultModel: config.DEFAULT_MODEL ?? null }, 'model providers');
     const embeddings = createEmbedderRegistry(providerEntries(config), config.DEFAULT_EMBEDDING);
     const fileJobs = createFileJobs(
-      { prisma: db.prisma, embeddings, logger, staleMs: config.FILE_PROCESSING_STALE_MS },
+      { prisma: db.prisma, bus, embeddings, logger, staleMs: config.FILE_PROCESSING_STALE_MS },
       { recoverAll: db.kind === 'pglite' },
     );
     const streams = await createRunStreams(config.REDIS_URL, logger, {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../src/generated/gql/index.js';
-import { closeAll, eventually, startWithScriptedModel, type TestServer } from './helpers/server.js';
+import { closeAll, collect, eventually, startWithScriptedModel, type TestServer } from './helpers/server.js';
 import { uploadFile, waitForFile } from './helpers/upload.js';
 import type { ModelServer } from './model-server/server.js';
 
@@ -182,6 +182,62 @@ describe('deleting folders and files', () => {
       expect(await t.app.db.prisma.fileAgent.count({ where: { fileId: file.id } })).toBe(0);
       expect(codeOf(await t.request(FdLookup, { folderId: folder.id, fileId: file.id }))).toBe('NOT_FOUND');
       expect((await stateOf(agentId)).memory).not.toContain('busy.txt');
+    }
+  });
+
+  it('fileUpdated follows an upload through its statuses to the end, over graphql-ws', async () => {
+    type Update = { fileUpdated: { fileId: string; deleted: boolean; file: { processingStatus: string; chunksEmbedded: number | null; totalChunks: number | null; errorMessage: string | null } | null } };
+    const FOLLOW = `subscription($id: ID!) { fileUpdated(fileId: $id) { fileId deleted file { processingStatus chunksEmbedded totalChunks errorMessage } } }`;
+    const RANK = ['PENDING', 'PARSING', 'EMBEDDING', 'COMPLETED'];
+    const folder = await newFolder('followed', { embedding: 'test/scripted-embedder' });
+
+    // A file of two embedding batches, the second held until the subscriber has seen EMBEDDING.
+    const text = Array.from({ length: 40 }, (_, i) => `${i === 35 ? 'HOLD_EMBEDDING ' : ''}${'chunk '.repeat(190)}${i}`).join('\n');
+    const file = (await uploadFile(t, folder.id, 'big.txt', text)).data!.uploadFile.file;
+    const followed = collect<Update>(t.ws(), { query: FOLLOW, variables: { id: file.id } });
+    await eventually(() => followed.values.some((value) => value.fileUpdated.file?.processingStatus === 'EMBEDDING'));
+    model.releaseEmbeddings();
+    await eventually(() => followed.completed, undefined, 20_000);
+    expect(followed.errors).toEqual([]);
+    const updates = followed.values.map((value) => value.fileUpdated);
+    expect(updates.every((update) => update.fileId === file.id && !update.deleted)).toBe(true);
+    const statuses = updates.map((update) => update.file!.processingStatus);
+    expect(statuses.map((status) => RANK.indexOf(status))).toEqual([...statuses.map((status) => RANK.indexOf(status))].sort((a, b) => a - b));
+    expect(statuses).toContain('EMBEDDING');
+    expect(updates.at(-1)!.file).toMatchObject({ processingStatus: 'COMPLETED', chunksEmbedded: 40, totalChunks: 40 });
+
+    // Already finished: its state, then the end.
+    const again = collect<Update>(t.ws(), { query: FOLLOW, variables: { id: file.id } });
+    await eventually(() => again.completed);
+    expect(again.values.map((value) => value.fileUpdated.file?.processingStatus)).toEqual(['COMPLETED']);
+
+    // A file that cannot be parsed ends in ERROR with its message.
+    const binary = (await uploadFile(t, folder.id, 'data.json', '{"broken": ')).data!.uploadFile.file;
+    const failing = collect<Update>(t.ws(), { query: FOLLOW, variables: { id: binary.id } });
+    await eventually(() => failing.completed, undefined, 20_000);
+    expect(failing.values.at(-1)!.fileUpdated.file).toMatchObject({ processingStatus: 'ERROR' });
+    expect(failing.values.at(-1)!.fileUpdated.file!.errorMessage).toBeTruthy();
+
+    // Deleted while it is being embedded: one last update saying so.
+    const doomed = (await uploadFile(t, folder.id, 'doomed.txt', text)).data!.uploadFile.file;
+    const watching = collect<Update>(t.ws(), { query: FOLLOW, variables: { id: doomed.id } });
+    await eventually(() => model.heldEmbeddings() === 1 && watching.values.length > 0);
+    await t.ok(FdDeleteFile, { id: doomed.id });
+    await eventually(() => watching.completed);
+    expect(watching.values.at(-1)!.fileUpdated).toMatchObject({ deleted: true, file: null });
+    model.releaseEmbeddings();
+    await t.app.runtime.fileJobs.idle();
+
+    // Unknown, foreign and malformed ids.
+    const other = await t.newOrganization();
+    for (const [client, id, code] of [
+      [t.ws(), 'file-00000000-0000-4000-8000-000000000000', 'NOT_FOUND'],
+      [t.ws({ token: other.token }), file.id, 'NOT_FOUND'],
+      [t.ws(), 'file-1', 'BAD_USER_INPUT'],
+    ] as const) {
+      const refused = collect<Update>(client, { query: FOLLOW, variables: { id } });
+      await eventually(() => refused.errors.length > 0 || refused.completed);
+      expect(JSON.stringify(refused.errors)).toContain(code);
     }
   });
 

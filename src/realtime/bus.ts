@@ -23,9 +23,18 @@ export interface BlockEvent {
   at: string;
 }
 
+/** A file's processing moved on (status, progress) or the file was deleted. */
+export interface FileEvent {
+  fileId: string;
+  organizationId: string;
+  deleted: boolean;
+  at: string;
+}
+
 export type BusChannels = {
   agentEvents: [agentId: string, event: AgentEvent];
   blockUpdated: [blockId: string, event: BlockEvent];
+  fileUpdated: [fileId: string, event: FileEvent];
   /** A run was cancelled: the instance executing it aborts its model call. */
   runCancelled: [event: { runId: string }];
   /** A run was queued: instances with free capacity try to claim it. */

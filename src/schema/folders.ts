@@ -159,7 +159,7 @@ builder.mutationFields((t) => ({
   uploadFile: t.field({
     type: UploadFilePayload,
     description:
-      'Uploads a text, Markdown, code, JSON, CSV or PDF file (GraphQL multipart request, at most MAX_UPLOAD_BYTES). It is stored at once with processingStatus PENDING, then parsed (a PDF page by page), chunked and embedded in the background; poll file(id) { processingStatus errorMessage }.',
+      'Uploads a text, Markdown, code, JSON, CSV or PDF file (GraphQL multipart request, at most MAX_UPLOAD_BYTES). It is stored at once with processingStatus PENDING, then parsed (a PDF page by page), chunked and embedded in the background; follow it with the fileUpdated subscription (or poll file(id) { processingStatus errorMessage }).',
     args: {
       folderId: t.arg.id({ validate: folderId }),
       file: t.arg({ type: 'Upload' }),
@@ -180,5 +180,29 @@ builder.mutationFields((t) => ({
     description: 'Deletes a file, its passages and every agent view of it.',
     args: { id: t.arg.id({ validate: fileId }) },
     resolve: async (_root, args, ctx) => ({ deletedFileId: await files.deleteFile(ctx.services, args.id) }),
+  }),
+}));
+
+const FileUpdateRef = builder.objectRef<files.FileUpdate>('FileUpdate').implement({
+  description: "A file's processing moved on (status, chunks embedded), or the file was deleted.",
+  fields: (t) => ({
+    fileId: t.exposeID('fileId'),
+    deleted: t.boolean({ resolve: (update) => update.file === null }),
+    at: t.field({ type: 'DateTime', resolve: (update) => update.at }),
+    file: t.field({ type: FileNode, nullable: true, description: 'The file as it is now; null once deleted.', resolve: (update) => update.file as never }),
+  }),
+});
+
+builder.subscriptionFields((t) => ({
+  fileUpdated: t.field({
+    type: FileUpdateRef,
+    description:
+      "An upload's processing as it happens: the file's state now, then every change (PARSING, EMBEDDING with chunksEmbedded, COMPLETED or ERROR with errorMessage); completes once the file is completed, failed or deleted.",
+    args: { fileId: t.arg.id({ validate: fileId }) },
+    subscribe: async (_root, args, ctx) => {
+      await files.getFile(ctx.services, args.fileId, { select: { id: true } });
+      return files.followFile(ctx.services, args.fileId);
+    },
+    resolve: (update) => update,
   }),
 }));

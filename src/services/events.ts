@@ -19,6 +19,12 @@ export function publishBlockChanges(ctx: BusContext, changes: { agentIds: string
   for (const agentId of new Set(changes.agentIds)) publishAgentEvent(ctx, agentId, { type: 'BLOCK_CHANGED', blockIds: changes.blockIds });
 }
 
+/** Tells subscribers of the files that their processing moved on, or that they were deleted. */
+export function publishFileUpdates(bus: ServiceContext['bus'], organizationId: string, fileIds: string[], deleted = false): void {
+  const at = new Date().toISOString();
+  for (const fileId of fileIds) bus.pubsub.publish('fileUpdated', fileId, { fileId, organizationId, deleted, at });
+}
+
 /**
  * A run ended (however, on whichever instance): its stream gets the stop event, the agent's
  * subscribers learn it, and every instance can wake whoever waits for it and start the agent's

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../db/client.js';
 import type { EmbedderRegistry } from '../agent/embeddings/index.js';
 import type { Logger } from '../logger.js';
+import type { EventBus } from '../realtime/bus.js';
 import { processFile } from './file-processing.js';
 
 /**
@@ -19,6 +20,7 @@ export interface FileJobs {
 
 export interface FileJobDeps {
   prisma: PrismaClient;
+  bus: EventBus;
   embeddings: EmbedderRegistry;
   logger: Logger;
   staleMs: number;

@@ -5,6 +5,7 @@ import { extractPdfPages } from '../agent/files/pdf.js';
 import { EMBEDDING_BATCH_SIZE } from '../agent/embeddings/openai-compatible.js';
 import { newId } from '../ids.js';
 import type { FileJobDeps } from './file-jobs.js';
+import { publishFileUpdates } from './events.js';
 import { addFileToAgents } from './file-views.js';
 
 class Aborted extends Error {}
@@ -29,7 +30,7 @@ async function textAndChunks(
  * only once every chunk is embedded, so a file that fails halfway leaves nothing searchable,
  * and a file deleted meanwhile gets nothing written for it. Returns true when the file completed.
  */
-export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'embeddings' | 'logger'>, fileId: string, signal: AbortSignal): Promise<boolean> {
+export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'embeddings' | 'logger'>, fileId: string, signal: AbortSignal): Promise<boolean> {
   const { prisma } = deps;
   const claimed = await prisma.file.updateMany({ where: { id: fileId, processingStatus: 'pending' }, data: { processingStatus: 'parsing', errorMessage: null } });
   if (claimed.count === 0) return false;
@@ -38,10 +39,13 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'embeddings
     include: { folder: { select: { name: true, embedding: true } } },
   });
   if (!file) return false;
+  const announce = () => publishFileUpdates(deps.bus, file.organizationId, [fileId]);
+  announce();
   const visibleName = `${file.folder.name}/${file.fileName}`;
   const progress = async (data: Prisma.FileUpdateManyMutationInput) => {
     const { count } = await prisma.file.updateMany({ where: { id: fileId }, data });
     if (count === 0) throw new Gone();
+    announce();
   };
   try {
     const { text, chunks } = await textAndChunks(file, signal);
@@ -71,7 +75,7 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'embeddings
       embeddingDim: vectors[index]!.length,
       embeddingModel: embedder.handle,
     }));
-    return await prisma.$transaction(async (tx) => {
+    const completed = await prisma.$transaction(async (tx) => {
       // Completing first locks the file's row: a deletion either came before (nothing is written)
       // or waits for this commit and takes the passages with it.
       const completed = await tx.file.updateMany({
@@ -85,6 +89,8 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'embeddings
       await addFileToAgents(tx, fileId);
       return true;
     });
+    if (completed) announce();
+    return completed;
   } catch (error) {
     // An interrupted file stays unfinished; the next start (or another instance) resumes it.
     if (error instanceof Aborted || error instanceof Gone || signal.aborted) return false;
@@ -94,6 +100,7 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'embeddings
       prisma.passage.deleteMany({ where: { fileId } }),
       prisma.file.updateMany({ where: { id: fileId }, data: { processingStatus: 'error', errorMessage: message.slice(0, 2000), rawBytes: null } }),
     ]);
+    announce();
     return false;
   }
 }

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { Prisma, type File as FileRow } from '../generated/prisma/client.js';
 import { decodeText, fileKindOf, SUPPORTED_EXTENSIONS } from '../agent/files/parse.js';
 import { newId } from '../ids.js';
+import { interruptible, STOPPED } from '../realtime/interruptible.js';
 import type { ServiceContext } from './context.js';
 import { AppError, assertId, badInput, conflict, notFound } from './errors.js';
-import { publishAgentEvent } from './events.js';
+import { publishAgentEvent, publishFileUpdates } from './events.js';
 import { DEFAULT_PAGE_SIZE, checkPageArgs, firstPages, firstRowsPerParent, paginate, selecting, type Page, type PageArgs } from './pagination.js';
 import type { Db } from './scope.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
@@ -165,6 +166,7 @@ export async function deleteFile(ctx: ServiceContext, id: string): Promise<strin
     return deleteFilesAndRebuild(tx, [id]);
   });
   for (const agentId of agentIds) publishAgentEvent(ctx, agentId, { type: 'AGENT_UPDATED' });
+  publishFileUpdates(ctx.bus, ctx.orgId, [id], true);
   return id;
 }
 
@@ -175,4 +177,43 @@ async function deleteFilesAndRebuild(tx: Db, fileIds: string[]): Promise<string[
   const agentIds = [...new Set(views.map((view) => view.agentId))];
   for (const agentId of agentIds) await rebuildSystemPrompt(tx, agentId);
   return agentIds;
+}
+
+/** A followed file's state: the file as it is now, or null once deleted. */
+export interface FileUpdate {
+  fileId: string;
+  file: Omit<FileRow, 'rawBytes'> | null;
+  at: Date;
+}
+
+const TERMINAL_STATUSES = new Set(['completed', 'error']);
+/** How often a followed file is read again when no event came (a lost bus message costs no more). */
+const FILE_RECHECK_MS = 2_000;
+
+/**
+ * A file's processing as it happens: its state now, then each change (status, chunks embedded),
+ * until it is completed, fails or is deleted.
+ */
+export function followFile(ctx: ServiceContext, fileId: string): AsyncGenerator<FileUpdate> {
+  return interruptible(async function* (interrupt) {
+    const events = ctx.bus.pubsub.subscribe('fileUpdated', fileId)[Symbol.asyncIterator]();
+    let next = events.next(); // listening before the state is read, so that no change falls between
+    try {
+      let seen: string | undefined;
+      for (;;) {
+        const file = await ctx.prisma.file.findFirst({ where: { id: fileId, organizationId: ctx.orgId }, omit: { rawBytes: true } });
+        const state = file ? `${file.processingStatus} ${file.chunksEmbedded ?? 0}` : 'deleted';
+        if (state !== seen) {
+          seen = state;
+          yield { fileId, file, at: new Date() };
+        }
+        if (!file || TERMINAL_STATUSES.has(file.processingStatus)) return;
+        const step = await interrupt.race(Promise.race([next, new Promise<null>((resolve) => setTimeout(() => resolve(null), FILE_RECHECK_MS).unref())]));
+        if (step === STOPPED || step?.done) return;
+        if (step) next = events.next();
+      }
+    } finally {
+      await events.return?.();
+    }
+  });
 }

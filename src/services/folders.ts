@@ -3,7 +3,7 @@ import { Prisma, type Folder } from '../generated/prisma/client.js';
 import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
 import { assertId, badInput, conflict, notFound, parseInput } from './errors.js';
-import { publishAgentEvent } from './events.js';
+import { publishAgentEvent, publishFileUpdates } from './events.js';
 import { afterFolderRemoved } from './file-views.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
 import { paginate, type Page, type PageArgs } from './pagination.js';
@@ -122,15 +122,17 @@ export async function listFolders(ctx: ServiceContext, args: PageArgs, shape: Fo
  */
 export async function deleteFolder(ctx: ServiceContext, id: string): Promise<string> {
   assertId('Folder', id, 'id');
-  const agentIds = await ctx.prisma.$transaction(async (tx) => {
+  const { agentIds, fileIds } = await ctx.prisma.$transaction(async (tx) => {
     const folder = await tx.folder.findFirst({ where: { id, organizationId: ctx.orgId }, select: { id: true } });
     if (!folder) throw notFound('Folder', id);
     const links = await tx.folderAgent.findMany({ where: { folderId: id }, select: { agentId: true } });
+    const files = await tx.file.findMany({ where: { folderId: id }, select: { id: true } });
     // Files, passages, views and attachments go by cascade.
     await tx.folder.delete({ where: { id } });
     for (const { agentId } of links) await afterFolderRemoved(tx, agentId);
-    return links.map((link) => link.agentId);
+    return { agentIds: links.map((link) => link.agentId), fileIds: files.map((file) => file.id) };
   });
   for (const agentId of agentIds) publishAgentEvent(ctx, agentId, { type: 'AGENT_UPDATED' });
+  publishFileUpdates(ctx.bus, ctx.orgId, fileIds, true);
   return id;
 }
