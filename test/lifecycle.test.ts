@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +9,7 @@ import { createClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../src/generated/gql/index.js';
+import { freePort } from './helpers/ports.js';
 import { dropSchemaOf, freshDatabaseEnv, SERVICES_MODE, uniqueName } from './helpers/server.js';
 
 /**
@@ -72,17 +72,6 @@ async function persistentDataEnv(): Promise<Record<string, string>> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'agentgraph-lifecycle-'));
   tempDirs.push(dir);
   return { DATA_DIR: dir };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 interface Exit {
