@@ -67,8 +67,11 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     const models = createModelRegistry(providerEntries(config));
     logger.info({ providers: models.providers, defaultModel: config.DEFAULT_MODEL ?? null }, 'model providers');
     const embeddings = createEmbedderRegistry(providerEntries(config), config.DEFAULT_EMBEDDING);
+    // Indexed before the first search rather than at the first insert, when the table may be large (PGlite).
+    const defaultDimensions = embeddings.resolve(undefined).dimensions;
+    if (defaultDimensions) await db.ensurePassageIndex(defaultDimensions);
     const fileJobs = createFileJobs(
-      { prisma: db.prisma, embeddings, logger, staleMs: config.FILE_PROCESSING_STALE_MS },
+      { prisma: db.prisma, embeddings, ensurePassageIndex: db.ensurePassageIndex, logger, staleMs: config.FILE_PROCESSING_STALE_MS },
       { recoverAll: db.kind === 'pglite' },
     );
     const streams = await createRunStreams(config.REDIS_URL, logger, { ttlSeconds: config.RUN_EVENT_TTL_SECONDS, subscriberBufferLimit: config.RUN_EVENT_BUFFER_LIMIT });
@@ -92,6 +95,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       instanceId,
       embeddings,
       vectorSearch: db.hasVector ? 'pgvector' : 'exact',
+      ensurePassageIndex: db.ensurePassageIndex,
       fileJobs,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       context: {

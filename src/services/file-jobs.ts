@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../db/client.js';
 import type { EmbedderRegistry } from '../agent/embeddings/index.js';
 import type { Logger } from '../logger.js';
+import type { EnsurePassageIndex } from '../db/vector-index.js';
 import { processFile } from './file-processing.js';
 
 /**
@@ -20,6 +21,7 @@ export interface FileJobs {
 export interface FileJobDeps {
   prisma: PrismaClient;
   embeddings: EmbedderRegistry;
+  ensurePassageIndex: EnsurePassageIndex;
   logger: Logger;
   staleMs: number;
 }

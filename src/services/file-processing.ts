@@ -13,7 +13,7 @@ class Aborted extends Error {}
  * only once every chunk is embedded, so a file that fails halfway leaves nothing searchable.
  * Returns true when the file completed.
  */
-export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'embeddings' | 'logger'>, fileId: string, signal: AbortSignal): Promise<boolean> {
+export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'embeddings' | 'ensurePassageIndex' | 'logger'>, fileId: string, signal: AbortSignal): Promise<boolean> {
   const { prisma } = deps;
   const claimed = await prisma.file.updateMany({ where: { id: fileId, processingStatus: 'pending' }, data: { processingStatus: 'parsing', errorMessage: null } });
   if (claimed.count === 0) return false;
@@ -40,6 +40,7 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'embeddings
       await prisma.file.update({ where: { id: fileId }, data: { chunksEmbedded: vectors.length } });
     }
     if (signal.aborted) throw new Aborted();
+    if (vectors[0]) await deps.ensurePassageIndex(vectors[0].length);
 
     const rows: Prisma.PassageCreateManyInput[] = chunks.map((chunk, index) => ({
       id: newId('Passage'),
