@@ -13,8 +13,10 @@
  *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test npx tsx bench/archival-search.ts
  *
  * Environment: BENCH_PASSAGES (default 100000), BENCH_QUERIES (default 50; the exact paths run
- * BENCH_EXACT_QUERIES, default 10, as they take seconds each).
- * Vectors are random points around 200 random centres (so neighbours are meaningful), normalised.
+ * BENCH_EXACT_QUERIES, default 10, as they take seconds each), BENCH_NOISE (default 0.8).
+ * Vectors are random points around 200 random centres (so neighbours are meaningful), normalised;
+ * BENCH_NOISE is the spread around a centre relative to the centres' spread (2 makes clusters
+ * overlap and HNSW's job harder).
  * Every passage has one of ten tags t0..t9; one in a thousand also has the tag `rare`.
  */
 import { randomUUID } from 'node:crypto';
@@ -28,6 +30,7 @@ import { DEFAULT_ORG_ID, newId } from '../src/ids.js';
 const PASSAGES = Number(process.env.BENCH_PASSAGES ?? 100_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 50);
 const EXACT_QUERIES = Math.min(QUERIES, Number(process.env.BENCH_EXACT_QUERIES ?? 10));
+const NOISE = Number(process.env.BENCH_NOISE ?? 0.8);
 const DIM = 384;
 const K = 10;
 
@@ -40,7 +43,7 @@ const gaussian = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 *
 const centres = Array.from({ length: 200 }, () => Array.from({ length: DIM }, gaussian));
 const point = () => {
   const centre = centres[Math.floor(random() * centres.length)]!;
-  return normalize(centre.map((value) => value + gaussian() * 0.8));
+  return normalize(centre.map((value) => value + gaussian() * NOISE));
 };
 
 const vectors = Array.from({ length: PASSAGES }, point);
@@ -146,7 +149,7 @@ async function insertCost(label: string, db: Database, agentId: string) {
 }
 
 async function main() {
-  console.log(`archival search: ${PASSAGES} passages x ${DIM} dims, ${QUERIES} queries (${EXACT_QUERIES} on exact paths), top ${K}\n`);
+  console.log(`archival search: ${PASSAGES} passages x ${DIM} dims (noise ${NOISE}), ${QUERIES} queries (${EXACT_QUERIES} on exact paths), top ${K}\n`);
   const pglite = await openDatabase({ DATA_DIR: 'memory://', DATABASE_URL: undefined }, logger);
   try {
     const agentId = await prepare(pglite);
