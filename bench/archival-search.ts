@@ -4,7 +4,7 @@
  * (JavaScript, double precision), on every path the server has:
  *   - pglite/scan      PGlite + pgvector `<=>` without an index (an exact scan: what the fallback runs)
  *   - pglite/hnsw      PGlite + pgvector with the HNSW index the server creates (src/db/vector-index.ts),
- *                      at ef_search 40 / the server's 100 / 200, and with tag filters
+ *                      at ef_search 40 / 100 / 200 / 400 (the server's), and with tag filters
  *   - postgres/exact   the machine's PostgreSQL 15 (no pgvector), exact cosine in SQL (needs DATABASE_URL)
  * The exact paths are measured at a tenth, a third and all of the passages, to show how they
  * grow. Also: the index build over the passages and the cost of inserting one passage with and
@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { openDatabase, type Database } from '../src/db/client.js';
+import { HNSW_EF_SEARCH, openDatabase, type Database } from '../src/db/client.js';
 import { nearestPassages, type VectorMethod, type VectorQuery } from '../src/db/vector-search.js';
 import { normalize } from '../src/agent/embeddings/types.js';
 import { createLogger } from '../src/logger.js';
@@ -159,8 +159,8 @@ async function main() {
     await pglite.ensurePassageIndex(DIM);
     console.log(`(the server's HNSW index over ${PASSAGES} passages built in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     const session = await pglite.session();
-    for (const ef of [40, 200, 100]) {
-      // PGlite has one session, so this applies to the searches below; 100 is the server's setting.
+    for (const ef of [...[40, 100, 200, 400].filter((ef) => ef !== HNSW_EF_SEARCH), HNSW_EF_SEARCH]) {
+      // PGlite has one session, so this applies to the searches below; the server's value comes last and stays.
       await session.exec(`SET hnsw.ef_search = ${ef}`);
       await measure(`pglite/hnsw ef_search ${ef}`, pglite, 'pgvector', agentId, PASSAGES);
     }

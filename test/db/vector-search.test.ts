@@ -87,11 +87,11 @@ describe('vector search', () => {
 
 /**
  * The HNSW index the server creates (PGlite). Enough passages that the planner prefers the index
- * (it scans below a few thousand rows): clustered points, so that nearest neighbours exist.
+ * (at ef_search 400 it still scans 6,000 rows): clustered points, so that nearest neighbours exist.
  */
 describe('vector search with the HNSW index', () => {
   const DIM = 32;
-  const COUNT = 6000;
+  const COUNT = 20000;
   let db: Database;
   const agentId = newId('Agent');
   let state = 7;
@@ -145,11 +145,11 @@ describe('vector search with the HNSW index', () => {
     let wanted = 0;
     for (let q = 0; q < 10; q++) {
       const embedding = point();
-      // 150 rows from an index scan of ef_search 100 candidates: only the iterative scan gets them.
-      const filtered = query(embedding, 150, { tags: { values: ['even'], mode: 'any' } });
+      // 250 rows where half the ef_search (400) candidates pass: the scan must go on past them.
+      const filtered = query(embedding, 250, { tags: { values: ['even'], mode: 'any' } });
       expect(await plan(filtered)).toContain('Index Scan using');
       const hits = await nearestPassages(db.prisma, 'pgvector', filtered);
-      expect(hits).toHaveLength(150);
+      expect(hits).toHaveLength(250);
       expect(hits.every((hit) => hit.tags.includes('even'))).toBe(true);
       expect(hits.every((hit, i) => i === 0 || hits[i - 1]!.score >= hit.score)).toBe(true);
       const exact = new Set((await nearestPassages(db.prisma, 'exact', filtered)).map((hit) => hit.id));
@@ -162,14 +162,15 @@ describe('vector search with the HNSW index', () => {
   it('falls back to an exact scan when the index scan gives up before topK', async () => {
     const session = await db.session();
     try {
-      // PGlite's one session: the next search's index scan stops after its first ef_search candidates.
-      await session.exec('SET hnsw.max_scan_tuples = 1');
+      // PGlite's one session: index scans stop after their first ef_search (400) candidates, as
+      // an iterative scan does at hnsw.max_scan_tuples.
+      await session.exec('SET hnsw.iterative_scan = off');
       const embedding = point();
-      const hits = await nearestPassages(db.prisma, 'pgvector', query(embedding, 300));
-      const exact = await nearestPassages(db.prisma, 'exact', query(embedding, 300));
+      const hits = await nearestPassages(db.prisma, 'pgvector', query(embedding, 500));
+      const exact = await nearestPassages(db.prisma, 'exact', query(embedding, 500));
       expect(hits.map((hit) => hit.id)).toEqual(exact.map((hit) => hit.id));
     } finally {
-      await session.exec('RESET hnsw.max_scan_tuples');
+      await session.exec('SET hnsw.iterative_scan = strict_order');
       await session.release();
     }
   });
