@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prisma } from '../../src/generated/prisma/client.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { HNSW_EF_SEARCH, openDatabase, type Database } from '../../src/db/client.js';
 import { nearestPassages, searchStatement, type VectorQuery } from '../../src/db/vector-search.js';
 import { passageIndexName } from '../../src/db/vector-index.js';
 import { analyzeChangedTables } from '../../src/db/pglite-analyze.js';
@@ -162,15 +162,15 @@ describe('vector search with the HNSW index', () => {
   it('falls back to an exact scan when the index scan gives up before topK', async () => {
     const session = await db.session();
     try {
-      // PGlite's one session: index scans stop after their first ef_search (400) candidates, as
-      // an iterative scan does at hnsw.max_scan_tuples.
-      await session.exec('SET hnsw.iterative_scan = off');
+      // PGlite's one session: index scans stop after their first candidates (about ef_search),
+      // far short of the limit, as an iterative scan does at hnsw.max_scan_tuples.
+      await session.exec('SET hnsw.iterative_scan = off; SET hnsw.ef_search = 40');
       const embedding = point();
       const hits = await nearestPassages(db.prisma, 'pgvector', query(embedding, 500));
       const exact = await nearestPassages(db.prisma, 'exact', query(embedding, 500));
       expect(hits.map((hit) => hit.id)).toEqual(exact.map((hit) => hit.id));
     } finally {
-      await session.exec('SET hnsw.iterative_scan = strict_order');
+      await session.exec(`SET hnsw.iterative_scan = strict_order; SET hnsw.ef_search = ${HNSW_EF_SEARCH}`);
       await session.release();
     }
   });
