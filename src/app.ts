@@ -14,7 +14,7 @@ import { createRunStreams } from './realtime/run-streams.js';
 import { createRunEventRecorder } from './services/run-events.js';
 import { startRunLiveness } from './services/run-liveness.js';
 import type { Runtime } from './services/context.js';
-import { createEmbedderRegistry } from './agent/embeddings/index.js';
+import { createEmbedderRegistry, type EmbedderRegistry } from './agent/embeddings/index.js';
 import { createFileJobs } from './services/file-jobs.js';
 
 /** The long-lived resources of one server process, built once and passed down. */
@@ -53,6 +53,21 @@ const POLICY_LOG: Record<AuthPolicy, string> = {
   disabled: 'auth disabled: requests without a key use the default organization',
 };
 
+/**
+ * The default embedding's passages are indexed from the start (PGlite), not at their first write,
+ * when the table may already be large. A default naming no configured provider fails where it is
+ * used, as before.
+ */
+async function indexDefaultEmbedding(db: Database, embeddings: EmbedderRegistry) {
+  let dimensions: number | null;
+  try {
+    dimensions = embeddings.resolve(undefined).dimensions;
+  } catch {
+    return;
+  }
+  if (dimensions) await db.ensurePassageIndex(dimensions);
+}
+
 export async function createAppContext(config: Config, logger: Logger): Promise<AppContext> {
   const db = await openDatabase(config, logger);
   try {
@@ -67,8 +82,9 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     const models = createModelRegistry(providerEntries(config));
     logger.info({ providers: models.providers, defaultModel: config.DEFAULT_MODEL ?? null }, 'model providers');
     const embeddings = createEmbedderRegistry(providerEntries(config), config.DEFAULT_EMBEDDING);
+    await indexDefaultEmbedding(db, embeddings);
     const fileJobs = createFileJobs(
-      { prisma: db.prisma, bus, embeddings, logger, staleMs: config.FILE_PROCESSING_STALE_MS },
+      { prisma: db.prisma, bus, embeddings, ensurePassageIndex: db.ensurePassageIndex, logger, staleMs: config.FILE_PROCESSING_STALE_MS },
       { recoverAll: db.kind === 'pglite' },
     );
     const streams = await createRunStreams(config.REDIS_URL, logger, {
@@ -96,6 +112,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       instanceId,
       embeddings,
       vectorSearch: db.hasVector ? 'pgvector' : 'exact',
+      ensurePassageIndex: db.ensurePassageIndex,
       fileJobs,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       context: {

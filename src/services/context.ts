@@ -8,6 +8,7 @@ import type { RunEventSink } from '../agent/run-types.js';
 import type { RunStreams } from '../realtime/run-streams.js';
 import type { EmbedderRegistry } from '../agent/embeddings/index.js';
 import type { FileJobs } from './file-jobs.js';
+import type { EnsurePassageIndex } from '../db/vector-index.js';
 
 /** What runs need beyond the database: models, the run queue, limits and live events. */
 export interface Runtime {
@@ -29,6 +30,8 @@ export interface Runtime {
   readonly embeddings: EmbedderRegistry;
   /** pgvector where the database has it (PGlite), else exact cosine in SQL. */
   readonly vectorSearch: 'pgvector' | 'exact';
+  /** Called before passages are written: indexes their embedding length if it is new (pgvector). */
+  readonly ensurePassageIndex: EnsurePassageIndex;
   /** Background parsing and embedding of uploaded files. */
   readonly fileJobs: FileJobs;
   readonly maxUploadBytes: number;

@@ -2,6 +2,7 @@ import type { PrismaClient } from '../db/client.js';
 import type { EmbedderRegistry } from '../agent/embeddings/index.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from '../realtime/bus.js';
+import type { EnsurePassageIndex } from '../db/vector-index.js';
 import { processFile } from './file-processing.js';
 
 /**
@@ -22,6 +23,7 @@ export interface FileJobDeps {
   prisma: PrismaClient;
   bus: EventBus;
   embeddings: EmbedderRegistry;
+  ensurePassageIndex: EnsurePassageIndex;
   logger: Logger;
   staleMs: number;
 }

@@ -30,7 +30,7 @@ async function textAndChunks(
  * only once every chunk is embedded, so a file that fails halfway leaves nothing searchable,
  * and a file deleted meanwhile gets nothing written for it. Returns true when the file completed.
  */
-export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'embeddings' | 'logger'>, fileId: string, signal: AbortSignal): Promise<boolean> {
+export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'embeddings' | 'ensurePassageIndex' | 'logger'>, fileId: string, signal: AbortSignal): Promise<boolean> {
   const { prisma } = deps;
   const claimed = await prisma.file.updateMany({ where: { id: fileId, processingStatus: 'pending' }, data: { processingStatus: 'parsing', errorMessage: null } });
   if (claimed.count === 0) return false;
@@ -62,6 +62,7 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'em
       await progress({ chunksEmbedded: vectors.length });
     }
     if (signal.aborted) throw new Aborted();
+    if (vectors[0]) await deps.ensurePassageIndex(vectors[0].length);
 
     const rows: Prisma.PassageCreateManyInput[] = chunks.map((chunk, index) => ({
       id: newId('Passage'),

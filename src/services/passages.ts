@@ -56,6 +56,7 @@ export async function insertArchivalPassage(ctx: ServiceContext, agentId: string
   const agent = await agentEmbedding(ctx.prisma, agentId);
   const embedder = ctx.runtime.embeddings.resolve(agent.embedding);
   const [vector] = await embedOrFail(embedder, [text]);
+  await ctx.runtime.ensurePassageIndex(vector!.length);
   return ctx.prisma.$transaction(async (tx) => {
     const passage = await tx.passage.create({
       data: {
