@@ -9,21 +9,28 @@ export class RunEndings {
 
   /** Resolves once `hasEnded` is true, or the end is announced. */
   async wait(runId: string, hasEnded: () => Promise<boolean>): Promise<void> {
-    let wake!: () => void;
-    const announced = new Promise<void>((resolve) => (wake = resolve));
+    let announced = false;
+    let wake: (() => void) | undefined;
+    const onEnded = () => {
+      announced = true;
+      wake?.();
+    };
     const set = this.waiters.get(runId) ?? new Set();
-    set.add(wake);
+    set.add(onEnded);
     this.waiters.set(runId, set);
     try {
       for (;;) {
         let timer: NodeJS.Timeout | undefined;
-        const tick = new Promise<'tick'>((resolve) => (timer = setTimeout(() => resolve('tick'), this.checkMs)));
-        const woke = await Promise.race([announced, tick]);
+        await new Promise<void>((resolve) => {
+          if (announced) return resolve();
+          wake = resolve;
+          timer = setTimeout(resolve, this.checkMs);
+        });
         clearTimeout(timer);
-        if (woke !== 'tick' || (await hasEnded())) return;
+        if (announced || (await hasEnded())) return;
       }
     } finally {
-      set.delete(wake);
+      set.delete(onEnded);
       if (set.size === 0) this.waiters.delete(runId);
     }
   }
