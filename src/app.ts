@@ -117,7 +117,6 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       context: {
         defaultContextWindow: config.DEFAULT_CONTEXT_WINDOW,
-        vectorBackend: db.hasVector ? 'pgvector' : 'exact',
         messageEmbeddings: config.MESSAGE_EMBEDDINGS === 'local',
       },
     };

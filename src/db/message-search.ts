@@ -1,4 +1,5 @@
 import type { PrismaClient } from './client.js';
+import type { VectorMethod } from './vector-search.js';
 
 /**
  * The SQL of message search, written once for PGlite and PostgreSQL 15: full-text search over the
@@ -7,7 +8,6 @@ import type { PrismaClient } from './client.js';
  * Embeddings are unit vectors, so the dot product is the cosine.
  */
 
-export type VectorBackend = 'pgvector' | 'exact';
 
 export interface MessageFilter {
   organizationId: string;
@@ -60,7 +60,7 @@ export async function ftsSearch(prisma: PrismaClient, query: string, filter: Mes
 }
 
 /** Messages nearest to an embedding by cosine similarity, most similar first. */
-export async function vectorSearch(prisma: PrismaClient, backend: VectorBackend, embedding: number[], filter: MessageFilter, limit: number): Promise<RankedRow[]> {
+export async function vectorSearch(prisma: PrismaClient, backend: VectorMethod, embedding: number[], filter: MessageFilter, limit: number): Promise<RankedRow[]> {
   if (embedding.length === 0) return [];
   const params = new Params();
   const vector = params.add(vectorLiteral(embedding));

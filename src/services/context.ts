@@ -9,6 +9,7 @@ import type { RunStreams } from '../realtime/run-streams.js';
 import type { EmbedderRegistry } from '../agent/embeddings/index.js';
 import type { FileJobs } from './file-jobs.js';
 import type { EnsurePassageIndex } from '../db/vector-index.js';
+import type { VectorMethod } from '../db/vector-search.js';
 
 /** What runs need beyond the database: models, the run queue, limits and live events. */
 export interface Runtime {
@@ -29,7 +30,7 @@ export interface Runtime {
   /** Embedding models by handle (archival memory and file passages). */
   readonly embeddings: EmbedderRegistry;
   /** pgvector where the database has it (PGlite), else exact cosine in SQL. */
-  readonly vectorSearch: 'pgvector' | 'exact';
+  readonly vectorSearch: VectorMethod;
   /** Called before passages are written: indexes their embedding length if it is new (pgvector). */
   readonly ensurePassageIndex: EnsurePassageIndex;
   /** Background parsing and embedding of uploaded files. */
@@ -42,8 +43,6 @@ export interface Runtime {
 export interface ContextSettings {
   /** For agents whose model settings name no context window. */
   readonly defaultContextWindow: number;
-  /** pgvector's operators (PGlite) or exact cosine in SQL (PostgreSQL without the extension). */
-  readonly vectorBackend: 'pgvector' | 'exact';
   readonly messageEmbeddings: boolean;
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PrismaClient } from '../db/client.js';
-import { ftsSearch, recentSearch, unindexedMessages, upsertIndexEntries, vectorSearch, type MessageFilter, type RankedRow, type UnindexedMessage, type VectorBackend } from '../db/message-search.js';
+import { ftsSearch, recentSearch, unindexedMessages, upsertIndexEntries, vectorSearch, type MessageFilter, type RankedRow, type UnindexedMessage } from '../db/message-search.js';
+import type { VectorMethod } from '../db/vector-search.js';
 import { embedMessageText } from '../agent/message-embedding.js';
 import { textOfContent } from '../agent/prompt-builder.js';
 import { unpackMessage } from '../agent/messages.js';
@@ -25,7 +26,7 @@ const RRF_WEIGHT = 0.5;
 const INDEX_BATCH = 500;
 
 export interface SearchSettings {
-  vectorBackend: VectorBackend;
+  vectorBackend: VectorMethod;
   /** Whether messages are embedded (MESSAGE_EMBEDDINGS); without it only full-text search is available. */
   embeddings: boolean;
 }
@@ -188,7 +189,7 @@ export const searchMessagesInput = z.object({
 });
 
 export function searchSettingsOf(ctx: Pick<ServiceContext, 'runtime'>): SearchSettings {
-  return { vectorBackend: ctx.runtime.context.vectorBackend, embeddings: ctx.runtime.context.messageEmbeddings };
+  return { vectorBackend: ctx.runtime.vectorSearch, embeddings: ctx.runtime.context.messageEmbeddings };
 }
 
 /** An end date at exactly midnight UTC covers that whole day (Letta). */
