@@ -7,7 +7,7 @@ import { nearestPassages, type VectorHit } from '../db/vector-search.js';
 import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
 import { AppError, assertId, badInput, notFound, parseInput } from './errors.js';
-import { DEFAULT_PAGE_SIZE, checkPageArgs } from './pagination.js';
+import { DEFAULT_PAGE_SIZE, checkPageArgs, type Page } from './pagination.js';
 import { assertAgentInOrg, type Db } from './scope.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
 
@@ -105,18 +105,12 @@ export interface PassageListArgs {
   ascending?: boolean | null;
 }
 
-export interface PassagePage {
-  nodes: Passage[];
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-}
-
 /**
  * An agent's archival passages. Letta's semantics: ascending by default, and cursors are
  * chronological (created time, id) whatever the order: `after` is later, `before` is earlier.
  * `search` is a case-insensitive substring. An unknown cursor is NOT_FOUND.
  */
-export async function listPassages(ctx: ServiceContext, agentId: string, args: PassageListArgs): Promise<PassagePage> {
+export async function listPassages(ctx: ServiceContext, agentId: string, args: PassageListArgs): Promise<Page<Passage>> {
   checkPageArgs({ first: args.first });
   if (args.last != null) throw badInput('last', 'not supported for passages; use first with ascending: false');
   const limit = args.first ?? DEFAULT_PAGE_SIZE;
