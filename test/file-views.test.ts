@@ -28,11 +28,6 @@ const AgentFiles = graphql(`
     }
   }
 `);
-const AgentFilesBackward = graphql(`
-  query FvAgentFilesBackward($id: ID!, $last: Int, $before: String) {
-    agent(id: $id) { files(last: $last, before: $before) { edges { node { id } } } }
-  }
-`);
 const Open = graphql(`
   mutation FvOpen($agentId: ID!, $fileId: ID!, $offset: Int, $length: Int) {
     openFile(agentId: $agentId, fileId: $fileId, offset: $offset, length: $length) { closedFiles file { fileName isOpen visibleContent startLine endLine } }
@@ -154,13 +149,6 @@ describe('agent views of files', () => {
     expect(codeOf(await t.request(Open, { agentId, fileId: 'file-1' }))).toBe('BAD_USER_INPUT');
     expect(codeOf(await t.request(Open, { agentId: 'agent-00000000-0000-4000-8000-000000000000', fileId: secret }))).toBe('NOT_FOUND');
     expect(codeOf(await t.request(Attach, { agentId, folderId: 'source-00000000-0000-4000-8000-000000000000' }))).toBe('NOT_FOUND');
-    // Backward paging is not offered: asking for it is an error, not a silently forward page.
-    const views = await files(agentId);
-    for (const args of [{ last: 1 }, { before: views.at(-1)!.id }]) {
-      const backward = await t.request(AgentFilesBackward, { id: agentId, ...args });
-      expect(codeOf(backward)).toBe('BAD_USER_INPUT');
-      expect(backward.errors![0]!.message).toContain(Object.keys(args)[0]);
-    }
   });
 
   it('a file uploaded into an attached folder joins the agent once processed', async () => {
