@@ -182,5 +182,13 @@ describe('archival memory', () => {
     // The insert rebuilt the prompt: the model's next request saw the archival count.
     const lastSystem = (model.requests.at(-1)!.body as { messages: Array<{ role: string; content: unknown }> }).messages[0]!;
     expect(JSON.stringify(lastSystem.content)).toContain('1 total memories you created are stored in archival memory');
+
+    // A failing embedding provider (a typed LLM_ERROR in the API) is a tool error for the model.
+    const failing = await newAgent({ embedding: 'test/scripted-embedder', tools: ['archival_memory_insert'] });
+    model.enqueue({ toolCalls: [{ name: 'archival_memory_insert', arguments: { content: 'FAIL_EMBEDDING now' } }] }, { text: 'Noted.' });
+    const failed = (await t.ok(SendArchival, { agentId: failing, input: { input: 'remember this' } })).sendMessage;
+    const failedReturn = failed.messages.find((message) => message.__typename === 'ToolReturnMessage') as { toolReturn: string; status: string };
+    expect(failedReturn.status).toBe('error');
+    expect(failedReturn.toolReturn).toContain("Error: Embedding with 'test/scripted-embedder' failed");
   });
 });
