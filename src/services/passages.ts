@@ -10,6 +10,7 @@ import { AppError, assertId, badInput, notFound, parseInput } from './errors.js'
 import { DEFAULT_PAGE_SIZE, checkPageArgs, type Page } from './pagination.js';
 import { assertAgentInOrg, type Db } from './scope.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
+import { parseToolArgs } from './tool-args.js';
 
 /** Archival memory: passages of one agent, embedded on insert, listed and searched by meaning. */
 
@@ -225,12 +226,7 @@ const toolArgs = z.object({
 
 /** The `archival_memory_search` tool: same search, Letta's result shape, errors as tool errors. */
 export async function archivalSearchTool(ctx: ServiceContext, agentId: string, raw: Record<string, unknown>): Promise<string> {
-  const parsed = toolArgs.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ToolExecutionError(`Invalid argument ${issue.path.join('.') || 'arguments'}: ${issue.message}`);
-  }
-  const args = parsed.data;
+  const args = parseToolArgs('archival_memory_search', toolArgs, raw);
   try {
     const hits = await searchArchival(
       ctx,
