@@ -165,22 +165,32 @@ describe('archival memory', () => {
       { toolCalls: [{ name: 'archival_memory_search', arguments: { query: 'trip to Kyoto', tags: ['travel'], top_k: 3 } }] },
       { toolCalls: [{ name: 'archival_memory_search', arguments: { query: 'trip', start_datetime: '2030-01-02', end_datetime: '2030-01-01' } }] },
       { toolCalls: [{ name: 'archival_memory_search', arguments: { query: '   ' } }] },
+      { toolCalls: [{ name: 'archival_memory_search', arguments: { query: 'trip', top_k: 'three' } }] },
       { text: 'Done.' },
     );
     const { sendMessage } = await t.ok(SendArchival, { agentId, input: { input: 'remember my trip' } });
     expect(sendMessage.stopReason).toBe('end_turn');
     const returns = sendMessage.messages.filter((message) => message.__typename === 'ToolReturnMessage') as Array<{ toolReturn: string; status: string }>;
-    expect(returns.map((ret) => ret.status)).toEqual(['success', 'success', 'error', 'success']);
+    expect(returns.map((ret) => ret.status)).toEqual(['success', 'success', 'error', 'success', 'error']);
     expect(returns[0]!.toolReturn).toBe('None');
     const found = JSON.parse(returns[1]!.toolReturn) as Array<{ content: string; tags: string[]; timestamp: string }>;
     expect(found).toEqual([expect.objectContaining({ content: 'The user plans a trip to Kyoto in April.', tags: ['travel'] })]);
     expect(returns[2]!.toolReturn).toMatch(/start_datetime.*after end_datetime/);
     expect(returns[3]!.toolReturn).toBe('[]');
+    expect(returns[4]!.toolReturn).toMatch(/^Invalid arguments for archival_memory_search: top_k: /);
 
     const list = await t.ok(ListPassages, { id: agentId });
     expect(list.agent!.passages.edges.map((edge) => edge.node.text)).toEqual(['The user plans a trip to Kyoto in April.']);
     // The insert rebuilt the prompt: the model's next request saw the archival count.
     const lastSystem = (model.requests.at(-1)!.body as { messages: Array<{ role: string; content: unknown }> }).messages[0]!;
     expect(JSON.stringify(lastSystem.content)).toContain('1 total memories you created are stored in archival memory');
+
+    // A failing embedding provider (a typed LLM_ERROR in the API) is a tool error for the model.
+    const failing = await newAgent({ embedding: 'test/scripted-embedder', tools: ['archival_memory_insert'] });
+    model.enqueue({ toolCalls: [{ name: 'archival_memory_insert', arguments: { content: 'FAIL_EMBEDDING now' } }] }, { text: 'Noted.' });
+    const failed = (await t.ok(SendArchival, { agentId: failing, input: { input: 'remember this' } })).sendMessage;
+    const failedReturn = failed.messages.find((message) => message.__typename === 'ToolReturnMessage') as { toolReturn: string; status: string };
+    expect(failedReturn.status).toBe('error');
+    expect(failedReturn.toolReturn).toContain("Error: Embedding with 'test/scripted-embedder' failed");
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../src/generated/gql/index.js';
 import { closeAll, startWithScriptedModel, type TestServer } from './helpers/server.js';
-import { uploadFile } from './helpers/upload.js';
+import { uploadFile, waitForFile } from './helpers/upload.js';
 import type { ModelServer } from './model-server/server.js';
 
 const ViewsFolder = graphql(`
@@ -9,9 +9,6 @@ const ViewsFolder = graphql(`
 `);
 const ViewsAgent = graphql(`
   mutation ViewsAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
-`);
-const ViewsFileStatus = graphql(`
-  query ViewsFileStatus($id: ID!) { file(id: $id) { processingStatus } }
 `);
 const Attach = graphql(`
   mutation FvAttach($agentId: ID!, $folderId: ID!) {
@@ -64,19 +61,10 @@ describe('agent views of files', () => {
   let folder: { id: string; name: string };
   const fileIds: Record<string, string> = {};
 
-  const waitCompleted = async (id: string) => {
-    for (let i = 0; i < 400; i++) {
-      const { file } = await t.ok(ViewsFileStatus, { id });
-      if (file?.processingStatus === 'COMPLETED') return;
-      if (file?.processingStatus === 'ERROR') throw new Error('file failed');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error('file not processed in time');
-  };
   const upload = async (folderId: string, name: string, content: string) => {
     const result = await uploadFile(t, folderId, name, content);
     const id = result.data!.uploadFile.file.id;
-    await waitCompleted(id);
+    expect((await waitForFile(t, id)).processingStatus).toBe('COMPLETED');
     return id;
   };
   const newAgent = async (input: Record<string, unknown> = {}) =>

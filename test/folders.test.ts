@@ -40,8 +40,8 @@ const FdFolderPage = graphql(`
   }
 `);
 const FdAgentPage = graphql(`
-  query FdAgentPage($id: ID!, $first: Int, $after: String, $isOpen: Boolean) {
-    agent(id: $id) { files(first: $first, after: $after, isOpen: $isOpen) { edges { cursor node { fileName isOpen } } pageInfo { hasNextPage hasPreviousPage } } }
+  query FdAgentPage($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $isOpen: Boolean) {
+    agent(id: $id) { files(first: $first, after: $after, last: $last, before: $before, isOpen: $isOpen) { edges { cursor node { fileName isOpen } } pageInfo { hasNextPage hasPreviousPage } } }
   }
 `);
 
@@ -147,6 +147,12 @@ describe('deleting folders and files', () => {
     expect((await agentPage({ isOpen: false })).names).toEqual([`${p}/c.txt`]);
     expect((await agentPage({ isOpen: true })).names).toEqual([`${p}/a.txt`, `${p}/b.txt`]);
     expect(codeOf(await t.request(FdAgentPage, { id: agentId, first: -1 }))).toBe('BAD_USER_INPUT');
+    // Backward paging is not offered: asking for it is an error, not a silently forward page.
+    for (const args of [{ last: 1 }, { before: one.cursors[0] }]) {
+      const backward = await t.request(FdAgentPage, { id: agentId, ...args });
+      expect(codeOf(backward)).toBe('BAD_USER_INPUT');
+      expect(backward.errors![0]!.message).toContain(Object.keys(args)[0]);
+    }
     expect(codeOf(await t.request(FdAgentPage, { id: agentId, after: 'file_agent-00000000-0000-4000-8000-000000000000' }))).toBe('NOT_FOUND');
   });
 

@@ -1,6 +1,7 @@
 /**
- * One database session (a single connection) that runs raw SQL. The migration runner and the
- * vector/full-text search code use it, so that they work the same on PGlite and on PostgreSQL.
+ * One database session (a single connection) that runs raw SQL. The migration runner, the vector
+ * index builder and PGlite's auto-analyze use it, so that they work the same on PGlite and on
+ * PostgreSQL (searches themselves go through Prisma).
  */
 export interface SqlSession {
   /** One parameterised statement; returns its rows. */

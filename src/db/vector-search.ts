@@ -12,7 +12,7 @@ import type { PrismaClient } from './client.js';
 
 export type PassageScope =
   | { kind: 'archival'; agentId: string }
-  | { kind: 'files'; folderIds: string[]; fileIds?: string[] };
+  | { kind: 'files'; folderIds: string[] };
 
 export interface VectorQuery {
   organizationId: string;
@@ -35,8 +35,7 @@ export interface VectorHit {
   score: number;
 }
 
-const arrayLiteral = (values: number[]) => `{${values.map((value) => (Number.isFinite(value) ? value : 0)).join(',')}}`;
-const vectorLiteral = (values: number[]) => `[${values.map((value) => (Number.isFinite(value) ? value : 0)).join(',')}]`;
+const numberList = (values: number[]) => values.map((value) => (Number.isFinite(value) ? value : 0)).join(',');
 
 function filters(query: VectorQuery): Prisma.Sql {
   const clauses: Prisma.Sql[] = [
@@ -48,7 +47,6 @@ function filters(query: VectorQuery): Prisma.Sql {
     clauses.push(Prisma.sql`p."agentId" = ${query.scope.agentId}`, Prisma.sql`p."fileId" IS NULL`);
   } else {
     clauses.push(Prisma.sql`p."folderId" = ANY(${query.scope.folderIds}::text[])`, Prisma.sql`p."fileId" IS NOT NULL`);
-    if (query.scope.fileIds) clauses.push(Prisma.sql`p."fileId" = ANY(${query.scope.fileIds}::text[])`);
   }
   if (query.tags && query.tags.values.length > 0) {
     clauses.push(query.tags.mode === 'all' ? Prisma.sql`p.tags @> ${query.tags.values}::text[]` : Prisma.sql`p.tags && ${query.tags.values}::text[]`);
@@ -69,7 +67,7 @@ const COLUMNS = Prisma.sql`p.id, p.text, p.tags, p."createdAt", p."fileId", p."f
  * this is an exact scan.
  */
 function pgvectorSearch(query: VectorQuery): Prisma.Sql {
-  const vector = vectorLiteral(query.embedding);
+  const vector = `[${numberList(query.embedding)}]`;
   const typed = Prisma.raw(`vector(${Math.trunc(query.embedding.length)})`);
   return Prisma.sql`
     SELECT ${COLUMNS}, (1 - (p.embedding::${typed} <=> ${vector}::${typed}))::float8 AS score
@@ -85,7 +83,7 @@ function pgvectorSearch(query: VectorQuery): Prisma.Sql {
  * form) fills a tuplestore for every passage and is about 1.5x slower.
  */
 function exactSearch(query: VectorQuery): Prisma.Sql {
-  const array = arrayLiteral(query.embedding);
+  const array = `{${numberList(query.embedding)}}`;
   return Prisma.sql`
     SELECT ${COLUMNS}, s.score
     FROM "Passage" p

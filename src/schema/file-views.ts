@@ -45,7 +45,7 @@ builder.prismaObjectFields(Agent, (t) => ({
     args: { isOpen: t.arg.boolean({ required: false }) },
     resolve: async (agent, args, ctx, info) => {
       const shape = queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
-      if (args.after != null) return connectionOf(await views.listAgentFiles(ctx.services, agent.id, args, shape));
+      if (args.after != null || args.before != null || args.last != null) return connectionOf(await views.listAgentFiles(ctx.services, agent.id, args, shape));
       // First pages (the case of a list of agents) load together.
       const loader = loaderFor(ctx, `Agent.files ${JSON.stringify([args.first, args.isOpen, shape])}`, (ids) => views.firstAgentFilePages(ctx.services, ids, args, shape));
       return connectionOf(await loader.load(agent.id));

@@ -28,17 +28,17 @@ async function textAndChunks(
 /**
  * pending → parsing → embedding → completed | error. Passages are written in one transaction
  * only once every chunk is embedded, so a file that fails halfway leaves nothing searchable,
- * and a file deleted meanwhile gets nothing written for it. Returns true when the file completed.
+ * and a file deleted meanwhile gets nothing written for it.
  */
-export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'embeddings' | 'ensurePassageIndex' | 'logger'>, fileId: string, signal: AbortSignal): Promise<boolean> {
+export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'embeddings' | 'ensurePassageIndex' | 'logger'>, fileId: string, signal: AbortSignal): Promise<void> {
   const { prisma } = deps;
   const claimed = await prisma.file.updateMany({ where: { id: fileId, processingStatus: 'pending' }, data: { processingStatus: 'parsing', errorMessage: null } });
-  if (claimed.count === 0) return false;
+  if (claimed.count === 0) return;
   const file = await prisma.file.findUnique({
     where: { id: fileId },
     include: { folder: { select: { name: true, embedding: true } } },
   });
-  if (!file) return false;
+  if (!file) return;
   const announce = () => publishFileUpdates(deps.bus, file.organizationId, [fileId]);
   announce();
   const visibleName = `${file.folder.name}/${file.fileName}`;
@@ -91,10 +91,9 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'em
       return true;
     });
     if (completed) announce();
-    return completed;
   } catch (error) {
     // An interrupted file stays unfinished; the next start (or another instance) resumes it.
-    if (error instanceof Aborted || error instanceof Gone || signal.aborted) return false;
+    if (error instanceof Aborted || error instanceof Gone || signal.aborted) return;
     const message = error instanceof Error ? error.message : String(error);
     if (!(error instanceof FileParseError)) deps.logger.warn({ err: error, fileId }, 'file processing failed');
     await prisma.$transaction([
@@ -102,6 +101,5 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'em
       prisma.file.updateMany({ where: { id: fileId }, data: { processingStatus: 'error', errorMessage: message.slice(0, 2000), rawBytes: null } }),
     ]);
     announce();
-    return false;
   }
 }

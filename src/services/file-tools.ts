@@ -6,15 +6,9 @@ import type { ServiceContext } from './context.js';
 import { fileLimitsOf, openViews } from './file-views.js';
 import { embedOrFail } from './passages.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
+import { parseToolArgs } from './tool-args.js';
 
 /** The file tools the agent calls (letta_files_core): open_files, grep_files, semantic_search_files. */
-
-function parseArgs<S extends z.ZodType>(tool: string, schema: S, raw: unknown): z.output<S> {
-  const parsed = schema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new ToolExecutionError(`Invalid arguments for ${tool}: ${issue.path.join('.') || 'arguments'}: ${issue.message}`);
-}
 
 const openArgs = z.object({
   file_requests: z
@@ -26,7 +20,7 @@ const openArgs = z.object({
 const lines = (start: number, end: number) => `lines ${start}-${end - 1}`;
 
 export async function openFilesTool(ctx: ServiceContext, agentId: string, raw: Record<string, unknown>): Promise<string> {
-  const args = parseArgs('open_files', openArgs, raw);
+  const args = parseToolArgs('open_files', openArgs, raw);
   return ctx.prisma.$transaction(async (tx) => {
     const limits = await fileLimitsOf(tx, agentId);
     if (args.file_requests.length > limits.maxFilesOpen) {
@@ -66,7 +60,7 @@ const grepArgs = z.object({
 });
 
 export async function grepFilesTool(ctx: ServiceContext, agentId: string, raw: Record<string, unknown>): Promise<string> {
-  const args = parseArgs('grep_files', grepArgs, raw);
+  const args = parseToolArgs('grep_files', grepArgs, raw);
   const views = await ctx.prisma.fileAgent.findMany({ where: { agentId }, orderBy: { fileName: 'asc' }, include: { file: { select: { content: true } } } });
   if (views.length === 0) return 'No files are attached: attach a folder to search its files.';
   const outcome = grepFiles(
@@ -83,7 +77,7 @@ const semanticArgs = z.object({ query: z.string(), limit: z.number().int().nulli
 export const SEMANTIC_SEARCH_MAX = 50;
 
 export async function semanticSearchFilesTool(ctx: ServiceContext, agentId: string, raw: Record<string, unknown>): Promise<string> {
-  const args = parseArgs('semantic_search_files', semanticArgs, raw);
+  const args = parseToolArgs('semantic_search_files', semanticArgs, raw);
   const limit = Math.min(Math.max(1, args.limit ?? 5), SEMANTIC_SEARCH_MAX);
   if (!args.query.trim()) return 'No results found: the query is empty.';
   const folders = await ctx.prisma.folderAgent.findMany({ where: { agentId }, include: { folder: { select: { id: true, embedding: true } } } });

@@ -203,10 +203,11 @@ export type FileAgentQueryShape = Pick<Prisma.FileAgentFindManyArgs, 'include' |
 export async function listAgentFiles(
   ctx: ServiceContext,
   agentId: string,
-  args: { first?: number | null; after?: string | null; isOpen?: boolean | null },
+  args: { first?: number | null; after?: string | null; last?: number | null; before?: string | null; isOpen?: boolean | null },
   shape: FileAgentQueryShape = {},
 ): Promise<Page<FileAgent>> {
   checkPageArgs({ first: args.first });
+  for (const key of ['last', 'before'] as const) if (args[key] != null) throw badInput(key, "not supported for an agent's files; page with first and after");
   const limit = args.first ?? DEFAULT_PAGE_SIZE;
   const where: Prisma.FileAgentWhereInput = { agentId, organizationId: ctx.orgId };
   if (args.isOpen != null) where.isOpen = args.isOpen;

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { Prisma, type File as FileRow } from '../generated/prisma/client.js';
 import { decodeText, fileKindOf, SUPPORTED_EXTENSIONS } from '../agent/files/parse.js';
 import { newId } from '../ids.js';
@@ -43,19 +42,14 @@ function suffixed(name: string, n: number): string {
   return `${name.slice(0, dot)}_(${n})${name.slice(dot)}`;
 }
 
-const uploadOptions = z.object({
-  duplicateHandling: z.enum(['skip', 'error', 'suffix', 'replace']).default('suffix'),
-  name: z.string().nullish(),
-});
-
 export async function uploadFile(
   ctx: ServiceContext,
   folderId: string,
   upload: UploadedFile | null | undefined,
-  rawOptions: { duplicateHandling?: DuplicateHandling | null; name?: string | null },
+  options: { duplicateHandling?: DuplicateHandling | null; name?: string | null },
 ): Promise<UploadResult> {
   assertId('Folder', folderId, 'folderId');
-  const options = uploadOptions.parse({ duplicateHandling: rawOptions.duplicateHandling ?? undefined, name: rawOptions.name });
+  const duplicateHandling = options.duplicateHandling ?? 'suffix';
   if (!upload || typeof upload.arrayBuffer !== 'function') throw badInput('file', 'must be a file sent as a GraphQL multipart upload');
   const folder = await ctx.prisma.folder.findFirst({ where: { id: folderId, organizationId: ctx.orgId }, select: { id: true } });
   if (!folder) throw notFound('Folder', folderId);
@@ -91,9 +85,9 @@ export async function uploadFile(
     const existing = await tx.file.findFirst({ where: { folderId, originalFileName: name }, orderBy: { createdAt: 'asc' } });
     let fileName = name;
     if (existing) {
-      if (options.duplicateHandling === 'skip') return { file: existing, skipped: true };
-      if (options.duplicateHandling === 'error') throw conflict(`The folder already has a file named '${name}'`, { name });
-      if (options.duplicateHandling === 'replace') {
+      if (duplicateHandling === 'skip') return { file: existing, skipped: true };
+      if (duplicateHandling === 'error') throw conflict(`The folder already has a file named '${name}'`, { name });
+      if (duplicateHandling === 'replace') {
         const replaced = await tx.file.findMany({ where: { folderId, originalFileName: name }, select: { id: true } });
         await deleteFilesAndRebuild(tx, replaced.map((row) => row.id));
       } else {

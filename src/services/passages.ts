@@ -7,9 +7,10 @@ import { nearestPassages, type VectorHit } from '../db/vector-search.js';
 import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
 import { AppError, assertId, badInput, notFound, parseInput } from './errors.js';
-import { DEFAULT_PAGE_SIZE, checkPageArgs } from './pagination.js';
+import { DEFAULT_PAGE_SIZE, checkPageArgs, type Page } from './pagination.js';
 import { assertAgentInOrg, type Db } from './scope.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
+import { parseToolArgs } from './tool-args.js';
 
 /** Archival memory: passages of one agent, embedded on insert, listed and searched by meaning. */
 
@@ -105,18 +106,12 @@ export interface PassageListArgs {
   ascending?: boolean | null;
 }
 
-export interface PassagePage {
-  nodes: Passage[];
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-}
-
 /**
  * An agent's archival passages. Letta's semantics: ascending by default, and cursors are
  * chronological (created time, id) whatever the order: `after` is later, `before` is earlier.
  * `search` is a case-insensitive substring. An unknown cursor is NOT_FOUND.
  */
-export async function listPassages(ctx: ServiceContext, agentId: string, args: PassageListArgs): Promise<PassagePage> {
+export async function listPassages(ctx: ServiceContext, agentId: string, args: PassageListArgs): Promise<Page<Passage>> {
   checkPageArgs({ first: args.first });
   if (args.last != null) throw badInput('last', 'not supported for passages; use first with ascending: false');
   const limit = args.first ?? DEFAULT_PAGE_SIZE;
@@ -231,12 +226,7 @@ const toolArgs = z.object({
 
 /** The `archival_memory_search` tool: same search, Letta's result shape, errors as tool errors. */
 export async function archivalSearchTool(ctx: ServiceContext, agentId: string, raw: Record<string, unknown>): Promise<string> {
-  const parsed = toolArgs.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ToolExecutionError(`Invalid argument ${issue.path.join('.') || 'arguments'}: ${issue.message}`);
-  }
-  const args = parsed.data;
+  const args = parseToolArgs('archival_memory_search', toolArgs, raw);
   try {
     const hits = await searchArchival(
       ctx,

@@ -1,5 +1,6 @@
 import { ToolExecutionError } from '../agent/tools/memory-tools.js';
 import type { ServiceContext } from './context.js';
+import { AppError } from './errors.js';
 import { archivalInsertTool, archivalSearchTool } from './passages.js';
 import { grepFilesTool, openFilesTool, semanticSearchFilesTool } from './file-tools.js';
 
@@ -25,7 +26,7 @@ export async function executeServerTool(ctx: ServiceContext, agentId: string, na
   } catch (error) {
     if (error instanceof ToolExecutionError) throw error;
     // Expected failures of the use case (bad input, not found) reach the model as tool errors.
-    if (error instanceof Error && error.name === 'AppError') throw new ToolExecutionError(`Error: ${error.message}`);
+    if (error instanceof AppError) throw new ToolExecutionError(`Error: ${error.message}`);
     throw error;
   }
 }
