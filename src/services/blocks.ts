@@ -3,7 +3,7 @@ import { Prisma, type Block } from '../generated/prisma/client.js';
 import { defaultBlockDescription } from '../agent/memory.js';
 import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
-import { AppError, assertId, conflict, notFound, parseInput } from './errors.js';
+import { AppError, assertId, conflict, isUniqueViolation, notFound, parseInput } from './errors.js';
 import { paginate, type Page, type PageArgs } from './pagination.js';
 import { assertAgentInOrg, type Db } from './scope.js';
 import { rebuildForBlocks, rebuildSystemPrompt } from './system-prompt.js';
@@ -75,10 +75,6 @@ export function blockData(orgId: string, input: CreateBlockData): Prisma.BlockCr
 
 function labelTaken(label: string, agentId: string) {
   return conflict(`A block labelled '${label}' is already attached to agent ${agentId}`, { label, agentId });
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
 
 // ---- queries ----

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Prisma } from '../generated/prisma/client.js';
 import { expectedIdForm, isIdOf, type IdKind } from '../ids.js';
 
 /** The error codes of SPEC §6, carried to clients as `extensions.code`. */
@@ -60,4 +61,9 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, root 
   }));
   const first = problems[0]!;
   throw new AppError('BAD_USER_INPUT', `${first.path}: ${first.message}`, { path: first.path, problems });
+}
+
+/** The write hit a unique constraint (two records with one name, label…): the caller says which, as CONFLICT. */
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }

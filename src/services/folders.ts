@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Prisma, type Folder } from '../generated/prisma/client.js';
 import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
-import { assertId, badInput, conflict, notFound, parseInput } from './errors.js';
+import { assertId, badInput, conflict, isUniqueViolation, notFound, parseInput } from './errors.js';
 import { publishAgentEvent, publishFileUpdates } from './events.js';
 import { afterFolderRemoved } from './file-views.js';
 import { rebuildSystemPrompt } from './system-prompt.js';
@@ -35,7 +35,6 @@ const updateFolderInput = z.object({
 
 export type FolderQueryShape = Pick<Prisma.FolderFindManyArgs, 'include' | 'select'>;
 
-const conflictingName = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 
 export async function createFolder(ctx: ServiceContext, raw: Record<string, unknown>): Promise<Folder> {
   const input = parseInput(createFolderInput, raw ?? {});
@@ -54,7 +53,7 @@ export async function createFolder(ctx: ServiceContext, raw: Record<string, unkn
       },
     });
   } catch (error) {
-    if (conflictingName(error)) throw conflict(`A folder named '${input.name}' already exists`, { name: input.name });
+    if (isUniqueViolation(error)) throw conflict(`A folder named '${input.name}' already exists`, { name: input.name });
     throw error;
   }
 }
@@ -87,7 +86,7 @@ export async function updateFolder(ctx: ServiceContext, id: string, raw: Record<
       }
     });
   } catch (error) {
-    if (conflictingName(error)) throw conflict(`A folder named '${input.name}' already exists`, { name: input.name });
+    if (isUniqueViolation(error)) throw conflict(`A folder named '${input.name}' already exists`, { name: input.name });
     throw error;
   }
   for (const agentId of agentIds) publishAgentEvent(ctx, agentId, { type: 'AGENT_UPDATED' });

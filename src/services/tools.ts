@@ -5,7 +5,7 @@ import { BUILTIN_TOOLS } from '../agent/tools/builtin.js';
 import type { PrismaClient } from '../db/client.js';
 import { newId } from '../ids.js';
 import type { ServiceContext } from './context.js';
-import { AppError, assertId, badInput, conflict, notFound, parseInput } from './errors.js';
+import { AppError, assertId, badInput, conflict, isUniqueViolation, notFound, parseInput } from './errors.js';
 import { paginate, type Page, type PageArgs } from './pagination.js';
 import { assertAgentInOrg, type Db } from './scope.js';
 
@@ -87,7 +87,7 @@ export async function createTool(ctx: ServiceContext, raw: Record<string, unknow
       },
     });
   } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    if (isUniqueViolation(error)) {
       throw conflict(`A tool named '${input.name}' already exists`, { name: input.name });
     }
     throw error;
