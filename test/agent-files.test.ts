@@ -243,6 +243,23 @@ describe('agent files: bad input', () => {
     expect(problemsOf(result)).toEqual([{ path: 'tools.1.tool_type', message: expect.stringContaining('unknown tool type "quantum_core"') }]);
   });
 
+  it('holds tools, blocks and agents to the rules of createTool, createBlock and createAgent', async () => {
+    const doc = fixtureJson('customer_service.af');
+    const custom = doc.tools.findIndex((tool: any) => tool.tool_type === 'custom');
+    doc.tools[custom].name = 'check order!'; // the model is sent tool names
+    doc.tools[custom].json_schema.parameters = { type: 'string' }; // and their parameters
+    doc.blocks[0].label = 'my <label>'; // a label becomes a tag of the system prompt
+    doc.blocks[1].limit = 0;
+    doc.agents[0].model = 'gpt-4'; // not 'provider/model'
+    doc.agents[0].timezone = 'Mars/Olympus';
+    const result = await t.request(ImportJson, { json: doc });
+    expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(problemsOf(result).map((problem) => problem.path).sort()).toEqual(
+      ['agents.0.model', 'agents.0.timezone', 'blocks.0.label', 'blocks.1.limit', `tools.${custom}.json_schema.parameters`, `tools.${custom}.name`].sort(),
+    );
+    expect((await t.ok(AgentsNamed, { name: doc.agents[0].name })).agentCount).toBe(0);
+  });
+
   it('lists every problem at once: bad id prefixes, duplicates and dangling references', async () => {
     const doc = fixtureJson('deep_research_agent.af');
     doc.blocks[0].id = 'blk-0'; // bad prefix
