@@ -170,6 +170,18 @@ describe('agent files: every Letta fixture imports', () => {
     expect(copy.model).toBe('openai/gpt-4o-mini'); // from the file's llm_config
   });
 
+  it('drops NUL characters, which PostgreSQL cannot store, from every string of the file', async () => {
+    const doc = fixtureJson('memgpt_agent.af');
+    doc.agents[0].name = 'nul\u0000agent';
+    doc.blocks[0].value = 'before\u0000after';
+    doc.agents[0].messages.push({ id: 'message-nul', role: 'user', content: [{ type: 'text', text: 'hi\u0000there' }] });
+    doc.agents[0].in_context_message_ids.push('message-nul');
+    const { agent } = await t.ok(ImportedAgent, { id: (await t.ok(ImportJson, { json: doc })).importAgent.agentIds[0]! });
+    expect(agent!.name).toBe('nulagent');
+    expect(agent!.blocks.find((block) => block.label === doc.blocks[0].label)!.value).toBe('beforeafter');
+    expect(agent!.messages.edges.map((edge) => edge.node)).toContainEqual({ __typename: 'UserMessage', content: 'hithere' });
+  });
+
   it('matches tools by name: custom tools take the file definition unless told not to; built-ins never change', async () => {
     const doc = fixtureJson('customer_service.af');
     const custom = doc.tools.find((tool: any) => tool.name === 'check_order_status');

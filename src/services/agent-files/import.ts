@@ -5,11 +5,11 @@ import { defaultSystemPrompt, type AgentType } from '../../agent/prompts.js';
 import { newId } from '../../ids.js';
 import { createAgentInput } from '../agents.js';
 import type { ServiceContext } from '../context.js';
-import { AppError, parseInput } from '../errors.js';
+import { parseInput } from '../errors.js';
 import { BLOCK_LIMIT_DEFAULT } from '../blocks.js';
 import { rebuildSystemPrompt } from '../system-prompt.js';
 import type { AgentFile, AgentFileAgent, AgentFileTool } from './schema.js';
-import { readAgentFile, type Problem } from './validate.js';
+import { readAgentFile, rejectAgentFile, type Problem } from './validate.js';
 
 /**
  * Import: an agent file becomes new agents of the caller's organization. Everything is checked
@@ -46,7 +46,6 @@ const dateOr = (value: string | null | undefined, fallback: Date) => {
   const date = value ? new Date(value) : undefined;
   return date && !Number.isNaN(date.getTime()) ? date : fallback;
 };
-const stripNul = (text: string) => text.replaceAll('\u0000', '');
 
 /** Imported files arrive with their content and status `pending`: chunked and embedded again like uploads. */
 export async function scheduleFileProcessing(ctx: ServiceContext, fileIds: string[]): Promise<void> {
@@ -194,9 +193,7 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
   const options = parseInput(importOptionsSchema, given, 'options');
   const file = readAgentFile(source);
   const { names, problems } = agentNames(file, options);
-  if (problems.length) {
-    throw new AppError('BAD_USER_INPUT', `Invalid agent file: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { path: problems[0]!.path, problems });
-  }
+  if (problems.length) rejectAgentFile(problems);
 
   const now = new Date();
   const agentIds = new Map(file.agents.map((agent) => [agent.id, newId('Agent')]));
@@ -217,7 +214,7 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
             id: blockIds.get(block.id)!,
             organizationId: ctx.orgId,
             label: block.label,
-            value: stripNul(block.value ?? ''),
+            value: block.value ?? '',
             limit: block.limit ?? BLOCK_LIMIT_DEFAULT,
             description: block.description ?? null,
             readOnly: block.read_only ?? false,
