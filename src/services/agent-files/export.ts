@@ -9,7 +9,7 @@ import { AppError, assertId, badInput, notFound } from '../errors.js';
  * importer of both servers accepts either) and the members of the groups they manage.
  */
 
-export const AGENT_FILE_FORMAT_VERSION = 'agentgraph-1';
+const AGENT_FILE_FORMAT_VERSION = 'agentgraph-1';
 
 /** Letta's GLOBAL_MAX_CONTEXT_WINDOW_LIMIT, written when an agent has no stored llm_config. */
 const DEFAULT_CONTEXT_WINDOW = 128_000;
@@ -94,7 +94,7 @@ function embeddingConfigOf(agent: ExportedAgent): Json | null {
   if (agent.embeddingConfig && typeof agent.embeddingConfig === 'object') return agent.embeddingConfig as Json;
   if (!agent.embedding) return null;
   const [provider, ...rest] = agent.embedding.split('/');
-  return { embedding_endpoint_type: provider === 'openai' ? 'openai' : provider, embedding_model: rest.join('/'), handle: agent.embedding, embedding_chunk_size: 300 };
+  return { embedding_endpoint_type: provider, embedding_model: rest.join('/'), handle: agent.embedding, embedding_chunk_size: 300 };
 }
 
 /** Secret names travel, values never do (Letta blanks them too). */
@@ -192,6 +192,7 @@ export async function exportAgents(ctx: ServiceContext, agentIds: string[], opti
     const inContext = options.scrubMessages ? [] : agent.messageIds.filter((id) => ids.has(id)).map((id) => ids.get(id, 'message'));
     const views = agent.files.filter((view) => exportedFiles.has(view.fileId));
     const llmConfig = llmConfigOf(agent);
+    const secrets = scrubbedSecrets(agent.secrets);
     return {
       id: localId,
       name: agent.name,
@@ -208,8 +209,8 @@ export async function exportAgents(ctx: ServiceContext, agentIds: string[], opti
       compaction_settings: agent.compactionSettings ?? null,
       response_format: agent.responseFormat ?? null,
       tool_rules: toolRulesOf(agent),
-      secrets: scrubbedSecrets(agent.secrets),
-      tool_exec_environment_variables: scrubbedSecrets(agent.secrets) ?? {},
+      secrets,
+      tool_exec_environment_variables: secrets ?? {},
       timezone: agent.timezone,
       message_buffer_autoclear: agent.messageBufferAutoclear,
       max_files_open: agent.maxFilesOpen,

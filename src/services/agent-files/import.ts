@@ -47,11 +47,6 @@ const dateOr = (value: string | null | undefined, fallback: Date) => {
   return date && !Number.isNaN(date.getTime()) ? date : fallback;
 };
 
-/** Imported files arrive with their content and status `pending`: chunked and embedded again like uploads. */
-export async function scheduleFileProcessing(ctx: ServiceContext, fileIds: string[]): Promise<void> {
-  for (const fileId of fileIds) ctx.runtime.fileJobs.enqueue(fileId);
-}
-
 function agentNames(file: AgentFile, options: Options): { names: string[]; problems: Problem[] } {
   const problems: Problem[] = [];
   if (options.name && file.agents.length > 1) {
@@ -369,6 +364,7 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
     { timeout: 120_000, maxWait: 30_000 },
   ));
 
-  await scheduleFileProcessing(ctx, [...fileIds.values()]);
+  // Imported files arrive with their content and status `pending`: chunked and embedded again like uploads.
+  for (const fileId of fileIds.values()) ctx.runtime.fileJobs.enqueue(fileId);
   return [...agentIds.values()];
 }
