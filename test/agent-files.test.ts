@@ -230,6 +230,9 @@ describe('agent files: bad input', () => {
     }
     const empty = await t.request(ImportJson, { json: { agents: [] } });
     expect(problemsOf(empty)).toEqual([{ path: 'agents', message: 'must hold at least one agent' }]);
+    // All agents are written in one transaction; export has the same bound.
+    const crowd = await t.request(ImportJson, { json: { agents: Array.from({ length: 101 }, (_, n) => ({ id: `agent-${n}`, name: `crowd ${n}` })) } });
+    expect(problemsOf(crowd)).toEqual([{ path: 'agents', message: 'must hold at most 100 agents' }]);
   });
 
   it('refuses the legacy single-agent format and says which format it expects', async () => {
@@ -323,6 +326,18 @@ describe('agent files: bad input', () => {
     expect(neither.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const both = await uploadRequest(t, graphql(`mutation ImportBoth($file: Upload, $json: JSON) { importAgent(file: $file, json: $json) { agentIds } }`), '{}', { json: {} });
     expect(both.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('export: refuses more agents than an import accepts, counting the members of their groups', async () => {
+    const agents = Array.from({ length: 100 }, (_, n) => ({ id: `agent-${n}`, name: `member ${n}` }));
+    const groups = [{ id: 'group-0', agent_ids: agents.slice(1).map((agent) => agent.id), manager_config: { manager_type: 'round_robin', manager_agent_id: 'agent-0' } }];
+    const [manager] = (await t.ok(ImportJson, { json: { agents, groups } })).importAgent.agentIds;
+    const [loner] = (await t.ok(ImportJson, { json: { agents: [{ id: 'agent-0', name: 'loner' }] } })).importAgent.agentIds;
+    const exported = (await t.ok(Export, { id: manager! })).exportAgent as any;
+    expect(exported.agents).toHaveLength(100);
+    const tooMany = await t.request(graphql(`query ExportMany($ids: [ID!]!) { exportAgents(ids: $ids) }`), { ids: [loner!, manager!] });
+    expect(tooMany.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', path: 'ids' } });
+    expect(tooMany.errors![0]!.message).toContain('101 agents');
   });
 
   it('export: a malformed id is BAD_USER_INPUT, an unknown or foreign one NOT_FOUND', async () => {

@@ -1,6 +1,7 @@
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { ServiceContext } from '../context.js';
 import { AppError, assertId, badInput, notFound } from '../errors.js';
+import { MAX_AGENTS_PER_FILE } from './schema.js';
 
 /**
  * Export: one or more agents as Letta's multi-entity agent file. Database ids become file-local
@@ -146,9 +147,12 @@ export interface ExportOptions {
 /** The agent file of some agents of the caller's organization (and of the groups they manage). */
 export async function exportAgents(ctx: ServiceContext, agentIds: string[], options: ExportOptions = {}): Promise<Json> {
   if (agentIds.length === 0) throw badInput('ids', 'name at least one agent');
-  if (agentIds.length > 100) throw badInput('ids', 'at most 100 agents per export');
+  if (agentIds.length > MAX_AGENTS_PER_FILE) throw badInput('ids', `at most ${MAX_AGENTS_PER_FILE} agents per export`);
   agentIds.forEach((id, index) => assertId('Agent', id, agentIds.length === 1 ? 'id' : `ids.${index}`));
   const agents = await loadAgents(ctx, agentIds);
+  if (agents.length > MAX_AGENTS_PER_FILE) {
+    throw badInput('ids', `with the members of their groups these are ${agents.length} agents; an agent file holds at most ${MAX_AGENTS_PER_FILE}`);
+  }
   const ids = new IdMap();
 
   // Ids are assigned in a content order (labels, names) so that two exports of equal agents match.

@@ -170,8 +170,11 @@ export const groupSchema = z.looseObject({
 
 export const mcpServerSchema = z.looseObject({ id: fileLocalId('mcp_server'), server_name: str, server_type: str });
 
+/** Export's bound too; an import writes every agent in one transaction, which must end in time. */
+export const MAX_AGENTS_PER_FILE = 100;
+
 export const agentFileSchema = z.looseObject({
-  agents: z.array(agentSchema).min(1, 'must hold at least one agent'),
+  agents: z.array(agentSchema).min(1, 'must hold at least one agent').max(MAX_AGENTS_PER_FILE, `must hold at most ${MAX_AGENTS_PER_FILE} agents`),
   groups: z.array(groupSchema).nullish(),
   blocks: z.array(blockSchema).nullish(),
   files: z.array(fileSchema).nullish(),
