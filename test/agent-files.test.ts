@@ -113,8 +113,14 @@ describe('agent files: every Letta fixture imports', () => {
   });
 
   it('keeps the groups of a file: evie and its sleeptime agent come back together', async () => {
-    const { importAgent } = await t.ok(ImportJson, { json: fixtureJson('evie.af') });
+    const doc = fixtureJson('evie.af');
+    const member = doc.agents[1];
+    member.messages.push({ id: 'message-in-group', role: 'user', content: [{ type: 'text', text: 'from the group' }], group_id: 'group-0' });
+    member.in_context_message_ids.push('message-in-group');
+    const { importAgent } = await t.ok(ImportJson, { json: doc });
     const exported = (await t.ok(Export, { id: importAgent.agentIds[0]! })).exportAgent as any;
+    const inGroup = exported.agents[1].messages.filter((message: any) => message.group_id);
+    expect(inGroup.map((message: any) => [message.content[0].text, message.group_id])).toEqual([['from the group', 'group-0']]);
     expect(exported.agents.map((agent: any) => agent.name)).toEqual(['Evie', 'companion-sleeptime_copy']);
     expect(exported.groups).toEqual([
       expect.objectContaining({ id: 'group-0', agent_ids: ['agent-1'], manager_config: { manager_type: 'sleeptime', manager_agent_id: 'agent-0', sleeptime_agent_frequency: 5 } }),

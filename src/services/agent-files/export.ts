@@ -123,7 +123,8 @@ function messageEntry(row: Prisma.MessageGetPayload<object>, ids: IdMap, agentLo
     otid: null,
     sender_id: null,
     batch_item_id: null,
-    group_id: null,
+    // Groups that are not exported with the agent (no manager among the exported) are left out.
+    group_id: row.groupId && ids.has(row.groupId) ? ids.get(row.groupId, 'group') : null,
     id: ids.get(row.id, 'message'),
     model: row.model,
     agent_id: agentLocalId,
