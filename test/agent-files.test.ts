@@ -113,8 +113,14 @@ describe('agent files: every Letta fixture imports', () => {
   });
 
   it('keeps the groups of a file: evie and its sleeptime agent come back together', async () => {
-    const { importAgent } = await t.ok(ImportJson, { json: fixtureJson('evie.af') });
+    const doc = fixtureJson('evie.af');
+    const member = doc.agents[1];
+    member.messages.push({ id: 'message-in-group', role: 'user', content: [{ type: 'text', text: 'from the group' }], group_id: 'group-0' });
+    member.in_context_message_ids.push('message-in-group');
+    const { importAgent } = await t.ok(ImportJson, { json: doc });
     const exported = (await t.ok(Export, { id: importAgent.agentIds[0]! })).exportAgent as any;
+    const inGroup = exported.agents[1].messages.filter((message: any) => message.group_id);
+    expect(inGroup.map((message: any) => [message.content[0].text, message.group_id])).toEqual([['from the group', 'group-0']]);
     expect(exported.agents.map((agent: any) => agent.name)).toEqual(['Evie', 'companion-sleeptime_copy']);
     expect(exported.groups).toEqual([
       expect.objectContaining({ id: 'group-0', agent_ids: ['agent-1'], manager_config: { manager_type: 'sleeptime', manager_agent_id: 'agent-0', sleeptime_agent_frequency: 5 } }),
@@ -170,6 +176,18 @@ describe('agent files: every Letta fixture imports', () => {
     expect(copy.model).toBe('openai/gpt-4o-mini'); // from the file's llm_config
   });
 
+  it('drops NUL characters, which PostgreSQL cannot store, from every string of the file', async () => {
+    const doc = fixtureJson('memgpt_agent.af');
+    doc.agents[0].name = 'nul\u0000agent';
+    doc.blocks[0].value = 'before\u0000after';
+    doc.agents[0].messages.push({ id: 'message-nul', role: 'user', content: [{ type: 'text', text: 'hi\u0000there' }] });
+    doc.agents[0].in_context_message_ids.push('message-nul');
+    const { agent } = await t.ok(ImportedAgent, { id: (await t.ok(ImportJson, { json: doc })).importAgent.agentIds[0]! });
+    expect(agent!.name).toBe('nulagent');
+    expect(agent!.blocks.find((block) => block.label === doc.blocks[0].label)!.value).toBe('beforeafter');
+    expect(agent!.messages.edges.map((edge) => edge.node)).toContainEqual({ __typename: 'UserMessage', content: 'hithere' });
+  });
+
   it('matches tools by name: custom tools take the file definition unless told not to; built-ins never change', async () => {
     const doc = fixtureJson('customer_service.af');
     const custom = doc.tools.find((tool: any) => tool.name === 'check_order_status');
@@ -218,6 +236,9 @@ describe('agent files: bad input', () => {
     }
     const empty = await t.request(ImportJson, { json: { agents: [] } });
     expect(problemsOf(empty)).toEqual([{ path: 'agents', message: 'must hold at least one agent' }]);
+    // All agents are written in one transaction; export has the same bound.
+    const crowd = await t.request(ImportJson, { json: { agents: Array.from({ length: 101 }, (_, n) => ({ id: `agent-${n}`, name: `crowd ${n}` })) } });
+    expect(problemsOf(crowd)).toEqual([{ path: 'agents', message: 'must hold at most 100 agents' }]);
   });
 
   it('refuses the legacy single-agent format and says which format it expects', async () => {
@@ -241,6 +262,23 @@ describe('agent files: bad input', () => {
     const result = await t.request(ImportJson, { json: doc });
     expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(problemsOf(result)).toEqual([{ path: 'tools.1.tool_type', message: expect.stringContaining('unknown tool type "quantum_core"') }]);
+  });
+
+  it('holds tools, blocks and agents to the rules of createTool, createBlock and createAgent', async () => {
+    const doc = fixtureJson('customer_service.af');
+    const custom = doc.tools.findIndex((tool: any) => tool.tool_type === 'custom');
+    doc.tools[custom].name = 'check order!'; // the model is sent tool names
+    doc.tools[custom].json_schema.parameters = { type: 'string' }; // and their parameters
+    doc.blocks[0].label = 'my <label>'; // a label becomes a tag of the system prompt
+    doc.blocks[1].limit = 0;
+    doc.agents[0].model = 'gpt-4'; // not 'provider/model'
+    doc.agents[0].timezone = 'Mars/Olympus';
+    const result = await t.request(ImportJson, { json: doc });
+    expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(problemsOf(result).map((problem) => problem.path).sort()).toEqual(
+      ['agents.0.model', 'agents.0.timezone', 'blocks.0.label', 'blocks.1.limit', `tools.${custom}.json_schema.parameters`, `tools.${custom}.name`].sort(),
+    );
+    expect((await t.ok(AgentsNamed, { name: doc.agents[0].name })).agentCount).toBe(0);
   });
 
   it('lists every problem at once: bad id prefixes, duplicates and dangling references', async () => {
@@ -294,6 +332,18 @@ describe('agent files: bad input', () => {
     expect(neither.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const both = await uploadRequest(t, graphql(`mutation ImportBoth($file: Upload, $json: JSON) { importAgent(file: $file, json: $json) { agentIds } }`), '{}', { json: {} });
     expect(both.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('export: refuses more agents than an import accepts, counting the members of their groups', async () => {
+    const agents = Array.from({ length: 100 }, (_, n) => ({ id: `agent-${n}`, name: `member ${n}` }));
+    const groups = [{ id: 'group-0', agent_ids: agents.slice(1).map((agent) => agent.id), manager_config: { manager_type: 'round_robin', manager_agent_id: 'agent-0' } }];
+    const [manager] = (await t.ok(ImportJson, { json: { agents, groups } })).importAgent.agentIds;
+    const [loner] = (await t.ok(ImportJson, { json: { agents: [{ id: 'agent-0', name: 'loner' }] } })).importAgent.agentIds;
+    const exported = (await t.ok(Export, { id: manager! })).exportAgent as any;
+    expect(exported.agents).toHaveLength(100);
+    const tooMany = await t.request(graphql(`query ExportMany($ids: [ID!]!) { exportAgents(ids: $ids) }`), { ids: [loner!, manager!] });
+    expect(tooMany.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', path: 'ids' } });
+    expect(tooMany.errors![0]!.message).toContain('101 agents');
   });
 
   it('export: a malformed id is BAD_USER_INPUT, an unknown or foreign one NOT_FOUND', async () => {

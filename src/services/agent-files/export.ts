@@ -1,6 +1,7 @@
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { ServiceContext } from '../context.js';
 import { AppError, assertId, badInput, notFound } from '../errors.js';
+import { MAX_AGENTS_PER_FILE } from './schema.js';
 
 /**
  * Export: one or more agents as Letta's multi-entity agent file. Database ids become file-local
@@ -9,7 +10,7 @@ import { AppError, assertId, badInput, notFound } from '../errors.js';
  * importer of both servers accepts either) and the members of the groups they manage.
  */
 
-export const AGENT_FILE_FORMAT_VERSION = 'agentgraph-1';
+const AGENT_FILE_FORMAT_VERSION = 'agentgraph-1';
 
 /** Letta's GLOBAL_MAX_CONTEXT_WINDOW_LIMIT, written when an agent has no stored llm_config. */
 const DEFAULT_CONTEXT_WINDOW = 128_000;
@@ -94,7 +95,7 @@ function embeddingConfigOf(agent: ExportedAgent): Json | null {
   if (agent.embeddingConfig && typeof agent.embeddingConfig === 'object') return agent.embeddingConfig as Json;
   if (!agent.embedding) return null;
   const [provider, ...rest] = agent.embedding.split('/');
-  return { embedding_endpoint_type: provider === 'openai' ? 'openai' : provider, embedding_model: rest.join('/'), handle: agent.embedding, embedding_chunk_size: 300 };
+  return { embedding_endpoint_type: provider, embedding_model: rest.join('/'), handle: agent.embedding, embedding_chunk_size: 300 };
 }
 
 /** Secret names travel, values never do (Letta blanks them too). */
@@ -122,7 +123,8 @@ function messageEntry(row: Prisma.MessageGetPayload<object>, ids: IdMap, agentLo
     otid: null,
     sender_id: null,
     batch_item_id: null,
-    group_id: null,
+    // Groups that are not exported with the agent (no manager among the exported) are left out.
+    group_id: row.groupId && ids.has(row.groupId) ? ids.get(row.groupId, 'group') : null,
     id: ids.get(row.id, 'message'),
     model: row.model,
     agent_id: agentLocalId,
@@ -146,9 +148,12 @@ export interface ExportOptions {
 /** The agent file of some agents of the caller's organization (and of the groups they manage). */
 export async function exportAgents(ctx: ServiceContext, agentIds: string[], options: ExportOptions = {}): Promise<Json> {
   if (agentIds.length === 0) throw badInput('ids', 'name at least one agent');
-  if (agentIds.length > 100) throw badInput('ids', 'at most 100 agents per export');
+  if (agentIds.length > MAX_AGENTS_PER_FILE) throw badInput('ids', `at most ${MAX_AGENTS_PER_FILE} agents per export`);
   agentIds.forEach((id, index) => assertId('Agent', id, agentIds.length === 1 ? 'id' : `ids.${index}`));
   const agents = await loadAgents(ctx, agentIds);
+  if (agents.length > MAX_AGENTS_PER_FILE) {
+    throw badInput('ids', `with the members of their groups these are ${agents.length} agents; an agent file holds at most ${MAX_AGENTS_PER_FILE}`);
+  }
   const ids = new IdMap();
 
   // Ids are assigned in a content order (labels, names) so that two exports of equal agents match.
@@ -192,6 +197,7 @@ export async function exportAgents(ctx: ServiceContext, agentIds: string[], opti
     const inContext = options.scrubMessages ? [] : agent.messageIds.filter((id) => ids.has(id)).map((id) => ids.get(id, 'message'));
     const views = agent.files.filter((view) => exportedFiles.has(view.fileId));
     const llmConfig = llmConfigOf(agent);
+    const secrets = scrubbedSecrets(agent.secrets);
     return {
       id: localId,
       name: agent.name,
@@ -208,8 +214,8 @@ export async function exportAgents(ctx: ServiceContext, agentIds: string[], opti
       compaction_settings: agent.compactionSettings ?? null,
       response_format: agent.responseFormat ?? null,
       tool_rules: toolRulesOf(agent),
-      secrets: scrubbedSecrets(agent.secrets),
-      tool_exec_environment_variables: scrubbedSecrets(agent.secrets) ?? {},
+      secrets,
+      tool_exec_environment_variables: secrets ?? {},
       timezone: agent.timezone,
       message_buffer_autoclear: agent.messageBufferAutoclear,
       max_files_open: agent.maxFilesOpen,

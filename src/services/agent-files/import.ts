@@ -3,12 +3,13 @@ import { z } from 'zod';
 import { Prisma, type Tool } from '../../generated/prisma/client.js';
 import { defaultSystemPrompt, type AgentType } from '../../agent/prompts.js';
 import { newId } from '../../ids.js';
+import { createAgentInput } from '../agents.js';
 import type { ServiceContext } from '../context.js';
-import { AppError, parseInput } from '../errors.js';
+import { parseInput } from '../errors.js';
 import { BLOCK_LIMIT_DEFAULT } from '../blocks.js';
 import { rebuildSystemPrompt } from '../system-prompt.js';
 import type { AgentFile, AgentFileAgent, AgentFileTool } from './schema.js';
-import { readAgentFile, type Problem } from './validate.js';
+import { readAgentFile, rejectAgentFile, type Problem } from './validate.js';
 
 /**
  * Import: an agent file becomes new agents of the caller's organization. Everything is checked
@@ -18,20 +19,19 @@ import { readAgentFile, type Problem } from './validate.js';
  * stored and never run.
  */
 
-const handle = z.string().trim().regex(/^[^/\s]+\/\S+$/, "must be a handle of the form 'provider/model'");
-const AGENT_NAME = /^[\p{L}\p{N} _'-]+$/u;
+const agentName = createAgentInput.shape.name.unwrap();
 
-export const importOptionsSchema = z.object({
+const importOptionsSchema = z.object({
   /** Update custom tools of the same name with the file's definition (built-in tools never change). */
   overrideExistingTools: z.boolean().default(true),
   /** Import the agents without their message history (a fresh system message is built). */
   stripMessages: z.boolean().default(false),
   /** New name of the agent; only for files that hold one agent. */
-  name: z.string().trim().min(1, 'must not be empty').max(100).regex(AGENT_NAME, "may contain only letters, digits, spaces, '-', '_' and \"'\"").nullish(),
+  name: agentName.nullish(),
   /** Appends "_copy" to every imported agent's name (Letta's deprecated default); `name` wins. */
   appendCopySuffix: z.boolean().default(false),
-  model: handle.nullish(),
-  embedding: handle.nullish(),
+  model: createAgentInput.shape.model,
+  embedding: createAgentInput.shape.embedding,
   /** Secret values for the agents' tools; the file carries only their names. */
   secrets: z.record(z.string().min(1), z.string()).nullish(),
 });
@@ -46,12 +46,6 @@ const dateOr = (value: string | null | undefined, fallback: Date) => {
   const date = value ? new Date(value) : undefined;
   return date && !Number.isNaN(date.getTime()) ? date : fallback;
 };
-const stripNul = (text: string) => text.replaceAll('\u0000', '');
-
-/** Imported files arrive with their content and status `pending`: chunked and embedded again like uploads. */
-export async function scheduleFileProcessing(ctx: ServiceContext, fileIds: string[]): Promise<void> {
-  for (const fileId of fileIds) ctx.runtime.fileJobs.enqueue(fileId);
-}
 
 function agentNames(file: AgentFile, options: Options): { names: string[]; problems: Problem[] } {
   const problems: Problem[] = [];
@@ -60,24 +54,13 @@ function agentNames(file: AgentFile, options: Options): { names: string[]; probl
   }
   const names = file.agents.map((agent, index) => {
     const name = options.name ?? (options.appendCopySuffix ? `${agent.name}_copy` : agent.name);
-    if (!AGENT_NAME.test(name) || name.length > 100) {
-      problems.push({ path: `agents.${index}.name`, message: `'${name.slice(0, 100)}' is not a valid agent name (letters, digits, spaces, '-', '_' and "'", at most 100 characters); pass options.name` });
+    const checked = agentName.safeParse(name);
+    if (!checked.success) {
+      problems.push({ path: `agents.${index}.name`, message: `'${name.slice(0, 100)}' is not a valid agent name: ${checked.error.issues[0]!.message}; pass options.name` });
     }
-    return name;
+    return checked.success ? checked.data : name;
   });
   return { names, problems };
-}
-
-function checkTimezones(file: AgentFile): Problem[] {
-  return file.agents.flatMap((agent, index) => {
-    if (!agent.timezone) return [];
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: agent.timezone });
-      return [];
-    } catch {
-      return [{ path: `agents.${index}.timezone`, message: `'${agent.timezone}' is not an IANA time zone` }];
-    }
-  });
 }
 
 /** The model handle an imported agent runs on: the option, the file's handle, or its llm_config. */
@@ -205,10 +188,7 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
   const options = parseInput(importOptionsSchema, given, 'options');
   const file = readAgentFile(source);
   const { names, problems } = agentNames(file, options);
-  problems.push(...checkTimezones(file));
-  if (problems.length) {
-    throw new AppError('BAD_USER_INPUT', `Invalid agent file: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { path: problems[0]!.path, problems });
-  }
+  if (problems.length) rejectAgentFile(problems);
 
   const now = new Date();
   const agentIds = new Map(file.agents.map((agent) => [agent.id, newId('Agent')]));
@@ -229,7 +209,7 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
             id: blockIds.get(block.id)!,
             organizationId: ctx.orgId,
             label: block.label,
-            value: stripNul(block.value ?? ''),
+            value: block.value ?? '',
             limit: block.limit ?? BLOCK_LIMIT_DEFAULT,
             description: block.description ?? null,
             readOnly: block.read_only ?? false,
@@ -384,6 +364,7 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
     { timeout: 120_000, maxWait: 30_000 },
   ));
 
-  await scheduleFileProcessing(ctx, [...fileIds.values()]);
+  // Imported files arrive with their content and status `pending`: chunked and embedded again like uploads.
+  for (const fileId of fileIds.values()) ctx.runtime.fileJobs.enqueue(fileId);
   return [...agentIds.values()];
 }

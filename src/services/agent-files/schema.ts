@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import type { ToolType } from '../../agent/tools/builtin.js';
+import { createAgentInput } from '../agents.js';
+import { createBlockInput } from '../blocks.js';
+import { createToolInput } from '../tools.js';
 
 /**
  * Letta's multi-entity agent file (`AgentFileSchema`, letta/schemas/agent_file.py), as written by
@@ -9,7 +12,7 @@ import type { ToolType } from '../../agent/tools/builtin.js';
  */
 
 /** Letta's ToolType enum. */
-export const TOOL_TYPES = [
+const TOOL_TYPES = [
   'custom',
   'letta_core',
   'letta_memory_core',
@@ -30,7 +33,7 @@ const strList = z.array(z.string()).nullish();
 const date = z.string().nullish();
 
 /** A file-local id: `<prefix>-<n>`; ids of views and messages only need the prefix. */
-export const fileLocalId = (prefix: string) =>
+const fileLocalId = (prefix: string) =>
   z.string().regex(new RegExp(`^${prefix}-\\d+$`), `must be a file-local id '${prefix}-<n>'`);
 const prefixedId = (prefix: string) => z.string().startsWith(`${prefix}-`, `must start with '${prefix}-'`);
 
@@ -75,18 +78,19 @@ export const agentSchema = z.looseObject({
   metadata: json.nullish(),
   llm_config: json.nullish(),
   embedding_config: json.nullish(),
-  model: str,
-  embedding: str,
+  // What an imported agent runs on is held to the rules of createAgent.
+  model: createAgentInput.shape.model,
+  embedding: createAgentInput.shape.embedding,
   model_settings: json.nullish(),
   compaction_settings: json.nullish(),
   response_format: json.nullish(),
   tool_rules: z.array(z.unknown()).nullish(),
   secrets: z.record(z.string(), z.unknown()).nullish(),
   tool_exec_environment_variables: z.record(z.string(), z.unknown()).nullish(),
-  timezone: str,
+  timezone: createAgentInput.shape.timezone.nullable(),
   message_buffer_autoclear: z.boolean().nullish(),
-  max_files_open: z.number().int().min(1).max(1000).nullish(),
-  per_file_view_window_char_limit: z.number().int().min(1).max(2_147_483_647).nullish(),
+  max_files_open: createAgentInput.shape.maxFilesOpen,
+  per_file_view_window_char_limit: createAgentInput.shape.perFileViewWindowCharLimit,
   tool_ids: strList,
   block_ids: strList,
   source_ids: strList,
@@ -99,9 +103,10 @@ export const agentSchema = z.looseObject({
 
 export const blockSchema = z.looseObject({
   id: fileLocalId('block'),
-  label: z.string().min(1, 'must not be empty'),
+  // Labels and limits follow createBlock: the label becomes a tag of the system prompt.
+  label: createBlockInput.shape.label,
   value: z.string().nullish(),
-  limit: count.nullish(),
+  limit: createBlockInput.shape.limit,
   description: str,
   read_only: z.boolean().nullish(),
   is_template: z.boolean().nullish(),
@@ -113,12 +118,13 @@ export const blockSchema = z.looseObject({
 
 export const toolSchema = z.looseObject({
   id: fileLocalId('tool'),
-  name: z.string().min(1, 'must not be empty').max(48, 'must be at most 48 characters'),
+  // Names and parameters follow createTool: the model is sent both.
+  name: createToolInput.shape.name,
   tool_type: z.enum(TOOL_TYPES, { error: (issue) => `unknown tool type ${JSON.stringify(issue.input)}; expected one of ${TOOL_TYPES.join(', ')}` }).nullish(),
   description: str,
   source_type: str,
   source_code: str,
-  json_schema: json.nullish(),
+  json_schema: z.looseObject({ parameters: createToolInput.shape.parameters }).nullish(),
   args_json_schema: json.nullish(),
   tags: strList,
   return_char_limit: z.number().int().min(1).max(1_000_000).nullish(),
@@ -164,8 +170,11 @@ export const groupSchema = z.looseObject({
 
 export const mcpServerSchema = z.looseObject({ id: fileLocalId('mcp_server'), server_name: str, server_type: str });
 
+/** Export's bound too; an import writes every agent in one transaction, which must end in time. */
+export const MAX_AGENTS_PER_FILE = 100;
+
 export const agentFileSchema = z.looseObject({
-  agents: z.array(agentSchema).min(1, 'must hold at least one agent'),
+  agents: z.array(agentSchema).min(1, 'must hold at least one agent').max(MAX_AGENTS_PER_FILE, `must hold at most ${MAX_AGENTS_PER_FILE} agents`),
   groups: z.array(groupSchema).nullish(),
   blocks: z.array(blockSchema).nullish(),
   files: z.array(fileSchema).nullish(),
@@ -179,5 +188,4 @@ export const agentFileSchema = z.looseObject({
 
 export type AgentFile = z.output<typeof agentFileSchema>;
 export type AgentFileAgent = z.output<typeof agentSchema>;
-export type AgentFileMessage = z.output<typeof messageSchema>;
 export type AgentFileTool = z.output<typeof toolSchema>;

@@ -172,12 +172,13 @@ export function readAgentFile(raw: unknown): AgentFile {
   } catch {
     // the shape problems above already explain why the references could not be followed
   }
-  if (problems.length || !parsed.success) reject(summary(problems), problems);
+  if (problems.length || !parsed.success) rejectAgentFile(problems);
   return parsed.data;
 }
 
-function summary(problems: Problem[]): string {
+/** Throws the BAD_USER_INPUT of an invalid agent file: the first problems in the message, all in `problems`. */
+export function rejectAgentFile(problems: Problem[]): never {
   const shown = problems.slice(0, 5).map((problem) => `${problem.path}: ${problem.message}`);
   const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
-  return `Invalid agent file (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${shown.join('; ')}${more}`;
+  reject(`Invalid agent file (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${shown.join('; ')}${more}`, problems);
 }
