@@ -5,7 +5,7 @@ import { defaultSystemPrompt, type AgentType } from '../../agent/prompts.js';
 import { newId } from '../../ids.js';
 import { createAgentInput } from '../agents.js';
 import type { ServiceContext } from '../context.js';
-import { parseInput } from '../errors.js';
+import { isUniqueViolation, parseInput } from '../errors.js';
 import { BLOCK_LIMIT_DEFAULT } from '../blocks.js';
 import { rebuildSystemPrompt } from '../system-prompt.js';
 import type { AgentFile, AgentFileAgent, AgentFileTool } from './schema.js';
@@ -173,8 +173,7 @@ async function withRetryOnConflict<T>(attempt: () => Promise<T>, attempts = 3): 
     try {
       return await attempt();
     } catch (error) {
-      const conflict = error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
-      if (!conflict || left <= 1) throw error;
+      if (!isUniqueViolation(error) || left <= 1) throw error;
     }
   }
 }
