@@ -105,6 +105,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       queue,
       endings: new RunEndings(config.RUN_QUEUE_POLL_MS),
       llmTimeoutMs: config.LLM_TIMEOUT_MS,
+      llmRetry: { maxRetries: config.LLM_MAX_RETRIES, retryAfterMaxMs: config.LLM_RETRY_AFTER_MAX_MS },
       defaultModel: config.DEFAULT_MODEL,
       streams,
       events: createRunEventRecorder(db.prisma, streams, logger),

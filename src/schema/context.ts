@@ -49,9 +49,9 @@ builder.prismaObjectFields(Agent, (t) => ({
     resolve: (agent, _args, ctx) => contextWindow.contextWindowOverview(ctx.services, agent.id),
   }),
   contextWindowLimit: t.int({
-    select: { llmConfig: true },
-    description: 'Tokens the model accepts: the agent’s setting or the server default.',
-    resolve: (agent, _args, ctx) => contextWindow.contextWindowOf(agent.llmConfig, ctx.services.runtime.context.defaultContextWindow),
+    select: { llmConfig: true, model: true },
+    description: 'Tokens the model accepts: the agent’s setting, else its model’s window capped at the server’s DEFAULT_CONTEXT_WINDOW, else that default.',
+    resolve: (agent, _args, ctx) => contextWindow.contextWindowOf(ctx.services.runtime, agent),
   }),
 }));
 

@@ -4,6 +4,7 @@ import type { EventBus } from '../realtime/bus.js';
 import type { RunQueue } from '../realtime/run-queue.js';
 import type { RunEndings } from '../realtime/run-endings.js';
 import type { ModelRegistry } from '../agent/llm/providers.js';
+import type { RetryPolicy } from '../agent/llm/retry.js';
 import type { RunEventSink } from '../agent/run-types.js';
 import type { RunStreams } from '../realtime/run-streams.js';
 import type { EmbedderRegistry } from '../agent/embeddings/index.js';
@@ -19,6 +20,8 @@ export interface Runtime {
   /** Callers here waiting for runs to end. */
   readonly endings: RunEndings;
   readonly llmTimeoutMs: number;
+  /** Retries of rate-limited and overloaded model calls. */
+  readonly llmRetry?: RetryPolicy;
   readonly defaultModel?: string;
   readonly events?: RunEventSink;
   /** Stored run events, for runEvents subscribers. */
