@@ -8,6 +8,7 @@ import { claimNextRun } from './db/run-claims.js';
 import { executeRun } from './services/runs.js';
 import { ensureDefaultOrganization, type AuthPolicy } from './services/auth.js';
 import { syncBuiltinToolsEverywhere } from './services/tools.js';
+import { createModelCatalog } from './agent/llm/catalog.js';
 import { createModelRegistry, providerEntries } from './agent/llm/providers.js';
 import { RunQueue } from './realtime/run-queue.js';
 import { createRunStreams } from './realtime/run-streams.js';
@@ -80,6 +81,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       `mode: ${db.kind === 'pglite' ? 'embedded' : 'services'} database, ${bus.kind} event bus; auth: ${POLICY_LOG[authPolicy]}`,
     );
     const models = createModelRegistry(providerEntries(config));
+    const catalog = createModelCatalog(models.entries, { timeoutMs: config.MODEL_LIST_TIMEOUT_MS });
     logger.info({ providers: models.providers, defaultModel: config.DEFAULT_MODEL ?? null }, 'model providers');
     const embeddings = createEmbedderRegistry(providerEntries(config), config.DEFAULT_EMBEDDING);
     await indexDefaultEmbedding(db, embeddings);
@@ -102,6 +104,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     });
     const runtime: Runtime = {
       models,
+      catalog,
       queue,
       endings: new RunEndings(config.RUN_QUEUE_POLL_MS),
       llmTimeoutMs: config.LLM_TIMEOUT_MS,

@@ -8,6 +8,7 @@ import './folders.js';
 import './file-views.js';
 import './memory.js';
 import './messages.js';
+import './models.js';
 import './organization.js';
 import './runs.js';
 import './run-events.js';

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { EventBus } from '../realtime/bus.js';
 import type { RunQueue } from '../realtime/run-queue.js';
 import type { RunEndings } from '../realtime/run-endings.js';
+import type { ModelCatalog } from '../agent/llm/catalog.js';
 import type { ModelRegistry } from '../agent/llm/providers.js';
 import type { RetryPolicy } from '../agent/llm/retry.js';
 import type { RunEventSink } from '../agent/run-types.js';
@@ -15,6 +16,8 @@ import type { VectorMethod } from '../db/vector-search.js';
 /** What runs need beyond the database: models, the run queue, limits and live events. */
 export interface Runtime {
   readonly models: ModelRegistry;
+  /** The models of the configured providers, as their APIs list them. */
+  readonly catalog: ModelCatalog;
   /** The shared run queue's worker in this process. */
   readonly queue: RunQueue;
   /** Callers here waiting for runs to end. */

@@ -1,7 +1,7 @@
 /**
  * Embeddings in three protocols, all answering deterministic vectors (EMBEDDING_DIMENSIONS long)
  * from the words of each input: OpenAI's `POST /v1/embeddings`, Gemini's
- * `POST /v1beta/models/{m}:batchEmbedContents` and Ollama's `POST /api/embed`. An input containing
+ * `POST /v1beta/models/{m}:batchEmbedContents` (and `:embedContent` for one text) and Ollama's `POST /api/embed`. An input containing
  * FAIL_EMBEDDING answers 500; one containing HOLD_EMBEDDING waits for releaseEmbeddings().
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -19,16 +19,24 @@ export function scriptedEmbedding(text: string): number[] {
   return vector;
 }
 
-type Shape = 'openai' | 'gemini' | 'ollama';
+type Shape = 'openai' | 'gemini' | 'gemini-single' | 'ollama';
+
+export interface EmbeddingCall {
+  path: string;
+  model: string;
+  inputs: string[];
+}
 
 function shapeOf(path: string): Shape | undefined {
   if (path === '/v1/embeddings' || path === '/openai/v1/embeddings') return 'openai';
   if (/^\/v1beta\/models\/[^/:]+:batchEmbedContents$/.test(path)) return 'gemini';
+  if (/^\/v1beta\/models\/[^/:]+:embedContent$/.test(path)) return 'gemini-single';
   if (path === '/api/embed') return 'ollama';
   return undefined;
 }
 
 function inputsOf(shape: Shape, body: Record<string, unknown>): string[] {
+  if (shape === 'gemini-single') return [((body.content as { parts?: Array<{ text?: string }> } | undefined)?.parts ?? []).map((part) => part.text ?? '').join('')];
   if (shape === 'gemini') {
     const requests = (body.requests as Array<{ content?: { parts?: Array<{ text?: string }> } }> | undefined) ?? [];
     return requests.map((request) => (request.content?.parts ?? []).map((part) => part.text ?? '').join(''));
@@ -40,6 +48,7 @@ function inputsOf(shape: Shape, body: Record<string, unknown>): string[] {
 function answer(shape: Shape, body: Record<string, unknown>, inputs: string[]): unknown {
   const vectors = inputs.map(scriptedEmbedding);
   if (shape === 'gemini') return { embeddings: vectors.map((values) => ({ values })) };
+  if (shape === 'gemini-single') return { embedding: { values: vectors[0] } };
   if (shape === 'ollama') return { model: body.model, embeddings: vectors, total_duration: 1, load_duration: 1, prompt_eval_count: inputs.length };
   return {
     object: 'list',
@@ -51,7 +60,7 @@ function answer(shape: Shape, body: Record<string, unknown>, inputs: string[]): 
 
 function failure(shape: Shape): unknown {
   const message = 'scripted embedding failure';
-  if (shape === 'gemini') return { error: { code: 500, message, status: 'INTERNAL' } };
+  if (shape === 'gemini' || shape === 'gemini-single') return { error: { code: 500, message, status: 'INTERNAL' } };
   if (shape === 'ollama') return { error: message };
   return { error: { message, type: 'server_error', param: null, code: 'server_error' } };
 }
@@ -63,7 +72,7 @@ function send(res: ServerResponse, status: number, body: unknown) {
 }
 
 /** Answers an embeddings request of any of the three protocols; false when the path is none of them. */
-export function handleEmbeddings(req: IncomingMessage, res: ServerResponse, path: string, recorded: string[][], hold: () => Promise<void>): boolean {
+export function handleEmbeddings(req: IncomingMessage, res: ServerResponse, path: string, recorded: { inputs: string[][]; calls: EmbeddingCall[] }, hold: () => Promise<void>): boolean {
   const shape = shapeOf(path);
   if (!shape) return false;
   void (async () => {
@@ -71,7 +80,9 @@ export function handleEmbeddings(req: IncomingMessage, res: ServerResponse, path
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
     const inputs = inputsOf(shape, body);
-    recorded.push(inputs);
+    recorded.inputs.push(inputs);
+    const model = (typeof body.model === 'string' ? body.model : (/models\/([^/:]+):/.exec(path)?.[1] ?? '')).replace(/^models\//, '');
+    recorded.calls.push({ path, model, inputs });
     if (inputs.some((input) => input.includes('HOLD_EMBEDDING'))) await hold();
     if (inputs.some((input) => input.includes('FAIL_EMBEDDING'))) send(res, 500, failure(shape));
     else send(res, 200, answer(shape, body, inputs));

@@ -27,7 +27,8 @@ import { openaiResponses } from './openai-responses.js';
 import { answerOf, messageText, randomId, retryAfterOf, type Brain, type ChatRequest, type Protocol, type ProtocolName, type Reply } from './protocol.js';
 
 export * from './protocol.js';
-export { EMBEDDING_DIMENSIONS, scriptedEmbedding } from './embeddings.js';
+export { EMBEDDING_DIMENSIONS, scriptedEmbedding, type EmbeddingCall } from './embeddings.js';
+import type { EmbeddingCall } from './embeddings.js';
 
 export interface RecordedRequest {
   /** The request as a chat-completions body (the body itself for Chat Completions; a view of it for the other protocols). */
@@ -63,6 +64,8 @@ export interface ModelServer {
   readonly requests: RecordedRequest[];
   /** Inputs of every embeddings request (any protocol), in arrival order. */
   readonly embeddingRequests: string[][];
+  /** The same requests with their path (which tells the protocol) and model. */
+  readonly embeddingCalls: EmbeddingCall[];
   /** Embedding requests waiting (HOLD_EMBEDDING) for releaseEmbeddings(). */
   heldEmbeddings(): number;
   /** Answers every held embedding request. */
@@ -292,6 +295,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
   }
 
   const embeddingRequests: string[][] = [];
+  const embeddingCalls: EmbeddingCall[] = [];
   const held: Array<() => void> = [];
   const releaseEmbeddings = () => {
     for (const release of held.splice(0)) release();
@@ -307,7 +311,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       });
       return;
     }
-    if (req.method === 'POST' && handleEmbeddings(req, res, path, embeddingRequests, hold)) return;
+    if (req.method === 'POST' && handleEmbeddings(req, res, path, { inputs: embeddingRequests, calls: embeddingCalls }, hold)) return;
     if (req.method === 'GET' && listModels(req, res, path, models)) return;
     req.resume();
     sendError(res, openaiChat, 404, { errorMessage: `Unknown request URL: ${req.method} ${path}`, errorCode: 'unknown_url' });
@@ -329,6 +333,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     origin,
     requests,
     embeddingRequests,
+    embeddingCalls,
     enqueue: (...replies) => void queue.push(...replies),
     heldEmbeddings: () => held.length,
     releaseEmbeddings,
