@@ -81,7 +81,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       `mode: ${db.kind === 'pglite' ? 'embedded' : 'services'} database, ${bus.kind} event bus; auth: ${POLICY_LOG[authPolicy]}`,
     );
     const models = createModelRegistry(providerEntries(config));
-    const catalog = createModelCatalog(models.entries, { timeoutMs: config.MODEL_LIST_TIMEOUT_MS });
+    const catalog = createModelCatalog(models.entries, { timeoutMs: config.PROVIDER_QUERY_TIMEOUT_MS });
     logger.info({ providers: models.providers, defaultModel: config.DEFAULT_MODEL ?? null }, 'model providers');
     const embeddings = createEmbedderRegistry(providerEntries(config), config.DEFAULT_EMBEDDING);
     await indexDefaultEmbedding(db, embeddings);
@@ -122,6 +122,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       context: {
         defaultContextWindow: config.DEFAULT_CONTEXT_WINDOW,
         messageEmbeddings: config.MESSAGE_EMBEDDINGS === 'local',
+        providerQueryTimeoutMs: config.PROVIDER_QUERY_TIMEOUT_MS,
       },
     };
     const listeners = [

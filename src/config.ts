@@ -64,7 +64,7 @@ const configSchema = z.object({
     .pipe(z.array(providerEntrySchema).max(100)),
   LLM_MAX_RETRIES: int(0, 10).default(2),
   LLM_RETRY_AFTER_MAX_MS: int(0, 600_000).default(20_000),
-  MODEL_LIST_TIMEOUT_MS: int(100, 120_000).default(5_000),
+  PROVIDER_QUERY_TIMEOUT_MS: int(100, 120_000).default(5_000),
   DEFAULT_EMBEDDING: z
     .string()
     .regex(/^[^/\s]+\/\S+$/, "must be a handle 'provider/model'")

@@ -51,7 +51,7 @@ beforeAll(async () => {
     // Nothing listens on port 9: its list fails, its configured model is still offered.
     { name: 'offline', baseUrl: 'http://127.0.0.1:9/v1', models: [{ name: 'local-llama', contextWindow: 4096 }] },
   ];
-  t = await startTestServer({ LLM_PROVIDERS: JSON.stringify(providers), MODEL_LIST_TIMEOUT_MS: '2000' });
+  t = await startTestServer({ LLM_PROVIDERS: JSON.stringify(providers), PROVIDER_QUERY_TIMEOUT_MS: '2000' });
 });
 afterAll(() => closeAll(t, model));
 

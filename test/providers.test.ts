@@ -25,7 +25,12 @@ const SEND = `mutation ($agentId: ID!, $input: SendMessageInput!) {
     messages { ${MESSAGE_FIELDS} }
   }
 }`;
-const MEMORY = `query ($id: ID!) { agent(id: $id) { block(label: "human") { value } contextWindow { contextWindowSizeCurrent numTokensCoreMemory numTokensSystem numTokensFunctionsDefinitions numMessages } } }`;
+const CONTEXT_FIELDS = `contextWindowSizeCurrent numTokensSystem numTokensCoreMemory numTokensExternalMemorySummary numTokensMemoryFilesystem numTokensToolUsageRules numTokensDirectories numTokensSummaryMemory numTokensFunctionsDefinitions numTokensMessages tokenizer tokenizerExact`;
+const MEMORY = `query ($id: ID!) { agent(id: $id) { block(label: "human") { value } contextWindow { ${CONTEXT_FIELDS} } } }`;
+type Overview = { contextWindowSizeCurrent: number; numTokensCoreMemory: number; numTokensSystem: number; numTokensFunctionsDefinitions: number; tokenizer: string; tokenizerExact: boolean };
+const sumOfParts = (ctx: Overview) => Object.entries(ctx as unknown as Record<string, number>).filter(([key]) => key.startsWith('numTokens')).reduce((sum, [, value]) => sum + (value as number), 0);
+/** Providers whose API counts tokens (Claude and Gemini have no offline tokenizer). */
+const COUNTED: Record<string, string> = { anthropic: 'anthropic_count_tokens', gemini: 'gemini_count_tokens' };
 const PREVIEW = `query ($agentId: ID!, $input: PreviewRawPayloadInput) { previewRawPayload(agentId: $agentId, input: $input) { provider model url payload tokenCount contextWindow } }`;
 
 interface Msg {
@@ -56,7 +61,9 @@ let model: ModelServer;
 let t: TestServer;
 beforeAll(async () => {
   model = await startModelServer({ awsSecretAccessKey: AWS_SECRET });
-  t = await startTestServer({ LLM_PROVIDERS: providersEnv(model), LLM_TIMEOUT_MS: '1500', LLM_RETRY_AFTER_MAX_MS: '2000' });
+  // One more Anthropic provider that nothing answers: its token count fails.
+  const providers = [...(JSON.parse(providersEnv(model)) as unknown[]), { name: 'anthropic_offline', kind: 'anthropic', baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'x' }];
+  t = await startTestServer({ LLM_PROVIDERS: JSON.stringify(providers), LLM_TIMEOUT_MS: '1500', LLM_RETRY_AFTER_MAX_MS: '2000', PROVIDER_QUERY_TIMEOUT_MS: '2000' });
 });
 afterAll(() => closeAll(t, model));
 
@@ -124,12 +131,25 @@ describe.each(PROVIDER_CASES)('$kind provider', (c) => {
     const text = JSON.stringify(preview.payload);
     expect(text).toContain('What is the capital of Peru?');
     expect(text).toContain('Name: Ada'); // the memory, inside the system prompt
-    const ctx = (await ok<{ agent: { contextWindow: { contextWindowSizeCurrent: number; numTokensCoreMemory: number; numTokensSystem: number; numTokensFunctionsDefinitions: number } } }>(t, MEMORY, { id: agent.id })).agent.contextWindow;
-    // The overview understands this provider's body: system, memory and tools are all counted.
+    const counts = model.countCalls.length;
+    const ctx = (await ok<{ agent: { contextWindow: Overview } }>(t, MEMORY, { id: agent.id })).agent.contextWindow;
+    // The overview understands this provider's body: system, memory and tools are all counted, and add up.
     expect(ctx.numTokensCoreMemory).toBeGreaterThan(0);
     expect(ctx.numTokensSystem).toBeGreaterThan(0);
     expect(ctx.numTokensFunctionsDefinitions).toBeGreaterThan(0);
+    expect(sumOfParts(ctx)).toBe(ctx.contextWindowSizeCurrent);
     expect(preview.tokenCount).toBeGreaterThan(ctx.contextWindowSizeCurrent);
+    const counted = COUNTED[c.protocol];
+    if (counted) {
+      // The provider's own count is the total; the request it counted is the one that would be sent.
+      const call = model.countCalls.at(-1)!;
+      expect(model.countCalls.length).toBe(counts + 1);
+      expect(ctx).toMatchObject({ tokenizer: counted, tokenizerExact: true, contextWindowSizeCurrent: call.tokens });
+      expect(JSON.stringify(call.body)).toContain('Name: Ada');
+    } else {
+      expect(model.countCalls.length).toBe(counts);
+      expect(ctx.tokenizer).toBe('o200k_base');
+    }
     switch (c.protocol) {
       case 'anthropic': {
         expect(preview.url).toBe(`${model.origin}/v1/messages`);
@@ -156,6 +176,13 @@ describe.each(PROVIDER_CASES)('$kind provider', (c) => {
         break;
     }
   });
+});
+
+it('falls back to the tokenizer when the provider’s token count fails', async () => {
+  const agent = (await ok<{ createAgent: { agent: { id: string } } }>(t, CREATE_AGENT, { input: { name: uniqueName('offline'), model: 'anthropic_offline/claude-sonnet-4-5' } })).createAgent.agent;
+  const ctx = (await ok<{ agent: { contextWindow: Overview } }>(t, MEMORY, { id: agent.id })).agent.contextWindow;
+  expect(ctx).toMatchObject({ tokenizer: 'o200k_base', tokenizerExact: false });
+  expect(sumOfParts(ctx)).toBe(ctx.contextWindowSizeCurrent);
 });
 
 interface Fault {

@@ -139,6 +139,31 @@ export function overviewOfRequest(body: Record<string, unknown>, tokenizer: Toke
   return { ...overview, contextWindowSizeCurrent: requestTokensOf(overview) };
 }
 
+const PARTS = [
+  'numTokensSystem',
+  'numTokensCoreMemory',
+  'numTokensExternalMemorySummary',
+  'numTokensMemoryFilesystem',
+  'numTokensToolUsageRules',
+  'numTokensDirectories',
+  'numTokensSummaryMemory',
+  'numTokensFunctionsDefinitions',
+  'numTokensMessages',
+] as const;
+
+/**
+ * The overview with the provider's exact count of the whole request: the parts (counted with an
+ * approximating tokenizer) are scaled to it, so that they still add up to the total.
+ */
+export function withProviderCount(overview: ContextWindowOverview, total: number, source: string): ContextWindowOverview {
+  const scaled = { ...overview, tokenizer: source, tokenizerExact: true };
+  const ratio = overview.contextWindowSizeCurrent > 0 ? total / overview.contextWindowSizeCurrent : 0;
+  for (const part of PARTS) scaled[part] = Math.floor(overview[part] * ratio);
+  // What flooring lost goes to the messages, so that the sum is exact.
+  scaled.numTokensMessages += total - requestTokensOf(scaled);
+  return { ...scaled, contextWindowSizeCurrent: total };
+}
+
 /** The size of the request: the sum of every counted part. */
 export function requestTokensOf(overview: Omit<ContextWindowOverview, 'contextWindowSizeCurrent'>): number {
   return (

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Prisma } from '../generated/prisma/client.js';
-import { overviewOfRequest, type ContextWindowOverview } from '../agent/context-window.js';
+import { overviewOfRequest, withProviderCount, type ContextWindowOverview } from '../agent/context-window.js';
 import { captureRequest, type RawRequest } from '../agent/llm/raw-payload.js';
+import { COUNT_SOURCES, countTokensAtProvider, hasCountEndpoint } from '../agent/llm/token-count.js';
 import { stepRequest, type LoopAgent } from '../agent/loop.js';
 import type { PromptMessage } from '../agent/prompt-builder.js';
 import type { NewMessage } from '../agent/run-types.js';
@@ -62,7 +63,17 @@ export async function measureRequest(ctx: Ctx, agentId: string, input: NewMessag
   }
   // Without a provider, the provider-neutral prompt stands in (an approximation of any provider's body).
   const body = raw?.body ?? { messages: request.prompt, tools: request.tools };
-  const overview = overviewOfRequest(body, await tokenizerFor(agent.model), { contextWindow, numArchivalMemory, numRecallMemory });
+  let overview = overviewOfRequest(body, await tokenizerFor(agent.model), { contextWindow, numArchivalMemory, numRecallMemory });
+  const entry = ctx.runtime.models.entryOf(provider);
+  if (raw && hasCountEndpoint(entry)) {
+    // Claude and Gemini have no offline tokenizer: their own count is exact (the tokenizer's stands in when it fails).
+    try {
+      const total = await countTokensAtProvider(entry, agent.model!.slice(provider.length + 1), raw.body, ctx.runtime.context.providerQueryTimeoutMs);
+      if (total !== undefined) overview = withProviderCount(overview, total, COUNT_SOURCES[entry.kind]);
+    } catch (error) {
+      ctx.logger.warn({ provider, err: error instanceof Error ? error.message : String(error) }, 'provider token count failed; using the tokenizer');
+    }
+  }
   return { agent, contextWindow, raw, body, overview };
 }
 

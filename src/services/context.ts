@@ -50,6 +50,8 @@ export interface ContextSettings {
   /** For agents whose model settings name no context window. */
   readonly defaultContextWindow: number;
   readonly messageEmbeddings: boolean;
+  /** How long a provider's token count endpoint may take before the tokenizer's count is used. */
+  readonly providerQueryTimeoutMs: number;
 }
 
 /** What every use case receives: the caller's organization and the shared resources. */

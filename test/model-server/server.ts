@@ -13,6 +13,7 @@
  *   POST /model/{m}/converse-stream           Bedrock ConverseStream, SigV4 checked (bedrock.ts)
  *   GET  /v1/models, /v1beta/models, /api/tags     model lists in each provider's shape (catalog.ts)
  *   POST /v1/embeddings, /v1beta/models/{m}:batchEmbedContents, /api/embed   embeddings (embeddings.ts)
+ *   POST /v1/messages/count_tokens, /v1beta/models/{m}:countTokens   token counts (token-count.ts)
  *   anything else                             404
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -21,6 +22,7 @@ import { anthropic } from './anthropic.js';
 import { bedrock, verifySigV4 } from './bedrock.js';
 import { listModels } from './catalog.js';
 import { handleEmbeddings } from './embeddings.js';
+import { handleTokenCount, type CountCall } from './token-count.js';
 import { gemini } from './gemini.js';
 import { completionBody, openaiChat } from './openai-chat.js';
 import { openaiResponses } from './openai-responses.js';
@@ -28,6 +30,7 @@ import { answerOf, messageText, randomId, retryAfterOf, type Brain, type ChatReq
 
 export * from './protocol.js';
 export { EMBEDDING_DIMENSIONS, scriptedEmbedding, type EmbeddingCall } from './embeddings.js';
+export { scriptedTokenCount, type CountCall } from './token-count.js';
 import type { EmbeddingCall } from './embeddings.js';
 
 export interface RecordedRequest {
@@ -66,6 +69,8 @@ export interface ModelServer {
   readonly embeddingRequests: string[][];
   /** The same requests with their path (which tells the protocol) and model. */
   readonly embeddingCalls: EmbeddingCall[];
+  /** Token count requests (Anthropic count_tokens, Gemini countTokens), with the count answered. */
+  readonly countCalls: CountCall[];
   /** Embedding requests waiting (HOLD_EMBEDDING) for releaseEmbeddings(). */
   heldEmbeddings(): number;
   /** Answers every held embedding request. */
@@ -296,6 +301,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
 
   const embeddingRequests: string[][] = [];
   const embeddingCalls: EmbeddingCall[] = [];
+  const countCalls: CountCall[] = [];
   const held: Array<() => void> = [];
   const releaseEmbeddings = () => {
     for (const release of held.splice(0)) release();
@@ -313,6 +319,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     }
     if (req.method === 'POST' && handleEmbeddings(req, res, path, { inputs: embeddingRequests, calls: embeddingCalls }, hold)) return;
     if (req.method === 'GET' && listModels(req, res, path, models)) return;
+    if (req.method === 'POST' && handleTokenCount(req, res, path, countCalls)) return;
     req.resume();
     sendError(res, openaiChat, 404, { errorMessage: `Unknown request URL: ${req.method} ${path}`, errorCode: 'unknown_url' });
   });
@@ -334,6 +341,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     requests,
     embeddingRequests,
     embeddingCalls,
+    countCalls,
     enqueue: (...replies) => void queue.push(...replies),
     heldEmbeddings: () => held.length,
     releaseEmbeddings,

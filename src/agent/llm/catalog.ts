@@ -148,7 +148,7 @@ export function createModelCatalog(entries: readonly ProviderEntry[], options: {
     try {
       return listingOf(entry, await askProvider(entry, fetch, options.timeoutMs), null);
     } catch (error) {
-      const message = error instanceof Error ? (error.name === 'TimeoutError' ? `no answer within MODEL_LIST_TIMEOUT_MS=${options.timeoutMs}` : error.message) : String(error);
+      const message = error instanceof Error ? (error.name === 'TimeoutError' ? `no answer within PROVIDER_QUERY_TIMEOUT_MS=${options.timeoutMs}` : error.message) : String(error);
       return listingOf(entry, undefined, `the provider's model list is unavailable: ${message.slice(0, 300)}`);
     }
   };

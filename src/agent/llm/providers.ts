@@ -31,6 +31,8 @@ export interface ModelRegistry {
   withFetch(handle: string, fetch: typeof globalThis.fetch): ResolvedModel;
   /** The kind of a configured provider. */
   kindOf(provider: string): ProviderKind | undefined;
+  /** The configuration of a provider. */
+  entryOf(provider: string): ProviderEntry | undefined;
   /** The model's context window: configuration, then the known families; undefined when unknown. */
   contextWindowOf(handle: string | null | undefined): number | undefined;
 }
@@ -96,6 +98,7 @@ export function createModelRegistry(entries: ProviderEntry[]): ModelRegistry {
     },
     withFetch: (handle, fetch) => build(handle, fetch),
     kindOf: (provider) => byName.get(provider)?.kind,
+    entryOf: (provider) => byName.get(provider),
     contextWindowOf(handle) {
       const parts = handle ? splitHandle(handle) : undefined;
       if (!parts) return undefined;
