@@ -1,5 +1,5 @@
 import type { ProviderEntry } from '../llm/providers.js';
-import { AppError } from '../../services/errors.js';
+import { AppError } from '../../errors.js';
 import { LOCAL_DEFAULT_DIMENSIONS, LOCAL_MODEL_PREFIX, LOCAL_PROVIDER, createLocalEmbedder, localDimensions } from './local.js';
 import { createOpenAICompatibleEmbedder } from './openai-compatible.js';
 import type { Embedder, EmbedderRegistry } from './types.js';

@@ -1,5 +1,5 @@
 import { APICallError, JSONParseError, TypeValidationError, type LanguageModelV3, type LanguageModelV3CallOptions, type LanguageModelV3FunctionTool, type LanguageModelV3Prompt } from '@ai-sdk/provider';
-import type { ErrorCode } from '../../services/errors.js';
+import type { ErrorCode } from '../../errors.js';
 
 /** What one model call produced, assembled from its stream. */
 export interface ModelTurn {

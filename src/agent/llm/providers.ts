@@ -2,7 +2,7 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { Config } from '../../config.js';
-import { AppError } from '../../services/errors.js';
+import { AppError } from '../../errors.js';
 
 /**
  * Model providers, reached through the AI SDK's provider packages (never hand-written HTTP).

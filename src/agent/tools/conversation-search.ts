@@ -1,5 +1,6 @@
 import { RETRIEVAL_QUERY_DEFAULT_PAGE_SIZE } from './builtin.js';
-import { ToolExecutionError, bindArguments, pyRepr, type ParamSpec } from './memory-tools.js';
+import { bindArguments, pyRepr, type ParamSpec } from './memory-tools.js';
+import { ToolExecutionError } from '../../errors.js';
 
 /**
  * conversation_search: argument parsing and result formatting as Letta does them

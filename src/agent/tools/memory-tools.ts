@@ -1,4 +1,5 @@
 import { CORE_MEMORY_LINE_NUMBER_WARNING } from '../memory.js';
+import { ToolExecutionError } from '../../errors.js';
 
 /**
  * Server-side memory tools, executed on an in-memory view of the agent's blocks, with Letta's
@@ -45,11 +46,6 @@ export interface MemoryToolOutcome {
   deleted: EditableBlock[];
   /** Label changes, in order. The renamed blocks are also in `changed` (or `created`). */
   renamed: Array<{ from: string; to: string }>;
-}
-
-/** A failure the model sees: `message` is the exact text of the failed tool result. */
-export class ToolExecutionError extends Error {
-  override name = 'ToolExecutionError';
 }
 
 /** Letta's CORE_MEMORY_BLOCK_CHAR_LIMIT: the limit of blocks created by the memory tools. */
