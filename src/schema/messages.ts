@@ -1,4 +1,4 @@
-import type { LettaMessage, LettaMessageType } from '../agent/messages.js';
+import type { LettaMessage, LettaMessageType } from '../agent/messages/letta-types.js';
 import * as messages from '../services/messages/messages.js';
 import { Agent } from './agents.js';
 import { builder } from './builder.js';

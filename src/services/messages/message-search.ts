@@ -4,7 +4,7 @@ import { ftsSearch, recentSearch, unindexedMessages, upsertIndexEntries, vectorS
 import type { VectorMethod } from '../../db/vector-search.js';
 import { embedMessageText } from '../../agent/message-embedding.js';
 import { textOfContent } from '../../agent/prompt-builder.js';
-import { unpackMessage } from '../../agent/messages.js';
+import { unpackMessage } from '../../agent/messages/text.js';
 import type { ServiceContext } from '../platform/context.js';
 import { AppError, badInput, parseInput } from '../../errors.js';
 import { assertAgentInOrg } from '../platform/scope.js';

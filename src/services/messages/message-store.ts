@@ -1,6 +1,8 @@
 import { Prisma } from '../../generated/prisma/client.js';
 import type { PrismaClient } from '../../db/client.js';
-import { storedMessageFromRow, toLettaMessageList, type LettaMessage } from '../../agent/messages.js';
+import { toLettaMessageList } from '../../agent/messages/convert.js';
+import type { LettaMessage } from '../../agent/messages/letta-types.js';
+import { storedMessageFromRow } from '../../agent/messages/stored.js';
 import type { PromptMessage } from '../../agent/prompt-builder.js';
 import type { NewMessage } from '../../agent/run-types.js';
 import { newId } from '../../ids.js';

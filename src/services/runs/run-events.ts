@@ -1,4 +1,6 @@
-import { storedMessageFromRow, toLettaMessageList, type LettaMessage } from '../../agent/messages.js';
+import { toLettaMessageList } from '../../agent/messages/convert.js';
+import type { LettaMessage } from '../../agent/messages/letta-types.js';
+import { storedMessageFromRow } from '../../agent/messages/stored.js';
 import type { ModelDelta } from '../../agent/llm/call.js';
 import type { RunEvent, RunEventSink, StopReason } from '../../agent/run-types.js';
 import { statusOf } from '../../agent/run-types.js';
