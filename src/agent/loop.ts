@@ -7,7 +7,8 @@ import { buildPrompt, toolsForModel, type PromptMessage } from './prompt-builder
 import type { NewMessage, RunEventSink, StepUsage, StopReason } from './run-types.js';
 import type { ToolRule } from './tool-rules.js';
 import { HEARTBEAT_MESSAGES, ToolRulesSolver, heartbeatMessage, packageToolResult, toolConstraintError } from './tool-rules-solver.js';
-import { MEMORY_TOOL_NAMES, executeMemoryTool, type EditableBlock } from './tools/memory-tools.js';
+import { MEMORY_TOOL_NAMES, executeMemoryTool } from './tools/memory-tools.js';
+import type { EditableBlock } from './tools/memory-workspace.js';
 import { ToolExecutionError } from '../errors.js';
 
 /**
