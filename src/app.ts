@@ -5,18 +5,18 @@ import type { Logger } from './logger.js';
 import { createEventBus, type EventBus } from './realtime/bus.js';
 import { RunEndings } from './realtime/run-endings.js';
 import { claimNextRun } from './db/run-claims.js';
-import { executeRun } from './services/runs.js';
-import { ensureDefaultOrganization, type AuthPolicy } from './services/auth.js';
-import { syncBuiltinToolsEverywhere } from './services/tools.js';
+import { executeRun } from './services/runs/runs.js';
+import { ensureDefaultOrganization, type AuthPolicy } from './services/platform/auth.js';
+import { syncBuiltinToolsEverywhere } from './services/tools/tools.js';
 import { createModelCatalog } from './agent/llm/catalog.js';
 import { createModelRegistry, providerEntries } from './agent/llm/providers.js';
 import { RunQueue } from './realtime/run-queue.js';
 import { createRunStreams } from './realtime/run-streams.js';
-import { createRunEventRecorder } from './services/run-events.js';
-import { startRunLiveness } from './services/run-liveness.js';
-import type { Runtime } from './services/context.js';
+import { createRunEventRecorder } from './services/runs/run-events.js';
+import { startRunLiveness } from './services/runs/run-liveness.js';
+import type { Runtime } from './services/platform/context.js';
 import { createEmbedderRegistry, type EmbedderRegistry } from './agent/embeddings/index.js';
-import { createFileJobs } from './services/file-jobs.js';
+import { createFileJobs } from './services/files/file-jobs.js';
 
 /** The long-lived resources of one server process, built once and passed down. */
 export interface AppContext {

@@ -4,8 +4,8 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/client.js';
 import { createLogger, type Logger } from './logger.js';
 import { startServer } from './server.js';
-import { ensureDefaultOrganization, findOrCreateOrganization, listApiKeys, mintApiKey, revokeApiKey } from './services/auth.js';
-import { AppError } from './services/errors.js';
+import { ensureDefaultOrganization, findOrCreateOrganization, listApiKeys, mintApiKey, revokeApiKey } from './services/platform/auth.js';
+import { AppError } from './errors.js';
 
 const USAGE = `usage:
   agentgraph                                   serve the API (same as "serve")

@@ -39,9 +39,6 @@ const Close = graphql(`
 const CloseAll = graphql(`
   mutation FvCloseAll($agentId: ID!) { closeAllFiles(agentId: $agentId) { closedFiles } }
 `);
-const FvDeleteFile = graphql(`
-  mutation FvDeleteFile($id: ID!) { deleteFile(id: $id) { deletedFileId } }
-`);
 const SendFiles = graphql(`
   mutation SendFiles($agentId: ID!, $input: SendMessageInput!) {
     sendMessage(agentId: $agentId, input: $input) { stopReason messages { __typename ... on ToolReturnMessage { toolReturn status } } }

@@ -9,7 +9,9 @@ import { buildPrompt, toolsForModel, type PromptMessage, type PromptTarget } fro
 import type { NewMessage, RunEventSink, StepUsage, StopReason } from './run-types.js';
 import type { ToolRule } from './tool-rules.js';
 import { HEARTBEAT_MESSAGES, ToolRulesSolver, heartbeatMessage, packageToolResult, toolConstraintError } from './tool-rules-solver.js';
-import { MEMORY_TOOL_NAMES, ToolExecutionError, executeMemoryTool, type EditableBlock } from './tools/memory-tools.js';
+import { MEMORY_TOOL_NAMES, executeMemoryTool } from './tools/memory-tools.js';
+import type { EditableBlock } from './tools/memory-workspace.js';
+import { ToolExecutionError } from '../errors.js';
 
 /**
  * The agent loop (letta-domain §3): one step is one model call plus the execution of the tool it

@@ -1,5 +1,6 @@
 import { formatDatetime } from './memory.js';
 import { renderToolRulePrompt, type ToolRule, type ToolRuleOf } from './tool-rules.js';
+import { pyRepr, pyStr } from './python-str.js';
 
 /**
  * Per-request tool-rule state (Letta `letta/helpers/tool_rule_solver.py` plus the rule classes'
@@ -349,7 +350,7 @@ function conditionalOutput(result: string | undefined): string | undefined {
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && 'message' in parsed) {
       const message = (parsed as { message: unknown }).message;
       if (message === null || message === undefined) return '';
-      return typeof message === 'string' ? message : pythonStr(message);
+      return typeof message === 'string' ? message : pyStr(message);
     }
   } catch {
     // not JSON: the raw text is the output
@@ -375,42 +376,8 @@ function matchesOutputKey(output: string, key: string): boolean {
   return false;
 }
 
-/** Rough Python `str()` of a JSON value (only used for non-string tool messages). */
-function pythonStr(value: unknown): string {
-  if (value === true) return 'True';
-  if (value === false) return 'False';
-  if (value === null) return 'None';
-  if (typeof value === 'number') return String(value);
-  return JSON.stringify(value);
-}
-
 function dedupe(names: readonly string[]): string[] {
   return [...new Set(names)];
-}
-
-/** Python `repr()` of a str. */
-function pyReprString(value: string): string {
-  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of value) {
-    const code = ch.codePointAt(0)!;
-    if (ch === '\\') out += '\\\\';
-    else if (ch === quote) out += `\\${quote}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (isPrintable(ch)) out += ch;
-    else if (code < 0x100) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else if (code < 0x10000) out += `\\u${code.toString(16).padStart(4, '0')}`;
-    else out += `\\U${code.toString(16).padStart(8, '0')}`;
-  }
-  return out + quote;
-}
-
-/** Python's `str.isprintable` for one character: not Other (C*) nor a separator other than space. */
-function isPrintable(ch: string): boolean {
-  if (ch === ' ') return true;
-  return !/[\p{C}\p{Z}]/u.test(ch);
 }
 
 /**
@@ -418,7 +385,7 @@ function isPrintable(ch: string): boolean {
  * list is a Python list repr. `hints` (from `guessRuleViolation`) add Letta's hint block.
  */
 export function toolConstraintError(toolName: string, allowed: readonly string[], hints: readonly string[] = []): string {
-  const list = `[${allowed.map(pyReprString).join(', ')}]`;
+  const list = `[${allowed.map(pyRepr).join(', ')}]`;
   const hintText =
     hints.length > 0 ? `\n** Hint: Possible rules that were violated:\n${hints.map((hint) => `\t- ${hint}`).join('\n')}` : '';
   return `[ToolConstraintError] Cannot call ${toolName}, valid tools include: ${list}.${hintText}`;

@@ -7,7 +7,7 @@ import type { SqlSession } from './sql-session.js';
  * `USING hnsw ((embedding::vector(N)) vector_cosine_ops) WHERE "embeddingDim" = N`, which
  * src/db/vector-search.ts matches by casting to `vector(N)` and repeating the predicate. They are
  * not in schema.prisma or the migrations: PostgreSQL without pgvector has no `vector` type, and
- * the dimensions are only known at run time (see README, Migrations).
+ * the dimensions are only known at run time (see docs/development.md, Migrations).
  *
  * The server makes sure one exists for its default embedding's dimension at start-up and for any
  * other dimension before passages of it are first written; each is created once

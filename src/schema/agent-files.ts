@@ -1,8 +1,8 @@
-import * as agents from '../services/agents.js';
+import * as agents from '../services/agents/agents.js';
 import { exportAgents } from '../services/agent-files/export.js';
 import { importAgentFile } from '../services/agent-files/import.js';
-import { AppError } from '../services/errors.js';
-import { Agent } from './agent.js';
+import { AppError } from '../errors.js';
+import { Agent } from './agents.js';
 import { builder } from './builder.js';
 import { agentId } from './ids.js';
 import { Tool } from './tools.js';

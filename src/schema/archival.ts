@@ -1,5 +1,5 @@
-import * as passages from '../services/passages.js';
-import { Agent } from './agent.js';
+import * as passages from '../services/archival/passages.js';
+import { Agent } from './agents.js';
 import { builder } from './builder.js';
 import { connectionOf } from './connection.js';
 import { idOf } from './ids.js';

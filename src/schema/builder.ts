@@ -7,9 +7,9 @@ import ValidationPlugin from '@pothos/plugin-validation';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
-import type { Caller } from '../services/auth.js';
-import type { ServiceContext } from '../services/context.js';
-import { AppError, badInput } from '../services/errors.js';
+import type { Caller } from '../services/platform/auth.js';
+import type { ServiceContext } from '../services/platform/context.js';
+import { AppError, badInput } from '../errors.js';
 import { ID_PREFIXES, expectedIdForm, kindOfId } from '../ids.js';
 
 export interface GraphQLContext {

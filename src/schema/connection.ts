@@ -1,4 +1,4 @@
-import type { Page } from '../services/pagination.js';
+import type { Page } from '../services/platform/pagination.js';
 
 /** A Relay connection of a service page whose rows are their own cursors (Letta's id cursors). */
 export function connectionOf<T extends { id: string }>(page: Page<T>) {

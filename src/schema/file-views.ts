@@ -1,12 +1,12 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import * as agents from '../services/agents.js';
-import * as views from '../services/file-views.js';
-import * as folders from '../services/folders.js';
-import { Agent } from './agent.js';
+import * as agents from '../services/agents/agents.js';
+import * as views from '../services/files/file-views.js';
+import * as folders from '../services/files/folders.js';
+import { Agent } from './agents.js';
 import { loaderFor } from './batch.js';
 import { builder } from './builder.js';
 import { connectionOf } from './connection.js';
-import { FileNode, FolderNode } from './folders.js';
+import { FileNode, FolderNode } from './files.js';
 import { agentId, idOf } from './ids.js';
 
 const folderId = idOf('Folder');

@@ -1,9 +1,9 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import * as agents from '../services/agents.js';
-import * as blocks from '../services/blocks.js';
-import * as messages from '../services/messages.js';
-import { FILES_FOR_MEMORY, memoryOf } from '../services/system-prompt.js';
-import { Agent } from './agent.js';
+import * as agents from '../services/agents/agents.js';
+import * as blocks from '../services/memory/blocks.js';
+import * as messages from '../services/messages/messages.js';
+import { FILES_FOR_MEMORY, memoryOf } from '../services/memory/system-prompt.js';
+import { Agent } from './agents.js';
 import { connectionOf } from './connection.js';
 import { builder } from './builder.js';
 import { agentId, blockId } from './ids.js';

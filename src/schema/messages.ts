@@ -1,6 +1,6 @@
-import type { LettaMessage, LettaMessageType } from '../agent/messages.js';
-import * as messages from '../services/messages.js';
-import { Agent } from './agent.js';
+import type { LettaMessage, LettaMessageType } from '../agent/messages/letta-types.js';
+import * as messages from '../services/messages/messages.js';
+import { Agent } from './agents.js';
 import { builder } from './builder.js';
 
 /** Letta's client message union (LettaMessage) as GraphQL types sharing the Message interface. */

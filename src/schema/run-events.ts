@@ -1,6 +1,6 @@
-import type { RunEventOut } from '../services/run-events.js';
-import * as runEvents from '../services/run-events.js';
-import * as runs from '../services/runs.js';
+import type { RunEventOut } from '../services/runs/run-events.js';
+import * as runEvents from '../services/runs/run-events.js';
+import * as runs from '../services/runs/runs.js';
 import { builder } from './builder.js';
 import { agentId, idOf } from './ids.js';
 import { MessageInterface } from './messages.js';

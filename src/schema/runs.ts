@@ -1,8 +1,9 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import * as agents from '../services/agents.js';
-import * as messages from '../services/messages.js';
-import * as runs from '../services/runs.js';
-import { Agent } from './agent.js';
+import * as agents from '../services/agents/agents.js';
+import * as messages from '../services/messages/messages.js';
+import { messagesByIds, type MessageViewOptions } from '../services/messages/message-store.js';
+import * as runs from '../services/runs/runs.js';
+import { Agent } from './agents.js';
 import { builder } from './builder.js';
 import { connectionOf } from './connection.js';
 import { agentId, idOf } from './ids.js';
@@ -96,7 +97,7 @@ export const Run = builder.prismaNode('Run', {
       description: 'Messages stored by this run, oldest first.',
       args: { options: t.arg({ type: MessageListOptions, required: false }) },
       select: { messages: { select: { id: true }, orderBy: { sequenceId: 'asc' } } },
-      resolve: (run, args, ctx) => messages.messagesByIds(ctx.services, run.agentId, run.messages.map((message) => message.id), args.options),
+      resolve: (run, args, ctx) => messagesByIds(ctx.services, run.agentId, run.messages.map((message) => message.id), args.options),
     }),
   }),
 });
@@ -174,13 +175,13 @@ export const SendMessageInput = builder.inputType('SendMessageInput', {
 
 type RunShape = typeof Run.$inferType;
 
-const SendMessagePayload = builder.objectRef<runs.RunResult & { options: messages.MessageViewOptions }>('SendMessagePayload').implement({
+const SendMessagePayload = builder.objectRef<runs.RunResult & { options: MessageViewOptions }>('SendMessagePayload').implement({
   description: "Letta's LettaResponse: the run's new messages, why it stopped and what it used.",
   fields: (t) => ({
     run: t.field({ type: Run, resolve: (result) => result.run as RunShape }),
     messages: t.field({
       type: [MessageInterface],
-      resolve: (result, _args, ctx) => messages.messagesByIds(ctx.services, result.run.agentId, result.messageIds, result.options),
+      resolve: (result, _args, ctx) => messagesByIds(ctx.services, result.run.agentId, result.messageIds, result.options),
     }),
     stopReason: t.string({ nullable: true, resolve: (result) => result.run.stopReason }),
     usage: t.field({ type: UsageRef, resolve: (result) => (result.run.usage ?? {}) as never }),
@@ -222,7 +223,7 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const viewOptionsOf = (input: Record<string, unknown>): messages.MessageViewOptions => ({
+const viewOptionsOf = (input: Record<string, unknown>): MessageViewOptions => ({
   useAssistantMessage: input.useAssistantMessage as boolean | null,
   assistantMessageToolName: input.assistantMessageToolName as string | null,
   assistantMessageToolKwarg: input.assistantMessageToolKwarg as string | null,

@@ -1,7 +1,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import * as agents from '../services/agents.js';
-import * as tools from '../services/tools.js';
-import { Agent } from './agent.js';
+import * as agents from '../services/agents/agents.js';
+import * as tools from '../services/tools/tools.js';
+import { Agent } from './agents.js';
 import { connectionOf } from './connection.js';
 import { builder } from './builder.js';
 import { agentId, toolId } from './ids.js';

@@ -1,10 +1,10 @@
 import { getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { GraphQLContext } from '../schema/builder.js';
-import { codedRequestError } from '../schema/errors.js';
+import { codedRequestError } from '../schema/error-masking.js';
 import { subscribeShared, type MaskError } from './shared-execution.js';
 
-import type { Caller } from '../services/auth.js';
+import type { Caller } from '../services/platform/auth.js';
 
 /** What each transport hands to yoga's context factory. */
 export interface InitialContext {

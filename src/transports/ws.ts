@@ -3,8 +3,8 @@ import type { ExecutionArgs } from 'graphql';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { AppContext } from '../app.js';
-import { authenticate, bearerToken, type Caller } from '../services/auth.js';
-import { AppError } from '../services/errors.js';
+import { authenticate, bearerToken, type Caller } from '../services/platform/auth.js';
+import { AppError } from '../errors.js';
 import { prepareOperation, withData, type StreamingHandler } from './operation.js';
 import { sendMessage, sharedPayloadReplacer } from './ws-sending.js';
 

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { startModelServer, type ModelServer, type ModelServerOptions } from '../model-server/server.js';
-import { findOrCreateOrganization, mintApiKey } from '../../src/services/auth.js';
+import { findOrCreateOrganization, mintApiKey } from '../../src/services/platform/auth.js';
 
 /**
  * The suite runs in the mode the environment selects: DATABASE_URL (+ REDIS_URL) → services,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planCompaction, type PlannedMessage } from '../../src/agent/compaction.js';
 import { splitSystemPrompt } from '../../src/agent/context-window.js';
-import { reciprocalRankFusion } from '../../src/services/message-search.js';
+import { reciprocalRankFusion } from '../../src/services/messages/message-search.js';
 
 const turn = (n: number, tokens = 100): PlannedMessage[] => [
   { id: `u${n}`, role: 'user', tokens, pendingApproval: false },

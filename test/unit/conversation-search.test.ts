@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildConversationSearchResult,
-  formatConversationSearchResults,
-  formatSearchTimestamp,
-  formatTimeAgo,
-  parseConversationSearchArgs,
-} from '../../src/agent/tools/conversation-search.js';
-import { ToolExecutionError } from '../../src/agent/tools/memory-tools.js';
+import { buildConversationSearchResult, formatConversationSearchResults, formatSearchTimestamp, formatTimeAgo, parseConversationSearchArgs } from '../../src/agent/tools/conversation-search.js';
+import { ToolExecutionError } from '../../src/errors.js';
 
 function errorOf(args: unknown, timezone: string | null = 'UTC'): string {
   try {

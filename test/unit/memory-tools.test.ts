@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CORE_MEMORY_LINE_NUMBER_WARNING } from '../../src/agent/memory.js';
-import {
-  CORE_MEMORY_BLOCK_CHAR_LIMIT,
-  MEMORY_TOOL_NAMES,
-  READ_ONLY_BLOCK_EDIT_ERROR,
-  ToolExecutionError,
-  executeMemoryTool,
-  expandTabs,
-  pyRepr,
-  type EditableBlock,
-  type MemoryToolContext,
-} from '../../src/agent/tools/memory-tools.js';
+import { expandTabs, pyRepr } from '../../src/agent/python-str.js';
+import { MEMORY_TOOL_NAMES, executeMemoryTool } from '../../src/agent/tools/memory-tools.js';
+import { CORE_MEMORY_BLOCK_CHAR_LIMIT, READ_ONLY_BLOCK_EDIT_ERROR, type EditableBlock, type MemoryToolContext } from '../../src/agent/tools/memory-workspace.js';
+import { ToolExecutionError } from '../../src/errors.js';
 
 function block(label: string, value: string, extra: Partial<EditableBlock> = {}): EditableBlock {
   return { id: `block-${label}`, label, value, limit: 5000, description: null, readOnly: false, ...extra };

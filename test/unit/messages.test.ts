@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  deriveOtid,
-  filterByTypes,
-  parseToolResponse,
-  pyStr,
-  textOf,
-  toLettaMessageList,
-  toLettaMessages,
-  unpackMessage,
-  type LettaMessage,
-  type OpenAIToolCall,
-  type StoredMessage,
-} from '../../src/agent/messages.js';
+import { filterByTypes, toLettaMessageList, toLettaMessages } from '../../src/agent/messages/convert.js';
+import type { LettaMessage } from '../../src/agent/messages/letta-types.js';
+import type { OpenAIToolCall, StoredMessage } from '../../src/agent/messages/stored.js';
+import { deriveOtid, parseToolResponse, textOf, unpackMessage } from '../../src/agent/messages/text.js';
+import { pyStr } from '../../src/agent/python-str.js';
 
 const UUID = '12345678-1234-4234-8234-123456789abc';
 const MSG_ID = `message-${UUID}`;

@@ -1,5 +1,5 @@
 import type { ProviderEntry } from '../../config-providers.js';
-import { AppError } from '../../services/errors.js';
+import { AppError } from '../../errors.js';
 import { LOCAL_DEFAULT_DIMENSIONS, LOCAL_MODEL_PREFIX, LOCAL_PROVIDER, createLocalEmbedder, localDimensions } from './local.js';
 import { createSdkEmbedder, embeddingModelFor } from './sdk.js';
 import type { Embedder, EmbedderRegistry } from './types.js';

@@ -1,5 +1,5 @@
-import { ToolExecutionError } from '../tools/memory-tools.js';
 import { fileLines } from './view.js';
+import { ToolExecutionError } from '../../errors.js';
 
 /** grep_files as Letta shapes it: case-insensitive regex, include filter, context lines, pages of 20. */
 

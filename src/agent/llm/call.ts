@@ -1,5 +1,5 @@
 import { APICallError, JSONParseError, TypeValidationError, type LanguageModelV3StreamPart, type SharedV3ProviderMetadata } from '@ai-sdk/provider';
-import type { ErrorCode } from '../../services/errors.js';
+import type { ErrorCode } from '../../errors.js';
 import type { ModelCall } from './adapters.js';
 import type { ResolvedModel } from './providers.js';
 import type { ReasoningBlock } from './reasoning.js';

@@ -1,7 +1,7 @@
 import type { LanguageModelV3, LanguageModelV3CallOptions } from '@ai-sdk/provider';
 import type { Config } from '../../config.js';
 import { providerEntry, type ProviderEntry, type ProviderKind } from '../../config-providers.js';
-import { AppError } from '../../services/errors.js';
+import { AppError } from '../../errors.js';
 import { callOptionsFor, createLanguageModel, type ModelCall } from './adapters.js';
 import { knownModelFacts } from './known-models.js';
 

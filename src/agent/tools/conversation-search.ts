@@ -1,5 +1,7 @@
 import { RETRIEVAL_QUERY_DEFAULT_PAGE_SIZE } from './builtin.js';
-import { ToolExecutionError, bindArguments, pyRepr, type ParamSpec } from './memory-tools.js';
+import { pyRepr } from '../python-str.js';
+import { bindArguments, type ParamSpec } from './tool-arguments.js';
+import { ToolExecutionError } from '../../errors.js';
 
 /**
  * conversation_search: argument parsing and result formatting as Letta does them
@@ -266,7 +268,7 @@ export function parseConversationSearchArgs(args: unknown, timezone: string | nu
   if (roles && roles.length > 0) {
     for (const role of roles) {
       if (typeof role !== 'string' || !(MESSAGE_ROLES as readonly string[]).includes(role)) {
-        throw new ToolExecutionError(`${pyReprValue(role)} is not a valid MessageRole`);
+        throw new ToolExecutionError(`${pyRepr(role)} is not a valid MessageRole`);
       }
     }
     result.roles = [...new Set(roles as string[])];
@@ -284,14 +286,6 @@ export function parseConversationSearchArgs(args: unknown, timezone: string | nu
   const end = bound.end_date as string | undefined;
   if (end) result.endDate = parseBound('end_date', end, timezone);
   return result;
-}
-
-/** Python's repr() of a JSON value (for the MessageRole error). */
-function pyReprValue(value: unknown): string {
-  if (typeof value === 'string') return pyRepr(value);
-  if (value === null || value === undefined) return 'None';
-  if (typeof value === 'boolean') return value ? 'True' : 'False';
-  return JSON.stringify(value);
 }
 
 // --- formatting --------------------------------------------------------------------------------

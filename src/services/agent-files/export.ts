@@ -1,7 +1,7 @@
 import type { Prisma } from '../../generated/prisma/client.js';
-import type { ServiceContext } from '../context.js';
-import { AppError, assertId, badInput, notFound } from '../errors.js';
-import { MAX_AGENTS_PER_FILE } from './schema.js';
+import type { ServiceContext } from '../platform/context.js';
+import { AppError, assertId, badInput, notFound } from '../../errors.js';
+import { MAX_AGENTS_PER_FILE } from './format.js';
 
 /**
  * Export: one or more agents as Letta's multi-entity agent file. Database ids become file-local

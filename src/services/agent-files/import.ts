@@ -4,12 +4,13 @@ import { Prisma, type Tool } from '../../generated/prisma/client.js';
 import { handleForImport } from '../../agent/llm/handles.js';
 import { defaultSystemPrompt, type AgentType } from '../../agent/prompts.js';
 import { newId } from '../../ids.js';
-import { createAgentInput } from '../agents.js';
-import type { ServiceContext } from '../context.js';
-import { isUniqueViolation, parseInput } from '../errors.js';
-import { BLOCK_LIMIT_DEFAULT } from '../blocks.js';
-import { rebuildSystemPrompt } from '../system-prompt.js';
-import type { AgentFile, AgentFileAgent, AgentFileTool } from './schema.js';
+import { createAgentInput } from '../agents/agents.js';
+import type { ServiceContext } from '../platform/context.js';
+import { parseInput } from '../../errors.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { BLOCK_LIMIT_DEFAULT } from '../memory/blocks.js';
+import { rebuildSystemPrompt } from '../memory/system-prompt.js';
+import type { AgentFile, AgentFileAgent, AgentFileTool } from './format.js';
 import { readAgentFile, rejectAgentFile, type Problem } from './validate.js';
 
 /**

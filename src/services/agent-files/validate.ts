@@ -1,7 +1,7 @@
 import { AGENT_TYPES } from '../../agent/prompts.js';
 import { toolRulesSchema } from '../../agent/tool-rules.js';
-import { AppError } from '../errors.js';
-import { agentFileSchema, type AgentFile } from './schema.js';
+import { AppError } from '../../errors.js';
+import { agentFileSchema, type AgentFile } from './format.js';
 
 /**
  * Reading an agent file: tolerant of what Letta writes (double-encoded JSON, extra keys), strict

@@ -1,6 +1,6 @@
 import type { CatalogEmbeddingModel, CatalogModel } from '../../agent/llm/catalog.js';
 import { DEFAULT_EMBEDDING_HANDLE, LOCAL_DEFAULT_DIMENSIONS } from '../../agent/embeddings/index.js';
-import type { ServiceContext } from '../context.js';
+import type { ServiceContext } from '../platform/context.js';
 
 /**
  * The model catalogue of the server's configured providers (the same for every organization:

@@ -1,0 +1,180 @@
+import type { ContextWindowOverview } from '../agent/context-window.js';
+import * as compaction from '../services/messages/compaction.js';
+import * as contextWindow from '../services/messages/context-window.js';
+import * as search from '../services/messages/message-search.js';
+import { Agent } from './agents.js';
+import { builder } from './builder.js';
+import { agentId } from './ids.js';
+import { MessageInterface } from './messages.js';
+import { MessageInput } from './runs.js';
+
+/** Context management: the context window, the raw request, compaction and message search. */
+
+const ContextWindowOverviewRef = builder.objectRef<ContextWindowOverview>('ContextWindowOverview').implement({
+  description:
+    "Letta's ContextWindowOverview, counted on the request body the provider SDK would send next. contextWindowSizeCurrent is the sum of every numTokens* field and equals previewRawPayload's tokenCount.",
+  fields: (t) => ({
+    contextWindowSizeMax: t.exposeInt('contextWindowSizeMax'),
+    contextWindowSizeCurrent: t.exposeInt('contextWindowSizeCurrent'),
+    numMessages: t.exposeInt('numMessages', { description: 'Messages in context, the system message included.' }),
+    numArchivalMemory: t.exposeInt('numArchivalMemory'),
+    numRecallMemory: t.exposeInt('numRecallMemory', { description: 'Every stored message of the agent, in context or not.' }),
+    numTokensSystem: t.exposeInt('numTokensSystem'),
+    systemPrompt: t.exposeString('systemPrompt', { description: 'The base instructions: the system text outside its tagged sections.' }),
+    numTokensCoreMemory: t.exposeInt('numTokensCoreMemory'),
+    coreMemory: t.exposeString('coreMemory'),
+    numTokensExternalMemorySummary: t.exposeInt('numTokensExternalMemorySummary'),
+    externalMemorySummary: t.exposeString('externalMemorySummary'),
+    numTokensMemoryFilesystem: t.exposeInt('numTokensMemoryFilesystem'),
+    memoryFilesystem: t.exposeString('memoryFilesystem'),
+    numTokensToolUsageRules: t.exposeInt('numTokensToolUsageRules'),
+    toolUsageRules: t.exposeString('toolUsageRules'),
+    numTokensDirectories: t.exposeInt('numTokensDirectories'),
+    directories: t.exposeString('directories'),
+    numTokensSummaryMemory: t.exposeInt('numTokensSummaryMemory'),
+    summaryMemory: t.exposeString('summaryMemory', { nullable: true }),
+    numTokensFunctionsDefinitions: t.exposeInt('numTokensFunctionsDefinitions'),
+    functionsDefinitions: t.field({ type: 'JSON', resolve: (overview) => overview.functionsDefinitions }),
+    numTokensMessages: t.exposeInt('numTokensMessages'),
+    messages: t.field({ type: 'JSON', description: 'The in-context messages as the provider receives them (after the system message and summary).', resolve: (overview) => overview.messages }),
+    tokenizer: t.exposeString('tokenizer', { description: "How the tokens were counted: a BPE encoding (o200k_base, cl100k_base), or the provider's count endpoint (anthropic_count_tokens, gemini_count_tokens), to whose exact total the sections' estimates are scaled." }),
+    tokenizerExact: t.exposeBoolean('tokenizerExact', { description: "False when the model family's own tokenizer is not available offline and o200k_base approximates it (its provider has no count endpoint, or it failed)." }),
+  }),
+});
+
+builder.prismaObjectFields(Agent, (t) => ({
+  contextWindow: t.field({
+    type: ContextWindowOverviewRef,
+    description: 'What the next model call would carry, section by section, with token counts (Letta GET /agents/{id}/context).',
+    resolve: (agent, _args, ctx) => contextWindow.contextWindowOverview(ctx.services, agent.id),
+  }),
+  contextWindowLimit: t.int({
+    select: { llmConfig: true, model: true },
+    description: 'Tokens the model accepts: the agent’s setting, else its model’s window capped at the server’s DEFAULT_CONTEXT_WINDOW, else that default.',
+    resolve: (agent, _args, ctx) => contextWindow.contextWindowOf(ctx.services.runtime, agent),
+  }),
+}));
+
+const PreviewRawPayloadInput = builder.inputType('PreviewRawPayloadInput', {
+  description: 'The messages to preview as if sent (nothing is stored): messages, or input for one user message, or neither.',
+  fields: (t) => ({
+    messages: t.field({ type: [MessageInput], required: false }),
+    input: t.string({ required: false }),
+  }),
+});
+
+type Preview = Awaited<ReturnType<typeof contextWindow.previewRawPayload>>;
+const RawPayloadRef = builder.objectRef<Preview>('RawPayload').implement({
+  description: 'The request the provider SDK would send for the next step, captured without sending it.',
+  fields: (t) => ({
+    provider: t.exposeString('provider'),
+    model: t.exposeString('model'),
+    url: t.exposeString('url', { description: 'Where the SDK would POST it.' }),
+    payload: t.field({ type: 'JSON', description: 'The exact JSON body (messages, tools, options).', resolve: (preview) => preview.payload }),
+    tokenCount: t.exposeInt('tokenCount', { description: 'Its size in tokens, counted as contextWindow counts it.' }),
+    contextWindow: t.exposeInt('contextWindow'),
+  }),
+});
+
+const SummarizeConversationInput = builder.inputType('SummarizeConversationInput', {
+  fields: (t) => ({
+    mode: t.field({
+      type: builder.enumType('CompactionMode', { values: { SLIDING_WINDOW: { value: 'sliding_window' }, ALL: { value: 'all' } } as const }),
+      required: false,
+      description: 'Default SLIDING_WINDOW.',
+    }),
+  }),
+});
+
+type Outcome = compaction.CompactionOutcome;
+const SummarizeConversationPayload = builder.objectRef<Outcome>('SummarizeConversationPayload').implement({
+  description: 'compacted is false (and nothing changed) when there was nothing to compact.',
+  fields: (t) => ({
+    compacted: t.exposeBoolean('compacted'),
+    summary: t.exposeString('summary', { nullable: true }),
+    summaryMessageId: t.exposeID('summaryMessageId', { nullable: true }),
+    mode: t.exposeString('mode', { nullable: true }),
+    numMessagesBefore: t.exposeInt('messagesCountBefore'),
+    numMessagesAfter: t.exposeInt('messagesCountAfter'),
+    contextTokensBefore: t.exposeInt('contextTokensBefore'),
+    contextTokensAfter: t.exposeInt('contextTokensAfter'),
+    contextWindow: t.exposeInt('contextWindow'),
+    note: t.string({
+      nullable: true,
+      resolve: (outcome) => (outcome.compacted ? null : 'Nothing to compact: the context holds no message that can be summarised (the system message and a pending approval always stay).'),
+    }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  summarizeConversation: t.field({
+    type: SummarizeConversationPayload,
+    description: 'Compacts the agent’s context now: the oldest messages are replaced by a summary (they stay stored and searchable).',
+    args: { agentId: t.arg.id({ validate: agentId }), input: t.arg({ type: SummarizeConversationInput, required: false }) },
+    resolve: (_root, args, ctx) => compaction.summarizeConversation(ctx.services, args.agentId, args.input ?? {}),
+  }),
+}));
+
+// ---- search ----
+
+const MessageSearchModeEnum = builder.enumType('MessageSearchMode', {
+  values: {
+    HYBRID: { value: 'hybrid', description: 'Vector and full-text results fused by Reciprocal Rank Fusion (k = 60, equal weights).' },
+    VECTOR: { value: 'vector', description: 'Cosine similarity of message embeddings.' },
+    FTS: { value: 'fts', description: 'PostgreSQL full-text search (websearch syntax: "phrases", OR, -word).' },
+  } as const,
+});
+
+const MessageRoleEnum = builder.enumType('MessageRole', {
+  values: { SYSTEM: { value: 'system' }, USER: { value: 'user' }, ASSISTANT: { value: 'assistant' }, TOOL: { value: 'tool' }, APPROVAL: { value: 'approval' }, SUMMARY: { value: 'summary' } } as const,
+});
+
+const SearchMessagesInput = builder.inputType('SearchMessagesInput', {
+  fields: (t) => ({
+    query: t.string({ required: false, description: 'Without a query: the newest messages first.' }),
+    mode: t.field({ type: MessageSearchModeEnum, required: false, description: 'Default HYBRID.' }),
+    roles: t.field({ type: [MessageRoleEnum], required: false }),
+    agentId: t.id({ required: false, description: 'Only this agent’s messages; default: the whole organization.' }),
+    startDate: t.field({ type: 'DateTime', required: false }),
+    endDate: t.field({ type: 'DateTime', required: false, description: 'Inclusive; exactly midnight covers that whole day.' }),
+    limit: t.int({ required: false, description: `Default ${search.MESSAGE_SEARCH_DEFAULT_LIMIT}, at most ${search.MESSAGE_SEARCH_MAX_LIMIT}.` }),
+  }),
+});
+
+type SearchResponse = Awaited<ReturnType<typeof search.searchMessages>>;
+const MessageSearchResultRef = builder.objectRef<SearchResponse['results'][number]>('MessageSearchResult').implement({
+  fields: (t) => ({
+    messageId: t.exposeID('messageId'),
+    agentId: t.exposeID('agentId'),
+    role: t.exposeString('role'),
+    createdAt: t.field({ type: 'DateTime', resolve: (result) => result.createdAt }),
+    embeddedText: t.exposeString('text', { description: 'The text the message was found by.' }),
+    ftsRank: t.exposeInt('ftsRank', { nullable: true, description: 'Rank in the full-text list (from 1).' }),
+    vectorRank: t.exposeInt('vectorRank', { nullable: true, description: 'Rank in the vector list (from 1).' }),
+    rrfScore: t.exposeFloat('rrfScore', { description: 'HYBRID: Σ 0.5/(60 + rank); single modes: 1/rank.' }),
+    messages: t.field({ type: [MessageInterface], description: 'The stored message as client messages.', resolve: (result) => result.messages }),
+  }),
+});
+
+const MessageSearchResponseRef = builder.objectRef<SearchResponse>('MessageSearchResponse').implement({
+  fields: (t) => ({
+    mode: t.exposeString('mode', { description: 'The mode that ran: hybrid, vector, fts, or timestamp (no query).' }),
+    note: t.exposeString('note', { nullable: true, description: 'Why the mode that ran differs from the one asked.' }),
+    results: t.field({ type: [MessageSearchResultRef], resolve: (response) => response.results }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  previewRawPayload: t.field({
+    type: RawPayloadRef,
+    description: 'The exact request body the next model call would send with this input. Nothing is sent or stored, so it is a query.',
+    args: { agentId: t.arg.id({ validate: agentId }), input: t.arg({ type: PreviewRawPayloadInput, required: false }) },
+    resolve: (_root, args, ctx) => contextWindow.previewRawPayload(ctx.services, args.agentId, args.input ?? {}),
+  }),
+  searchMessages: t.field({
+    type: MessageSearchResponseRef,
+    description: "Searches every stored message of the caller's organization, in context or not (Letta POST /agents/messages/search).",
+    args: { input: t.arg({ type: SearchMessagesInput }) },
+    resolve: (_root, args, ctx) => search.searchMessages(ctx.services, args.input),
+  }),
+}));

@@ -1,0 +1,87 @@
+import { Prisma } from '../../generated/prisma/client.js';
+import type { PrismaClient } from '../../db/client.js';
+import { toLettaMessageList } from '../../agent/messages/convert.js';
+import type { LettaMessage } from '../../agent/messages/letta-types.js';
+import { storedMessageFromRow } from '../../agent/messages/stored.js';
+import type { PromptMessage } from '../../agent/prompt-builder.js';
+import type { NewMessage } from '../../agent/run-types.js';
+import { newId } from '../../ids.js';
+import type { ServiceContext } from '../platform/context.js';
+
+/** How messages are stored and read back: rows in order, the context window, client views. */
+
+const json = (value: unknown) => (value === null || value === undefined ? Prisma.DbNull : (value as Prisma.InputJsonValue));
+
+/** Rows for new messages of one agent, in order (the sequence follows insertion order). */
+export function messageRows(orgId: string, agentId: string, runId: string | null, stepId: string | null, messages: NewMessage[]) {
+  return messages.map((message) => ({
+    id: newId('Message'),
+    organizationId: orgId,
+    agentId,
+    runId,
+    stepId,
+    role: message.role,
+    content: json(message.content),
+    name: message.name ?? null,
+    toolCalls: json(message.toolCalls),
+    toolCallId: message.toolCallId ?? null,
+    toolReturns: json(message.toolReturns),
+    approvals: json(message.approvals),
+    approve: message.approve ?? null,
+    approvalRequestId: message.approvalRequestId ?? null,
+    denialReason: message.denialReason ?? null,
+    otid: message.otid ?? null,
+    senderId: message.senderId ?? null,
+    isErr: message.isErr ?? false,
+    model: message.model ?? null,
+  }));
+}
+
+/** Inserts messages one statement at a time so that sequence ids follow their order. */
+export async function insertMessages(tx: Prisma.TransactionClient, rows: ReturnType<typeof messageRows>) {
+  for (const row of rows) await tx.message.create({ data: row });
+}
+
+/** The messages in the agent's context window, in order. */
+export async function loadContextMessages(prisma: PrismaClient, agentId: string): Promise<PromptMessage[]> {
+  const agent = await prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { messageIds: true } });
+  const rows = await prisma.message.findMany({
+    where: { id: { in: agent.messageIds } },
+    select: { id: true, role: true, content: true, toolCalls: true, toolCallId: true, name: true, model: true },
+  });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return agent.messageIds.map((id) => byId.get(id)).filter((row): row is NonNullable<typeof row> => Boolean(row)) as PromptMessage[];
+}
+
+export interface MessageViewOptions {
+  useAssistantMessage?: boolean | null;
+  assistantMessageToolName?: string | null;
+  assistantMessageToolKwarg?: string | null;
+  includeReturnMessageTypes?: readonly string[] | null;
+}
+
+function viewOptions(agentType: string, options: MessageViewOptions | null | undefined) {
+  return {
+    agentType,
+    useAssistantMessage: options?.useAssistantMessage ?? true,
+    assistantMessageToolName: options?.assistantMessageToolName ?? undefined,
+    assistantMessageToolKwarg: options?.assistantMessageToolKwarg ?? undefined,
+    includeReturnMessageTypes: options?.includeReturnMessageTypes ?? null,
+  };
+}
+
+/** Converts stored rows (in order) into client messages, each with its stored message id as cursor. */
+export function toEdges(rows: Prisma.MessageGetPayload<object>[], agentType: string, options?: MessageViewOptions | null) {
+  const list = toLettaMessageList(rows.map(storedMessageFromRow), viewOptions(agentType, options));
+  return list.map((node: LettaMessage) => ({ cursor: node.id, node }));
+}
+
+/** Client messages of some stored messages, in their stored order. */
+export async function messagesByIds(ctx: ServiceContext, agentId: string, ids: string[], options?: MessageViewOptions | null) {
+  if (ids.length === 0) return [];
+  const [agent, rows] = await Promise.all([
+    ctx.prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { agentType: true } }),
+    ctx.prisma.message.findMany({ where: { id: { in: ids }, organizationId: ctx.orgId }, orderBy: { sequenceId: 'asc' } }),
+  ]);
+  return toEdges(rows, agent.agentType, options).map((edge) => edge.node);
+}

@@ -1,0 +1,253 @@
+import { toLettaMessageList } from '../../agent/messages/convert.js';
+import type { LettaMessage } from '../../agent/messages/letta-types.js';
+import { storedMessageFromRow } from '../../agent/messages/stored.js';
+import type { ModelDelta } from '../../agent/llm/call.js';
+import type { RunEvent, RunEventSink, StopReason } from '../../agent/run-types.js';
+import { statusOf } from '../../agent/run-types.js';
+import type { PrismaClient } from '../../db/client.js';
+import type { Logger } from '../../logger.js';
+import { SubscriberOverflow, type RunStreams, type StoredRunEvent } from '../../realtime/run-streams.js';
+import { AppError } from '../../errors.js';
+import type { Run } from '../../generated/prisma/client.js';
+import type { ServiceContext } from '../platform/context.js';
+import { getRun } from './runs.js';
+import { interruptible, STOPPED, type Interrupt } from '../../realtime/interruptible.js';
+import { silenceTimer, TIMEOUT, waitForFirstEvent } from './run-event-waits.js';
+import { messagesByIds, toEdges } from '../messages/message-store.js';
+
+/**
+ * What a run's subscribers receive, as stored in its stream (seq is added by the store).
+ * Deltas are the model's tokens; whole messages follow each committed step; the run ends with
+ * its stop reason, usage and, on failure, an error.
+ */
+export type RunEventData =
+  | { type: 'delta'; stepId: string; kind: 'reasoning' | 'assistant' | 'tool_call'; toolCallId: string | null; toolName: string | null; text: string }
+  | { type: 'message'; message: LettaMessage }
+  | { type: 'stop'; stopReason: StopReason; status: string }
+  | { type: 'usage'; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; step_count: number } }
+  | { type: 'error'; code: string; message: string; detail: string | null }
+  | { type: 'compaction'; trigger: string; mode: string; contextWindow: number; contextTokensBefore: number; messagesCountBefore: number };
+
+/** Token deltas arriving within this window are merged into one stored event. */
+export const DELTA_WINDOW_MS = 15;
+
+interface PendingRun {
+  /** Appends of one run are chained so that they keep their order. */
+  chain: Promise<unknown>;
+  deltas: Extract<RunEventData, { type: 'delta' }>[];
+  timer: NodeJS.Timeout | null;
+  toolNames: Map<string, string>;
+}
+
+/**
+ * Turns the runtime's events into stored run events. Token deltas are coalesced over
+ * DELTA_WINDOW_MS (a fast model then costs a few writes per step, not one per token) and always
+ * flushed before anything else is written, so the stored order is the order things happened.
+ */
+export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams, logger: Logger): RunEventSink {
+  const runs = new Map<string, PendingRun>();
+  const state = (runId: string) => {
+    let run = runs.get(runId);
+    if (!run) {
+      run = { chain: Promise.resolve(), deltas: [], timer: null, toolNames: new Map() };
+      runs.set(runId, run);
+    }
+    return run;
+  };
+  const enqueue = (runId: string, work: () => Promise<unknown>) => {
+    const run = state(runId);
+    run.chain = run.chain.then(work).catch((error: unknown) => logger.error({ err: error, runId }, 'run event not stored'));
+    return run.chain;
+  };
+  const flushDeltas = (runId: string) => {
+    const run = state(runId);
+    if (run.timer) clearTimeout(run.timer);
+    run.timer = null;
+    if (run.deltas.length === 0) return;
+    const merged = mergeDeltas(run.deltas.splice(0));
+    void enqueue(runId, () => streams.append(runId, merged.map((data) => ({ data }))));
+  };
+
+  const onDelta = (runId: string, stepId: string, delta: ModelDelta) => {
+    const run = state(runId);
+    if (delta.kind === 'tool-call-start') {
+      run.toolNames.set(delta.toolCallId, delta.name);
+      return;
+    }
+    run.deltas.push(
+      delta.kind === 'tool-call-arguments'
+        ? { type: 'delta', stepId, kind: 'tool_call', toolCallId: delta.toolCallId, toolName: run.toolNames.get(delta.toolCallId) ?? null, text: delta.delta }
+        : { type: 'delta', stepId, kind: delta.kind === 'text' ? 'assistant' : 'reasoning', toolCallId: null, toolName: null, text: delta.text },
+    );
+    run.timer ??= setTimeout(() => flushDeltas(runId), DELTA_WINDOW_MS);
+  };
+
+  const onMessages = (runId: string, messageIds: string[]) => {
+    flushDeltas(runId);
+    void enqueue(runId, async () => {
+      const rows = await prisma.message.findMany({ where: { id: { in: messageIds } }, orderBy: { sequenceId: 'asc' } });
+      const run = await prisma.run.findUnique({ where: { id: runId }, select: { requestConfig: true, agent: { select: { agentType: true } } } });
+      const config = (run?.requestConfig ?? {}) as Record<string, unknown>;
+      const edges = toEdges(rows, run?.agent.agentType ?? 'letta_v1_agent', {
+        useAssistantMessage: config.use_assistant_message as boolean | undefined,
+        assistantMessageToolName: config.assistant_message_tool_name as string | undefined,
+        assistantMessageToolKwarg: config.assistant_message_tool_kwarg as string | undefined,
+        includeReturnMessageTypes: config.include_return_message_types as string[] | undefined,
+      });
+      // The caller's own input is not echoed back, as in Letta's streams.
+      const messages = edges.map((edge) => edge.node).filter((message) => !(message.messageType === 'user_message' && isInput(rows, message.id)));
+      if (messages.length) await streams.append(runId, messages.map((message) => ({ data: { type: 'message', message } satisfies RunEventData })));
+    });
+  };
+
+  const onStop = (runId: string, event: Extract<RunEvent, { type: 'stop' }>) => {
+    flushDeltas(runId);
+    void enqueue(runId, async () => {
+      const run = await prisma.run.findUnique({ where: { id: runId }, select: { usage: true } });
+      const usage = (run?.usage ?? {}) as Partial<Extract<RunEventData, { type: 'usage' }>['usage']>;
+      const events: RunEventData[] = [
+        { type: 'stop', stopReason: event.stopReason, status: statusOf(event.stopReason) },
+        {
+          type: 'usage',
+          usage: {
+            prompt_tokens: usage.prompt_tokens ?? 0,
+            completion_tokens: usage.completion_tokens ?? 0,
+            total_tokens: usage.total_tokens ?? 0,
+            step_count: usage.step_count ?? 0,
+          },
+        },
+        ...(event.error ? [{ type: 'error' as const, code: event.error.code, message: event.error.message, detail: null }] : []),
+      ];
+      await streams.append(runId, events.map((data, index) => ({ data, final: index === events.length - 1 })));
+    });
+    void state(runId).chain.finally(() => runs.delete(runId));
+  };
+
+  // Compaction: an event before, the summary (as a summary_message) after, as Letta's
+  // include_compaction_messages streams show them.
+  const onCompaction = (runId: string, event: Extract<RunEvent, { type: 'compaction' | 'summary' }>) => {
+    flushDeltas(runId);
+    void enqueue(runId, async () => {
+      if (event.type === 'compaction') {
+        const { type: _type, ...data } = event;
+        await streams.append(runId, [{ data: { type: 'compaction', ...data } satisfies RunEventData }]);
+        return;
+      }
+      const rows = await prisma.message.findMany({ where: { id: event.messageId } });
+      const agentType = rows[0] ? (await prisma.agent.findUnique({ where: { id: rows[0].agentId }, select: { agentType: true } }))?.agentType : undefined;
+      const messages = toLettaMessageList(rows.map(storedMessageFromRow), { agentType: agentType ?? 'letta_v1_agent', convertSummaryToUser: false });
+      if (messages.length) await streams.append(runId, messages.map((message) => ({ data: { type: 'message', message } satisfies RunEventData })));
+    });
+  };
+
+  return {
+    emit(runId, event) {
+      if (event.type === 'delta') onDelta(runId, event.stepId, event.delta);
+      else if (event.type === 'messages') onMessages(runId, event.messageIds);
+      else if (event.type === 'compaction' || event.type === 'summary') onCompaction(runId, event);
+      else onStop(runId, event);
+    },
+  };
+}
+
+function isInput(rows: Array<{ id: string; stepId: string | null; role: string }>, messageId: string): boolean {
+  // Heartbeats are user messages the loop writes mid-run; the caller's input is the first step's leading user rows.
+  const index = rows.findIndex((row) => row.id === messageId);
+  return index >= 0 && rows.slice(0, index + 1).every((row) => row.role === 'user');
+}
+
+/** Adjacent deltas of the same part (kind and tool call) become one. */
+function mergeDeltas(deltas: Extract<RunEventData, { type: 'delta' }>[]) {
+  const merged: typeof deltas = [];
+  for (const delta of deltas) {
+    const last = merged.at(-1);
+    if (last && last.kind === delta.kind && last.toolCallId === delta.toolCallId && last.stepId === delta.stepId) last.text += delta.text;
+    else merged.push({ ...delta });
+  }
+  return merged;
+}
+
+export type RunEventOut = { seq: number; runId: string } & (RunEventData | { type: 'ping'; at: Date });
+
+/**
+ * Events of one run with seq > after: what was missed, then live ones; ends after the run's last
+ * event. A run whose stream has expired (or predates streams) is replayed from the database.
+ * While the run is silent, a ping (carrying the last seq) goes out every `pingMs`. Leaving
+ * (return()) takes effect at once, even while waiting.
+ */
+export function runEvents(ctx: ServiceContext, runId: string, after: number, pingMs: number): AsyncGenerator<RunEventOut> {
+  return interruptible((interrupt) => streamRunEvents(ctx, runId, after, pingMs, interrupt));
+}
+
+async function* streamRunEvents(ctx: ServiceContext, runId: string, after: number, pingMs: number, interrupt: Interrupt): AsyncGenerator<RunEventOut> {
+  let lastSeq = after;
+  if (!(await ctx.runtime.streams.status(runId)).exists) {
+    const wait = waitForFirstEvent(ctx, runId);
+    let outcome: Awaited<ReturnType<typeof wait.next>>;
+    try {
+      while ((outcome = await wait.next(pingMs, interrupt)) === TIMEOUT) yield { type: 'ping', seq: lastSeq, runId, at: new Date() };
+    } finally {
+      wait.leave();
+    }
+    if (outcome === STOPPED) return;
+    if (outcome === 'ended') {
+      for (const event of await replayFromDatabase(ctx, await getRun(ctx, runId))) if (event.seq > after) yield event;
+      return;
+    }
+  }
+  const source = ctx.runtime.streams.subscribe(runId, after);
+  const silence = silenceTimer(pingMs, interrupt);
+  try {
+    let next = source.next();
+    for (;;) {
+      const result = await silence.race(next).catch((error: unknown) => {
+        if (!(error instanceof SubscriberOverflow)) throw error;
+        throw new AppError(
+          'SLOW_CONSUMER',
+          `This subscription fell more than ${error.limit} events behind run ${runId} and was ended; subscribe again with after: ${error.lastSeq} to continue`,
+          { runId, lastSeq: error.lastSeq },
+        );
+      });
+      if (result === STOPPED) return;
+      silence.reset();
+      if (result === TIMEOUT) {
+        yield { type: 'ping', seq: lastSeq, runId, at: new Date() };
+        continue; // the same `next` is still pending
+      }
+      if (result.done) return;
+      lastSeq = result.value.seq;
+      yield outEvent(result.value, runId);
+      if (result.value.final) return;
+      next = source.next();
+    }
+  } finally {
+    silence.stop();
+    await source.return?.();
+  }
+}
+
+/**
+ * One object per stored event for all its subscribers in this process, so that subscribers of
+ * the same operation share its execution (see transports/shared-execution.ts).
+ */
+const outEvents = new WeakMap<StoredRunEvent, RunEventOut>();
+function outEvent(stored: StoredRunEvent, runId: string): RunEventOut {
+  let event = outEvents.get(stored);
+  if (!event) outEvents.set(stored, (event = { ...(stored.data as RunEventData), seq: stored.seq, runId }));
+  return event;
+}
+
+/** The events of a finished run rebuilt from what was stored: its messages, stop reason and usage. */
+async function replayFromDatabase(ctx: ServiceContext, run: Run): Promise<RunEventOut[]> {
+  const ids = (await ctx.prisma.message.findMany({ where: { runId: run.id }, select: { id: true }, orderBy: { sequenceId: 'asc' } })).map((row) => row.id);
+  const messages = await messagesByIds(ctx, run.agentId, ids);
+  const usage = (run.usage ?? {}) as Record<string, number>;
+  const error = (run.metadata as { error?: { error_type: string; message: string; detail?: string | null } } | null)?.error;
+  const data: RunEventData[] = [
+    ...messages.filter((message) => message.messageType !== 'user_message').map((message) => ({ type: 'message' as const, message })),
+    { type: 'stop', stopReason: (run.stopReason ?? 'error') as StopReason, status: run.status },
+    { type: 'usage', usage: { prompt_tokens: usage.prompt_tokens ?? 0, completion_tokens: usage.completion_tokens ?? 0, total_tokens: usage.total_tokens ?? 0, step_count: usage.step_count ?? 0 } },
+    ...(error ? [{ type: 'error' as const, code: error.error_type.toUpperCase(), message: error.message, detail: error.detail ?? null }] : []),
+  ];
+  return data.map((event, index) => ({ ...event, seq: index + 1, runId: run.id }));
+}

@@ -1,0 +1,118 @@
+import type { RunStore, StepRecord } from '../../agent/loop.js';
+import { formatConversationSearchResults, parseConversationSearchArgs } from '../../agent/tools/conversation-search.js';
+import { newId } from '../../ids.js';
+import { BLOCK_LIMIT_DEFAULT } from '../memory/blocks.js';
+import { rebuildSystemPrompt } from '../memory/system-prompt.js';
+import type { ServiceContext } from '../platform/context.js';
+import { publishAgentEvent, publishBlockChanges } from '../platform/events.js';
+import { executeServerTool } from '../tools/server-tools.js';
+import { compactContext, compactIfNeeded } from '../messages/compaction.js';
+import { MESSAGE_SEARCH_MAX_LIMIT, runMessageSearch, searchSettingsOf } from '../messages/message-search.js';
+import { insertMessages, loadContextMessages, messageRows } from '../messages/message-store.js';
+
+export function createRunStore(ctx: ServiceContext): RunStore {
+  const { prisma, orgId } = ctx;
+  return {
+    history: (agentId) => loadContextMessages(prisma, agentId),
+
+    async isCancelled(runId) {
+      const run = await prisma.run.findUnique({ where: { id: runId }, select: { status: true } });
+      return run?.status === 'cancelled';
+    },
+
+    async commitStep(runId, agentId, step: StepRecord) {
+      const { ids, touchedAgents } = await prisma.$transaction(async (tx) => {
+        const stepRow = await tx.step.create({
+          data: {
+            id: step.stepId,
+            organizationId: orgId,
+            runId,
+            agentId,
+            providerName: step.provider,
+            model: step.model,
+            promptTokens: step.usage?.promptTokens ?? 0,
+            completionTokens: step.usage?.completionTokens ?? 0,
+            totalTokens: step.usage?.totalTokens ?? 0,
+            cachedInputTokens: step.usage?.cachedInputTokens ?? null,
+            reasoningTokens: step.usage?.reasoningTokens ?? null,
+            stopReason: step.stopReason,
+            status: 'success',
+            llmRequestNs: step.llmRequestNs,
+            stepNs: step.stepNs,
+            completedAt: new Date(),
+          },
+        });
+        const rows = messageRows(orgId, agentId, runId, stepRow.id, step.messages);
+        await insertMessages(tx, rows);
+        for (const block of step.changedBlocks) {
+          await tx.block.update({ where: { id: block.id }, data: { value: block.value, label: block.label, description: block.description } });
+          await tx.blockAgent.updateMany({ where: { blockId: block.id }, data: { blockLabel: block.label } });
+        }
+        for (const blockId of step.deletedBlockIds) {
+          await tx.blockAgent.deleteMany({ where: { agentId, blockId } });
+          // A block no agent shows any more goes too (it was this agent's own).
+          if ((await tx.blockAgent.count({ where: { blockId } })) === 0) await tx.block.delete({ where: { id: blockId } });
+        }
+        for (const block of step.createdBlocks) {
+          const id = newId('Block');
+          await tx.block.create({
+            data: { id, organizationId: orgId, label: block.label, value: block.value, limit: block.limit ?? BLOCK_LIMIT_DEFAULT, description: block.description },
+          });
+          await tx.blockAgent.create({ data: { agentId, blockId: id, blockLabel: block.label } });
+          block.id = id;
+        }
+        await tx.agent.update({ where: { id: agentId }, data: { messageIds: { push: rows.map((row) => row.id) } } });
+        let touchedAgents: string[] = [];
+        if (step.changedBlocks.length || step.createdBlocks.length || step.deletedBlockIds.length) {
+          // A shared block edited by this agent changes every agent that shows it.
+          const ids = step.changedBlocks.map((block) => block.id!).filter(Boolean);
+          const others = ids.length ? await tx.blockAgent.findMany({ where: { blockId: { in: ids } }, select: { agentId: true } }) : [];
+          touchedAgents = [...new Set([agentId, ...others.map((link) => link.agentId)])];
+          for (const id of touchedAgents) await rebuildSystemPrompt(tx, id);
+        }
+        if (step.ttftNs !== null) await tx.run.update({ where: { id: runId }, data: { ttftNs: step.ttftNs } });
+        return { ids: rows.map((row) => row.id), touchedAgents };
+      });
+      publishAgentEvent(ctx, agentId, { type: 'MESSAGES_ADDED', runId, messageIds: ids });
+      if (touchedAgents.length) {
+        const blockIds = [...step.changedBlocks, ...step.createdBlocks].map((block) => block.id!).filter(Boolean);
+        publishBlockChanges(ctx, { agentIds: touchedAgents, blockIds: [...blockIds, ...step.deletedBlockIds] });
+      }
+      return ids;
+    },
+
+    executeServerTool: (agentId, name, args) => executeServerTool(ctx, agentId, name, args),
+
+    async searchConversation(agentId, rawArgs, timezone) {
+      const args = parseConversationSearchArgs(rawArgs, timezone);
+      const settings = searchSettingsOf(ctx);
+      const outcome = await runMessageSearch(prisma, orgId, settings, {
+        query: args.query,
+        mode: settings.embeddings ? 'hybrid' : 'fts',
+        roles: args.roles?.length ? args.roles : ['user', 'assistant'],
+        agentId,
+        startDate: args.startDate,
+        endDate: args.endDate,
+        limit: Math.min(args.limit, MESSAGE_SEARCH_MAX_LIMIT),
+      });
+      if (outcome.hits.length === 0) return formatConversationSearchResults([], timezone, new Date());
+      const rows = await prisma.message.findMany({ where: { id: { in: outcome.hits.map((hit) => hit.messageId) } }, select: { id: true, role: true, createdAt: true } });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      const results = outcome.hits.flatMap((hit) => {
+        const row = byId.get(hit.messageId);
+        if (!row) return [];
+        const relevance = { rrfScore: hit.rrfScore, vectorRank: hit.vectorRank, ftsRank: hit.ftsRank, searchMode: outcome.mode };
+        return [{ createdAt: row.createdAt, role: row.role, text: hit.text, relevance }];
+      });
+      return formatConversationSearchResults(results, timezone, new Date());
+    },
+
+    async compactIfNeeded(runId, agentId, usage, cancel) {
+      return compactIfNeeded(ctx, runId, agentId, usage?.totalTokens ?? 0, cancel);
+    },
+
+    async compact(runId, agentId, cancel) {
+      return (await compactContext(ctx, agentId, { trigger: 'context_window_exceeded', runId, cancel })).compacted;
+    },
+  };
+}

@@ -1,0 +1,416 @@
+import { z } from 'zod';
+import { Prisma, type Run } from '../../generated/prisma/client.js';
+import { runAgentLoop, type ResumeCalls } from '../../agent/loop.js';
+import { statusOf, type NewMessage, type StopReason } from '../../agent/run-types.js';
+import { newId } from '../../ids.js';
+import type { ServiceContext } from '../platform/context.js';
+import { AppError, assertId, badInput, notFound, parseInput } from '../../errors.js';
+import { paginate, type Page, type PageArgs } from '../platform/pagination.js';
+import { createRunStore } from './run-store.js';
+import { assertAgentInOrg } from '../platform/scope.js';
+import { announceRunEnded, publishAgentEvent } from '../platform/events.js';
+import { insertMessages, messageRows, messagesByIds } from '../messages/message-store.js';
+import { loadLoopAgent } from './loop-agent.js';
+import { agentIsBusy } from './run-status.js';
+
+/**
+ * Runs: sending messages to an agent, in the background or waiting for the end, and cancelling.
+ * Policy for a send while another run of the agent is queued or running: it waits its turn
+ * (FIFO per agent); with `failIfBusy: true` it is refused at once with AGENT_BUSY.
+ */
+
+export const DEFAULT_MAX_STEPS = 50;
+
+const messageInput = z.object({
+  role: z.enum(['user', 'system']).default('user'),
+  content: z.string().min(1, 'must not be empty').max(1_000_000),
+  name: z.string().max(200).nullish(),
+  otid: z.string().max(200).nullish(),
+  senderId: z.string().max(200).nullish(),
+});
+
+const approvalInput = z.object({
+  toolCallId: z.string().min(1),
+  approve: z.boolean(),
+  reason: z.string().max(10_000).nullish(),
+});
+
+const toolReturnInput = z.object({
+  toolCallId: z.string().min(1),
+  toolReturn: z.string().max(1_000_000),
+  status: z.enum(['success', 'error']).default('success'),
+});
+
+export const sendMessageInput = z
+  .object({
+    messages: z.array(messageInput).max(100).nullish(),
+    input: z.string().min(1, 'must not be empty').max(1_000_000).nullish(),
+    approvals: z.array(approvalInput).max(100).nullish(),
+    toolReturns: z.array(toolReturnInput).max(100).nullish(),
+    maxSteps: z.number().int().min(1).max(1000).nullish(),
+    failIfBusy: z.boolean().nullish(),
+    useAssistantMessage: z.boolean().nullish(),
+    assistantMessageToolName: z.string().min(1).nullish(),
+    assistantMessageToolKwarg: z.string().min(1).nullish(),
+    includeReturnMessageTypes: z.array(z.string()).nullish(),
+  })
+  .superRefine((value, issue) => {
+    const kinds = [value.messages?.length, value.input, value.approvals?.length || value.toolReturns?.length].filter(Boolean).length;
+    if (kinds === 0) issue.addIssue({ code: 'custom', path: ['messages'], message: 'send at least one message, an input, or approvals/tool returns' });
+    if (kinds > 1) issue.addIssue({ code: 'custom', path: ['messages'], message: 'send messages, input, or approvals/tool returns — not several at once' });
+  });
+
+export type SendMessageInput = z.output<typeof sendMessageInput>;
+
+export interface RunResult {
+  run: Run;
+  /** The messages the run added (excluding the caller's input), in order. */
+  messageIds: string[];
+}
+
+interface PendingApproval {
+  messageId: string;
+  runId: string | null;
+  calls: Array<{ id: string; name: string; arguments: string }>;
+}
+
+async function pendingApproval(ctx: ServiceContext, agentId: string): Promise<PendingApproval | null> {
+  const agent = await ctx.prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { messageIds: true } });
+  const lastId = agent.messageIds.at(-1);
+  if (!lastId) return null;
+  const last = await ctx.prisma.message.findUnique({ where: { id: lastId }, select: { id: true, role: true, toolCalls: true, runId: true } });
+  if (!last || last.role !== 'approval' || !Array.isArray(last.toolCalls) || last.toolCalls.length === 0) return null;
+  const calls = (last.toolCalls as Array<{ id: string; function: { name: string; arguments: string } }>).map((call) => ({
+    id: call.id,
+    name: call.function.name,
+    arguments: call.function.arguments,
+  }));
+  return { messageId: last.id, runId: last.runId, calls };
+}
+
+/** The approval response to persist and the calls to execute, after checking the ids match exactly. */
+function resumeFrom(pending: PendingApproval, input: SendMessageInput): { response: NewMessage; resume: ResumeCalls } {
+  const answers = new Map<string, { approve?: boolean; reason?: string | null; toolReturn?: string; status?: 'success' | 'error' }>();
+  for (const approval of input.approvals ?? []) answers.set(approval.toolCallId, approval);
+  for (const item of input.toolReturns ?? []) answers.set(item.toolCallId, item);
+  const expected = pending.calls.map((call) => call.id).sort();
+  const given = [...answers.keys()].sort();
+  if (expected.join('\n') !== given.join('\n')) {
+    throw new AppError('BAD_USER_INPUT', `Invalid tool call IDs: expected ${JSON.stringify(expected)}, received ${JSON.stringify(given)}`, {
+      path: 'input.approvals',
+      pendingRequestId: pending.messageId,
+    });
+  }
+  const approvals = pending.calls.map((call) => {
+    const answer = answers.get(call.id)!;
+    return answer.toolReturn !== undefined
+      ? { type: 'tool', tool_call_id: call.id, tool_return: answer.toolReturn, status: answer.status ?? 'success' }
+      : { type: 'approval', tool_call_id: call.id, approve: answer.approve, reason: answer.reason ?? null };
+  });
+  const first = answers.get(pending.calls[0]!.id)!;
+  return {
+    response: {
+      role: 'approval',
+      content: [],
+      approvals,
+      approvalRequestId: pending.messageId,
+      approve: first.approve ?? null,
+      denialReason: first.approve === false ? (first.reason ?? null) : null,
+    },
+    resume: {
+      calls: pending.calls.map((call) => {
+        const answer = answers.get(call.id)!;
+        if (answer.toolReturn !== undefined) return { ...call, decision: 'returned' as const, toolReturn: answer.toolReturn, status: answer.status };
+        return { ...call, decision: answer.approve ? ('approved' as const) : ('denied' as const), reason: answer.reason };
+      }),
+    },
+  };
+}
+
+/** What a queued run was sent, stored on the run so that any instance can execute it. */
+interface RunInput {
+  messages: NewMessage[];
+  resume?: ResumeCalls;
+  maxSteps: number;
+}
+
+/**
+ * Creates a run and queues it for whichever instance claims it first; resolves with the run when
+ * it was queued, or when it ended if `wait`.
+ */
+export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Record<string, unknown>, options: { wait: boolean }): Promise<RunResult> {
+  await assertAgentInOrg(ctx.prisma, ctx.orgId, agentId);
+  const input = parseInput(sendMessageInput, raw ?? {});
+  const agent = await ctx.prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { model: true } });
+  if (!agent.model) throw badInput('agentId', 'the agent has no model: set one with updateAgent(input: { model: "provider/model" })');
+  ctx.runtime.models.resolve(agent.model);
+  if (input.failIfBusy && (await agentIsBusy(ctx, agentId))) {
+    throw new AppError('AGENT_BUSY', `Agent ${agentId} is already running; retry later or send without failIfBusy to queue`, { agentId });
+  }
+  const pending = await pendingApproval(ctx, agentId);
+  const answering = Boolean(input.approvals?.length || input.toolReturns?.length);
+  if (pending && !answering) {
+    throw new AppError('PENDING_APPROVAL', 'The agent is waiting for an approval of its tool call; answer it with approvals or toolReturns', {
+      pendingRequestId: pending.messageId,
+      toolCallIds: pending.calls.map((call) => call.id),
+    });
+  }
+  if (answering && !pending) throw badInput('input.approvals', 'no tool call of this agent is waiting for approval');
+  const decision = pending && answering ? resumeFrom(pending, input) : undefined;
+
+  const messages: NewMessage[] = decision
+    ? [decision.response]
+    : [
+        ...(input.messages ?? []).map((message) => ({
+          role: message.role,
+          content: [{ type: 'text', text: message.content }],
+          name: message.name ?? null,
+          otid: message.otid ?? null,
+          senderId: message.senderId ?? null,
+        })),
+        ...(input.input ? [{ role: 'user' as const, content: [{ type: 'text', text: input.input }] }] : []),
+      ];
+  const runInput: RunInput = { messages, ...(decision ? { resume: decision.resume } : {}), maxSteps: input.maxSteps ?? DEFAULT_MAX_STEPS };
+
+  const run = await ctx.prisma.run.create({
+    data: {
+      id: newId('Run'),
+      createdAt: nextCreatedAt(),
+      organizationId: ctx.orgId,
+      agentId,
+      status: 'created',
+      background: !options.wait,
+      input: runInput as unknown as Prisma.InputJsonValue,
+      requestConfig: {
+        use_assistant_message: input.useAssistantMessage ?? true,
+        assistant_message_tool_name: input.assistantMessageToolName ?? 'send_message',
+        assistant_message_tool_kwarg: input.assistantMessageToolKwarg ?? 'message',
+        include_return_message_types: input.includeReturnMessageTypes ?? null,
+        max_steps: runInput.maxSteps,
+      },
+      metadata: { run_type: options.wait ? 'send_message' : 'send_message_async' },
+    },
+  });
+  const ended = options.wait ? ctx.runtime.endings.wait(run.id, () => runHasEnded(ctx, run.id)) : undefined;
+  ctx.runtime.queue.notify();
+  ctx.bus.pubsub.publish('runQueued', { runId: run.id });
+  if (!ended) return { run, messageIds: [] };
+
+  await ended;
+  const [finished, added] = await Promise.all([
+    ctx.prisma.run.findUniqueOrThrow({ where: { id: run.id } }),
+    ctx.prisma.message.findMany({ where: { runId: run.id }, orderBy: { sequenceId: 'asc' }, select: { id: true } }),
+  ]);
+  // The response carries what the agent added, not the caller's own input (as LettaResponse).
+  return { run: finished, messageIds: added.slice(messages.length).map((message) => message.id) };
+}
+
+async function runHasEnded(ctx: ServiceContext, runId: string): Promise<boolean> {
+  const run = await ctx.prisma.run.findUnique({ where: { id: runId }, select: { status: true } });
+  return !run || !['created', 'running'].includes(run.status);
+}
+
+/**
+ * Creation times of this process's runs strictly increase, so that two runs sent one after the
+ * other through one instance keep their order, (createdAt, id), in the shared queue.
+ */
+let lastCreatedAt = 0;
+function nextCreatedAt(): Date {
+  lastCreatedAt = Math.max(Date.now(), lastCreatedAt + 1);
+  return new Date(lastCreatedAt);
+}
+
+/** Executes a run this instance claimed from the queue (it is marked running already). */
+export async function executeRun(ctx: ServiceContext, runId: string, signal: AbortSignal): Promise<void> {
+  const started = Date.now();
+  const run = await ctx.prisma.run.findUniqueOrThrow({ where: { id: runId }, select: { agentId: true, input: true } });
+  const agentId = run.agentId;
+  const input = (run.input ?? { messages: [], maxSteps: DEFAULT_MAX_STEPS }) as unknown as RunInput;
+  publishAgentEvent(ctx, agentId, { type: 'RUN_STARTED', runId });
+  let stopReason: StopReason = 'error';
+  let error: { code: string; message: string; detail?: string } | undefined;
+  let usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, stepCount: 0 };
+  try {
+    const agent = await loadLoopAgent(ctx.prisma, agentId);
+    if (!agent) throw notFound('Agent', agentId);
+    const outcome = await runAgentLoop(
+      { store: createRunStore(ctx), models: ctx.runtime.models, timeoutMs: ctx.runtime.llmTimeoutMs, retry: ctx.runtime.llmRetry, events: ctx.runtime.events },
+      { runId, agent, input: input.messages, maxSteps: input.maxSteps, resume: input.resume },
+      signal,
+    );
+    ({ stopReason, error, usage } = outcome);
+    // Input given to a run that failed before its first step is kept, marked as errored.
+    if (usage.stepCount === 0 && input.messages.length && stopReason !== 'cancelled') {
+      await ctx.prisma.$transaction(async (tx) => {
+        const rows = messageRows(ctx.orgId, agentId, runId, null, input.messages.map((message) => ({ ...message, isErr: true })));
+        await insertMessages(tx, rows);
+      });
+    }
+  } catch (caught) {
+    ctx.logger.error({ err: caught, runId }, 'run failed unexpectedly');
+    stopReason = 'error';
+    error = { code: caught instanceof AppError ? caught.code : 'INTERNAL', message: caught instanceof AppError ? caught.message : 'The run failed unexpectedly' };
+  }
+  await finishRun(ctx, runId, agentId, stopReason, usage, error, Date.now() - started);
+}
+
+async function finishRun(
+  ctx: ServiceContext,
+  runId: string,
+  agentId: string,
+  stopReason: StopReason,
+  usage: { promptTokens: number; completionTokens: number; totalTokens: number; stepCount: number },
+  error: { code: string; message: string; detail?: string } | undefined,
+  durationMs: number,
+) {
+  const completedAt = new Date();
+  const finalReason = await ctx.prisma.$transaction(async (tx) => {
+    const current = await tx.run.findUniqueOrThrow({ where: { id: runId }, select: { status: true, metadata: true } });
+    const finalReason: StopReason = current.status === 'cancelled' ? 'cancelled' : stopReason;
+    await tx.run.update({
+      where: { id: runId },
+      data: {
+        status: statusOf(finalReason),
+        stopReason: finalReason,
+        completedAt,
+        totalDurationNs: BigInt(durationMs) * 1_000_000n,
+        usage: {
+          prompt_tokens: usage.promptTokens,
+          completion_tokens: usage.completionTokens,
+          total_tokens: usage.totalTokens,
+          step_count: usage.stepCount,
+        },
+        metadata: { ...((current.metadata as Record<string, unknown> | null) ?? {}), ...(error ? { error: { error_type: error.code.toLowerCase(), message: error.message, detail: error.detail ?? null } } : {}) },
+      },
+    });
+    await tx.agent.update({ where: { id: agentId }, data: { lastStopReason: finalReason, lastRunCompletion: completedAt, lastRunDurationMs: durationMs } });
+    return finalReason;
+  });
+  announceRunEnded(ctx, { id: runId, agentId }, finalReason, error);
+}
+
+// ---- cancellation ----
+
+/** Cancels a run: safe to repeat; a finished run is left as it is. Returns the run. */
+export async function cancelRun(ctx: ServiceContext, runId: string): Promise<Run> {
+  assertId('Run', runId, 'runId');
+  const run = await ctx.prisma.run.findFirst({ where: { id: runId, organizationId: ctx.orgId } });
+  if (!run) throw notFound('Run', runId);
+  if (run.status === 'created' || run.status === 'running') {
+    const cancelled = { status: 'cancelled' as const, stopReason: 'cancelled', completedAt: new Date() };
+    // A queued run is claimed and marked running in one statement, so it is either still queued
+    // (nobody will execute it: it ends here) or it executes somewhere (that instance ends it).
+    const dequeued = await ctx.prisma.run.updateMany({ where: { id: runId, status: 'created' }, data: cancelled });
+    if (dequeued.count === 1) {
+      announceRunEnded(ctx, run, 'cancelled');
+    } else {
+      await ctx.prisma.run.updateMany({ where: { id: runId, status: 'running' }, data: cancelled });
+      // Here, or on the instance that executes it (every instance listens, see app.ts).
+      if (!ctx.runtime.queue.abort(runId)) ctx.bus.pubsub.publish('runCancelled', { runId });
+    }
+  } else if (run.stopReason === 'requires_approval' && run.status === 'completed') {
+    // Only the run whose approval is still pending has anything to cancel.
+    const pending = await pendingApproval(ctx, run.agentId);
+    if (pending?.runId === run.id) await denyPendingApproval(ctx, run, pending);
+  }
+  return ctx.prisma.run.findUniqueOrThrow({ where: { id: runId } });
+}
+
+/** Cancelling a run that waits for approval records a denial, so the history stays answerable. */
+async function denyPendingApproval(ctx: ServiceContext, run: Run, pending: PendingApproval) {
+  const reason = 'The user cancelled the request, so the tool call was denied.';
+  await ctx.prisma.$transaction(async (tx) => {
+    {
+      const messages: NewMessage[] = [
+        {
+          role: 'approval',
+          content: [],
+          approvals: pending.calls.map((call) => ({ type: 'approval', tool_call_id: call.id, approve: false, reason })),
+          approvalRequestId: pending.messageId,
+          approve: false,
+          denialReason: reason,
+        },
+        ...pending.calls.map((call) => ({
+          role: 'tool' as const,
+          name: call.name,
+          toolCallId: call.id,
+          content: [{ type: 'text', text: JSON.stringify({ status: 'Failed', message: `Error: request to call tool denied. User reason: ${reason}`, time: new Date().toISOString() }) }],
+          toolReturns: [{ tool_call_id: call.id, status: 'error' as const, func_response: `Error: request to call tool denied. User reason: ${reason}` }],
+        })),
+      ];
+      const rows = messageRows(ctx.orgId, run.agentId, run.id, null, messages);
+      await insertMessages(tx, rows);
+      const agent = await tx.agent.findUniqueOrThrow({ where: { id: run.agentId }, select: { messageIds: true } });
+      await tx.agent.update({ where: { id: run.agentId }, data: { messageIds: [...agent.messageIds, ...rows.map((row) => row.id)], lastStopReason: 'cancelled' } });
+    }
+    await tx.run.update({ where: { id: run.id }, data: { status: 'cancelled', stopReason: 'cancelled' } });
+  });
+}
+
+/** Cancels the given runs of an agent, or all its active ones (and one awaiting approval). */
+export async function cancelAgentRuns(ctx: ServiceContext, agentId: string, runIds?: string[] | null): Promise<Run[]> {
+  await assertAgentInOrg(ctx.prisma, ctx.orgId, agentId);
+  runIds?.forEach((id, index) => assertId('Run', id, `runIds.${index}`));
+  const pendingRunId = (await pendingApproval(ctx, agentId))?.runId ?? undefined;
+  const targets = runIds?.length
+    ? await ctx.prisma.run.findMany({ where: { id: { in: runIds }, agentId, organizationId: ctx.orgId } })
+    : await ctx.prisma.run.findMany({
+        where: {
+          agentId,
+          organizationId: ctx.orgId,
+          OR: [{ status: { in: ['created', 'running'] } }, ...(pendingRunId ? [{ id: pendingRunId }] : [])],
+        },
+        orderBy: { createdAt: 'desc' },
+        take: 100,
+      });
+  if (runIds?.length) for (const id of runIds) if (!targets.some((run) => run.id === id)) throw notFound('Run', id);
+  const cancelled: Run[] = [];
+  for (const run of targets) cancelled.push(await cancelRun(ctx, run.id));
+  return cancelled;
+}
+
+// ---- queries ----
+
+export async function getRun(ctx: ServiceContext, id: string, shape: Pick<Prisma.RunFindManyArgs, 'include' | 'select'> = {}): Promise<Run> {
+  assertId('Run', id, 'id');
+  const run = await ctx.prisma.run.findFirst({ ...shape, where: { id, organizationId: ctx.orgId } } as Prisma.RunFindFirstArgs);
+  if (!run) throw notFound('Run', id);
+  return run;
+}
+
+export interface RunFilter {
+  agentId?: string | null;
+  statuses?: Array<'created' | 'running' | 'completed' | 'failed' | 'cancelled'> | null;
+  background?: boolean | null;
+  stopReason?: string | null;
+  active?: boolean | null;
+}
+
+export async function listRuns(ctx: ServiceContext, args: PageArgs & { filter?: RunFilter | null }): Promise<Page<Run>> {
+  const filter = args.filter ?? {};
+  const where: Prisma.RunWhereInput = { organizationId: ctx.orgId };
+  if (filter.agentId != null) where.agentId = assertId('Agent', filter.agentId, 'filter.agentId');
+  if (filter.statuses?.length) where.status = { in: filter.statuses };
+  if (filter.active) where.status = { in: ['created', 'running'] };
+  if (filter.background != null) where.background = filter.background;
+  if (filter.stopReason != null) where.stopReason = filter.stopReason;
+  for (const key of ['after', 'before'] as const) if (args[key] != null) assertId('Run', args[key]!, key);
+  return paginate(
+    args,
+    { field: 'createdAt', nullable: false, direction: 'desc' },
+    where as Record<string, unknown>,
+    async (id) => {
+      const row = await ctx.prisma.run.findFirst({ where: { id, organizationId: ctx.orgId }, select: { id: true, createdAt: true } });
+      return row ? { id: row.id, value: row.createdAt } : undefined;
+    },
+    (query) => ctx.prisma.run.findMany(query as Prisma.RunFindManyArgs),
+  );
+}
+
+/** The approval request an agent waits on, as a client message. */
+export async function pendingApprovalMessage(ctx: ServiceContext, agentId: string) {
+  const pending = await pendingApproval(ctx, agentId);
+  if (!pending) return null;
+  const [message] = await messagesByIds(ctx, agentId, [pending.messageId]);
+  return message?.messageType === 'approval_request_message' ? message : null;
+}
