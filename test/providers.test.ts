@@ -13,6 +13,7 @@ import { startModelServer, type ModelServer, type Reply } from './model-server/s
 const MESSAGE_FIELDS = `
   __typename messageType
   ... on ReasoningMessage { reasoning signature }
+  ... on HiddenReasoningMessage { state hiddenReasoning }
   ... on AssistantMessage { content }
   ... on ToolCallMessage { toolCall { toolCallId name arguments } }
   ... on ToolReturnMessage { toolCallId status toolReturn }
@@ -38,6 +39,8 @@ interface Msg {
   messageType: string;
   reasoning?: string;
   signature?: string | null;
+  state?: string;
+  hiddenReasoning?: string | null;
   content?: string;
   toolCall?: { toolCallId: string; name: string; arguments: string };
   toolCallId?: string;
@@ -176,6 +179,23 @@ describe.each(PROVIDER_CASES)('$kind provider', (c) => {
         break;
     }
   });
+});
+
+it('anthropic: redacted thinking is kept and sent back as it came', async () => {
+  const c = PROVIDER_CASES.find((entry) => entry.kind === 'anthropic')!;
+  const agent = await newAgent(c);
+  const before = model.requests.length;
+  model.enqueue(
+    { reasoning: 'visible thought', signature: 'sig-visible', redactedReasoning: 'ENCRYPTED-BLOB', toolCalls: [{ name: 'memory_insert', arguments: { label: 'human', new_string: 'Plays chess.' } }] },
+    { text: 'Noted.' },
+  );
+  const result = await send(agent.id, 'I play chess');
+  expect(result.messages.map((message) => message.messageType)).toEqual(['reasoning_message', 'hidden_reasoning_message', 'tool_call_message', 'tool_return_message', 'assistant_message']);
+  expect(result.messages[1]).toMatchObject({ state: 'redacted', hiddenReasoning: 'ENCRYPTED-BLOB' });
+  const assistant = (model.requests[before + 1]!.raw.messages as Array<{ role: string; content: Array<Record<string, unknown>> }>).find((message) => message.role === 'assistant')!;
+  expect(assistant.content.map((block) => block.type)).toEqual(['thinking', 'redacted_thinking', 'tool_use']);
+  expect(assistant.content[0]).toMatchObject({ thinking: 'visible thought', signature: 'sig-visible' });
+  expect(assistant.content[1]).toEqual({ type: 'redacted_thinking', data: 'ENCRYPTED-BLOB' });
 });
 
 it('falls back to the tokenizer when the provider’s token count fails', async () => {
