@@ -8,6 +8,7 @@ import { claimNextRun } from './db/run-claims.js';
 import { executeRun } from './services/runs/runs.js';
 import { ensureDefaultOrganization, type AuthPolicy } from './services/platform/auth.js';
 import { syncBuiltinToolsEverywhere } from './services/tools/tools.js';
+import { createModelCatalog } from './agent/llm/catalog.js';
 import { createModelRegistry, providerEntries } from './agent/llm/providers.js';
 import { RunQueue } from './realtime/run-queue.js';
 import { createRunStreams } from './realtime/run-streams.js';
@@ -80,6 +81,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       `mode: ${db.kind === 'pglite' ? 'embedded' : 'services'} database, ${bus.kind} event bus; auth: ${POLICY_LOG[authPolicy]}`,
     );
     const models = createModelRegistry(providerEntries(config));
+    const catalog = createModelCatalog(models.entries, { timeoutMs: config.PROVIDER_QUERY_TIMEOUT_MS });
     logger.info({ providers: models.providers, defaultModel: config.DEFAULT_MODEL ?? null }, 'model providers');
     const embeddings = createEmbedderRegistry(providerEntries(config), config.DEFAULT_EMBEDDING);
     await indexDefaultEmbedding(db, embeddings);
@@ -102,9 +104,11 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     });
     const runtime: Runtime = {
       models,
+      catalog,
       queue,
       endings: new RunEndings(config.RUN_QUEUE_POLL_MS),
       llmTimeoutMs: config.LLM_TIMEOUT_MS,
+      llmRetry: { maxRetries: config.LLM_MAX_RETRIES, retryAfterMaxMs: config.LLM_RETRY_AFTER_MAX_MS },
       defaultModel: config.DEFAULT_MODEL,
       streams,
       events: createRunEventRecorder(db.prisma, streams, logger),
@@ -118,6 +122,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       context: {
         defaultContextWindow: config.DEFAULT_CONTEXT_WINDOW,
         messageEmbeddings: config.MESSAGE_EMBEDDINGS === 'local',
+        providerQueryTimeoutMs: config.PROVIDER_QUERY_TIMEOUT_MS,
       },
     };
     const listeners = [

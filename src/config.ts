@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { providerEntrySchema } from './config-providers.js';
 
 /**
  * Every environment variable the server reads, parsed once. Nothing else reads process.env.
@@ -49,6 +50,7 @@ const configSchema = z.object({
   OPENAI_BASE_URL: z.string().url().default('https://api.openai.com/v1'),
   ANTHROPIC_API_KEY: z.preprocess(emptyToUndefined, z.string().optional()),
   ANTHROPIC_BASE_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  GEMINI_API_KEY: z.preprocess(emptyToUndefined, z.string().optional()),
   LLM_PROVIDERS: z
     .preprocess(emptyToUndefined, z.string().default('[]'))
     .transform((text, ctx) => {
@@ -59,16 +61,10 @@ const configSchema = z.object({
         return z.NEVER;
       }
     })
-    .pipe(
-      z.array(
-        z.object({
-          name: z.string().regex(/^[a-z0-9_-]+$/i, 'provider names are letters, digits, "_" and "-"'),
-          baseUrl: z.string().url(),
-          apiKey: z.string().optional(),
-          kind: z.enum(['openai-compatible', 'anthropic']).default('openai-compatible'),
-        }),
-      ),
-    ),
+    .pipe(z.array(providerEntrySchema).max(100)),
+  LLM_MAX_RETRIES: int(0, 10).default(2),
+  LLM_RETRY_AFTER_MAX_MS: int(0, 600_000).default(20_000),
+  PROVIDER_QUERY_TIMEOUT_MS: int(100, 120_000).default(5_000),
   DEFAULT_EMBEDDING: z
     .string()
     .regex(/^[^/\s]+\/\S+$/, "must be a handle 'provider/model'")

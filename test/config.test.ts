@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { providerEntries } from '../src/agent/llm/providers.js';
 import { CONFIG_VARIABLES, loadConfig } from '../src/config.js';
 
 const example = fs.readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
@@ -32,6 +33,12 @@ describe('configuration', () => {
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
       [{ LLM_PROVIDERS: 'not json' }, 'LLM_PROVIDERS'],
       [{ LLM_PROVIDERS: '[{"name":"x"}]' }, 'LLM_PROVIDERS'],
+      [{ LLM_PROVIDERS: '[{"kind":"nope"}]' }, 'LLM_PROVIDERS'],
+      [{ LLM_PROVIDERS: '[{"kind":"bedrock"}]' }, 'LLM_PROVIDERS'],
+      [{ LLM_PROVIDERS: '[{"kind":"azure","apiKey":"k"}]' }, 'LLM_PROVIDERS'],
+      [{ LLM_PROVIDERS: '[{"kind":"openai-compatible","baseUrl":"http://x/v1"}]' }, 'LLM_PROVIDERS'],
+      [{ LLM_PROVIDERS: '[{"kind":"groq","name":"has space"}]' }, 'LLM_PROVIDERS'],
+      [{ LLM_MAX_RETRIES: '11' }, 'LLM_MAX_RETRIES'],
       [{ DEFAULT_MODEL: 'gpt-4o' }, 'DEFAULT_MODEL'],
       [{ RUN_WORKERS: '-1' }, 'RUN_WORKERS'],
       [{ RUN_WORKERS: '0' }, 'RUN_WORKERS'],
@@ -39,6 +46,21 @@ describe('configuration', () => {
     for (const [env, name] of cases) {
       expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${name}[.:][^\\n]+$`));
     }
+  });
+
+  it('provider entries get their kind’s name and base URL; the key shortcuts come first and LLM_PROVIDERS wins a name', () => {
+    const config = loadConfig({
+      OPENAI_API_KEY: 'sk-1',
+      GEMINI_API_KEY: 'g',
+      LLM_PROVIDERS: JSON.stringify([{ kind: 'groq', apiKey: 'k' }, { kind: 'openai', baseUrl: 'http://proxy/v1', apiKey: 'sk-2' }, { name: 'lm', baseUrl: 'http://127.0.0.1:1234/v1' }]),
+    });
+    const entries = providerEntries(config);
+    expect(entries.map((entry) => [entry.name, entry.kind, entry.baseUrl, entry.apiKey])).toEqual([
+      ['google_ai', 'google_ai', 'https://generativelanguage.googleapis.com/v1beta', 'g'],
+      ['groq', 'groq', 'https://api.groq.com/openai/v1', 'k'],
+      ['openai', 'openai', 'http://proxy/v1', 'sk-2'],
+      ['lm', 'openai-compatible', 'http://127.0.0.1:1234/v1', undefined],
+    ]);
   });
 
   it('empty optional URLs mean unset', () => {

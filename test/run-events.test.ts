@@ -144,7 +144,7 @@ describe('run events', () => {
   });
 
   it('ends a failed run with an error event and its stop reason', async () => {
-    model.enqueue({ status: 429 });
+    model.enqueue({ status: 429 }, { status: 429 }, { status: 429 }); // the first attempt and LLM_MAX_RETRIES (2) retries
     const list = await stream(await startRun('fail please'));
     expect(list.find((event) => event.__typename === 'StopReasonEvent')).toMatchObject({ stopReason: 'llm_api_error', status: 'failed' });
     expect(list.at(-1)).toMatchObject({ __typename: 'ErrorEvent', code: 'LLM_RATE_LIMIT' });

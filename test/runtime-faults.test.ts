@@ -162,7 +162,8 @@ interface FaultCase {
 // Classification as src/agent/llm/call.ts and src/agent/loop.ts make it.
 const FAULTS: FaultCase[] = [
   { name: 'a model that times out', replies: [{ text: 'too late', delayMs: 4_000 }], stopReason: 'llm_api_error', errorType: 'llm_timeout' },
-  { name: 'HTTP 429', replies: [{ status: 429 }], stopReason: 'llm_api_error', errorType: 'llm_rate_limit' },
+  // A rate limit is tried again LLM_MAX_RETRIES (2) times before the run fails.
+  { name: 'HTTP 429', replies: [{ status: 429 }, { status: 429 }, { status: 429 }], stopReason: 'llm_api_error', errorType: 'llm_rate_limit' },
   { name: 'HTTP 401', replies: [{ status: 401 }], stopReason: 'llm_api_error', errorType: 'llm_authentication' },
   { name: 'HTTP 500', replies: [{ status: 500 }], stopReason: 'llm_api_error', errorType: 'llm_error' },
   {

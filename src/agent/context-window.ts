@@ -82,12 +82,19 @@ function textOf(content: unknown): string {
   return content.map((part) => (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : '')).join('');
 }
 
-/** System text, other messages and tools of an OpenAI-style or Anthropic-style request body. */
+/**
+ * System text, other messages and tools of a provider's request body: Chat Completions
+ * (`messages`), Anthropic (`system` + `messages`), the Responses API (`instructions` + `input`),
+ * Gemini (`systemInstruction` + `contents`) and Bedrock Converse (`system` + `toolConfig`).
+ */
 export function bodyParts(body: Record<string, unknown>): BodyParts {
-  const all = Array.isArray(body.messages) ? (body.messages as Array<{ role?: string; content?: unknown }>) : [];
+  const list = (value: unknown) => (Array.isArray(value) ? (value as Array<{ role?: string; content?: unknown }>) : []);
+  const all = list(body.messages ?? body.input ?? body.contents);
   const systemMessages = all.filter((message) => message?.role === 'system' || message?.role === 'developer');
-  const system = [textOf(body.system), ...systemMessages.map((message) => textOf(message.content))].filter(Boolean).join('\n');
-  return { system, messages: all.filter((message) => !systemMessages.includes(message)), tools: Array.isArray(body.tools) ? body.tools : [] };
+  const instruction = (body.systemInstruction as { parts?: unknown } | undefined)?.parts;
+  const system = [textOf(body.system), textOf(body.instructions), textOf(instruction), ...systemMessages.map((message) => textOf(message.content))].filter(Boolean).join('\n');
+  const tools = list(body.tools).length ? list(body.tools) : list((body.toolConfig as { tools?: unknown } | undefined)?.tools);
+  return { system, messages: all.filter((message) => !systemMessages.includes(message)), tools };
 }
 
 export interface OverviewCounts {
@@ -130,6 +137,31 @@ export function overviewOfRequest(body: Record<string, unknown>, tokenizer: Toke
     tokenizerExact: tokenizer.exact,
   };
   return { ...overview, contextWindowSizeCurrent: requestTokensOf(overview) };
+}
+
+const PARTS = [
+  'numTokensSystem',
+  'numTokensCoreMemory',
+  'numTokensExternalMemorySummary',
+  'numTokensMemoryFilesystem',
+  'numTokensToolUsageRules',
+  'numTokensDirectories',
+  'numTokensSummaryMemory',
+  'numTokensFunctionsDefinitions',
+  'numTokensMessages',
+] as const;
+
+/**
+ * The overview with the provider's exact count of the whole request: the parts (counted with an
+ * approximating tokenizer) are scaled to it, so that they still add up to the total.
+ */
+export function withProviderCount(overview: ContextWindowOverview, total: number, source: string): ContextWindowOverview {
+  const scaled = { ...overview, tokenizer: source, tokenizerExact: true };
+  const ratio = overview.contextWindowSizeCurrent > 0 ? total / overview.contextWindowSizeCurrent : 0;
+  for (const part of PARTS) scaled[part] = Math.floor(overview[part] * ratio);
+  // What flooring lost goes to the messages, so that the sum is exact.
+  scaled.numTokensMessages += total - requestTokensOf(scaled);
+  return { ...scaled, contextWindowSizeCurrent: total };
 }
 
 /** The size of the request: the sum of every counted part. */

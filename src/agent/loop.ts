@@ -3,7 +3,9 @@ import { newId } from '../ids.js';
 import { CallAborted, LlmError, callModel, isContextOverflow, type ModelTurn } from './llm/call.js';
 import { SystemPromptTooLarge } from './compaction.js';
 import type { ModelRegistry } from './llm/providers.js';
-import { buildPrompt, toolsForModel, type PromptMessage } from './prompt-builder.js';
+import { reasoningContent, toolCallSignature } from './llm/reasoning.js';
+import type { RetryPolicy } from './llm/retry.js';
+import { buildPrompt, toolsForModel, type PromptMessage, type PromptTarget } from './prompt-builder.js';
 import type { NewMessage, RunEventSink, StepUsage, StopReason } from './run-types.js';
 import type { ToolRule } from './tool-rules.js';
 import { HEARTBEAT_MESSAGES, ToolRulesSolver, heartbeatMessage, packageToolResult, toolConstraintError } from './tool-rules-solver.js';
@@ -81,13 +83,13 @@ export interface RunStore {
 const OVERFLOW_RETRIES = 3;
 
 /** The model call of a step: the prompt, the tools offered and whether a tool call is required. */
-export function stepRequest(agent: LoopAgent, solver: ToolRulesSolver, messages: PromptMessage[]) {
+export function stepRequest(agent: LoopAgent, solver: ToolRulesSolver, messages: PromptMessage[], target?: PromptTarget) {
   const memgpt = isMemgpt(agent);
   const available = agent.tools.map((tool) => tool.name);
   const allowed = solver.allowedTools(available);
   const offered = agent.tools.filter((tool) => allowed.includes(tool.name));
   return {
-    prompt: buildPrompt(messages),
+    prompt: buildPrompt(messages, target),
     tools: toolsForModel(offered, { heartbeat: (name) => memgpt && !solver.isTerminal(name) && !TERMINAL_FOR_MEMGPT.has(name) }),
     requireTool: (memgpt && offered.length > 0) || solver.mustCallTool(available),
   };
@@ -121,6 +123,8 @@ export interface LoopDeps {
   store: RunStore;
   models: ModelRegistry;
   timeoutMs: number;
+  /** Retries of rate-limited and overloaded model calls. */
+  retry?: RetryPolicy;
   events?: RunEventSink;
   now?: () => Date;
 }
@@ -178,14 +182,15 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
       let requestStart = process.hrtime.bigint();
       for (let attempt = 0; !turn; attempt++) {
         history ??= await deps.store.history(agent.id);
-        const request = stepRequest(agent, solver, [...history, ...stepMessages.map(asPromptMessage)]);
+        const request = stepRequest(agent, solver, [...history, ...stepMessages.map(asPromptMessage)], resolved);
         requestStart = process.hrtime.bigint();
         try {
           turn = await callModel({
-            model: resolved.model,
+            model: resolved,
             ...request,
             cancel,
             timeoutMs: deps.timeoutMs,
+            retry: deps.retry,
             onDelta: deps.events ? (delta) => deps.events!.emit(input.runId, { type: 'delta', stepId, delta }) : undefined,
           });
         } catch (error) {
@@ -209,8 +214,8 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
       llmRequestNs = process.hrtime.bigint() - requestStart;
       ttftNs = turn.ttftNs;
       usage = turn.usage;
-      const content: unknown[] = [];
-      if (turn.reasoning) content.push({ type: 'reasoning', is_native: true, reasoning: turn.reasoning });
+      const content: unknown[] = reasoningContent(resolved.kind, turn.reasoningBlocks);
+      if (turn.reasoning && content.length === 0) content.push({ type: 'reasoning', is_native: true, reasoning: turn.reasoning });
       if (turn.text) content.push({ type: 'text', text: turn.text });
 
       if (turn.toolCalls.length === 0) {
@@ -229,6 +234,8 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
         // One call per step (parallel calls need rules that Letta also requires); extra calls are dropped.
         const call = turn.toolCalls[0]!;
         const callId = call.id || localCallId();
+        const signature = toolCallSignature(resolved.kind, call.providerMetadata);
+        if (signature) content.push({ type: 'tool_call', id: callId, name: call.name, input: parseObject(call.arguments), signature });
         const toolCall = { id: callId, type: 'function' as const, function: { name: call.name, arguments: call.arguments } };
         const tool = toolsByName.get(call.name);
         let parsedOk = true;
@@ -371,7 +378,17 @@ function asPromptMessage(message: NewMessage): PromptMessage {
     toolCalls: message.toolCalls ?? null,
     toolCallId: message.toolCallId ?? null,
     name: message.name ?? null,
+    model: message.model ?? null,
   };
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(text || '{}') as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 /** Block edits of one step: existing blocks by id, new ones by label. */

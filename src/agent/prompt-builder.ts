@@ -1,4 +1,6 @@
 import type { LanguageModelV3FunctionTool, LanguageModelV3Message, LanguageModelV3Prompt } from '@ai-sdk/provider';
+import type { ProviderKind } from '../config-providers.js';
+import { replayedReasoning, toolCallOptions } from './llm/reasoning.js';
 
 /** The parts of a stored message that the model sees. */
 export interface PromptMessage {
@@ -7,6 +9,14 @@ export interface PromptMessage {
   toolCalls: unknown;
   toolCallId: string | null;
   name: string | null;
+  /** The handle of the model that wrote an assistant message (its reasoning state is that provider's). */
+  model?: string | null;
+}
+
+/** The provider a prompt is built for: reasoning signatures go back only to the provider that made them. */
+export interface PromptTarget {
+  provider: string;
+  kind: ProviderKind;
 }
 
 interface StoredToolCall {
@@ -40,7 +50,7 @@ function parseArguments(text: string): unknown {
  * Approval requests are the model's own tool calls; approval responses are bookkeeping the model
  * never sees (their outcome is in the tool messages that follow).
  */
-export function buildPrompt(messages: PromptMessage[]): LanguageModelV3Prompt {
+export function buildPrompt(messages: PromptMessage[], target?: PromptTarget): LanguageModelV3Prompt {
   const prompt: LanguageModelV3Message[] = [];
   const toolNames = new Map<string, string>();
   for (const message of messages) {
@@ -52,16 +62,23 @@ export function buildPrompt(messages: PromptMessage[]): LanguageModelV3Prompt {
       const text = textOfContent(message.content);
       const calls = toolCallsOf(message);
       for (const call of calls) toolNames.set(call.id, call.function.name);
+      const sameProvider = target !== undefined && typeof message.model === 'string' && message.model.startsWith(`${target.provider}/`);
+      const reasoning = sameProvider ? replayedReasoning(target.kind, message.content) : [];
       prompt.push({
         role: 'assistant',
         content: [
+          ...reasoning,
           ...(text ? [{ type: 'text' as const, text }] : []),
-          ...calls.map((call) => ({
-            type: 'tool-call' as const,
-            toolCallId: call.id,
-            toolName: call.function.name,
-            input: parseArguments(call.function.arguments),
-          })),
+          ...calls.map((call) => {
+            const providerOptions = sameProvider ? toolCallOptions(target.kind, message.content, call.id) : undefined;
+            return {
+              type: 'tool-call' as const,
+              toolCallId: call.id,
+              toolName: call.function.name,
+              input: parseArguments(call.function.arguments),
+              ...(providerOptions ? { providerOptions } : {}),
+            };
+          }),
         ],
       });
     } else if (message.role === 'tool' && message.toolCallId) {

@@ -4,7 +4,8 @@
  * downloaded). o200k_base is exact for the GPT-4o / GPT-4.1 / GPT-5 / o-series families and
  * cl100k_base for GPT-4 and GPT-3.5. Other families (Claude, Gemini, open models) publish no
  * offline tokenizer; they are counted with o200k_base and reported as an approximation — the
- * same choice Letta makes when it has no provider count API at hand.
+ * same choice Letta makes when it has no provider count API at hand. Where the provider has a
+ * count endpoint (Anthropic, Gemini: llm/token-count.ts), its exact total replaces the estimate.
  */
 export type EncodingName = 'o200k_base' | 'cl100k_base';
 

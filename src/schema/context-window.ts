@@ -37,8 +37,8 @@ const ContextWindowOverviewRef = builder.objectRef<ContextWindowOverview>('Conte
     functionsDefinitions: t.field({ type: 'JSON', resolve: (overview) => overview.functionsDefinitions }),
     numTokensMessages: t.exposeInt('numTokensMessages'),
     messages: t.field({ type: 'JSON', description: 'The in-context messages as the provider receives them (after the system message and summary).', resolve: (overview) => overview.messages }),
-    tokenizer: t.exposeString('tokenizer', { description: 'The BPE encoding used (o200k_base or cl100k_base).' }),
-    tokenizerExact: t.exposeBoolean('tokenizerExact', { description: "False when the model family's own tokenizer is not available offline and o200k_base approximates it." }),
+    tokenizer: t.exposeString('tokenizer', { description: "How the tokens were counted: a BPE encoding (o200k_base, cl100k_base), or the provider's count endpoint (anthropic_count_tokens, gemini_count_tokens), to whose exact total the sections' estimates are scaled." }),
+    tokenizerExact: t.exposeBoolean('tokenizerExact', { description: "False when the model family's own tokenizer is not available offline and o200k_base approximates it (its provider has no count endpoint, or it failed)." }),
   }),
 });
 
@@ -49,9 +49,9 @@ builder.prismaObjectFields(Agent, (t) => ({
     resolve: (agent, _args, ctx) => contextWindow.contextWindowOverview(ctx.services, agent.id),
   }),
   contextWindowLimit: t.int({
-    select: { llmConfig: true },
-    description: 'Tokens the model accepts: the agent’s setting or the server default.',
-    resolve: (agent, _args, ctx) => contextWindow.contextWindowOf(agent.llmConfig, ctx.services.runtime.context.defaultContextWindow),
+    select: { llmConfig: true, model: true },
+    description: 'Tokens the model accepts: the agent’s setting, else its model’s window capped at the server’s DEFAULT_CONTEXT_WINDOW, else that default.',
+    resolve: (agent, _args, ctx) => contextWindow.contextWindowOf(ctx.services.runtime, agent),
   }),
 }));
 

@@ -1,25 +1,27 @@
-import type { ProviderEntry } from '../llm/providers.js';
+import type { ProviderEntry } from '../../config-providers.js';
 import { AppError } from '../../errors.js';
 import { LOCAL_DEFAULT_DIMENSIONS, LOCAL_MODEL_PREFIX, LOCAL_PROVIDER, createLocalEmbedder, localDimensions } from './local.js';
-import { createOpenAICompatibleEmbedder } from './openai-compatible.js';
+import { createSdkEmbedder, embeddingModelFor } from './sdk.js';
 import type { Embedder, EmbedderRegistry } from './types.js';
 
 export type { Embedder, EmbedderRegistry } from './types.js';
-export { EmbeddingError } from './openai-compatible.js';
+export { EmbeddingError } from './sdk.js';
 
 export const DEFAULT_EMBEDDING_HANDLE = `${LOCAL_PROVIDER}/${LOCAL_MODEL_PREFIX}`;
 export { LOCAL_DEFAULT_DIMENSIONS };
 
 /**
  * Embedding handles are 'provider/model' like model handles: `local/hashed-ngram[-<dims>]` is the
- * built-in embedder; any OpenAI-compatible provider configured for models (OPENAI_API_KEY,
- * LLM_PROVIDERS) also serves embeddings under its name.
+ * built-in embedder; every configured provider that has embeddings (OpenAI, Azure, Google, Ollama
+ * and the other OpenAI-compatible servers; not Anthropic or Bedrock) serves them under its name,
+ * through its own AI SDK package.
  */
 export function createEmbedderRegistry(entries: readonly ProviderEntry[], defaultHandle: string = DEFAULT_EMBEDDING_HANDLE): EmbedderRegistry {
-  const remote = new Map(entries.filter((entry) => entry.kind === 'openai-compatible' && entry.baseUrl).map((entry) => [entry.name, entry]));
+  const remote = new Map(entries.filter((entry) => embeddingModelFor(entry, 'probe')).map((entry) => [entry.name, entry]));
   const cache = new Map<string, Embedder>();
   const registry: EmbedderRegistry = {
     defaultHandle,
+    serves: (provider) => remote.has(provider),
     resolve(raw) {
       const handle = raw?.trim() || defaultHandle;
       const cached = cache.get(handle);
@@ -33,9 +35,8 @@ export function createEmbedderRegistry(entries: readonly ProviderEntry[], defaul
         if (dimensions) embedder = createLocalEmbedder(handle, dimensions);
       } else {
         const entry = remote.get(provider);
-        if (entry && modelName) {
-          embedder = createOpenAICompatibleEmbedder({ handle, providerName: entry.name, baseUrl: entry.baseUrl!, apiKey: entry.apiKey, modelName });
-        }
+        const model = entry && modelName ? embeddingModelFor(entry, modelName) : undefined;
+        if (model) embedder = createSdkEmbedder(handle, model, entry!.models.find((configured) => configured.name === modelName)?.dimensions ?? null);
       }
       if (!embedder) {
         const known = [`${DEFAULT_EMBEDDING_HANDLE}[-<dims>]`, ...[...remote.keys()].map((name) => `${name}/<model>`)].join(', ');

@@ -13,6 +13,8 @@ export interface EmbedderRegistry {
   readonly defaultHandle: string;
   /** The embedder of a handle; BAD_USER_INPUT when it names no configured provider. */
   resolve(handle: string | null | undefined): Embedder;
+  /** Whether a configured provider serves embeddings. */
+  serves(provider: string): boolean;
 }
 
 /** Scales a vector to unit length (a zero vector stays zero), so that cosine similarity is a dot product. */

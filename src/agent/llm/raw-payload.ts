@@ -1,5 +1,4 @@
-import type { LanguageModelV3FunctionTool, LanguageModelV3Prompt } from '@ai-sdk/provider';
-import { callOptionsOf } from './call.js';
+import type { ModelCall } from './adapters.js';
 import type { ModelRegistry } from './providers.js';
 
 /**
@@ -17,7 +16,7 @@ class DryRunStop extends Error {}
 export async function captureRequest(
   models: ModelRegistry,
   handle: string,
-  call: { prompt: LanguageModelV3Prompt; tools: LanguageModelV3FunctionTool[]; requireTool: boolean },
+  call: ModelCall,
 ): Promise<RawRequest> {
   let captured: RawRequest | undefined;
   const recordingFetch: typeof globalThis.fetch = async (input, init) => {
@@ -26,9 +25,9 @@ export async function captureRequest(
     captured = { url, body: JSON.parse(text || '{}') as Record<string, unknown> };
     throw new DryRunStop('dry run: request recorded, not sent');
   };
-  const { model } = models.withFetch(handle, recordingFetch);
+  const resolved = models.withFetch(handle, recordingFetch);
   try {
-    await model.doStream({ ...callOptionsOf(call), abortSignal: AbortSignal.timeout(10_000) });
+    await resolved.model.doStream({ ...resolved.callOptions(call), abortSignal: AbortSignal.timeout(10_000) });
   } catch (error) {
     if (!captured) throw error;
   }

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Prisma, type Tool } from '../../generated/prisma/client.js';
+import { handleForImport } from '../../agent/llm/handles.js';
 import { defaultSystemPrompt, type AgentType } from '../../agent/prompts.js';
 import { newId } from '../../ids.js';
 import { createAgentInput } from '../agents/agents.js';
@@ -64,14 +65,10 @@ function agentNames(file: AgentFile, options: Options): { names: string[]; probl
   return { names, problems };
 }
 
-/** The model handle an imported agent runs on: the option, the file's handle, or its llm_config. */
-function modelOf(agent: AgentFileAgent, options: Options, fallback: string | undefined): string | null {
+/** The model handle an imported agent runs on: the option, else the file's handle or llm_config mapped to a provider here. */
+function modelOf(agent: AgentFileAgent, options: Options, ctx: ServiceContext): string | null {
   if (options.model) return options.model;
-  if (agent.model) return agent.model;
-  const config = agent.llm_config ?? {};
-  if (typeof config.handle === 'string' && config.handle.includes('/')) return config.handle;
-  if (typeof config.model_endpoint_type === 'string' && typeof config.model === 'string') return `${config.model_endpoint_type}/${config.model}`;
-  return fallback ?? null;
+  return handleForImport(agent.model, agent.llm_config, ctx.runtime.models) ?? ctx.runtime.defaultModel ?? null;
 }
 
 function llmConfigOf(agent: AgentFileAgent, options: Options): Json | null {
@@ -277,7 +274,7 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
             agentType,
             tags: [...new Set(agent.tags ?? [])],
             metadata: jsonOrNull(agent.metadata),
-            model: modelOf(agent, options, ctx.runtime.defaultModel),
+            model: modelOf(agent, options, ctx),
             llmConfig: jsonOrNull(llmConfigOf(agent, options)),
             modelSettings: jsonOrNull(agent.model_settings),
             embedding: options.embedding ?? agent.embedding ?? null,

@@ -2,7 +2,7 @@ import type { Prisma } from '../../generated/prisma/client.js';
 import { chunkPages, chunkText, type Chunk, type PageChunk } from '../../agent/files/chunk.js';
 import { FileParseError, fileKindOf, parseFileText } from '../../agent/files/parse.js';
 import { extractPdfPages } from '../../agent/files/pdf.js';
-import { EMBEDDING_BATCH_SIZE } from '../../agent/embeddings/openai-compatible.js';
+import { EMBEDDING_BATCH_SIZE } from '../../agent/embeddings/sdk.js';
 import { newId } from '../../ids.js';
 import type { PrismaClient } from '../../db/client.js';
 import type { EnsurePassageIndex } from '../../db/vector-index.js';

@@ -4,7 +4,7 @@ import { CallAborted, LlmError, callModel } from '../../agent/llm/call.js';
 import { tokenizerFor } from '../../agent/tokenizer.js';
 import { newId } from '../../ids.js';
 import type { ServiceContext } from '../platform/context.js';
-import { measureRequest } from './context-window.js';
+import { contextWindowOf, measureRequest } from './context-window.js';
 import { AppError, parseInput } from '../../errors.js';
 import { publishAgentEvent } from '../platform/events.js';
 import { searchableText } from './message-search.js';
@@ -85,7 +85,7 @@ export async function compactContext(ctx: Ctx, agentId: string, options: Compact
   let summary: string;
   try {
     const turn = await callModel({
-      model: ctx.runtime.models.resolve(summaryModel).model,
+      model: ctx.runtime.models.resolve(summaryModel),
       prompt: [
         { role: 'system', content: SUMMARIZER_PROMPT },
         { role: 'user', content: [{ type: 'text', text: summaryTranscript(evictedRows.map((row) => ({ role: row.role, text: searchableText(row) }))) }] },
@@ -93,6 +93,7 @@ export async function compactContext(ctx: Ctx, agentId: string, options: Compact
       tools: [],
       cancel: options.cancel ?? new AbortController().signal,
       timeoutMs: ctx.runtime.llmTimeoutMs,
+      retry: ctx.runtime.llmRetry,
     });
     summary = turn.text.trim() || '(the summariser returned no text)';
   } catch (error) {
@@ -156,9 +157,9 @@ export async function compactContext(ctx: Ctx, agentId: string, options: Compact
 
 /** The post-step check: the call's tokens, or the measured next request, past 90% of the window. */
 export async function compactIfNeeded(ctx: Ctx, runId: string, agentId: string, usageTokens: number, cancel: AbortSignal): Promise<boolean> {
-  const settings = await ctx.prisma.agent.findUnique({ where: { id: agentId }, select: { llmConfig: true, messageBufferAutoclear: true } });
+  const settings = await ctx.prisma.agent.findUnique({ where: { id: agentId }, select: { llmConfig: true, model: true, messageBufferAutoclear: true } });
   if (!settings || settings.messageBufferAutoclear) return false;
-  const window = (settings.llmConfig as { context_window?: number } | null)?.context_window ?? ctx.runtime.context.defaultContextWindow;
+  const window = contextWindowOf(ctx.runtime, settings);
   let over = usageTokens > COMPACTION_THRESHOLD * window;
   // Providers that report no usage, or fewer tokens than our tokenizer counts (it may not be the
   // model's own), are checked against our count of the next request once they get close.

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Prisma } from '../../generated/prisma/client.js';
-import { overviewOfRequest, type ContextWindowOverview } from '../../agent/context-window.js';
+import { overviewOfRequest, withProviderCount, type ContextWindowOverview } from '../../agent/context-window.js';
 import { captureRequest, type RawRequest } from '../../agent/llm/raw-payload.js';
+import { COUNT_SOURCES, countTokensAtProvider, hasCountEndpoint } from '../../agent/llm/token-count.js';
 import { stepRequest, type LoopAgent } from '../../agent/loop.js';
 import type { PromptMessage } from '../../agent/prompt-builder.js';
 import type { NewMessage } from '../../agent/run-types.js';
@@ -21,10 +22,16 @@ import { loadContextMessages } from './message-store.js';
 
 type Ctx = ServiceContext;
 
-/** The agent's context window: its model settings' `context_window`, else the server default. */
-export function contextWindowOf(llmConfig: Prisma.JsonValue | null, fallback: number): number {
-  const value = (llmConfig as { context_window?: unknown } | null)?.context_window;
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
+/**
+ * The agent's context window: its model settings' `context_window`, else its model's window
+ * (known family or configuration) capped at DEFAULT_CONTEXT_WINDOW, else DEFAULT_CONTEXT_WINDOW
+ * (as Letta caps windows at GLOBAL_MAX_CONTEXT_WINDOW_LIMIT).
+ */
+export function contextWindowOf(runtime: Ctx['runtime'], agent: { llmConfig: Prisma.JsonValue | null; model: string | null }): number {
+  const value = (agent.llmConfig as { context_window?: unknown } | null)?.context_window;
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+  const fallback = runtime.context.defaultContextWindow;
+  return Math.min(runtime.models.contextWindowOf(agent.model) ?? fallback, fallback);
 }
 
 export interface MeasuredRequest {
@@ -40,22 +47,34 @@ export interface MeasuredRequest {
 export async function measureRequest(ctx: Ctx, agentId: string, input: NewMessage[] = []): Promise<MeasuredRequest> {
   const [agent, settings, history, numArchivalMemory, numRecallMemory] = await Promise.all([
     loadLoopAgent(ctx.prisma, agentId),
-    ctx.prisma.agent.findUnique({ where: { id: agentId }, select: { llmConfig: true } }),
+    ctx.prisma.agent.findUnique({ where: { id: agentId }, select: { llmConfig: true, model: true } }),
     loadContextMessages(ctx.prisma, agentId),
     ctx.prisma.passage.count({ where: { agentId } }),
     ctx.prisma.message.count({ where: { agentId } }),
   ]);
   if (!agent || !settings) throw notFound('Agent', agentId);
-  const contextWindow = contextWindowOf(settings.llmConfig, ctx.runtime.context.defaultContextWindow);
+  const contextWindow = contextWindowOf(ctx.runtime, settings);
   const messages: PromptMessage[] = [...history, ...input.map((message) => ({ role: message.role, content: message.content, toolCalls: message.toolCalls ?? null, toolCallId: message.toolCallId ?? null, name: message.name ?? null }))];
-  const request = stepRequest(agent, new ToolRulesSolver(agent.toolRules), messages);
+  const provider = agent.model?.split('/')[0] ?? '';
+  const kind = ctx.runtime.models.kindOf(provider);
+  const request = stepRequest(agent, new ToolRulesSolver(agent.toolRules), messages, kind ? { provider, kind } : undefined);
   let raw: RawRequest | null = null;
-  if (agent.model && ctx.runtime.models.providers.includes(agent.model.split('/')[0]!)) {
+  if (agent.model && kind) {
     raw = await captureRequest(ctx.runtime.models, agent.model, request);
   }
   // Without a provider, the provider-neutral prompt stands in (an approximation of any provider's body).
   const body = raw?.body ?? { messages: request.prompt, tools: request.tools };
-  const overview = overviewOfRequest(body, await tokenizerFor(agent.model), { contextWindow, numArchivalMemory, numRecallMemory });
+  let overview = overviewOfRequest(body, await tokenizerFor(agent.model), { contextWindow, numArchivalMemory, numRecallMemory });
+  const entry = ctx.runtime.models.entryOf(provider);
+  if (raw && hasCountEndpoint(entry)) {
+    // Claude and Gemini have no offline tokenizer: their own count is exact (the tokenizer's stands in when it fails).
+    try {
+      const total = await countTokensAtProvider(entry, agent.model!.slice(provider.length + 1), raw.body, ctx.runtime.context.providerQueryTimeoutMs);
+      if (total !== undefined) overview = withProviderCount(overview, total, COUNT_SOURCES[entry.kind]);
+    } catch (error) {
+      ctx.logger.warn({ provider, err: error instanceof Error ? error.message : String(error) }, 'provider token count failed; using the tokenizer');
+    }
+  }
   return { agent, contextWindow, raw, body, overview };
 }
 

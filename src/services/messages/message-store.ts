@@ -47,7 +47,7 @@ export async function loadContextMessages(prisma: PrismaClient, agentId: string)
   const agent = await prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { messageIds: true } });
   const rows = await prisma.message.findMany({
     where: { id: { in: agent.messageIds } },
-    select: { id: true, role: true, content: true, toolCalls: true, toolCallId: true, name: true },
+    select: { id: true, role: true, content: true, toolCalls: true, toolCallId: true, name: true, model: true },
   });
   const byId = new Map(rows.map((row) => [row.id, row]));
   return agent.messageIds.map((id) => byId.get(id)).filter((row): row is NonNullable<typeof row> => Boolean(row)) as PromptMessage[];

@@ -3,7 +3,9 @@ import type { Logger } from '../../logger.js';
 import type { EventBus } from '../../realtime/bus.js';
 import type { RunQueue } from '../../realtime/run-queue.js';
 import type { RunEndings } from '../../realtime/run-endings.js';
+import type { ModelCatalog } from '../../agent/llm/catalog.js';
 import type { ModelRegistry } from '../../agent/llm/providers.js';
+import type { RetryPolicy } from '../../agent/llm/retry.js';
 import type { RunEventSink } from '../../agent/run-types.js';
 import type { RunStreams } from '../../realtime/run-streams.js';
 import type { EmbedderRegistry } from '../../agent/embeddings/index.js';
@@ -13,11 +15,15 @@ import type { VectorMethod } from '../../db/vector-search.js';
 /** What runs need beyond the database: models, the run queue, limits and live events. */
 export interface Runtime {
   readonly models: ModelRegistry;
+  /** The models of the configured providers, as their APIs list them. */
+  readonly catalog: ModelCatalog;
   /** The shared run queue's worker in this process. */
   readonly queue: RunQueue;
   /** Callers here waiting for runs to end. */
   readonly endings: RunEndings;
   readonly llmTimeoutMs: number;
+  /** Retries of rate-limited and overloaded model calls. */
+  readonly llmRetry?: RetryPolicy;
   readonly defaultModel?: string;
   readonly events?: RunEventSink;
   /** Stored run events, for runEvents subscribers. */
@@ -43,6 +49,8 @@ export interface ContextSettings {
   /** For agents whose model settings name no context window. */
   readonly defaultContextWindow: number;
   readonly messageEmbeddings: boolean;
+  /** How long a provider's token count endpoint may take before the tokenizer's count is used. */
+  readonly providerQueryTimeoutMs: number;
 }
 
 /** What every use case receives: the caller's organization and the shared resources. */

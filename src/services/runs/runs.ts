@@ -234,7 +234,7 @@ export async function executeRun(ctx: ServiceContext, runId: string, signal: Abo
     const agent = await loadLoopAgent(ctx.prisma, agentId);
     if (!agent) throw notFound('Agent', agentId);
     const outcome = await runAgentLoop(
-      { store: createRunStore(ctx), models: ctx.runtime.models, timeoutMs: ctx.runtime.llmTimeoutMs, events: ctx.runtime.events },
+      { store: createRunStore(ctx), models: ctx.runtime.models, timeoutMs: ctx.runtime.llmTimeoutMs, retry: ctx.runtime.llmRetry, events: ctx.runtime.events },
       { runId, agent, input: input.messages, maxSteps: input.maxSteps, resume: input.resume },
       signal,
     );
