@@ -1,6 +1,6 @@
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { gql, launchChromium, screenshotIfFailed, watchErrors, serveApp, startDemo, type Demo } from './harness';
+import { gql, launchChromium, screenshotIfFailed, watchErrors, serveApp, startDemo, type Demo } from './harness.js';
 
 /**
  * The chat example (examples/chat) in headless Chromium against `npm run demo`'s server, served

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { gql, launchChromium, screenshotIfFailed, watchErrors, startDemo, type Demo } from './harness';
+import { gql, launchChromium, screenshotIfFailed, watchErrors, startDemo, type Demo } from './harness.js';
 
 /** GraphiQL as served by the demo (offline, no CDN) loads in Chromium and runs a subscription. */
 let demo: Demo;
