@@ -112,7 +112,8 @@ export async function uploadFile(
       },
     });
     return { file, skipped: false };
-  });
+    // Writing megabytes of text takes seconds on the embedded database, more under load: more than Prisma's 5 s default.
+  }, { timeout: 120_000, maxWait: 30_000 });
   if (!result.skipped) ctx.runtime.fileJobs.enqueue(result.file.id);
   return result;
 }
