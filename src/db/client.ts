@@ -67,8 +67,10 @@ function splitSchema(url: string): { connectionString: string; schema: string | 
   return { connectionString: parsed.toString(), schema };
 }
 
-function countingClient(adapter: ConstructorParameters<typeof PrismaClient>[0]['adapter']) {
-  const prisma = new PrismaClient({ adapter: adapter!, log: [{ emit: 'event', level: 'query' }] });
+type ClientOptions = ConstructorParameters<typeof PrismaClient>[0];
+
+function countingClient(adapter: ClientOptions['adapter'], transactionOptions?: ClientOptions['transactionOptions']) {
+  const prisma = new PrismaClient({ adapter: adapter!, log: [{ emit: 'event', level: 'query' }], ...(transactionOptions ? { transactionOptions } : {}) });
   let statements = 0;
   prisma.$on('query', () => {
     statements += 1;
@@ -115,6 +117,9 @@ async function openPostgres(url: string): Promise<Database> {
 export const HNSW_EF_SEARCH = 400;
 const HNSW_SESSION = `SET hnsw.ef_search = ${HNSW_EF_SEARCH}; SET hnsw.iterative_scan = strict_order;`;
 
+export const PGLITE_TRANSACTION_WAIT_MS = 30_000;
+export const PGLITE_TRANSACTION_TIMEOUT_MS = 30_000;
+
 /**
  * PGlite on its own thread (pglite-thread.ts), reached through pg and adapter-pg like PostgreSQL.
  * One connection: PGlite has a single session, and statements of two connections must not
@@ -126,7 +131,9 @@ async function openPglite(dataDir: string, logger: Logger): Promise<Database & {
   const thread = await startPgliteThread(location, `CREATE EXTENSION IF NOT EXISTS vector; ${HNSW_SESSION}`);
   const pool = new pg.Pool({ host: thread.socketDir, port: PGLITE_SOCKET_PORT, user: 'postgres', database: 'postgres', max: 1, idleTimeoutMillis: 0 });
   pool.on('error', (error) => logger.error({ err: error }, 'embedded database connection failed'));
-  const { prisma, statementCount } = countingClient(new PrismaPg(pool));
+  // Everything queues for the one connection: a transaction may wait longer to start (and take
+  // longer under load) than Prisma's defaults of 2 s and 5 s allow.
+  const { prisma, statementCount } = countingClient(new PrismaPg(pool), { maxWait: PGLITE_TRANSACTION_WAIT_MS, timeout: PGLITE_TRANSACTION_TIMEOUT_MS });
   let stopAnalyze: (() => Promise<void>) | undefined;
   return {
     prisma,

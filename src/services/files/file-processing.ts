@@ -6,6 +6,7 @@ import { AppError, userErrorText } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { PrismaClient } from '../../db/client.js';
 import type { EnsurePassageIndex } from '../../db/vector-index.js';
+import { insertFilePassages } from '../../db/passage-rows.js';
 import type { EmbedderRegistry } from '../../agent/embeddings/index.js';
 import type { Logger } from '../../logger.js';
 import type { EventBus } from '../../realtime/bus.js';
@@ -84,19 +85,13 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'em
         await deps.ensurePassageIndex(vectors[0].length);
         indexed = true;
       }
-      const rows: Prisma.PassageCreateManyInput[] = batch.map((chunk, offset) => ({
+      const rows = batch.map((chunk, offset) => ({
         id: newId('Passage'),
-        organizationId: file.organizationId,
-        fileId,
-        folderId: file.folderId,
-        fileName: visibleName,
         text: chunk.text,
         metadata: { chunk_index: start + offset, start_line: chunk.startLine, ...('page' in chunk ? { page: chunk.page } : {}) },
         embedding: vectors[offset]!,
-        embeddingDim: vectors[offset]!.length,
-        embeddingModel: embedder.handle,
       }));
-      await prisma.passage.createMany({ data: rows });
+      await insertFilePassages(prisma, { organizationId: file.organizationId, fileId, folderId: file.folderId, fileName: visibleName, embeddingModel: embedder.handle }, rows);
       // Progress doubles as the liveness mark that keeps other instances from reclaiming the file.
       await progress({ chunksEmbedded: start + batch.length });
     }
