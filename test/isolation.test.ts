@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, collect, eventually, startWithScriptedModel, type TestServer } from './helpers/server.js';
@@ -19,6 +20,7 @@ const FILE_UPDATED = `subscription Follow($fileId: ID!) { fileUpdated(fileId: $f
 const SEND = `mutation Send($agentId: ID!, $text: String!) {
   sendMessage(agentId: $agentId, input: { input: $text }) { stopReason messages { __typename ... on ToolReturnMessage { toolReturn status } } }
 }`;
+const UPLOAD = parse(`mutation Upload($folderId: ID!, $file: Upload!) { uploadFile(folderId: $folderId, file: $file) { file { id } } }`);
 const IMPORT = parse(`mutation Import($file: Upload, $options: ImportAgentOptions) { importAgent(file: $file, options: $options) { agentIds } }`);
 
 /** Markdown of about `bytes` bytes: numbered sections of ordinary lines. */
@@ -74,12 +76,14 @@ describe('isolation: heavy work completes off the main thread while streams run'
     let probes = 0;
     const loop = (async () => {
       while (running) {
-        try {
-          const response = await fetch(new URL('/healthz', t.url));
-          if (response.status !== 200) healthFailures.push(`status ${response.status}`);
-        } catch (error) {
-          healthFailures.push(String(error));
-        }
+        // A fresh connection per probe: a failure is the server's, not a reused keep-alive socket's.
+        const status = await new Promise<number | string>((resolve) => {
+          http.get(new URL('/healthz', t.url), { agent: false }, (response) => {
+            response.resume();
+            response.on('end', () => resolve(response.statusCode ?? 0));
+          }).on('error', (error) => resolve(String(error)));
+        });
+        if (status !== 200) healthFailures.push(String(status));
         probes++;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -110,7 +114,7 @@ describe('isolation: heavy work completes off the main thread while streams run'
     bigFolder = await newFolder('big');
     const content = markdown(10 * MIB);
     const chat = startChat(agentId, 'tokens keep flowing while a big file is processed. '.repeat(6));
-    const uploaded = await uploadFile(t, bigFolder, 'big.md', content);
+    const uploaded = await uploadRequest<{ uploadFile: { file: { id: string } } }>(t, UPLOAD, content, { folderId: bigFolder }, { fileName: 'big.md' });
     expect(uploaded.errors).toBeUndefined();
     bigFileId = uploaded.data!.uploadFile.file.id;
     const follow = collect<{ fileUpdated: { file: { processingStatus: string; chunksEmbedded: number | null; totalChunks: number | null } } }>(t.ws(), {
@@ -129,6 +133,9 @@ describe('isolation: heavy work completes off the main thread while streams run'
     expect(file.chunksEmbedded).toBe(file.totalChunks);
     expect((await gql<{ file: { content: string } }>(`query($id: ID!) { file(id: $id) { content } }`, { id: bigFileId })).file.content).toHaveLength(content.length);
     expect(await t.app.db.prisma.passage.count({ where: { fileId: bigFileId } })).toBe(file.totalChunks);
+    // Written in many statements, not one transaction: now() (createdAt) differs between batches.
+    const [{ writes }] = (await t.app.db.prisma.$queryRaw<Array<{ writes: number }>>`SELECT count(DISTINCT "createdAt")::int AS writes FROM "Passage" WHERE "fileId" = ${bigFileId}`) as [{ writes: number }];
+    expect(writes).toBeGreaterThan(file.totalChunks! / 64);
 
     // Progress came batch by batch: several partial counts between none and all.
     await eventually(() => follow.completed, undefined, 30_000);

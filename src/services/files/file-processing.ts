@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { FileParseError } from '../../agent/files/parse.js';
 import { EmbeddingError } from '../../agent/embeddings/index.js';
@@ -65,8 +66,18 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'em
     if (count === 0) throw new Gone();
     announce();
   };
+  const started = performance.now();
+  const took = { parseMs: 0, embedMs: 0, writeMs: 0 };
+  const timed = async <T>(key: keyof typeof took, work: Promise<T>): Promise<T> => {
+    const from = performance.now();
+    try {
+      return await work;
+    } finally {
+      took[key] += performance.now() - from;
+    }
+  };
   try {
-    const prepared = await deps.pool.run('file.prepare', { fileName: file.fileName, content: file.content, rawBytes: file.rawBytes }, { signal });
+    const prepared = await timed('parseMs', deps.pool.run('file.prepare', { fileName: file.fileName, content: file.content, rawBytes: file.rawBytes }, { signal }));
     if (!prepared.ok) throw new FileParseError(prepared.message);
     const { text, chunks } = prepared;
     if (signal.aborted) throw new Aborted();
@@ -79,7 +90,7 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'em
     for (let start = 0; start < chunks.length; start += PASSAGE_BATCH_SIZE) {
       if (signal.aborted) throw new Aborted();
       const batch = chunks.slice(start, start + PASSAGE_BATCH_SIZE);
-      const vectors = await embedder.embed(batch.map((chunk) => chunk.text), signal);
+      const vectors = await timed('embedMs', embedder.embed(batch.map((chunk) => chunk.text), signal));
       if (signal.aborted) throw new Aborted();
       if (!indexed && vectors[0]) {
         await deps.ensurePassageIndex(vectors[0].length);
@@ -91,7 +102,7 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'em
         metadata: { chunk_index: start + offset, start_line: chunk.startLine, ...('page' in chunk ? { page: chunk.page } : {}) },
         embedding: vectors[offset]!,
       }));
-      await insertFilePassages(prisma, { organizationId: file.organizationId, fileId, folderId: file.folderId, fileName: visibleName, embeddingModel: embedder.handle }, rows);
+      await timed('writeMs', insertFilePassages(prisma, { organizationId: file.organizationId, fileId, folderId: file.folderId, fileName: visibleName, embeddingModel: embedder.handle }, rows));
       // Progress doubles as the liveness mark that keeps other instances from reclaiming the file.
       await progress({ chunksEmbedded: start + batch.length });
     }
@@ -110,6 +121,8 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'em
       return true;
     });
     if (completed) announce();
+    const ms = (value: number) => Math.round(value);
+    deps.logger.info({ fileId, chunks: chunks.length, totalMs: ms(performance.now() - started), parseMs: ms(took.parseMs), embedMs: ms(took.embedMs), writeMs: ms(took.writeMs) }, 'file processed');
   } catch (error) {
     // An interrupted file stays unfinished; the next start (or another instance) resumes it.
     if (error instanceof Aborted || error instanceof Gone || signal.aborted) return;
