@@ -274,7 +274,10 @@ async function main() {
     return { outcome: `tool ${tool?.status}: ${tool?.toolReturn?.split('\n')[0]?.slice(0, 80)}`, ok: sendMessage.stopReason === 'end_turn' && Boolean(tool) };
   });
   await run(`nested query, first: ${NESTED_FIRST}`, async () => {
-    const result = await gql<{ agents: { edges: unknown[] } }>(`{ agents(first: ${NESTED_FIRST}) { edges { node { id blocks { id agents { id blocks { id agents { id } } } } } } } }`);
+    const result = await gql<{ agents: { edges: unknown[] } }>(
+      `query Nested($first: Int) { agents(first: $first) { edges { node { id blocks { id agents { id blocks { id agents { id } } } } } } } }`,
+      { first: NESTED_FIRST },
+    );
     if (result.data) return { outcome: `data: ${result.data.agents.edges.length} agents`, ok: true };
     const code = result.errors?.[0]?.extensions?.code;
     return { outcome: `typed error ${code}: ${result.errors?.[0]?.message.slice(0, 100)}`, ok: Boolean(code) && code !== 'INTERNAL' };
