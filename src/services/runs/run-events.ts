@@ -103,7 +103,11 @@ export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams
   const onStop = (runId: string, event: Extract<RunEvent, { type: 'stop' }>) => {
     flushDeltas(runId);
     void enqueue(runId, async () => {
-      const run = await prisma.run.findUnique({ where: { id: runId }, select: { usage: true } });
+      // The end is announced even when the usage cannot be read (the database connection lost).
+      const run = await prisma.run.findUnique({ where: { id: runId }, select: { usage: true } }).catch((error: unknown) => {
+        logger.warn({ err: error, runId }, 'usage of an ended run could not be read; announcing the end without it');
+        return null;
+      });
       const usage = (run?.usage ?? {}) as Partial<Extract<RunEventData, { type: 'usage' }>['usage']>;
       const events: RunEventData[] = [
         { type: 'stop', stopReason: event.stopReason, status: statusOf(event.stopReason) },
