@@ -589,8 +589,9 @@ class RedisRunStreams implements RunStreams, RunSource {
             this.lastSeqs.delete(runId);
             throw new RunAlreadyEnded(runId);
           }
-          // Redis is away (restarting, failing over): keep the events and try again.
-          if (this.closed || Date.now() + backoff > giveUpAt) throw error;
+          // Redis is away (restarting, failing over): keep the events and try again. An error
+          // Redis answered (a key of the wrong type, out of memory) will not pass by waiting.
+          if (this.closed || Date.now() + backoff > giveUpAt || isLastingReplyError(error)) throw error;
           this.log.warn({ err: (error as Error).message, runId, retryInMs: backoff }, 'run event append failed; retrying');
           await new Promise((resolve) => setTimeout(resolve, backoff));
         }
@@ -875,6 +876,11 @@ function parseEntry([id, fields]: StreamEntry, log: Logger): StoredRunEvent | un
     log.warn({ err: (error as Error).message, id }, 'unreadable run stream entry skipped');
     return undefined;
   }
+}
+
+/** Replies of a Redis that is up but refuses the command; LOADING, BUSY, TRYAGAIN and the like pass. */
+function isLastingReplyError(error: unknown): boolean {
+  return (error as Error).name === 'ReplyError' && !/^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|READONLY|CLUSTERDOWN)/.test((error as Error).message);
 }
 
 function toMs(seconds: number): number {

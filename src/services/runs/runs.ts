@@ -431,6 +431,13 @@ export async function listRuns(ctx: ServiceContext, args: PageArgs & { filter?: 
   );
 }
 
+/** The first `take` messages a run stored, as client messages, oldest first. */
+export async function runMessages(ctx: ServiceContext, runId: string, take: number) {
+  const run = await getRun(ctx, runId, { select: { id: true, agentId: true } });
+  const rows = await ctx.prisma.message.findMany({ where: { runId }, select: { id: true }, orderBy: { sequenceId: 'asc' }, take });
+  return messagesByIds(ctx, run.agentId, rows.map((row) => row.id));
+}
+
 /** The approval request an agent waits on, as a client message. */
 export async function pendingApprovalMessage(ctx: ServiceContext, agentId: string) {
   const pending = await pendingApproval(ctx, agentId);
