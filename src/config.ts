@@ -42,6 +42,11 @@ const configSchema = z.object({
   MAX_QUERY_DEPTH: int(2, 100).default(15),
   MAX_QUERY_TOKENS: int(100, 1_000_000).default(5000),
   MAX_QUERY_ALIASES: int(1, 1000).default(30),
+  MAX_QUERY_COST: int(100, 100_000_000)
+    .default(50_000)
+    .describe('the largest cost an operation may have: each field costs 1, and what a list selects counts once per item it may return (first/last, or the default page)'),
+  QUERY_TIMEOUT_MS: int(100, 3_600_000).default(30_000).describe('a query (not a mutation or subscription) still running after this ends with QUERY_TIMEOUT'),
+  MAX_RESPONSE_BYTES: int(1024, 1024 ** 3).default(32 * 1024 * 1024).describe('a query or mutation result larger than this (as JSON, approximately) is replaced by RESPONSE_TOO_LARGE'),
   DEFAULT_MODEL: z.preprocess(
     emptyToUndefined,
     z.string().regex(/^[^/\s]+\/\S+$/, "must be a handle 'provider/model'").optional(),

@@ -12,6 +12,14 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'RATE_LIMITED',
   'PAYLOAD_TOO_LARGE',
+  /** An operation whose cost (list sizes it asks for, nested) is over MAX_QUERY_COST; refused before it runs. */
+  'QUERY_TOO_COSTLY',
+  /** A query that ran longer than QUERY_TIMEOUT_MS; its partial work is discarded. */
+  'QUERY_TIMEOUT',
+  /** A result larger than MAX_RESPONSE_BYTES; nothing of it is sent. */
+  'RESPONSE_TOO_LARGE',
+  /** The database connection was lost (failover, pooler restart); retry. A run that lost it ends failed with this code. */
+  'DATABASE_UNAVAILABLE',
   /** A subscriber read its run's events too slowly and was dropped; it resubscribes with `after`. */
   'SLOW_CONSUMER',
   'LLM_TIMEOUT',

@@ -116,13 +116,29 @@ describe('run events', () => {
     expect(list.at(-1)).toMatchObject({ __typename: 'UsageEvent', usage: { totalTokens: 22, stepCount: 1 } });
   });
 
-  it('resumes after a seq without gaps or duplicates, and replays a finished run', async () => {
-    model.enqueue({ text: 'one two three four five six seven eight nine ten', chunkDelayMs: 25 });
+  it('resumes mid-run after a seq without gaps or duplicates, and replays a finished run', async () => {
+    const reply = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
+    model.enqueue({ text: reply, chunkDelayMs: 60, chunkSize: 6 });
     const runId = await startRun('count');
-    const full = await stream(runId);
-    const cut = Math.floor(full.length / 2);
-    const resumed = await stream(runId, full[cut - 1]!.seq);
-    expect(resumed).toEqual(full.slice(cut));
+    const whole = collect<{ runEvents: Event }>(t.ws(), { query: RUN_EVENTS, variables: { runId, after: 0 } });
+    const deltas = (state: typeof whole) => events(state).filter((event) => event.__typename === 'MessageDeltaEvent');
+    // A client reads a few deltas, drops its connection, and resumes while the run still streams.
+    const client = t.ws();
+    const first = collect<{ runEvents: Event }>(client, { query: RUN_EVENTS, variables: { runId, after: 0 } });
+    await eventually(() => deltas(first).length >= 3, undefined, 20_000);
+    first.dispose();
+    const seen = events(first).filter((event) => event.__typename !== 'PingEvent');
+    const lastSeq = seen.at(-1)!.seq;
+    expect(whole.completed).toBe(false); // still streaming
+    const rest = collect<{ runEvents: Event }>(t.ws(), { query: RUN_EVENTS, variables: { runId, after: lastSeq } });
+    await eventually(() => deltas(rest).length > 0, undefined, 20_000);
+    expect(whole.completed).toBe(false); // it resumed while the run went on
+    await eventually(() => (whole.completed && rest.completed) || whole.errors.length + rest.errors.length > 0, undefined, 30_000);
+    expect([...whole.errors, ...rest.errors]).toEqual([]);
+    const full = events(whole).filter((event) => event.__typename !== 'PingEvent');
+    const resumed = events(rest).filter((event) => event.__typename !== 'PingEvent');
+    expect([...seen, ...resumed]).toEqual(full);
+    expect(text([...seen, ...resumed], 'ASSISTANT')).toBe(reply);
     expect(await stream(runId)).toEqual(full);
   });
 

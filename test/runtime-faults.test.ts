@@ -416,6 +416,23 @@ describe('cancellation', () => {
     await expectRecovers(t, model, agentId);
   });
 
+  it('a cancelled run ends within 2 s, while its model would stall for 20 s', async () => {
+    // Bounded so that the 5 s heartbeat, which also stops cancelled runs, cannot pass for the
+    // immediate abort of cancelRun.
+    const agentId = await createAgent(t);
+    const n = model.requests.length;
+    model.enqueue({ text: 'too late', delayMs: 20_000 });
+    const queued = await sendAsync(t, agentId, { input: 'take your time' });
+    await waitFor('the model request', () => model.requests.length, (count) => count > n);
+    const cancelledAt = Date.now();
+    await cancelRun(t, queued.id);
+    const settled = await waitFor(`run ${queued.id} to settle`, () => getRun(t, queued.id), (run) => run.totalDurationMs !== null, 10_000);
+    const latency = Date.now() - cancelledAt;
+    expect(settled).toMatchObject({ status: 'cancelled', stopReason: 'cancelled' });
+    expect(model.requests[n]!.aborted).toBe(true);
+    expect(latency, `cancelled after ${latency} ms`).toBeLessThan(2_000);
+  });
+
   it('a waiting sendMessage whose run is cancelled returns the cancelled run, not an error', async () => {
     const agentId = await createAgent(t);
     const n = model.requests.length;

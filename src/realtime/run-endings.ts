@@ -27,7 +27,9 @@ export class RunEndings {
           timer = setTimeout(resolve, this.checkMs);
         });
         clearTimeout(timer);
-        if (announced || (await hasEnded())) return;
+        // A check that fails (the database connection lost) is tried again: the run itself is
+        // bound to end (see services/runs/run-liveness.ts).
+        if (announced || (await hasEnded().catch(() => false))) return;
       }
     } finally {
       set.delete(onEnded);

@@ -4,6 +4,7 @@ import { importAgentFile } from '../services/agent-files/import.js';
 import { AppError } from '../errors.js';
 import { Agent } from './agents.js';
 import { builder } from './builder.js';
+import { HEAVY_FIELD_COST } from './cost.js';
 import { agentId } from './ids.js';
 import { Tool } from './tools.js';
 import { UploadScalar } from './upload.js';
@@ -43,6 +44,7 @@ builder.queryFields((t) => ({
   exportAgent: t.field({
     type: 'JSON',
     description: "The agent as a Letta agent file (.af), with file-local ids; members of groups it manages come along.",
+    complexity: HEAVY_FIELD_COST.exportAgent,
     args: {
       id: t.arg.id({ validate: agentId }),
       scrubMessages: t.arg.boolean({ required: false, defaultValue: false, description: 'Leave the message history out.' }),
@@ -52,6 +54,7 @@ builder.queryFields((t) => ({
   exportAgents: t.field({
     type: 'JSON',
     description: 'Several agents (e.g. agents sharing blocks) in one agent file; shared blocks appear once.',
+    complexity: (args) => HEAVY_FIELD_COST.exportAgent * Math.max(1, args.ids.length),
     args: {
       ids: t.arg.idList(),
       scrubMessages: t.arg.boolean({ required: false, defaultValue: false }),

@@ -1,6 +1,7 @@
 import * as passages from '../services/archival/passages.js';
 import { Agent } from './agents.js';
 import { builder } from './builder.js';
+import { HEAVY_FIELD_COST } from './cost.js';
 import { connectionOf } from './connection.js';
 import { idOf } from './ids.js';
 
@@ -56,6 +57,7 @@ builder.prismaObjectFields(Agent, (t) => ({
     type: [ArchivalSearchHit],
     description:
       'Archival memory ranked by meaning. Tag and date filters apply inside the search, so up to topK matches come back. An empty query gives no results. Dates are ISO 8601 or YYYY-MM-DD (a date-only end covers the whole day); naive ones are in the agent timezone.',
+    complexity: (args) => ({ field: HEAVY_FIELD_COST.search, multiplier: Math.max(0, Math.min(args.topK ?? 5, 100)) }),
     args: {
       query: t.arg.string(),
       tags: t.arg.stringList({ required: false }),

@@ -4,6 +4,7 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ValidationPlugin from '@pothos/plugin-validation';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
@@ -11,6 +12,7 @@ import type { Caller } from '../services/platform/auth.js';
 import type { ServiceContext } from '../services/platform/context.js';
 import { AppError, badInput } from '../errors.js';
 import { ID_PREFIXES, expectedIdForm, kindOfId } from '../ids.js';
+import { fieldCost } from './cost.js';
 
 export interface GraphQLContext {
   /** The caller, or null when the request carries no usable credentials. */
@@ -37,7 +39,14 @@ export const builder = new SchemaBuilder<{
 }>({
   defaultFieldNullability: false,
   defaultInputFieldRequiredness: true,
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin, ValidationPlugin],
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin, ValidationPlugin, ComplexityPlugin],
+  complexity: {
+    // Only the costs are defined here; the limit is checked before execution, on every transport,
+    // by transports/operation-limits.ts (the plugin's own check would run per root field, and for
+    // a subscription only once it has started).
+    fieldComplexity: fieldCost,
+    disabled: true,
+  },
   scopeAuth: {
     authScopes: (ctx) => ({ member: ctx.caller !== null }),
     authorizeOnSubscribe: true,

@@ -4,6 +4,7 @@ import * as contextWindow from '../services/messages/context-window.js';
 import * as search from '../services/messages/message-search.js';
 import { Agent } from './agents.js';
 import { builder } from './builder.js';
+import { HEAVY_FIELD_COST, LIST_MULTIPLIER } from './cost.js';
 import { agentId } from './ids.js';
 import { MessageInterface } from './messages.js';
 import { MessageInput } from './runs.js';
@@ -46,6 +47,7 @@ builder.prismaObjectFields(Agent, (t) => ({
   contextWindow: t.field({
     type: ContextWindowOverviewRef,
     description: 'What the next model call would carry, section by section, with token counts (Letta GET /agents/{id}/context).',
+    complexity: HEAVY_FIELD_COST.contextWindow,
     resolve: (agent, _args, ctx) => contextWindow.contextWindowOverview(ctx.services, agent.id),
   }),
   contextWindowLimit: t.int({
@@ -174,6 +176,7 @@ builder.queryFields((t) => ({
   searchMessages: t.field({
     type: MessageSearchResponseRef,
     description: "Searches every stored message of the caller's organization, in context or not (Letta POST /agents/messages/search).",
+    complexity: { field: HEAVY_FIELD_COST.search, multiplier: LIST_MULTIPLIER },
     args: { input: t.arg({ type: SearchMessagesInput }) },
     resolve: (_root, args, ctx) => search.searchMessages(ctx.services, args.input),
   }),

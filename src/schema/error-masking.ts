@@ -3,6 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import { Prisma } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import { AppError, type ErrorCode } from '../errors.js';
+import { isConnectionLost } from '../db/errors.js';
 
 /**
  * The one place where failures become GraphQL errors. Every error leaves with `extensions.code`
@@ -36,6 +37,10 @@ export function createErrorMasker(logger: Logger) {
     }
     let known = original instanceof AppError ? original : undefined;
     if (!known && original instanceof Prisma.PrismaClientKnownRequestError) known = fromPrisma(original);
+    if (!known && isConnectionLost(original)) {
+      logger.warn({ err: original, path: graphqlError.path }, 'database connection lost');
+      known = new AppError('DATABASE_UNAVAILABLE', 'The database connection was lost; try again');
+    }
     if (known) return withCode(graphqlError, known.code, known.message, known.details);
     if (original instanceof GraphQLError) {
       // Errors from nested GraphQL machinery (e.g. variable coercion inside subscriptions).

@@ -5,6 +5,7 @@ import * as folders from '../services/files/folders.js';
 import { Agent } from './agents.js';
 import { loaderFor } from './batch.js';
 import { builder } from './builder.js';
+import { firstArgOptions, nestedFirst, takeOf } from './cost.js';
 import { connectionOf } from './connection.js';
 import { FileNode, FolderNode } from './files.js';
 import { agentId, idOf } from './ids.js';
@@ -34,8 +35,9 @@ builder.prismaObjectFields(Agent, (t) => ({
     type: [FolderNode],
     description: 'Attached folders, in the order they were attached.',
     // Planned into the agent's query: a list of agents with their folders costs no extra statement per agent.
-    select: (_args, _ctx, nestedSelection) => ({
-      folders: { orderBy: [{ createdAt: 'asc' }, { folderId: 'asc' }], select: { folder: nestedSelection(true) } },
+    args: { first: t.arg.int({ ...firstArgOptions('folders'), validate: nestedFirst }) },
+    select: (args, _ctx, nestedSelection) => ({
+      folders: { orderBy: [{ createdAt: 'asc' }, { folderId: 'asc' }], take: takeOf(args.first), select: { folder: nestedSelection(true) } },
     }),
     resolve: (agent) => agent.folders.map((link) => link.folder),
   }),
@@ -58,8 +60,9 @@ builder.prismaObjectFields(FolderNode, (t) => ({
     type: [Agent],
     description: 'Agents that have this folder attached, in the order they attached it.',
     // Planned into the folder's query, like Agent.folders.
-    select: (_args, _ctx, nestedSelection) => ({
-      agents: { orderBy: [{ createdAt: 'asc' }, { agentId: 'asc' }], select: { agent: nestedSelection(true) } },
+    args: { first: t.arg.int({ ...firstArgOptions('agents'), validate: nestedFirst }) },
+    select: (args, _ctx, nestedSelection) => ({
+      agents: { orderBy: [{ createdAt: 'asc' }, { agentId: 'asc' }], take: takeOf(args.first), select: { agent: nestedSelection(true) } },
     }),
     resolve: (folder) => folder.agents.map((link) => link.agent),
   }),

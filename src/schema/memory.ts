@@ -5,6 +5,7 @@ import * as messages from '../services/messages/messages.js';
 import { FILES_FOR_MEMORY, memoryOf } from '../services/memory/system-prompt.js';
 import { Agent } from './agents.js';
 import { connectionOf } from './connection.js';
+import { firstArgOptions, nestedFirst, takeOf } from './cost.js';
 import { builder } from './builder.js';
 import { agentId, blockId } from './ids.js';
 import { CreateBlockInput } from './inputs.js';
@@ -28,9 +29,10 @@ export const Block = builder.prismaNode('Block', {
     tags: t.exposeStringList('tags'),
     agents: t.field({
       type: [Agent],
-      description: 'The agents that show this block.',
-      select: (_args, _ctx, nestedSelection) => ({
-        agents: { orderBy: { createdAt: 'asc' }, select: { agent: nestedSelection(true) } },
+      description: 'The agents that show this block, oldest attachment first.',
+      args: { first: t.arg.int({ ...firstArgOptions('agents'), validate: nestedFirst }) },
+      select: (args, _ctx, nestedSelection) => ({
+        agents: { orderBy: { createdAt: 'asc' }, take: takeOf(args.first), select: { agent: nestedSelection(true) } },
       }),
       resolve: (block) => block.agents.map((link) => link.agent),
     }),
@@ -51,8 +53,9 @@ builder.prismaObjectFields(Agent, (t) => ({
   blocks: t.field({
     type: [Block],
     description: 'Core memory blocks, in the order they were attached.',
-    select: (_args, _ctx, nestedSelection) => ({
-      blocks: { orderBy: [{ createdAt: 'asc' }, { blockLabel: 'asc' }], select: { block: nestedSelection(true) } },
+    args: { first: t.arg.int({ ...firstArgOptions('blocks'), validate: nestedFirst }) },
+    select: (args, _ctx, nestedSelection) => ({
+      blocks: { orderBy: [{ createdAt: 'asc' }, { blockLabel: 'asc' }], take: takeOf(args.first), select: { block: nestedSelection(true) } },
     }),
     resolve: (agent) => agent.blocks.map((link) => link.block),
   }),

@@ -2,6 +2,7 @@ import type { RunEventOut } from '../services/runs/run-events.js';
 import * as runEvents from '../services/runs/run-events.js';
 import * as runs from '../services/runs/runs.js';
 import { builder } from './builder.js';
+import { firstArgOptions, nestedFirst, takeOf } from './cost.js';
 import { agentId, idOf } from './ids.js';
 import { MessageInterface } from './messages.js';
 import { RunStatusEnum, SendMessageInput, UsageRef } from './runs.js';
@@ -18,6 +19,7 @@ const EVENT_TYPES = {
   error: 'ErrorEvent',
   ping: 'PingEvent',
   compaction: 'CompactionEvent',
+  events_lost: 'EventsLostEvent',
 } as const satisfies Record<RunEventOut['type'], string>;
 
 const RunEventInterface = builder.interfaceRef<RunEventOut>('RunEvent').implement({
@@ -85,6 +87,32 @@ event('compaction').implement({
     contextWindow: t.exposeInt('contextWindow'),
     contextTokensBefore: t.exposeInt('contextTokensBefore'),
     messagesCountBefore: t.exposeInt('messagesCountBefore'),
+  }),
+});
+
+const EventsLostReasonEnum = builder.enumType('EventsLostReason', {
+  description: 'Why events of a run are missing from its stream.',
+  values: {
+    NOT_STORED: { value: 'not_stored', description: 'They could not be written to the event store (it was unavailable); the run went on.' },
+    GAP: { value: 'gap', description: 'The event store lost them (a Redis restart without persistence, or the oldest of a very long run trimmed).' },
+    EXPIRED: { value: 'expired', description: 'The stream is gone (expired, or lost); what follows is rebuilt from the database.' },
+  } as const,
+});
+
+event('events_lost').implement({
+  ...base,
+  description:
+    "Events of this run are missing here and will not come: rebuild your view of the run from `messages` (the run's messages as stored in the database, oldest first), or from Run.messages. Its seq is the last one it accounts for: resume after it.",
+  fields: (t) => ({
+    reason: t.field({ type: EventsLostReasonEnum, resolve: (item) => item.reason }),
+    fromSeq: t.int({ nullable: true, description: 'The first missing seq, when known.', resolve: (item) => item.fromSeq }),
+    toSeq: t.int({ nullable: true, description: 'The last missing seq, when known (null: up to the end of the stream).', resolve: (item) => item.toSeq }),
+    messages: t.field({
+      type: [MessageInterface],
+      description: "The run's messages as stored when this is read, oldest first.",
+      args: { first: t.arg.int({ ...firstArgOptions('messages'), validate: nestedFirst }) },
+      resolve: (item, args, ctx) => runs.runMessages(ctx.services, item.runId, takeOf(args.first)),
+    }),
   }),
 });
 

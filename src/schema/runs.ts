@@ -5,6 +5,7 @@ import { messagesByIds, type MessageViewOptions } from '../services/messages/mes
 import * as runs from '../services/runs/runs.js';
 import { Agent } from './agents.js';
 import { builder } from './builder.js';
+import { firstArgOptions, nestedFirst, takeOf } from './cost.js';
 import { connectionOf } from './connection.js';
 import { agentId, idOf } from './ids.js';
 import { MessageInterface, MessageListOptions, MessageTypeEnum } from './messages.js';
@@ -91,12 +92,19 @@ export const Run = builder.prismaNode('Run', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
-    steps: t.relation('steps', { query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } }),
+    steps: t.relation('steps', {
+      description: 'The steps of this run, oldest first.',
+      args: { first: t.arg.int({ ...firstArgOptions('steps'), validate: nestedFirst }) },
+      query: (args) => ({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: takeOf(args.first) }),
+    }),
     messages: t.field({
       type: [MessageInterface],
       description: 'Messages stored by this run, oldest first.',
-      args: { options: t.arg({ type: MessageListOptions, required: false }) },
-      select: { messages: { select: { id: true }, orderBy: { sequenceId: 'asc' } } },
+      args: {
+        options: t.arg({ type: MessageListOptions, required: false }),
+        first: t.arg.int({ ...firstArgOptions('messages'), validate: nestedFirst }),
+      },
+      select: (args) => ({ messages: { select: { id: true }, orderBy: { sequenceId: 'asc' }, take: takeOf(args.first) } }),
       resolve: (run, args, ctx) => messagesByIds(ctx.services, run.agentId, run.messages.map((message) => message.id), args.options),
     }),
   }),

@@ -3,6 +3,7 @@ import * as agents from '../services/agents/agents.js';
 import * as tools from '../services/tools/tools.js';
 import { Agent } from './agents.js';
 import { connectionOf } from './connection.js';
+import { firstArgOptions, nestedFirst, takeOf } from './cost.js';
 import { builder } from './builder.js';
 import { agentId, toolId } from './ids.js';
 
@@ -52,15 +53,17 @@ const linkOrder = [{ createdAt: 'asc' }, { toolId: 'asc' }] as const;
 builder.prismaObjectFields(Agent, (t) => ({
   tools: t.field({
     type: [Tool],
-    description: 'Tools attached to the agent.',
-    select: (_args, _ctx, nestedSelection) => ({ tools: { orderBy: [...linkOrder], select: { tool: nestedSelection(true) } } }),
+    description: 'Tools attached to the agent, in the order they were attached.',
+    args: { first: t.arg.int({ ...firstArgOptions('tools'), validate: nestedFirst }) },
+    select: (args, _ctx, nestedSelection) => ({ tools: { orderBy: [...linkOrder], take: takeOf(args.first), select: { tool: nestedSelection(true) } } }),
     resolve: (agent) => agent.tools.map((link) => link.tool),
   }),
   attachedTools: t.field({
     type: [AgentTool],
     description: 'Tools with their per-agent settings (approval).',
-    select: (_args, _ctx, nestedSelection) => ({
-      tools: { orderBy: [...linkOrder], select: { requiresApproval: true, createdAt: true, tool: nestedSelection(true, ['tool']) } },
+    args: { first: t.arg.int({ ...firstArgOptions('tools'), validate: nestedFirst }) },
+    select: (args, _ctx, nestedSelection) => ({
+      tools: { orderBy: [...linkOrder], take: takeOf(args.first), select: { requiresApproval: true, createdAt: true, tool: nestedSelection(true, ['tool']) } },
     }),
     resolve: (agent) => agent.tools,
   }),

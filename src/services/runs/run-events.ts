@@ -6,7 +6,7 @@ import type { RunEvent, RunEventSink, StopReason } from '../../agent/run-types.j
 import { statusOf } from '../../agent/run-types.js';
 import type { PrismaClient } from '../../db/client.js';
 import type { Logger } from '../../logger.js';
-import { SubscriberOverflow, type RunStreams, type StoredRunEvent } from '../../realtime/run-streams.js';
+import { RunAlreadyEnded, SubscriberOverflow, type RunStreams, type StoredRunEvent } from '../../realtime/run-streams.js';
 import { AppError } from '../../errors.js';
 import type { Run } from '../../generated/prisma/client.js';
 import type { ServiceContext } from '../platform/context.js';
@@ -26,7 +26,22 @@ export type RunEventData =
   | { type: 'stop'; stopReason: StopReason; status: string }
   | { type: 'usage'; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; step_count: number } }
   | { type: 'error'; code: string; message: string; detail: string | null }
-  | { type: 'compaction'; trigger: string; mode: string; contextWindow: number; contextTokensBefore: number; messagesCountBefore: number };
+  | { type: 'compaction'; trigger: string; mode: string; contextWindow: number; contextTokensBefore: number; messagesCountBefore: number }
+  | EventsLost;
+
+/**
+ * Events a subscriber cannot have (never a silent gap): `not_stored`, events that could not be
+ * written (stored in their place once writing works again); `gap`, seqs missing from the store
+ * (it lost them: a Redis restart, or trimming); `expired`, the stream is gone and what follows is
+ * rebuilt from the database. The run's stored messages can be had with the event.
+ */
+export interface EventsLost {
+  type: 'events_lost';
+  reason: 'not_stored' | 'gap' | 'expired';
+  /** The missing seqs, when known. */
+  fromSeq: number | null;
+  toSeq: number | null;
+}
 
 /** Token deltas arriving within this window are merged into one stored event. */
 export const DELTA_WINDOW_MS = 15;
@@ -37,6 +52,8 @@ interface PendingRun {
   deltas: Extract<RunEventData, { type: 'delta' }>[];
   timer: NodeJS.Timeout | null;
   toolNames: Map<string, string>;
+  /** Events could not be stored since the last ones that were: the next append says so first. */
+  lost: boolean;
 }
 
 /**
@@ -49,15 +66,27 @@ export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams
   const state = (runId: string) => {
     let run = runs.get(runId);
     if (!run) {
-      run = { chain: Promise.resolve(), deltas: [], timer: null, toolNames: new Map() };
+      run = { chain: Promise.resolve(), deltas: [], timer: null, toolNames: new Map(), lost: false };
       runs.set(runId, run);
     }
     return run;
   };
   const enqueue = (runId: string, work: () => Promise<unknown>) => {
     const run = state(runId);
-    run.chain = run.chain.then(work).catch((error: unknown) => logger.error({ err: error, runId }, 'run event not stored'));
+    run.chain = run.chain.then(work).catch((error: unknown) => {
+      if (error instanceof RunAlreadyEnded) return; // a second end (e.g. reaped meanwhile): nothing is lost
+      run.lost = true;
+      logger.error({ err: error, runId }, 'run event not stored');
+    });
     return run.chain;
+  };
+  /** Appends, preceded by an events_lost marker when earlier events of the run could not be stored. */
+  const append = async (runId: string, events: Array<{ data: RunEventData; final?: boolean }>) => {
+    const run = state(runId);
+    const lost = run.lost;
+    const marker: EventsLost = { type: 'events_lost', reason: 'not_stored', fromSeq: null, toSeq: null };
+    await streams.append(runId, lost ? [{ data: marker }, ...events] : events);
+    if (lost) run.lost = false;
   };
   const flushDeltas = (runId: string) => {
     const run = state(runId);
@@ -65,7 +94,7 @@ export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams
     run.timer = null;
     if (run.deltas.length === 0) return;
     const merged = mergeDeltas(run.deltas.splice(0));
-    void enqueue(runId, () => streams.append(runId, merged.map((data) => ({ data }))));
+    void enqueue(runId, () => append(runId, merged.map((data) => ({ data }))));
   };
 
   const onDelta = (runId: string, stepId: string, delta: ModelDelta) => {
@@ -96,14 +125,18 @@ export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams
       });
       // The caller's own input is not echoed back, as in Letta's streams.
       const messages = edges.map((edge) => edge.node).filter((message) => !(message.messageType === 'user_message' && isInput(rows, message.id)));
-      if (messages.length) await streams.append(runId, messages.map((message) => ({ data: { type: 'message', message } satisfies RunEventData })));
+      if (messages.length) await append(runId, messages.map((message) => ({ data: { type: 'message', message } satisfies RunEventData })));
     });
   };
 
   const onStop = (runId: string, event: Extract<RunEvent, { type: 'stop' }>) => {
     flushDeltas(runId);
     void enqueue(runId, async () => {
-      const run = await prisma.run.findUnique({ where: { id: runId }, select: { usage: true } });
+      // The end is announced even when the usage cannot be read (the database connection lost).
+      const run = await prisma.run.findUnique({ where: { id: runId }, select: { usage: true } }).catch((error: unknown) => {
+        logger.warn({ err: error, runId }, 'usage of an ended run could not be read; announcing the end without it');
+        return null;
+      });
       const usage = (run?.usage ?? {}) as Partial<Extract<RunEventData, { type: 'usage' }>['usage']>;
       const events: RunEventData[] = [
         { type: 'stop', stopReason: event.stopReason, status: statusOf(event.stopReason) },
@@ -118,7 +151,7 @@ export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams
         },
         ...(event.error ? [{ type: 'error' as const, code: event.error.code, message: event.error.message, detail: null }] : []),
       ];
-      await streams.append(runId, events.map((data, index) => ({ data, final: index === events.length - 1 })));
+      await append(runId, events.map((data, index) => ({ data, final: index === events.length - 1 })));
     });
     void state(runId).chain.finally(() => runs.delete(runId));
   };
@@ -130,13 +163,13 @@ export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams
     void enqueue(runId, async () => {
       if (event.type === 'compaction') {
         const { type: _type, ...data } = event;
-        await streams.append(runId, [{ data: { type: 'compaction', ...data } satisfies RunEventData }]);
+        await append(runId, [{ data: { type: 'compaction', ...data } satisfies RunEventData }]);
         return;
       }
       const rows = await prisma.message.findMany({ where: { id: event.messageId } });
       const agentType = rows[0] ? (await prisma.agent.findUnique({ where: { id: rows[0].agentId }, select: { agentType: true } }))?.agentType : undefined;
       const messages = toLettaMessageList(rows.map(storedMessageFromRow), { agentType: agentType ?? 'letta_v1_agent', convertSummaryToUser: false });
-      if (messages.length) await streams.append(runId, messages.map((message) => ({ data: { type: 'message', message } satisfies RunEventData })));
+      if (messages.length) await append(runId, messages.map((message) => ({ data: { type: 'message', message } satisfies RunEventData })));
     });
   };
 
@@ -191,7 +224,7 @@ async function* streamRunEvents(ctx: ServiceContext, runId: string, after: numbe
     }
     if (outcome === STOPPED) return;
     if (outcome === 'ended') {
-      for (const event of await replayFromDatabase(ctx, await getRun(ctx, runId))) if (event.seq > after) yield event;
+      yield* rebuiltRun(ctx, await getRun(ctx, runId), after);
       return;
     }
   }
@@ -211,19 +244,70 @@ async function* streamRunEvents(ctx: ServiceContext, runId: string, after: numbe
       if (result === STOPPED) return;
       silence.reset();
       if (result === TIMEOUT) {
+        // Silent for a while: a run that ended without its end reaching the stream ends here.
+        if (await endedLongAgo(ctx, runId, pingMs)) {
+          yield* rebuiltEnd(ctx, runId, lastSeq, 'not_stored');
+          return;
+        }
         yield { type: 'ping', seq: lastSeq, runId, at: new Date() };
         continue; // the same `next` is still pending
       }
-      if (result.done) return;
-      lastSeq = result.value.seq;
-      yield outEvent(result.value, runId);
-      if (result.value.final) return;
+      if (result.done) {
+        // The stream is gone (expired, or the store lost it) before its final event.
+        yield* rebuiltEnd(ctx, runId, lastSeq, 'expired');
+        return;
+      }
+      const event = result.value;
+      if (event.seq > lastSeq + 1) yield lostEvent(runId, 'gap', lastSeq + 1, event.seq - 1);
+      lastSeq = event.seq;
+      yield outEvent(event, runId);
+      if (event.final) return;
       next = source.next();
     }
   } finally {
     silence.stop();
     await source.return?.();
   }
+}
+
+const lostEvent = (runId: string, reason: EventsLost['reason'], fromSeq: number | null, toSeq: number | null): RunEventOut => ({
+  type: 'events_lost',
+  reason,
+  fromSeq,
+  toSeq,
+  seq: toSeq ?? Math.max(0, (fromSeq ?? 1) - 1),
+  runId,
+});
+
+/** Whether the run ended (in the database) more than `ms` ago. */
+async function endedLongAgo(ctx: ServiceContext, runId: string, ms: number): Promise<boolean> {
+  const run = await ctx.prisma.run.findUnique({ where: { id: runId }, select: { status: true, completedAt: true } }).catch(() => null);
+  if (!run || ['created', 'running'].includes(run.status)) return false;
+  return !run.completedAt || run.completedAt.getTime() < Date.now() - ms;
+}
+
+/** After the events up to `lastSeq`: that the rest is lost, then the run's end rebuilt from the database (if it ended). */
+async function* rebuiltEnd(ctx: ServiceContext, runId: string, lastSeq: number, reason: EventsLost['reason']): AsyncGenerator<RunEventOut> {
+  yield lostEvent(runId, reason, lastSeq + 1, null);
+  const run = await getRun(ctx, runId);
+  if (['created', 'running'].includes(run.status)) return;
+  const ending = endingOf(run);
+  yield* ending.map((event, index) => ({ ...event, seq: lastSeq + 1 + index, runId }));
+}
+
+/**
+ * A run whose stream is gone, rebuilt from the database. From the start (after 0), its events are
+ * numbered 1, 2…; a subscriber that had some (after > 0) cannot be told which it missed, so it is
+ * told that they are lost and given the whole run again, numbered on from its `after`.
+ */
+async function* rebuiltRun(ctx: ServiceContext, run: Run, after: number): AsyncGenerator<RunEventOut> {
+  const events = await replayFromDatabase(ctx, run);
+  if (after === 0) {
+    yield* events;
+    return;
+  }
+  yield lostEvent(run.id, 'expired', after + 1, null);
+  yield* events.map((event, index) => ({ ...event, seq: after + 1 + index }));
 }
 
 /**
@@ -237,17 +321,24 @@ function outEvent(stored: StoredRunEvent, runId: string): RunEventOut {
   return event;
 }
 
+/** The stop reason, usage and (on failure) error of an ended run, as stored in the database. */
+function endingOf(run: Run): RunEventData[] {
+  const usage = (run.usage ?? {}) as Record<string, number>;
+  const error = (run.metadata as { error?: { error_type: string; message: string; detail?: string | null } } | null)?.error;
+  return [
+    { type: 'stop', stopReason: (run.stopReason ?? 'error') as StopReason, status: run.status },
+    { type: 'usage', usage: { prompt_tokens: usage.prompt_tokens ?? 0, completion_tokens: usage.completion_tokens ?? 0, total_tokens: usage.total_tokens ?? 0, step_count: usage.step_count ?? 0 } },
+    ...(error ? [{ type: 'error' as const, code: error.error_type.toUpperCase(), message: error.message, detail: error.detail ?? null }] : []),
+  ];
+}
+
 /** The events of a finished run rebuilt from what was stored: its messages, stop reason and usage. */
 async function replayFromDatabase(ctx: ServiceContext, run: Run): Promise<RunEventOut[]> {
   const ids = (await ctx.prisma.message.findMany({ where: { runId: run.id }, select: { id: true }, orderBy: { sequenceId: 'asc' } })).map((row) => row.id);
   const messages = await messagesByIds(ctx, run.agentId, ids);
-  const usage = (run.usage ?? {}) as Record<string, number>;
-  const error = (run.metadata as { error?: { error_type: string; message: string; detail?: string | null } } | null)?.error;
   const data: RunEventData[] = [
     ...messages.filter((message) => message.messageType !== 'user_message').map((message) => ({ type: 'message' as const, message })),
-    { type: 'stop', stopReason: (run.stopReason ?? 'error') as StopReason, status: run.status },
-    { type: 'usage', usage: { prompt_tokens: usage.prompt_tokens ?? 0, completion_tokens: usage.completion_tokens ?? 0, total_tokens: usage.total_tokens ?? 0, step_count: usage.step_count ?? 0 } },
-    ...(error ? [{ type: 'error' as const, code: error.error_type.toUpperCase(), message: error.message, detail: error.detail ?? null }] : []),
+    ...endingOf(run),
   ];
   return data.map((event, index) => ({ ...event, seq: index + 1, runId: run.id }));
 }

@@ -6,9 +6,10 @@ import type { Runtime } from '../platform/context.js';
 import { announceRunEnded } from '../platform/events.js';
 
 /**
- * Runs are never left `running` by an instance that died. Each instance marks the runs it
- * executes with a heartbeat; every instance fails the runs whose heartbeat is older
- * than `staleMs` (their instance stopped), and their subscribers learn that they ended.
+ * Runs are never left `running` by an instance that died, nor by one that could not record their
+ * end (its database connection lost for longer than executeRun retries). Each instance beats for
+ * the runs it is executing right now; every instance fails the runs whose heartbeat is older than
+ * `staleMs` and that it is not executing itself, and their subscribers learn that they ended.
  */
 export interface LivenessOptions {
   heartbeatMs: number;
@@ -27,10 +28,10 @@ export function startRunLiveness(
   let work = Promise.resolve();
 
   const beat = async () => {
-    await prisma.run.updateMany({ where: { executorId: runtime.instanceId, status: ACTIVE }, data: { heartbeatAt: new Date() } });
-    // A cancel whose bus message was lost (Redis away) still stops the model call, a beat later.
     const executing = runtime.queue.runningIds();
     if (executing.length === 0) return;
+    await prisma.run.updateMany({ where: { id: { in: executing }, executorId: runtime.instanceId, status: ACTIVE }, data: { heartbeatAt: new Date() } });
+    // A cancel whose bus message was lost (Redis away) still stops the model call, a beat later.
     const cancelled = await prisma.run.findMany({ where: { id: { in: executing }, status: 'cancelled' }, select: { id: true } });
     for (const run of cancelled) runtime.queue.abort(run.id);
   };
@@ -38,12 +39,12 @@ export function startRunLiveness(
   const reap = async () => {
     const staleBefore = new Date(Date.now() - options.staleMs);
     const stale = await prisma.run.findMany({
-      where: { status: ACTIVE, heartbeatAt: { lt: staleBefore }, executorId: { not: null }, NOT: { executorId: runtime.instanceId } },
+      where: { status: ACTIVE, heartbeatAt: { lt: staleBefore }, executorId: { not: null }, id: { notIn: runtime.queue.runningIds() } },
       select: { id: true, agentId: true, organizationId: true, executorId: true },
       take: 100,
     });
     for (const run of stale) {
-      const message = 'The server instance executing this run stopped before it ended';
+      const message = 'The server instance executing this run stopped, or lost its database connection, before the run ended';
       const completedAt = new Date();
       const claimed = await prisma.run.updateMany({
         where: { id: run.id, status: ACTIVE, heartbeatAt: { lt: staleBefore } },

@@ -1,6 +1,7 @@
 import type { RunStore, StepRecord } from '../../agent/loop.js';
 import { formatConversationSearchResults, parseConversationSearchArgs } from '../../agent/tools/conversation-search.js';
 import { newId } from '../../ids.js';
+import { retryOnConnectionLoss } from '../../db/errors.js';
 import { BLOCK_LIMIT_DEFAULT } from '../memory/blocks.js';
 import { rebuildSystemPrompt } from '../memory/system-prompt.js';
 import type { ServiceContext } from '../platform/context.js';
@@ -9,6 +10,9 @@ import { executeServerTool } from '../tools/server-tools.js';
 import { compactContext, compactIfNeeded } from '../messages/compaction.js';
 import { MESSAGE_SEARCH_MAX_LIMIT, runMessageSearch, searchSettingsOf } from '../messages/message-search.js';
 import { insertMessages, loadContextMessages, messageRows } from '../messages/message-store.js';
+
+/** Waits before storing a step again after its connection was lost. */
+const STEP_COMMIT_RETRIES_MS = [200, 1_000];
 
 export function createRunStore(ctx: ServiceContext): RunStore {
   const { prisma, orgId } = ctx;
@@ -21,7 +25,8 @@ export function createRunStore(ctx: ServiceContext): RunStore {
     },
 
     async commitStep(runId, agentId, step: StepRecord) {
-      const { ids, touchedAgents } = await prisma.$transaction(async (tx) => {
+      // A lost connection rolls the step's transaction back: it is written again on a new one.
+      const write = () => prisma.$transaction(async (tx) => {
         const stepRow = await tx.step.create({
           data: {
             id: step.stepId,
@@ -73,6 +78,9 @@ export function createRunStore(ctx: ServiceContext): RunStore {
         if (step.ttftNs !== null) await tx.run.update({ where: { id: runId }, data: { ttftNs: step.ttftNs } });
         return { ids: rows.map((row) => row.id), touchedAgents };
       });
+      const { ids, touchedAgents } = await retryOnConnectionLoss(write, STEP_COMMIT_RETRIES_MS, (error, delayMs) =>
+        ctx.logger.warn({ err: error, runId, retryInMs: delayMs }, 'database connection lost while storing a step; storing it again'),
+      );
       publishAgentEvent(ctx, agentId, { type: 'MESSAGES_ADDED', runId, messageIds: ids });
       if (touchedAgents.length) {
         const blockIds = [...step.changedBlocks, ...step.createdBlocks].map((block) => block.id!).filter(Boolean);

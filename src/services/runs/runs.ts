@@ -12,6 +12,7 @@ import { announceRunEnded, publishAgentEvent } from '../platform/events.js';
 import { insertMessages, messageRows, messagesByIds } from '../messages/message-store.js';
 import { loadLoopAgent } from './loop-agent.js';
 import { agentIsBusy } from './run-status.js';
+import { isConnectionLost, retryOnConnectionLoss } from '../../db/errors.js';
 
 /**
  * Runs: sending messages to an agent, in the background or waiting for the end, and cancelling.
@@ -239,19 +240,42 @@ export async function executeRun(ctx: ServiceContext, runId: string, signal: Abo
       signal,
     );
     ({ stopReason, error, usage } = outcome);
-    // Input given to a run that failed before its first step is kept, marked as errored.
-    if (usage.stepCount === 0 && input.messages.length && stopReason !== 'cancelled') {
-      await ctx.prisma.$transaction(async (tx) => {
-        const rows = messageRows(ctx.orgId, agentId, runId, null, input.messages.map((message) => ({ ...message, isErr: true })));
-        await insertMessages(tx, rows);
-      });
-    }
   } catch (caught) {
-    ctx.logger.error({ err: caught, runId }, 'run failed unexpectedly');
     stopReason = 'error';
-    error = { code: caught instanceof AppError ? caught.code : 'INTERNAL', message: caught instanceof AppError ? caught.message : 'The run failed unexpectedly' };
+    error = runError(caught);
+    if (error.code === 'INTERNAL') ctx.logger.error({ err: caught, runId }, 'run failed unexpectedly');
+    else ctx.logger.warn({ err: caught, runId, code: error.code }, 'run failed');
+    // The steps stored before the failure (the first carries the input); unknown counts as some.
+    usage = { ...usage, stepCount: await ctx.prisma.step.count({ where: { runId } }).catch(() => 1) };
   }
-  await finishRun(ctx, runId, agentId, stopReason, usage, error, Date.now() - started);
+  // Input given to a run that failed before its first step is kept, marked as errored.
+  if (usage.stepCount === 0 && input.messages.length && stopReason !== 'cancelled') {
+    await keepErroredInput(ctx, runId, agentId, input.messages).catch((caught: unknown) => {
+      ctx.logger.error({ err: caught, runId }, 'the input of a failed run could not be kept');
+    });
+  }
+  // However it ended, the run is marked ended; if even that fails, the run is no longer
+  // heartbeaten and the liveness check ends it (see run-liveness.ts).
+  await retryOnConnectionLoss(() => finishRun(ctx, runId, agentId, stopReason, usage, error, Date.now() - started), FINISH_RETRIES_MS, (caught, delayMs) =>
+    ctx.logger.warn({ err: caught, runId, retryInMs: delayMs }, 'database connection lost while ending a run; trying again'),
+  );
+}
+
+/** Waits before writing a run's end again after the connection was lost (about 10 s in all). */
+const FINISH_RETRIES_MS = [100, 300, 600, 1_000, 2_000, 3_000, 3_000];
+
+/** The code and message a failed run shows for what made it fail. */
+function runError(caught: unknown): { code: string; message: string } {
+  if (caught instanceof AppError) return { code: caught.code, message: caught.message };
+  if (isConnectionLost(caught)) {
+    return { code: 'DATABASE_UNAVAILABLE', message: 'The database connection was lost while the run was storing its work; the steps stored before remain' };
+  }
+  return { code: 'INTERNAL', message: 'The run failed unexpectedly' };
+}
+
+async function keepErroredInput(ctx: ServiceContext, runId: string, agentId: string, messages: NewMessage[]) {
+  const rows = messageRows(ctx.orgId, agentId, runId, null, messages.map((message) => ({ ...message, isErr: true })));
+  await retryOnConnectionLoss(() => ctx.prisma.$transaction((tx) => insertMessages(tx, rows)), FINISH_RETRIES_MS.slice(0, 3), () => {});
 }
 
 async function finishRun(
@@ -405,6 +429,13 @@ export async function listRuns(ctx: ServiceContext, args: PageArgs & { filter?: 
     },
     (query) => ctx.prisma.run.findMany(query as Prisma.RunFindManyArgs),
   );
+}
+
+/** The first `take` messages a run stored, as client messages, oldest first. */
+export async function runMessages(ctx: ServiceContext, runId: string, take: number) {
+  const run = await getRun(ctx, runId, { select: { id: true, agentId: true } });
+  const rows = await ctx.prisma.message.findMany({ where: { runId }, select: { id: true }, orderBy: { sequenceId: 'asc' }, take });
+  return messagesByIds(ctx, run.agentId, rows.map((row) => row.id));
 }
 
 /** The approval request an agent waits on, as a client message. */
