@@ -16,6 +16,8 @@ import { useGraphQLOverSSE } from './transports/sse.js';
 import type { InitialContext } from './transports/operation.js';
 import type { MaskError } from './transports/shared-execution.js';
 import { attachWebSocketServer, tokenFromConnectionParams } from './transports/ws.js';
+import { checkCsrf, corsOptions, createOriginPolicy, foreignOriginMessage, requestOrigin, useCsrfPrevention, useIntrospectionPolicy, type OriginPolicy } from './server/browser.js';
+import { pipeStream } from './server/stream-response.js';
 
 export const GRAPHQL_PATH = '/graphql';
 export const SSE_PATH = '/graphql/stream';
@@ -50,12 +52,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function createGraphQLHandler(app: AppContext, maskError: MaskError) {
+function createGraphQLHandler(app: AppContext, maskError: MaskError, origins: OriginPolicy) {
   const { config, logger } = app;
   return createYoga<InitialContext, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
+    cors: corsOptions(origins),
     graphiql: config.GRAPHIQL ? { title: 'agentgraph', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
     // Bundled GraphiQL: the page works on machines without internet access (no CDN).
     renderGraphiQL,
@@ -70,7 +73,9 @@ function createGraphQLHandler(app: AppContext, maskError: MaskError) {
       maxTokensPlugin({ n: config.MAX_QUERY_TOKENS }),
       maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, ignoreIntrospection: true, flattenFragments: true }),
       maxAliasesPlugin({ n: config.MAX_QUERY_ALIASES }),
-      useGraphQLOverSSE(SSE_PATH, maskError),
+      useCsrfPrevention(),
+      useIntrospectionPolicy(config.INTROSPECTION),
+      useGraphQLOverSSE(SSE_PATH, maskError, checkCsrf),
       useSharedSubscriptionExecution(),
       useErrorCodes(),
     ],
@@ -113,6 +118,8 @@ const graphqlError = (code: string, message: string) => ({ errors: [{ message, e
 
 class BodyTooLarge extends Error {}
 
+const ALLOWED_METHODS = new Set(['GET', 'HEAD', 'POST', 'OPTIONS']);
+
 /** How much of an oversized body is read and discarded before the 413 goes out anyway. */
 const DRAIN_LIMIT_BYTES = 128 * 1024 * 1024;
 
@@ -130,7 +137,8 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffe
 export async function startServer(app: AppContext): Promise<RunningServer> {
   const { config, logger } = app;
   const maskError = createErrorMasker(logger);
-  const yoga = createGraphQLHandler(app, maskError);
+  const origins = createOriginPolicy(config.CORS_ORIGINS);
+  const yoga = createGraphQLHandler(app, maskError, origins);
   let shuttingDown = false;
   const inFlight = new Set<Promise<void>>();
   const streams = new Set<AbortController>();
@@ -190,19 +198,23 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
     }
     streams.add(abort);
     try {
-      const reader = response.body.getReader();
-      abort.signal.addEventListener('abort', () => void reader.cancel().catch(() => {}));
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        res.write(value);
-      }
-    } catch {
-      // the client went away or the stream was cancelled at shutdown
+      await pipeStream(response.body, res, abort.signal, { maxBufferedBytes: config.SSE_BUFFER_BYTES, eventStream: type.includes('text/event-stream') });
     } finally {
       streams.delete(abort);
-      res.end();
     }
+  }
+
+  /** Refuses what must not reach yoga: unknown methods, and browsers from origins not allowed. */
+  function refused(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    if (!ALLOWED_METHODS.has(req.method ?? '')) {
+      sendJson(res, 405, graphqlError('BAD_USER_INPUT', `Method ${req.method} is not allowed; use GET or POST`), { allow: [...ALLOWED_METHODS].join(', ') });
+      return true;
+    }
+    const { origin, host } = requestOrigin(req);
+    if (origins.allows(origin, host)) return false;
+    logger.warn({ origin, path: req.url }, 'request from a foreign origin refused');
+    sendJson(res, 403, graphqlError('FORBIDDEN', foreignOriginMessage(origin!)));
+    return true;
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
@@ -217,7 +229,7 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
       res.writeHead(302, { location: GRAPHQL_PATH });
       return void res.end();
     }
-    if (path === GRAPHQL_PATH || path === SSE_PATH) return handleGraphQL(req, res);
+    if (path === GRAPHQL_PATH || path === SSE_PATH) return refused(req, res) ? undefined : handleGraphQL(req, res);
     return sendJson(res, 404, graphqlError('NOT_FOUND', `No route ${path}; the API is at ${GRAPHQL_PATH}`));
   }
 
@@ -230,7 +242,7 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
   });
-  const wsServer = attachWebSocketServer(app, { yoga, maskError }, server, GRAPHQL_PATH);
+  const wsServer = attachWebSocketServer(app, { yoga, maskError }, server, GRAPHQL_PATH, origins);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

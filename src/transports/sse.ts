@@ -1,3 +1,4 @@
+import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { createHandler } from 'graphql-sse/lib/use/fetch';
 import { prepareOperation, withData, type GraphQLHandler } from './operation.js';
@@ -8,7 +9,7 @@ import type { MaskError } from './shared-execution.js';
  * request's Authorization header like any HTTP request. Errors at subscribe time (auth, unknown
  * ids) reach the client as a result with errors, not as a broken stream.
  */
-export function useGraphQLOverSSE(endpoint: string, maskError: MaskError): Plugin {
+export function useGraphQLOverSSE(endpoint: string, maskError: MaskError, checkRequest: (request: Request) => void): Plugin {
   let handler: ((request: Request) => Promise<Response>) | undefined;
   return {
     onYogaInit({ yoga }) {
@@ -24,8 +25,18 @@ export function useGraphQLOverSSE(endpoint: string, maskError: MaskError): Plugi
         yoga.fetchAPI,
       );
     },
-    onRequest({ request, endResponse }) {
+    onRequest({ request, endResponse, fetchAPI }) {
       if (new URL(request.url).pathname !== endpoint || !handler) return;
+      if (request.method !== 'OPTIONS') {
+        try {
+          checkRequest(request);
+        } catch (error) {
+          const { message, extensions } = error as GraphQLError;
+          const status = (extensions?.http as { status?: number } | undefined)?.status ?? 400;
+          const body = JSON.stringify({ errors: [{ message, extensions: { code: extensions?.code } }] });
+          return endResponse(new fetchAPI.Response(body, { status, headers: { 'content-type': 'application/json; charset=utf-8' } }));
+        }
+      }
       return handler(request).then(endResponse);
     },
   };

@@ -7,6 +7,7 @@ import { authenticate, bearerToken, type Caller } from '../services/platform/aut
 import { AppError } from '../errors.js';
 import { prepareOperation, withData, type StreamingHandler } from './operation.js';
 import { sendMessage, sharedPayloadReplacer } from './ws-sending.js';
+import { foreignOriginMessage, type OriginPolicy } from '../server/browser.js';
 
 /** The API key of a graphql-ws connection: `{ authorization: "Bearer …" }` (or `apiKey`) in connection_init. */
 export function tokenFromConnectionParams(params: Record<string, unknown> | undefined): string | undefined {
@@ -23,8 +24,18 @@ type RunnableArgs = ExecutionArgs & { rootValue: { run: () => unknown } };
  * one keep-alive timer for all connections: every WS_KEEPALIVE_MS each socket is pinged, and
  * one that did not answer the previous ping is cut off.
  */
-export function attachWebSocketServer(app: AppContext, handler: StreamingHandler, server: http.Server, path: string): WebSocketServer {
-  const wsServer = new WebSocketServer({ server, path, handleProtocols });
+export function attachWebSocketServer(app: AppContext, handler: StreamingHandler, server: http.Server, path: string, origins: OriginPolicy): WebSocketServer {
+  const wsServer = new WebSocketServer({
+    server,
+    path,
+    handleProtocols,
+    // A page from another origin may not open a socket (browsers always send Origin here).
+    verifyClient: ({ origin, req }: { origin: string | undefined; req: http.IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
+      if (origins.allows(origin, req.headers.host)) return done(true);
+      app.logger.warn({ origin, transport: 'graphql-ws' }, 'WebSocket from a foreign origin refused');
+      done(false, 403, foreignOriginMessage(origin!));
+    },
+  });
   const callers = new WeakMap<object, Caller>();
   const graphqlWs = makeServer<Record<string, unknown> | undefined, { socket: WebSocket; request: http.IncomingMessage }>({
     execute: async (args) => withData(await (args as RunnableArgs).rootValue.run()) as never,
