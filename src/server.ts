@@ -18,6 +18,8 @@ import type { MaskError } from './transports/shared-execution.js';
 import { attachWebSocketServer, tokenFromConnectionParams } from './transports/ws.js';
 import { checkCsrf, corsOptions, createOriginPolicy, foreignOriginMessage, requestOrigin, useCsrfPrevention, useIntrospectionPolicy, type OriginPolicy } from './server/browser.js';
 import { pipeStream } from './server/stream-response.js';
+import { useInputChecks } from './server/input-checks.js';
+import { useStrictRequestParsers } from './server/request-parsers.js';
 
 export const GRAPHQL_PATH = '/graphql';
 export const SSE_PATH = '/graphql/stream';
@@ -74,6 +76,8 @@ function createGraphQLHandler(app: AppContext, maskError: MaskError, origins: Or
       maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, ignoreIntrospection: true, flattenFragments: true }),
       maxAliasesPlugin({ n: config.MAX_QUERY_ALIASES }),
       useCsrfPrevention(),
+      useStrictRequestParsers(),
+      useInputChecks(),
       useIntrospectionPolicy(config.INTROSPECTION),
       useGraphQLOverSSE(SSE_PATH, maskError, checkCsrf),
       useSharedSubscriptionExecution(),

@@ -18,10 +18,30 @@ function withCode(error: GraphQLError, code: ErrorCode, message = error.message,
   });
 }
 
+/** PostgreSQL's code behind a Prisma or driver error, if any. */
+function postgresCode(error: unknown): string | undefined {
+  const candidates = [
+    (error as { meta?: { driverAdapterError?: { cause?: { code?: unknown } } } }).meta?.driverAdapterError?.cause?.code,
+    (error as { cause?: { code?: unknown } }).cause?.code,
+  ];
+  const code = candidates.find((value) => typeof value === 'string');
+  return code as string | undefined;
+}
+
+/** 22021: invalid byte sequence (a NUL in text); 22P05: untranslatable character (\u0000 in jsonb). */
+const NUL_CODES = new Set(['22021', '22P05']);
+
 /** Known database failures that a caller can cause. */
 function fromPrisma(error: Prisma.PrismaClientKnownRequestError): AppError | undefined {
   if (error.code === 'P2002') return new AppError('CONFLICT', 'A record with the same unique value already exists');
   if (error.code === 'P2025') return new AppError('NOT_FOUND', 'The record does not exist');
+  return fromPostgres(error);
+}
+
+function fromPostgres(error: unknown): AppError | undefined {
+  if (NUL_CODES.has(postgresCode(error) ?? '')) {
+    return new AppError('BAD_USER_INPUT', 'A string argument contains a NUL character (\\u0000), which text cannot hold: remove it');
+  }
   return undefined;
 }
 
@@ -36,6 +56,7 @@ export function createErrorMasker(logger: Logger) {
     }
     let known = original instanceof AppError ? original : undefined;
     if (!known && original instanceof Prisma.PrismaClientKnownRequestError) known = fromPrisma(original);
+    if (!known) known = fromPostgres(original);
     if (known) return withCode(graphqlError, known.code, known.message, known.details);
     if (original instanceof GraphQLError) {
       // Errors from nested GraphQL machinery (e.g. variable coercion inside subscriptions).

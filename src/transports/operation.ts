@@ -3,6 +3,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { GraphQLContext } from '../schema/builder.js';
 import { codedRequestError } from '../schema/error-masking.js';
 import { subscribeShared, type MaskError } from './shared-execution.js';
+import { inputProblemError, operationInputProblem } from '../server/input-checks.js';
 
 import type { Caller } from '../services/platform/auth.js';
 
@@ -51,8 +52,16 @@ export async function prepareOperation(
   } catch (error) {
     return { ok: false, errors: [codedRequestError(error)] };
   }
-  const errors = enveloped.validate(enveloped.schema, document);
+  let errors: readonly GraphQLError[];
+  try {
+    errors = enveloped.validate(enveloped.schema, document);
+  } catch (error) {
+    // The query limits (graphql-armor) throw their rejection instead of reporting it.
+    return { ok: false, errors: [codedRequestError(error)] };
+  }
   if (errors.length > 0) return { ok: false, errors: errors.map(codedRequestError) };
+  const problem = operationInputProblem(document, payload.variables);
+  if (problem) return { ok: false, errors: [inputProblemError(problem)] };
   const args: ExecutionArgs = {
     schema: enveloped.schema,
     document,
