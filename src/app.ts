@@ -17,6 +17,7 @@ import { startRunLiveness } from './services/runs/run-liveness.js';
 import type { Runtime } from './services/platform/context.js';
 import { createEmbedderRegistry, type EmbedderRegistry } from './agent/embeddings/index.js';
 import { createFileJobs } from './services/files/file-jobs.js';
+import { createRateLimits, type RateLimits } from './limits/rate-limits.js';
 
 /** The long-lived resources of one server process, built once and passed down. */
 export interface AppContext {
@@ -26,6 +27,7 @@ export interface AppContext {
   readonly bus: EventBus;
   readonly authPolicy: AuthPolicy;
   readonly runtime: Runtime;
+  readonly limits: RateLimits;
   /** Stops background listeners. */
   readonly stop: () => unknown;
 }
@@ -95,6 +97,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       keyPrefix: `${config.REDIS_PREFIX}run:`,
     });
     const instanceId = randomUUID();
+    const limits = createRateLimits(config, logger);
     const queue: RunQueue = new RunQueue({
       concurrency: config.RUN_WORKERS,
       pollMs: config.RUN_QUEUE_POLL_MS,
@@ -118,6 +121,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       vectorSearch: db.hasVector ? 'pgvector' : 'exact',
       ensurePassageIndex: db.ensurePassageIndex,
       fileJobs,
+      runLimit: limits,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       context: {
         defaultContextWindow: config.DEFAULT_CONTEXT_WINDOW,
@@ -140,8 +144,9 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       await Promise.all(listeners.map((events) => events.return?.()));
       await stopLiveness();
       await fileJobs.close();
+      await limits.close();
     };
-    return { config, logger, db, bus, authPolicy, runtime, stop };
+    return { config, logger, db, bus, authPolicy, runtime, limits, stop };
   } catch (error) {
     await db.close();
     throw error;

@@ -18,6 +18,8 @@ import type { MaskError } from './transports/shared-execution.js';
 import { attachWebSocketServer, tokenFromConnectionParams } from './transports/ws.js';
 import { checkCsrf, corsOptions, createOriginPolicy, foreignOriginMessage, requestOrigin, useCsrfPrevention, useIntrospectionPolicy, type OriginPolicy } from './server/browser.js';
 import { pipeStream } from './server/stream-response.js';
+import { clientAddress } from './limits/client-address.js';
+import { RateLimitedError, subjectOf } from './limits/rate-limits.js';
 import { useInputChecks } from './server/input-checks.js';
 import { useStrictRequestParsers } from './server/request-parsers.js';
 
@@ -79,7 +81,9 @@ function createGraphQLHandler(app: AppContext, maskError: MaskError, origins: Or
       useStrictRequestParsers(),
       useInputChecks(),
       useIntrospectionPolicy(config.INTROSPECTION),
-      useGraphQLOverSSE(SSE_PATH, maskError, checkCsrf),
+      useGraphQLOverSSE(SSE_PATH, maskError, checkCsrf, (request, address) => () =>
+        app.limits.openSubscription(subjectOf(bearerToken(request.headers.get('authorization')), address)),
+      ),
       useSharedSubscriptionExecution(),
       useErrorCodes(),
     ],
@@ -96,6 +100,8 @@ function createGraphQLHandler(app: AppContext, maskError: MaskError, origins: Or
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
           authProblem = error.message;
+          // A wrong key counts against the client address; past the limit the answer is RATE_LIMITED.
+          if (token && initial.clientAddress) await app.limits.authFailed(initial.clientAddress);
         }
       }
       return {
@@ -118,7 +124,11 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
   res.end(JSON.stringify(body));
 }
 
-const graphqlError = (code: string, message: string) => ({ errors: [{ message, extensions: { code } }] });
+const graphqlError = (code: string, message: string, extra: Record<string, unknown> = {}) => ({ errors: [{ message, extensions: { ...extra, code } }] });
+
+function sendRateLimited(res: http.ServerResponse, error: RateLimitedError) {
+  sendJson(res, 429, graphqlError('RATE_LIMITED', error.message, error.details), { 'retry-after': String(error.retryAfterSeconds) });
+}
 
 class BodyTooLarge extends Error {}
 
@@ -170,6 +180,18 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
       req.resume();
       return;
     }
+    const address = clientAddress(req, config.TRUST_PROXY);
+    if (req.method !== 'OPTIONS') {
+      const token = bearerToken(req.headers.authorization);
+      try {
+        if (token) await app.limits.checkAuthFailures(address);
+        await app.limits.request(subjectOf(token, address));
+      } catch (error) {
+        if (!(error instanceof RateLimitedError)) throw error;
+        req.resume();
+        return sendRateLimited(res, error);
+      }
+    }
     let body: Buffer | undefined;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       try {
@@ -191,7 +213,7 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
       body: body && body.length > 0 ? new Uint8Array(body) : undefined,
       signal: abort.signal,
     });
-    const response = await yoga.fetch(request, {});
+    const response = await yoga.fetch(request, { clientAddress: address });
     res.writeHead(response.status, Object.fromEntries(response.headers));
     if (!response.body) return void res.end();
     const type = response.headers.get('content-type') ?? '';

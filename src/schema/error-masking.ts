@@ -45,6 +45,13 @@ function fromPostgres(error: unknown): AppError | undefined {
   return undefined;
 }
 
+/** A rate limit answers HTTP 429 with Retry-After (yoga reads `extensions.http`, clients do not see it). */
+function httpOf(error: AppError): Record<string, unknown> {
+  if (error.code !== 'RATE_LIMITED') return {};
+  const seconds = Number(error.details.retryAfterSeconds ?? 1);
+  return { http: { status: 429, headers: { 'Retry-After': String(seconds) } } };
+}
+
 export function createErrorMasker(logger: Logger) {
   return (error: unknown): Error => {
     const graphqlError = error instanceof GraphQLError ? error : new GraphQLError(String(error));
@@ -57,7 +64,7 @@ export function createErrorMasker(logger: Logger) {
     let known = original instanceof AppError ? original : undefined;
     if (!known && original instanceof Prisma.PrismaClientKnownRequestError) known = fromPrisma(original);
     if (!known) known = fromPostgres(original);
-    if (known) return withCode(graphqlError, known.code, known.message, known.details);
+    if (known) return withCode(graphqlError, known.code, known.message, { ...known.details, ...httpOf(known) });
     if (original instanceof GraphQLError) {
       // Errors from nested GraphQL machinery (e.g. variable coercion inside subscriptions).
       return original.extensions?.code ? original : withCode(original, 'BAD_USER_INPUT');

@@ -14,7 +14,12 @@ export interface InitialContext {
   connectionParams?: Record<string, unknown>;
   /** Set by the WebSocket server once the connection is authenticated. */
   caller?: Caller;
+  /** The client's address (rate limits of callers without a key). */
+  clientAddress?: string;
 }
+
+/** Takes the slots a subscription occupies while open (rate limits); the result gives them back. */
+export type HoldSubscription = () => Promise<() => void>;
 
 export type GraphQLHandler = YogaServerInstance<InitialContext, GraphQLContext>;
 
@@ -44,6 +49,7 @@ export async function prepareOperation(
   { yoga, maskError }: StreamingHandler,
   initial: InitialContext,
   payload: OperationPayload,
+  hold?: HoldSubscription,
 ): Promise<Prepared> {
   const enveloped = yoga.getEnveloped(initial);
   let document;
@@ -70,7 +76,27 @@ export async function prepareOperation(
     contextValue: await enveloped.contextFactory(),
   };
   const isSubscription = getOperationAST(document, payload.operationName)?.operation === 'subscription';
-  return { ok: true, args, run: () => (isSubscription ? subscribeShared(args, maskError) : enveloped.execute(args)) };
+  if (!isSubscription) return { ok: true, args, run: () => enveloped.execute(args) };
+  let release: () => void = () => {};
+  if (hold) {
+    try {
+      release = await hold();
+    } catch (error) {
+      return { ok: false, errors: [maskError(error) as GraphQLError] };
+    }
+  }
+  return {
+    ok: true,
+    args,
+    run: async () => {
+      try {
+        return releasing(await subscribeShared(args, maskError), release);
+      } catch (error) {
+        release();
+        throw error;
+      }
+    },
+  };
 }
 
 /** graphql-js reports subscribe-time failures as `{ errors }` without `data`; protocols expect `data: null`. */
@@ -79,4 +105,36 @@ export function withData(result: unknown): unknown {
     return { data: null, ...(result as ExecutionResult) };
   }
   return result;
+}
+
+/** The subscription's results, giving back its slots once it ends (or at once when it did not start). */
+function releasing(result: unknown, release: () => void): unknown {
+  if (!result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) {
+    release();
+    return result;
+  }
+  const source = result as AsyncIterableIterator<unknown>;
+  const end = <T>(value: T): T => {
+    release();
+    return value;
+  };
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: () =>
+      source.next().then(
+        (step) => (step.done ? end(step) : step),
+        (error: unknown) => {
+          release();
+          throw error;
+        },
+      ),
+    return: async (value?: unknown) => end(source.return ? await source.return(value) : { done: true, value }),
+    throw: async (error?: unknown) => {
+      release();
+      if (source.throw) return source.throw(error);
+      throw error;
+    },
+  };
 }

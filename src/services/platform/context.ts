@@ -43,6 +43,8 @@ export interface Runtime {
   readonly maxUploadBytes: number;
   /** Context window measurement, compaction and message search. */
   readonly context: ContextSettings;
+  /** Runs started per minute (limits/rate-limits.ts); absent: no limit. */
+  readonly runLimit?: { runStarted(orgId: string): Promise<void> };
 }
 
 export interface ContextSettings {

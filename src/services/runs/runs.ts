@@ -156,6 +156,7 @@ export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Rec
     });
   }
   if (answering && !pending) throw badInput('input.approvals', 'no tool call of this agent is waiting for approval');
+  await ctx.runtime.runLimit?.runStarted(ctx.orgId);
   const decision = pending && answering ? resumeFrom(pending, input) : undefined;
 
   const messages: NewMessage[] = decision
