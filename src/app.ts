@@ -18,6 +18,7 @@ import type { Runtime } from './services/platform/context.js';
 import { createEmbedderRegistry, type EmbedderRegistry } from './agent/embeddings/index.js';
 import { createFileJobs } from './services/files/file-jobs.js';
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
 
 /** The long-lived resources of one server process, built once and passed down. */
 export interface AppContext {
@@ -28,6 +29,7 @@ export interface AppContext {
   readonly authPolicy: AuthPolicy;
   readonly runtime: Runtime;
   readonly limits: RateLimits;
+  readonly metrics: Metrics;
   /** Stops background listeners. */
   readonly stop: () => unknown;
 }
@@ -87,8 +89,9 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     logger.info({ providers: models.providers, defaultModel: config.DEFAULT_MODEL ?? null }, 'model providers');
     const embeddings = createEmbedderRegistry(providerEntries(config), config.DEFAULT_EMBEDDING);
     await indexDefaultEmbedding(db, embeddings);
+    const metrics = createMetrics();
     const fileJobs = createFileJobs(
-      { prisma: db.prisma, bus, embeddings, ensurePassageIndex: db.ensurePassageIndex, logger, staleMs: config.FILE_PROCESSING_STALE_MS },
+      { prisma: db.prisma, bus, embeddings, ensurePassageIndex: db.ensurePassageIndex, logger, staleMs: config.FILE_PROCESSING_STALE_MS, observe: metrics.fileJob },
       { recoverAll: db.kind === 'pglite' },
     );
     const streams = await createRunStreams(config.REDIS_URL, logger, {
@@ -97,7 +100,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       keyPrefix: `${config.REDIS_PREFIX}run:`,
     });
     const instanceId = randomUUID();
-    const limits = createRateLimits(config, logger);
+    const limits = createRateLimits(config, logger, (limit) => metrics.rateLimited.inc({ limit }));
     const queue: RunQueue = new RunQueue({
       concurrency: config.RUN_WORKERS,
       pollMs: config.RUN_QUEUE_POLL_MS,
@@ -122,6 +125,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       ensurePassageIndex: db.ensurePassageIndex,
       fileJobs,
       runLimit: limits,
+      observer: metrics,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       context: {
         defaultContextWindow: config.DEFAULT_CONTEXT_WINDOW,
@@ -146,7 +150,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       await fileJobs.close();
       await limits.close();
     };
-    return { config, logger, db, bus, authPolicy, runtime, limits, stop };
+    return { config, logger, db, bus, authPolicy, runtime, limits, metrics, stop };
   } catch (error) {
     await db.close();
     throw error;

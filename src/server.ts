@@ -20,6 +20,8 @@ import { checkCsrf, corsOptions, createOriginPolicy, foreignOriginMessage, reque
 import { pipeStream } from './server/stream-response.js';
 import { clientAddress } from './limits/client-address.js';
 import { RateLimitedError, subjectOf } from './limits/rate-limits.js';
+import { countedHold, useOperationMetrics } from './observability/metrics.js';
+import { METRICS_PATH, metricsAccess, serveMetrics, startMetricsServer } from './observability/metrics-endpoint.js';
 import { useInputChecks } from './server/input-checks.js';
 import { useStrictRequestParsers } from './server/request-parsers.js';
 
@@ -52,6 +54,8 @@ query Agents {
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** Where /metrics is served when METRICS_PORT puts it on its own port. */
+  readonly metricsUrl?: string;
   /** Stops accepting, lets in-flight requests finish, closes sockets; bounded by SHUTDOWN_TIMEOUT_MS. */
   close(): Promise<void>;
 }
@@ -70,19 +74,22 @@ function createGraphQLHandler(app: AppContext, maskError: MaskError, origins: Or
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
       warn: (...args) => logger.warn({ args }, 'yoga'),
-      error: (...args) => logger.error({ args }, 'yoga'),
+      // yoga reports every error it masks here; the masker logs unexpected ones with their stack and
+      // useOperationMetrics logs client errors with their code, so these are noise at error level.
+      error: (...args) => logger.debug({ args }, 'yoga'),
     },
     maskedErrors: { maskError },
     plugins: [
       maxTokensPlugin({ n: config.MAX_QUERY_TOKENS }),
       maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, ignoreIntrospection: true, flattenFragments: true }),
       maxAliasesPlugin({ n: config.MAX_QUERY_ALIASES }),
+      useOperationMetrics(app.metrics, logger),
       useCsrfPrevention(),
       useStrictRequestParsers(),
       useInputChecks(),
       useIntrospectionPolicy(config.INTROSPECTION),
-      useGraphQLOverSSE(SSE_PATH, maskError, checkCsrf, (request, address) => () =>
-        app.limits.openSubscription(subjectOf(bearerToken(request.headers.get('authorization')), address)),
+      useGraphQLOverSSE(SSE_PATH, maskError, checkCsrf, (request, address) =>
+        countedHold(app.metrics, 'sse', () => app.limits.openSubscription(subjectOf(bearerToken(request.headers.get('authorization')), address))),
       ),
       useSharedSubscriptionExecution(),
       useErrorCodes(),
@@ -255,6 +262,9 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
       res.writeHead(302, { location: GRAPHQL_PATH });
       return void res.end();
     }
+    if (path === METRICS_PATH && config.METRICS && config.METRICS_PORT === undefined) {
+      return serveMetrics(req, res, app.metrics, metricsAccess(config, false), refreshMetrics);
+    }
     if (path === GRAPHQL_PATH || path === SSE_PATH) return refused(req, res) ? undefined : handleGraphQL(req, res);
     return sendJson(res, 404, graphqlError('NOT_FOUND', `No route ${path}; the API is at ${GRAPHQL_PATH}`));
   }
@@ -269,6 +279,12 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
     void work.finally(() => inFlight.delete(work));
   });
   const wsServer = attachWebSocketServer(app, { yoga, maskError }, server, GRAPHQL_PATH, origins);
+  async function refreshMetrics() {
+    app.metrics.connections.set({ transport: 'graphql-ws' }, wsServer.clients.size);
+    app.metrics.connections.set({ transport: 'sse' }, streams.size);
+    app.metrics.queueDepth.set(await app.db.prisma.run.count({ where: { status: 'created' } }));
+  }
+  const metricsServer = config.METRICS && config.METRICS_PORT !== undefined ? await startMetricsServer(config, logger, app.metrics, refreshMetrics) : undefined;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -295,10 +311,16 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
       server.closeAllConnections();
       await Promise.race([stopped, deadline]);
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      if (metricsServer) {
+        metricsServer.closeAllConnections();
+        await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      }
       logger.info('server closed');
     })());
 
-  return { url, port, close };
+  const metricsAddress = metricsServer?.address();
+  const metricsUrl = metricsAddress && typeof metricsAddress === 'object' ? `http://${config.METRICS_HOST}:${metricsAddress.port}${METRICS_PATH}` : undefined;
+  return { url, port, metricsUrl, close };
 }
 
 async function isReady(app: AppContext): Promise<boolean> {

@@ -10,6 +10,7 @@ import { sendMessage, sharedPayloadReplacer } from './ws-sending.js';
 import { foreignOriginMessage, type OriginPolicy } from '../server/browser.js';
 import { clientAddress } from '../limits/client-address.js';
 import { subjectOf } from '../limits/rate-limits.js';
+import { countedHold } from '../observability/metrics.js';
 
 /** The API key of a graphql-ws connection: `{ authorization: "Bearer …" }` (or `apiKey`) in connection_init. */
 export function tokenFromConnectionParams(params: Record<string, unknown> | undefined): string | undefined {
@@ -97,7 +98,7 @@ export function attachWebSocketServer(app: AppContext, handler: StreamingHandler
         handler,
         { connectionParams: ctx.connectionParams, caller: callers.get(socket), params: payload, clientAddress: address },
         payload,
-        hold,
+        countedHold(app.metrics, 'graphql-ws', hold),
       );
       if (!prepared.ok) return prepared.errors;
       return { ...prepared.args, rootValue: { run: prepared.run } };

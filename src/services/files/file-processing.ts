@@ -20,6 +20,8 @@ export interface FileJobDeps {
   ensurePassageIndex: EnsurePassageIndex;
   logger: Logger;
   staleMs: number;
+  /** Told how each file's processing ended (metrics). */
+  observe?: (outcome: 'completed' | 'failed', seconds: number) => void;
 }
 
 class Aborted extends Error {}
