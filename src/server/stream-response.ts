@@ -7,7 +7,7 @@ import type http from 'node:http';
  * holds more than that for it. Reading from the source stops at once, which ends the subscription.
  */
 /** How long a client ended for reading too slowly has to collect its last events. */
-const SLOW_CONSUMER_GRACE_MS = 10_000;
+const SLOW_CONSUMER_GRACE_MS = 30_000;
 
 export async function pipeStream(
   body: ReadableStream<Uint8Array>,
