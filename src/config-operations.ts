@@ -50,7 +50,5 @@ export const operationsConfigShape = {
   METRICS_PORT: z.preprocess((value) => (value === '' ? undefined : value), int(0, 65535).optional()).describe('serve /metrics on this port only (on METRICS_HOST), not on the API port'),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_TOKEN: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(16).optional()).describe('bearer token /metrics requires'),
-  TRACING_EXPORTER: z.enum(['none', 'console', 'otlp']).default('none').describe('OpenTelemetry span exporter; none: tracing off'),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((value) => (value === '' ? undefined : value), z.string().url().optional()),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto').describe('auto: pretty on a terminal, JSON otherwise'),
 };

@@ -366,5 +366,6 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
 
   // Imported files arrive with their content and status `pending`: chunked and embedded again like uploads.
   for (const fileId of fileIds.values()) ctx.runtime.fileJobs.enqueue(fileId);
+  ctx.logger.info({ agentIds: [...agentIds.values()], tools: file.tools?.length ?? 0, blocks: file.blocks?.length ?? 0, messages: messageIds.size }, 'agent file imported');
   return [...agentIds.values()];
 }

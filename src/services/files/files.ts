@@ -111,6 +111,7 @@ export async function uploadFile(
         processingStatus: 'pending',
       },
     });
+    ctx.logger.info({ fileId: file.id, folderId, bytes: bytes.length, type: kind.mime }, 'file uploaded');
     return { file, skipped: false };
   });
   if (!result.skipped) ctx.runtime.fileJobs.enqueue(result.file.id);
