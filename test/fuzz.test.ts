@@ -107,6 +107,7 @@ describe('fuzz', () => {
     socket.on('close', (code) => (closeCode = code));
     await new Promise((resolve) => socket.once('open', resolve));
     socket.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+    for (let i = 0; i < 200 && !frames.some((frame) => frame.includes('connection_ack')); i++) await new Promise((resolve) => setTimeout(resolve, 25));
     for (let i = 0; i < CASES; i++) {
       const query = next() < 0.5 ? `subscription($v: ID!) { agentEvents(agentId: $v) { type } }` : pick(OPERATIONS);
       socket.send(JSON.stringify({ id: `s${i}`, type: 'subscribe', payload: { query: next() < 0.1 ? junkString() : query, variables: { v: junkValue(), c: junkString() } } }));
