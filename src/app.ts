@@ -18,6 +18,8 @@ import type { Runtime } from './services/platform/context.js';
 import { createEmbedderRegistry, type EmbedderRegistry } from './agent/embeddings/index.js';
 import { createFileJobs } from './services/files/file-jobs.js';
 import { createWorkerPool, type WorkerPool } from './workers/pool.js';
+import { createRateLimits, type RateLimits } from './limits/rate-limits.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
 
 /** The long-lived resources of one server process, built once and passed down. */
 export interface AppContext {
@@ -27,6 +29,8 @@ export interface AppContext {
   readonly bus: EventBus;
   readonly authPolicy: AuthPolicy;
   readonly runtime: Runtime;
+  readonly limits: RateLimits;
+  readonly metrics: Metrics;
   /** Stops background listeners. */
   readonly stop: () => unknown;
 }
@@ -91,8 +95,9 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       localOffThread: (texts, dimensions, signal) => workers.run('embed.local', { texts, dimensions }, { signal }),
     });
     await indexDefaultEmbedding(db, embeddings);
+    const metrics = createMetrics();
     const fileJobs = createFileJobs(
-      { prisma: db.prisma, bus, embeddings, ensurePassageIndex: db.ensurePassageIndex, logger, staleMs: config.FILE_PROCESSING_STALE_MS, pool: workers },
+      { prisma: db.prisma, bus, embeddings, ensurePassageIndex: db.ensurePassageIndex, logger, staleMs: config.FILE_PROCESSING_STALE_MS, pool: workers, observe: metrics.fileJob },
       { recoverAll: db.kind === 'pglite' },
     );
     const streams = await createRunStreams(config.REDIS_URL, logger, {
@@ -101,6 +106,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       keyPrefix: `${config.REDIS_PREFIX}run:`,
     });
     const instanceId = randomUUID();
+    const limits = createRateLimits(config, logger, (limit) => metrics.rateLimited.inc({ limit }));
     const queue: RunQueue = new RunQueue({
       concurrency: config.RUN_WORKERS,
       pollMs: config.RUN_QUEUE_POLL_MS,
@@ -124,6 +130,8 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       vectorSearch: db.hasVector ? 'pgvector' : 'exact',
       ensurePassageIndex: db.ensurePassageIndex,
       fileJobs,
+      runLimit: limits,
+      observer: metrics,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       pool: workers,
       grepTimeoutMs: config.GREP_TIMEOUT_MS,
@@ -148,8 +156,9 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       await Promise.all(listeners.map((events) => events.return?.()));
       await stopLiveness();
       await fileJobs.close();
+      await limits.close();
     };
-    return { config, logger, db, bus, authPolicy, runtime, stop };
+    return { config, logger, db, bus, authPolicy, runtime, limits, metrics, stop };
   } catch (error) {
     await pool?.close();
     await db.close();

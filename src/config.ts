@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { providerEntrySchema } from './config-providers.js';
+import { operationsConfigShape } from './config-operations.js';
 
 /**
  * Every environment variable the server reads, parsed once. Nothing else reads process.env.
@@ -101,6 +102,7 @@ const configSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((value) => value === 'true'),
+  ...operationsConfigShape,
 });
 
 export type Config = z.infer<typeof configSchema>;

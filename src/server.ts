@@ -17,6 +17,14 @@ import { useGraphQLOverSSE } from './transports/sse.js';
 import type { InitialContext } from './transports/operation.js';
 import type { MaskError } from './transports/shared-execution.js';
 import { attachWebSocketServer, tokenFromConnectionParams } from './transports/ws.js';
+import { checkCsrf, corsOptions, createOriginPolicy, foreignOriginMessage, requestOrigin, useCsrfPrevention, useIntrospectionPolicy, type OriginPolicy } from './server/browser.js';
+import { pipeStream } from './server/stream-response.js';
+import { clientAddress } from './limits/client-address.js';
+import { RateLimitedError, subjectOf } from './limits/rate-limits.js';
+import { countedHold, useOperationMetrics } from './observability/metrics.js';
+import { METRICS_PATH, metricsAccess, serveMetrics, startMetricsServer } from './observability/metrics-endpoint.js';
+import { useInputChecks } from './server/input-checks.js';
+import { useStrictRequestParsers } from './server/request-parsers.js';
 
 export const GRAPHQL_PATH = '/graphql';
 export const SSE_PATH = '/graphql/stream';
@@ -47,16 +55,19 @@ query Agents {
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** Where /metrics is served when METRICS_PORT puts it on its own port. */
+  readonly metricsUrl?: string;
   /** Stops accepting, lets in-flight requests finish, closes sockets; bounded by SHUTDOWN_TIMEOUT_MS. */
   close(): Promise<void>;
 }
 
-function createGraphQLHandler(app: AppContext, maskError: MaskError) {
+function createGraphQLHandler(app: AppContext, maskError: MaskError, origins: OriginPolicy) {
   const { config, logger } = app;
   return createYoga<InitialContext, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
+    cors: corsOptions(origins),
     graphiql: config.GRAPHIQL ? { title: 'agentgraph', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
     // Bundled GraphiQL: the page works on machines without internet access (no CDN).
     renderGraphiQL,
@@ -64,7 +75,9 @@ function createGraphQLHandler(app: AppContext, maskError: MaskError) {
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
       warn: (...args) => logger.warn({ args }, 'yoga'),
-      error: (...args) => logger.error({ args }, 'yoga'),
+      // yoga reports every error it masks here; the masker logs unexpected ones with their stack and
+      // useOperationMetrics logs client errors with their code, so these are noise at error level.
+      error: (...args) => logger.debug({ args }, 'yoga'),
     },
     maskedErrors: { maskError },
     plugins: [
@@ -72,7 +85,14 @@ function createGraphQLHandler(app: AppContext, maskError: MaskError) {
       maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, ignoreIntrospection: true, flattenFragments: true }),
       maxAliasesPlugin({ n: config.MAX_QUERY_ALIASES }),
       ...useOperationLimits({ maxCost: config.MAX_QUERY_COST, queryTimeoutMs: config.QUERY_TIMEOUT_MS, maxResponseBytes: config.MAX_RESPONSE_BYTES }),
-      useGraphQLOverSSE(SSE_PATH, maskError),
+      useOperationMetrics(app.metrics, logger),
+      useCsrfPrevention(),
+      useStrictRequestParsers(),
+      useInputChecks(),
+      useIntrospectionPolicy(config.INTROSPECTION),
+      useGraphQLOverSSE(SSE_PATH, maskError, checkCsrf, (request, address) =>
+        countedHold(app.metrics, 'sse', () => app.limits.openSubscription(subjectOf(bearerToken(request.headers.get('authorization')), address))),
+      ),
       useSharedSubscriptionExecution(),
       useErrorCodes(),
     ],
@@ -89,6 +109,8 @@ function createGraphQLHandler(app: AppContext, maskError: MaskError) {
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
           authProblem = error.message;
+          // A wrong key counts against the client address; past the limit the answer is RATE_LIMITED.
+          if (token && initial.clientAddress) await app.limits.authFailed(initial.clientAddress);
         }
       }
       return {
@@ -111,9 +133,15 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
   res.end(JSON.stringify(body));
 }
 
-const graphqlError = (code: string, message: string) => ({ errors: [{ message, extensions: { code } }] });
+const graphqlError = (code: string, message: string, extra: Record<string, unknown> = {}) => ({ errors: [{ message, extensions: { ...extra, code } }] });
+
+function sendRateLimited(res: http.ServerResponse, error: RateLimitedError) {
+  sendJson(res, 429, graphqlError('RATE_LIMITED', error.message, error.details), { 'retry-after': String(error.retryAfterSeconds) });
+}
 
 class BodyTooLarge extends Error {}
+
+const ALLOWED_METHODS = new Set(['GET', 'HEAD', 'POST', 'OPTIONS']);
 
 /** How much of an oversized body is read and discarded before the 413 goes out anyway. */
 const DRAIN_LIMIT_BYTES = 128 * 1024 * 1024;
@@ -132,7 +160,8 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffe
 export async function startServer(app: AppContext): Promise<RunningServer> {
   const { config, logger } = app;
   const maskError = createErrorMasker(logger);
-  const yoga = createGraphQLHandler(app, maskError);
+  const origins = createOriginPolicy(config.CORS_ORIGINS);
+  const yoga = createGraphQLHandler(app, maskError, origins);
   let shuttingDown = false;
   const inFlight = new Set<Promise<void>>();
   const streams = new Set<AbortController>();
@@ -160,6 +189,18 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
       req.resume();
       return;
     }
+    const address = clientAddress(req, config.TRUST_PROXY);
+    if (req.method !== 'OPTIONS') {
+      const token = bearerToken(req.headers.authorization);
+      try {
+        if (token) await app.limits.checkAuthFailures(address);
+        await app.limits.request(subjectOf(token, address));
+      } catch (error) {
+        if (!(error instanceof RateLimitedError)) throw error;
+        req.resume();
+        return sendRateLimited(res, error);
+      }
+    }
     let body: Buffer | undefined;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       try {
@@ -181,7 +222,7 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
       body: body && body.length > 0 ? new Uint8Array(body) : undefined,
       signal: abort.signal,
     });
-    const response = await yoga.fetch(request, {});
+    const response = await yoga.fetch(request, { clientAddress: address });
     res.writeHead(response.status, Object.fromEntries(response.headers));
     if (!response.body) return void res.end();
     const type = response.headers.get('content-type') ?? '';
@@ -192,19 +233,23 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
     }
     streams.add(abort);
     try {
-      const reader = response.body.getReader();
-      abort.signal.addEventListener('abort', () => void reader.cancel().catch(() => {}));
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        res.write(value);
-      }
-    } catch {
-      // the client went away or the stream was cancelled at shutdown
+      await pipeStream(response.body, res, abort.signal, { maxBufferedBytes: config.SSE_BUFFER_BYTES, eventStream: type.includes('text/event-stream') });
     } finally {
       streams.delete(abort);
-      res.end();
     }
+  }
+
+  /** Refuses what must not reach yoga: unknown methods, and browsers from origins not allowed. */
+  function refused(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    if (!ALLOWED_METHODS.has(req.method ?? '')) {
+      sendJson(res, 405, graphqlError('BAD_USER_INPUT', `Method ${req.method} is not allowed; use GET or POST`), { allow: [...ALLOWED_METHODS].join(', ') });
+      return true;
+    }
+    const { origin, host } = requestOrigin(req);
+    if (origins.allows(origin, host)) return false;
+    logger.warn({ origin, path: req.url }, 'request from a foreign origin refused');
+    sendJson(res, 403, graphqlError('FORBIDDEN', foreignOriginMessage(origin!)));
+    return true;
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
@@ -219,7 +264,10 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
       res.writeHead(302, { location: GRAPHQL_PATH });
       return void res.end();
     }
-    if (path === GRAPHQL_PATH || path === SSE_PATH) return handleGraphQL(req, res);
+    if (path === METRICS_PATH && config.METRICS && config.METRICS_PORT === undefined) {
+      return serveMetrics(req, res, app.metrics, metricsAccess(config, false), refreshMetrics);
+    }
+    if (path === GRAPHQL_PATH || path === SSE_PATH) return refused(req, res) ? undefined : handleGraphQL(req, res);
     return sendJson(res, 404, graphqlError('NOT_FOUND', `No route ${path}; the API is at ${GRAPHQL_PATH}`));
   }
 
@@ -232,7 +280,13 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
   });
-  const wsServer = attachWebSocketServer(app, { yoga, maskError }, server, GRAPHQL_PATH);
+  const wsServer = attachWebSocketServer(app, { yoga, maskError }, server, GRAPHQL_PATH, origins);
+  async function refreshMetrics() {
+    app.metrics.connections.set({ transport: 'graphql-ws' }, wsServer.clients.size);
+    app.metrics.connections.set({ transport: 'sse' }, streams.size);
+    app.metrics.queueDepth.set(await app.db.prisma.run.count({ where: { status: 'created' } }));
+  }
+  const metricsServer = config.METRICS && config.METRICS_PORT !== undefined ? await startMetricsServer(config, logger, app.metrics, refreshMetrics) : undefined;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -259,10 +313,16 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
       server.closeAllConnections();
       await Promise.race([stopped, deadline]);
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      if (metricsServer) {
+        metricsServer.closeAllConnections();
+        await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      }
       logger.info('server closed');
     })());
 
-  return { url, port, close };
+  const metricsAddress = metricsServer?.address();
+  const metricsUrl = metricsAddress && typeof metricsAddress === 'object' ? `http://${config.METRICS_HOST}:${metricsAddress.port}${METRICS_PATH}` : undefined;
+  return { url, port, metricsUrl, close };
 }
 
 async function isReady(app: AppContext): Promise<boolean> {

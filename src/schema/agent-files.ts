@@ -26,7 +26,7 @@ const ImportAgentOptions = builder.inputType('ImportAgentOptions', {
     appendCopySuffix: t.boolean({ required: false, defaultValue: false, description: 'Append "_copy" to every agent name (Letta\'s old default); `name` wins.' }),
     model: t.string({ required: false, description: "Model handle 'provider/model' for every imported agent." }),
     embedding: t.string({ required: false, description: "Embedding handle 'provider/model' for the agents and folders." }),
-    secrets: t.field({ type: 'JSON', required: false, description: 'Secret values for the agents\' tools, e.g. {"API_KEY": "..."}; files carry only the names.' }),
+    secrets: t.field({ type: 'JSON', required: false, description: 'Secrets for the agents\' tools, e.g. {"API_KEY": "..."}. Their values are not stored: only the names are kept (and exported); files carry only the names too.' }),
   }),
 });
 

@@ -19,11 +19,38 @@ function withCode(error: GraphQLError, code: ErrorCode, message = error.message,
   });
 }
 
+/** PostgreSQL's code behind a Prisma or driver error, if any. */
+function postgresCode(error: unknown): string | undefined {
+  const candidates = [
+    (error as { meta?: { driverAdapterError?: { cause?: { code?: unknown } } } }).meta?.driverAdapterError?.cause?.code,
+    (error as { cause?: { code?: unknown } }).cause?.code,
+  ];
+  const code = candidates.find((value) => typeof value === 'string');
+  return code as string | undefined;
+}
+
+/** 22021: invalid byte sequence (a NUL in text); 22P05: untranslatable character (\u0000 in jsonb). */
+const NUL_CODES = new Set(['22021', '22P05']);
+
 /** Known database failures that a caller can cause. */
 function fromPrisma(error: Prisma.PrismaClientKnownRequestError): AppError | undefined {
   if (error.code === 'P2002') return new AppError('CONFLICT', 'A record with the same unique value already exists');
   if (error.code === 'P2025') return new AppError('NOT_FOUND', 'The record does not exist');
+  return fromPostgres(error);
+}
+
+function fromPostgres(error: unknown): AppError | undefined {
+  if (NUL_CODES.has(postgresCode(error) ?? '')) {
+    return new AppError('BAD_USER_INPUT', 'A string argument contains a NUL character (\\u0000), which text cannot hold: remove it');
+  }
   return undefined;
+}
+
+/** A rate limit answers HTTP 429 with Retry-After (yoga reads `extensions.http`, clients do not see it). */
+function httpOf(error: AppError): Record<string, unknown> {
+  if (error.code !== 'RATE_LIMITED') return {};
+  const seconds = Number(error.details.retryAfterSeconds ?? 1);
+  return { http: { status: 429, headers: { 'Retry-After': String(seconds) } } };
 }
 
 export function createErrorMasker(logger: Logger) {
@@ -41,7 +68,8 @@ export function createErrorMasker(logger: Logger) {
       logger.warn({ err: original, path: graphqlError.path }, 'database connection lost');
       known = new AppError('DATABASE_UNAVAILABLE', 'The database connection was lost; try again');
     }
-    if (known) return withCode(graphqlError, known.code, known.message, known.details);
+    if (!known) known = fromPostgres(original);
+    if (known) return withCode(graphqlError, known.code, known.message, { ...known.details, ...httpOf(known) });
     if (original instanceof GraphQLError) {
       // Errors from nested GraphQL machinery (e.g. variable coercion inside subscriptions).
       return original.extensions?.code ? original : withCode(original, 'BAD_USER_INPUT');

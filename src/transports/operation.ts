@@ -3,6 +3,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { GraphQLContext } from '../schema/builder.js';
 import { codedRequestError } from '../schema/error-masking.js';
 import { subscribeShared, type MaskError } from './shared-execution.js';
+import { inputProblemError, operationInputProblem } from '../server/input-checks.js';
 
 import type { Caller } from '../services/platform/auth.js';
 
@@ -13,7 +14,12 @@ export interface InitialContext {
   connectionParams?: Record<string, unknown>;
   /** Set by the WebSocket server once the connection is authenticated. */
   caller?: Caller;
+  /** The client's address (rate limits of callers without a key). */
+  clientAddress?: string;
 }
+
+/** Takes the slots a subscription occupies while open (rate limits); the result gives them back. */
+export type HoldSubscription = () => Promise<() => void>;
 
 export type GraphQLHandler = YogaServerInstance<InitialContext, GraphQLContext>;
 
@@ -43,6 +49,7 @@ export async function prepareOperation(
   { yoga, maskError }: StreamingHandler,
   initial: InitialContext,
   payload: OperationPayload,
+  hold?: HoldSubscription,
 ): Promise<Prepared> {
   const enveloped = yoga.getEnveloped(initial);
   let document;
@@ -51,8 +58,16 @@ export async function prepareOperation(
   } catch (error) {
     return { ok: false, errors: [codedRequestError(error)] };
   }
-  const errors = enveloped.validate(enveloped.schema, document);
+  let errors: readonly GraphQLError[];
+  try {
+    errors = enveloped.validate(enveloped.schema, document);
+  } catch (error) {
+    // The query limits (graphql-armor) throw their rejection instead of reporting it.
+    return { ok: false, errors: [codedRequestError(error)] };
+  }
   if (errors.length > 0) return { ok: false, errors: errors.map(codedRequestError) };
+  const problem = operationInputProblem(document, payload.variables);
+  if (problem) return { ok: false, errors: [inputProblemError(problem)] };
   const args: ExecutionArgs = {
     schema: enveloped.schema,
     document,
@@ -61,7 +76,27 @@ export async function prepareOperation(
     contextValue: await enveloped.contextFactory(),
   };
   const isSubscription = getOperationAST(document, payload.operationName)?.operation === 'subscription';
-  return { ok: true, args, run: () => (isSubscription ? subscribeShared(args, maskError) : enveloped.execute(args)) };
+  if (!isSubscription) return { ok: true, args, run: () => enveloped.execute(args) };
+  let release: () => void = () => {};
+  if (hold) {
+    try {
+      release = await hold();
+    } catch (error) {
+      return { ok: false, errors: [maskError(error) as GraphQLError] };
+    }
+  }
+  return {
+    ok: true,
+    args,
+    run: async () => {
+      try {
+        return releasing(await subscribeShared(args, maskError), release);
+      } catch (error) {
+        release();
+        throw error;
+      }
+    },
+  };
 }
 
 /** graphql-js reports subscribe-time failures as `{ errors }` without `data`; protocols expect `data: null`. */
@@ -70,4 +105,36 @@ export function withData(result: unknown): unknown {
     return { data: null, ...(result as ExecutionResult) };
   }
   return result;
+}
+
+/** The subscription's results, giving back its slots once it ends (or at once when it did not start). */
+function releasing(result: unknown, release: () => void): unknown {
+  if (!result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) {
+    release();
+    return result;
+  }
+  const source = result as AsyncIterableIterator<unknown>;
+  const end = <T>(value: T): T => {
+    release();
+    return value;
+  };
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: () =>
+      source.next().then(
+        (step) => (step.done ? end(step) : step),
+        (error: unknown) => {
+          release();
+          throw error;
+        },
+      ),
+    return: async (value?: unknown) => end(source.return ? await source.return(value) : { done: true, value }),
+    throw: async (error?: unknown) => {
+      release();
+      if (source.throw) return source.throw(error);
+      throw error;
+    },
+  };
 }

@@ -28,6 +28,8 @@ let pendingPayload: string | undefined;
  * graphql-ws's `jsonMessageReplacer`. It serialises each message as `send(stringify(message))`,
  * with nothing in between, so the payload's JSON set aside here is spliced back by `sendMessage`
  * in place of the placeholder. The output is byte for byte what JSON.stringify(message) gives.
+ * graphql-ws is pinned to the exact version whose behaviour test/unit/ws-sending.test.ts checks
+ * (serialise and send in one synchronous step, and `_socket` on ws's sockets).
  */
 export function sharedPayloadReplacer(this: unknown, key: string, value: unknown): unknown {
   if (key === '') {
@@ -64,9 +66,10 @@ function flushCorked() {
 
 /** Holds the socket's writes until the current turn of the event loop has queued all it will. */
 function batchWrites(socket: WebSocket) {
-  // `ws` keeps the TCP socket in `_socket` and has no public way to cork it.
-  const tcp = (socket as unknown as { _socket?: Socket })._socket;
-  if (!tcp || corked.has(tcp)) return;
+  // `ws` keeps the TCP socket in `_socket` and has no public way to cork it. ws is pinned
+  // (package.json) and a socket without a corkable `_socket` is simply sent to unbatched.
+  const tcp = (socket as unknown as { _socket?: Partial<Socket> })._socket as Socket | undefined;
+  if (!tcp || typeof tcp.cork !== 'function' || typeof tcp.uncork !== 'function' || corked.has(tcp)) return;
   tcp.cork();
   corked.add(tcp);
   if (!flushScheduled) {

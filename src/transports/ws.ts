@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { ExecutionArgs } from 'graphql';
+import type { ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { AppContext } from '../app.js';
@@ -7,6 +7,10 @@ import { authenticate, bearerToken, type Caller } from '../services/platform/aut
 import { AppError } from '../errors.js';
 import { prepareOperation, withData, type StreamingHandler } from './operation.js';
 import { sendMessage, sharedPayloadReplacer } from './ws-sending.js';
+import { foreignOriginMessage, type OriginPolicy } from '../server/browser.js';
+import { clientAddress } from '../limits/client-address.js';
+import { subjectOf } from '../limits/rate-limits.js';
+import { countedHold } from '../observability/metrics.js';
 
 /** The API key of a graphql-ws connection: `{ authorization: "Bearer …" }` (or `apiKey`) in connection_init. */
 export function tokenFromConnectionParams(params: Record<string, unknown> | undefined): string | undefined {
@@ -23,27 +27,78 @@ type RunnableArgs = ExecutionArgs & { rootValue: { run: () => unknown } };
  * one keep-alive timer for all connections: every WS_KEEPALIVE_MS each socket is pinged, and
  * one that did not answer the previous ping is cut off.
  */
-export function attachWebSocketServer(app: AppContext, handler: StreamingHandler, server: http.Server, path: string): WebSocketServer {
-  const wsServer = new WebSocketServer({ server, path, handleProtocols });
+export function attachWebSocketServer(app: AppContext, handler: StreamingHandler, server: http.Server, path: string, origins: OriginPolicy): WebSocketServer {
+  const wsServer = new WebSocketServer({
+    server,
+    path,
+    handleProtocols,
+    // A page from another origin may not open a socket (browsers always send Origin here).
+    verifyClient: ({ origin, req }: { origin: string | undefined; req: http.IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
+      if (origins.allows(origin, req.headers.host)) return done(true);
+      app.logger.warn({ origin, transport: 'graphql-ws' }, 'WebSocket from a foreign origin refused');
+      done(false, 403, foreignOriginMessage(origin!));
+    },
+  });
   const callers = new WeakMap<object, Caller>();
+  /** Subscriptions open on each socket (RATE_LIMIT_SUBSCRIPTIONS_PER_CONNECTION). */
+  const openOnSocket = new WeakMap<object, number>();
+  const perConnection = app.config.RATE_LIMIT_SUBSCRIPTIONS_PER_CONNECTION;
+  const addressOf = (request: http.IncomingMessage) => clientAddress(request, app.config.TRUST_PROXY);
   const graphqlWs = makeServer<Record<string, unknown> | undefined, { socket: WebSocket; request: http.IncomingMessage }>({
     execute: async (args) => withData(await (args as RunnableArgs).rootValue.run()) as never,
     subscribe: async (args) => withData(await (args as RunnableArgs).rootValue.run()) as never,
     onConnect: async (ctx) => {
+      const token = tokenFromConnectionParams(ctx.connectionParams);
+      const address = addressOf(ctx.extra.request);
       try {
-        const caller = await authenticate(app.db.prisma, app.authPolicy, tokenFromConnectionParams(ctx.connectionParams));
+        if (token) await app.limits.checkAuthFailures(address);
+        const caller = await authenticate(app.db.prisma, app.authPolicy, token);
         callers.set(ctx.extra.socket, caller);
         return true;
       } catch (error) {
-        if (error instanceof AppError) return false;
-        throw error;
+        if (!(error instanceof AppError)) throw error;
+        app.logger.info({ code: error.code, address, transport: 'graphql-ws' }, `WebSocket connection refused: ${error.message}`);
+        if (token && error.code === 'UNAUTHENTICATED') await app.limits.authFailed(address).catch(() => {});
+        return false;
       }
     },
     onSubscribe: async (ctx, _id, payload) => {
+      const socket = ctx.extra.socket;
+      const address = addressOf(ctx.extra.request);
+      const subject = subjectOf(tokenFromConnectionParams(ctx.connectionParams), address);
+      try {
+        await app.limits.request(subject);
+      } catch (error) {
+        return [handler.maskError(error) as GraphQLError];
+      }
+      const hold = async () => {
+        const open = openOnSocket.get(socket) ?? 0;
+        if (perConnection > 0 && open >= perConnection) {
+          throw new AppError('RATE_LIMITED', `Too many subscriptions open on this connection (at most ${perConnection}); complete one first`, { limit: 'subscriptionsPerConnection' });
+        }
+        // Counted before the first await: a burst of subscribe messages sees each other.
+        openOnSocket.set(socket, open + 1);
+        const leave = () => openOnSocket.set(socket, (openOnSocket.get(socket) ?? 1) - 1);
+        let releaseKey: () => void;
+        try {
+          releaseKey = await app.limits.openSubscription(subject);
+        } catch (error) {
+          leave();
+          throw error;
+        }
+        let released = false;
+        return () => {
+          if (released) return;
+          released = true;
+          leave();
+          releaseKey();
+        };
+      };
       const prepared = await prepareOperation(
         handler,
-        { connectionParams: ctx.connectionParams, caller: callers.get(ctx.extra.socket), params: payload },
+        { connectionParams: ctx.connectionParams, caller: callers.get(socket), params: payload, clientAddress: address },
         payload,
+        countedHold(app.metrics, 'graphql-ws', hold),
       );
       if (!prepared.ok) return prepared.errors;
       return { ...prepared.args, rootValue: { run: prepared.run } };

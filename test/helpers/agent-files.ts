@@ -34,7 +34,7 @@ export async function uploadRequest<T>(
   form.append('0', typeof file === 'string' ? new Blob([file], { type: 'application/json' }) : file, options.fileName ?? 'agent.af');
   const encoded = new Response(form);
   const body = Buffer.from(await encoded.arrayBuffer());
-  const headers: Record<string, string | number> = { 'content-type': encoded.headers.get('content-type')!, 'content-length': body.length };
+  const headers: Record<string, string | number> = { 'content-type': encoded.headers.get('content-type')!, 'content-length': body.length, 'x-graphql-yoga-csrf': '1' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   return new Promise((resolve, reject) => {
     const request = http.request(t.url, { method: 'POST', agent: false, headers }, (response) => {

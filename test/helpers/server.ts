@@ -67,11 +67,20 @@ export async function dropSchemaOf(databaseUrl: string) {
   }
 }
 
+export const NO_RATE_LIMITS: Record<string, string> = {
+  RATE_LIMIT_PER_MINUTE: '0',
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0',
+  RATE_LIMIT_RUNS_PER_MINUTE: '0',
+  RATE_LIMIT_SUBSCRIPTIONS_PER_CONNECTION: '0',
+  RATE_LIMIT_SUBSCRIPTIONS_PER_KEY: '0',
+};
+
 export async function startTestServer(
   overrides: Record<string, string> = {},
   options: { dropOnClose?: boolean } = {},
 ): Promise<TestServer> {
-  const env = { ...freshDatabaseEnv(), ...overrides };
+  // Rate limits are off unless a test sets them: the suite's many requests all come from 127.0.0.1.
+  const env = { ...NO_RATE_LIMITS, ...freshDatabaseEnv(), ...overrides };
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
   const app = await createAppContext(config, createLogger(config));
   const server = await startServer(app);

@@ -28,7 +28,7 @@ export async function uploadFile(
   form.append('operations', JSON.stringify({ query: UPLOAD, variables }));
   form.append('map', JSON.stringify({ 0: ['variables.file'] }));
   form.append('0', new Blob([content as BlobPart]), fileName);
-  const response = await fetch(t.url, { method: 'POST', body: form, headers: options.token ? { authorization: `Bearer ${options.token}` } : {} });
+  const response = await fetch(t.url, { method: 'POST', body: form, headers: { 'x-graphql-yoga-csrf': '1', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) } });
   const body = (await response.json()) as GraphQLResult<UploadedFileResult>;
   return { ...body, status: response.status };
 }

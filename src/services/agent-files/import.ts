@@ -269,7 +269,10 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
         const agentType = (agent.agent_type ?? 'letta_v1_agent') as AgentType;
         const rules = (agent.tool_rules ?? []) as Json[];
         const approvalNames = new Set(rules.filter((rule) => rule?.type === 'requires_approval').map((rule) => rule.tool_name));
-        const secrets = { ...(agent.secrets ?? agent.tool_exec_environment_variables ?? {}), ...(options.secrets ?? {}) };
+        // Secret values are never stored (nothing here runs tools that read them): only their
+        // names, so that an export lists what the agent's tools expect.
+        const secretNames = Object.keys({ ...(agent.secrets ?? agent.tool_exec_environment_variables ?? {}), ...(options.secrets ?? {}) });
+        const secrets = Object.fromEntries(secretNames.map((name) => [name, '']));
         const inContext = options.stripMessages ? [] : (agent.in_context_message_ids ?? []).map((local) => messageIds.get(local)!);
         await tx.agent.create({
           data: {
@@ -370,5 +373,6 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
 
   // Imported files arrive with their content and status `pending`: chunked and embedded again like uploads.
   for (const fileId of fileIds.values()) ctx.runtime.fileJobs.enqueue(fileId);
+  ctx.logger.info({ agentIds: [...agentIds.values()], tools: file.tools?.length ?? 0, blocks: file.blocks?.length ?? 0, messages: messageIds.size }, 'agent file imported');
   return [...agentIds.values()];
 }

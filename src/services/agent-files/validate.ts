@@ -1,5 +1,6 @@
 import { AGENT_TYPES } from '../../agent/prompts.js';
 import { toolRulesSchema } from '../../agent/tool-rules.js';
+import { findInputProblem } from '../../input-safety.js';
 import { AppError } from '../../errors.js';
 import { agentFileSchema, type AgentFile } from './format.js';
 
@@ -32,6 +33,9 @@ function decode(raw: unknown): unknown {
       reject(`Corrupted agent file format: not JSON (${reason})`, [{ path: 'file', message: `not JSON: ${reason}` }]);
     }
   }
+  // Nested deeper than any agent file: the recursive steps below would overflow the stack.
+  const problem = findInputProblem(value, 'file');
+  if (problem) reject(`Corrupted agent file format: ${problem.path}: ${problem.message}`, [problem]);
   return value;
 }
 

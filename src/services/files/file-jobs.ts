@@ -18,9 +18,12 @@ export function createFileJobs(deps: FileJobDeps, options: { recoverAll: boolean
   const drain = async () => {
     while (queue.length > 0 && !abort.signal.aborted) {
       const fileId = queue.shift()!;
+      const started = performance.now();
       try {
         await processFile(deps, fileId, abort.signal);
+        deps.observe?.('completed', (performance.now() - started) / 1000);
       } catch (error) {
+        deps.observe?.('failed', (performance.now() - started) / 1000);
         if (!abort.signal.aborted) deps.logger.error({ err: error, fileId }, 'file processing failed unexpectedly');
       }
     }

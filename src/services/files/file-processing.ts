@@ -31,6 +31,8 @@ export interface FileJobDeps {
   staleMs: number;
   /** Parsing, chunking and local embedding run here. */
   pool: WorkerPool;
+  /** Told how each file's processing ended (metrics). */
+  observe?: (outcome: 'completed' | 'failed', seconds: number) => void;
 }
 
 class Aborted extends Error {}

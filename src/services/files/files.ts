@@ -111,6 +111,7 @@ export async function uploadFile(
         processingStatus: 'pending',
       },
     });
+    ctx.logger.info({ fileId: file.id, folderId, bytes: bytes.length, type: kind.mime }, 'file uploaded');
     return { file, skipped: false };
     // Writing megabytes of text takes seconds on the embedded database, more under load: more than Prisma's 5 s default.
   }, { timeout: 120_000, maxWait: 30_000 });

@@ -48,6 +48,16 @@ export interface Runtime {
   readonly grepTimeoutMs: number;
   /** Context window measurement, compaction and message search. */
   readonly context: ContextSettings;
+  /** Told about claimed runs, stored steps and ended runs (metrics). */
+  readonly observer?: RunObserver;
+  /** Runs started per minute (limits/rate-limits.ts); absent: no limit. */
+  readonly runLimit?: { runStarted(orgId: string): Promise<void> };
+}
+
+export interface RunObserver {
+  runClaimed(waitSeconds: number): void;
+  stepCommitted(step: { model: string; provider: string; stepNs: bigint; llmRequestNs: bigint | null; promptTokens: number; completionTokens: number }): void;
+  runEnded(status: string, stopReason: string, seconds: number): void;
 }
 
 export interface ContextSettings {

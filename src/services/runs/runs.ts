@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { Prisma, type Run } from '../../generated/prisma/client.js';
-import { runAgentLoop, type ResumeCalls } from '../../agent/loop.js';
+import { runAgentLoop, type ResumeCalls, type RunStore } from '../../agent/loop.js';
 import { statusOf, type NewMessage, type StopReason } from '../../agent/run-types.js';
 import { newId } from '../../ids.js';
-import type { ServiceContext } from '../platform/context.js';
+import type { RunObserver, ServiceContext } from '../platform/context.js';
 import { AppError, assertId, badInput, notFound, parseInput } from '../../errors.js';
 import { paginate, type Page, type PageArgs } from '../platform/pagination.js';
 import { createRunStore } from './run-store.js';
@@ -157,6 +157,7 @@ export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Rec
     });
   }
   if (answering && !pending) throw badInput('input.approvals', 'no tool call of this agent is waiting for approval');
+  await ctx.runtime.runLimit?.runStarted(ctx.orgId);
   const decision = pending && answering ? resumeFrom(pending, input) : undefined;
 
   const messages: NewMessage[] = decision
@@ -224,8 +225,10 @@ function nextCreatedAt(): Date {
 /** Executes a run this instance claimed from the queue (it is marked running already). */
 export async function executeRun(ctx: ServiceContext, runId: string, signal: AbortSignal): Promise<void> {
   const started = Date.now();
-  const run = await ctx.prisma.run.findUniqueOrThrow({ where: { id: runId }, select: { agentId: true, input: true } });
+  const run = await ctx.prisma.run.findUniqueOrThrow({ where: { id: runId }, select: { agentId: true, input: true, createdAt: true } });
   const agentId = run.agentId;
+  ctx.runtime.observer?.runClaimed((started - run.createdAt.getTime()) / 1000);
+  ctx.logger.info({ runId, agentId }, 'run started');
   const input = (run.input ?? { messages: [], maxSteps: DEFAULT_MAX_STEPS }) as unknown as RunInput;
   publishAgentEvent(ctx, agentId, { type: 'RUN_STARTED', runId });
   let stopReason: StopReason = 'error';
@@ -235,7 +238,7 @@ export async function executeRun(ctx: ServiceContext, runId: string, signal: Abo
     const agent = await loadLoopAgent(ctx.prisma, agentId);
     if (!agent) throw notFound('Agent', agentId);
     const outcome = await runAgentLoop(
-      { store: createRunStore(ctx), models: ctx.runtime.models, timeoutMs: ctx.runtime.llmTimeoutMs, retry: ctx.runtime.llmRetry, events: ctx.runtime.events },
+      { store: observed(createRunStore(ctx), ctx.runtime.observer), models: ctx.runtime.models, timeoutMs: ctx.runtime.llmTimeoutMs, retry: ctx.runtime.llmRetry, events: ctx.runtime.events },
       { runId, agent, input: input.messages, maxSteps: input.maxSteps, resume: input.resume },
       signal,
     );
@@ -311,6 +314,28 @@ async function finishRun(
     return finalReason;
   });
   announceRunEnded(ctx, { id: runId, agentId }, finalReason, error);
+  ctx.runtime.observer?.runEnded(statusOf(finalReason), finalReason, durationMs / 1000);
+  ctx.logger.info({ runId, agentId, stopReason: finalReason, durationMs, steps: usage.stepCount, ...(error ? { code: error.code } : {}) }, 'run ended');
+}
+
+/** The run store, telling the observer about every stored step. */
+function observed(store: RunStore, observer: RunObserver | undefined): RunStore {
+  if (!observer) return store;
+  return {
+    ...store,
+    commitStep: async (runId, agentId, step) => {
+      const ids = await store.commitStep(runId, agentId, step);
+      observer.stepCommitted({
+        model: step.model,
+        provider: step.provider,
+        stepNs: step.stepNs,
+        llmRequestNs: step.llmRequestNs,
+        promptTokens: step.usage?.promptTokens ?? 0,
+        completionTokens: step.usage?.completionTokens ?? 0,
+      });
+      return ids;
+    },
+  };
 }
 
 // ---- cancellation ----
