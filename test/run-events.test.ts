@@ -117,7 +117,7 @@ describe('run events', () => {
   });
 
   it('resumes mid-run after a seq without gaps or duplicates, and replays a finished run', async () => {
-    const reply = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
+    const reply = Array.from({ length: 100 }, (_, i) => `word${i}`).join(' ');
     model.enqueue({ text: reply, chunkDelayMs: 60, chunkSize: 6 });
     const runId = await startRun('count');
     const whole = collect<{ runEvents: Event }>(t.ws(), { query: RUN_EVENTS, variables: { runId, after: 0 } });

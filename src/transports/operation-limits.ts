@@ -1,7 +1,7 @@
 import { getOperationAST, GraphQLError, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { createComplexityRule } from '@pothos/plugin-complexity';
-import type { ErrorCode } from '../errors.js';
+import { AppError, type ErrorCode } from '../errors.js';
 
 /**
  * The limits that keep one operation from exhausting the instance, on every transport (HTTP,
@@ -22,7 +22,7 @@ export interface OperationLimits {
 const coded = (code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) =>
   new GraphQLError(message, { extensions: { ...extensions, code } });
 
-/** Marks our cost verdicts, so that one cached with a document (see below) is recognised. */
+/** Marks our verdicts (cost, or an argument that cannot be costed), so that one cached with a document (see below) is recognised. */
 const COST_ERROR = Symbol('costError');
 
 function isCostError(error: GraphQLError): boolean {
@@ -48,11 +48,18 @@ export function costError(schema: GraphQLSchema, document: DocumentNode, params:
         `This operation costs ${complexity}, over the limit of ${maxCost}: ask for fewer items (first/last on lists and connections) or fewer nested lists`,
         { cost: complexity, limit: maxCost },
       );
-      Object.assign(verdict, { [COST_ERROR]: true });
     },
   });
   // Other problems (an unknown operation name, bad variables) are left to validation and execution.
-  validate(schema, document, [rule]);
+  try {
+    validate(schema, document, [rule]);
+  } catch (error) {
+    // Costs read the arguments as resolvers will (validated): an invalid one refuses the operation
+    // here, as it cannot be costed (and must not let the rest of it run uncounted).
+    if (!(error instanceof AppError)) throw error;
+    verdict = coded(error.code, error.message, error.details);
+  }
+  if (verdict) Object.assign(verdict, { [COST_ERROR]: true });
   return verdict;
 }
 

@@ -244,8 +244,9 @@ async function* streamRunEvents(ctx: ServiceContext, runId: string, after: numbe
       if (result === STOPPED) return;
       silence.reset();
       if (result === TIMEOUT) {
-        // Silent for a while: a run that ended without its end reaching the stream ends here.
-        if (await endedLongAgo(ctx, runId, pingMs)) {
+        // Silent for a while: a run that ended long ago without its end reaching the stream
+        // (its final append failed for good) ends here.
+        if (await endedLongAgo(ctx, runId, END_GRACE_MS)) {
           yield* rebuiltEnd(ctx, runId, lastSeq, 'not_stored');
           return;
         }
@@ -278,6 +279,13 @@ const lostEvent = (runId: string, reason: EventsLost['reason'], fromSeq: number 
   seq: toSeq ?? Math.max(0, (fromSeq ?? 1) - 1),
   runId,
 });
+
+/**
+ * How long after a run ended (in the database) its end may still be on the way to the stream: the
+ * end is appended after it is recorded, and an append is retried for up to a minute while Redis
+ * is away.
+ */
+const END_GRACE_MS = 90_000;
 
 /** Whether the run ended (in the database) more than `ms` ago. */
 async function endedLongAgo(ctx: ServiceContext, runId: string, ms: number): Promise<boolean> {
