@@ -11,6 +11,7 @@ import type { RunStreams } from '../../realtime/run-streams.js';
 import type { EmbedderRegistry } from '../../agent/embeddings/index.js';
 import type { EnsurePassageIndex } from '../../db/vector-index.js';
 import type { VectorMethod } from '../../db/vector-search.js';
+import type { McpRuntime } from '../mcp/runtime.js';
 
 /** What runs need beyond the database: models, the run queue, limits and live events. */
 export interface Runtime {
@@ -43,6 +44,8 @@ export interface Runtime {
   readonly maxUploadBytes: number;
   /** Context window measurement, compaction and message search. */
   readonly context: ContextSettings;
+  /** Connections to MCP servers and the operator's MCP settings. */
+  readonly mcp: McpRuntime;
 }
 
 export interface ContextSettings {
