@@ -91,5 +91,5 @@ export function guardedFetch(allowPrivate: boolean, connectTimeoutMs: number): {
   });
   const fetch: FetchLike = (url, init) =>
     undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher }) as unknown as Promise<Response>;
-  return { fetch, close: () => dispatcher.close() };
+  return { fetch, close: () => dispatcher.destroy() };
 }
