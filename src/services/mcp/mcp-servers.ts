@@ -11,7 +11,7 @@ import { describeError } from './connections.js';
 import type { McpRuntime } from './runtime.js';
 import { recordStatus, targetOf } from './runtime.js';
 import { sealSecrets, openSecrets, SecretsUnavailable, type McpSecrets } from './secrets.js';
-import { syncServerTools } from './mcp-tools.js';
+import { mcpToolMetadata, syncServerTools } from './mcp-tools.js';
 
 /**
  * MCP servers of an organization: registering them (streamable HTTP, SSE, and stdio where the
@@ -22,7 +22,7 @@ import { syncServerTools } from './mcp-tools.js';
 export const MCP_TRANSPORTS = ['streamable_http', 'sse', 'stdio'] as const;
 export type McpTransport = (typeof MCP_TRANSPORTS)[number];
 
-const name = z
+export const mcpServerName = z
   .string()
   .trim()
   .min(1, 'must not be empty')
@@ -60,7 +60,7 @@ const command = z.string().min(1, 'must not be empty').max(1024);
 const args = z.array(z.string().max(4096)).max(100, 'must hold at most 100 arguments');
 
 const createInput = z.object({
-  name,
+  name: mcpServerName,
   transport: z.enum(MCP_TRANSPORTS),
   url: url.nullish(),
   headers: headers.nullish(),
@@ -71,7 +71,7 @@ const createInput = z.object({
 
 const updateInput = z.object({
   id: z.string(),
-  name: name.nullish(),
+  name: mcpServerName.nullish(),
   transport: z.enum(MCP_TRANSPORTS).nullish(),
   url: url.nullish(),
   headers: headers.nullish(),
@@ -216,9 +216,9 @@ export async function updateMcpServer(ctx: ServiceContext, raw: UpdateMcpServerI
 
 /** Tools carry their server's name (Letta's `mcp:<server>` tag and metadata). */
 async function retagTools(tx: Prisma.TransactionClient, serverId: string, serverName: string) {
-  const tools = await tx.tool.findMany({ where: { mcpServerId: serverId }, select: { id: true } });
+  const tools = await tx.tool.findMany({ where: { mcpServerId: serverId }, select: { id: true, name: true, mcpToolName: true } });
   for (const tool of tools) {
-    await tx.tool.update({ where: { id: tool.id }, data: { tags: [`mcp:${serverName}`], metadata: { mcp: { server_name: serverName, server_id: serverId } } } });
+    await tx.tool.update({ where: { id: tool.id }, data: { tags: [`mcp:${serverName}`], metadata: mcpToolMetadata({ id: serverId, name: serverName }, tool.mcpToolName ?? tool.name) } });
   }
 }
 

@@ -45,6 +45,11 @@ export function listedTool(tool: McpToolDefinition): ListedMcpTool {
   };
 }
 
+/** Letta's metadata of an MCP tool (`{mcp: {server_name, server_id}}`), plus the tool's name on the server. */
+export function mcpToolMetadata(server: Pick<McpServer, 'id' | 'name'>, toolName: string): Prisma.InputJsonValue {
+  return { mcp: { server_name: server.name, server_id: server.id, tool_name: toolName } };
+}
+
 /** Tool row fields of one MCP tool. */
 function toolFields(server: Pick<McpServer, 'id' | 'name'>, toolName: string, listed: ListedMcpTool) {
   return {
@@ -53,7 +58,7 @@ function toolFields(server: Pick<McpServer, 'id' | 'name'>, toolName: string, li
     sourceType: 'mcp',
     jsonSchema: { name: toolName, description: listed.description ?? '', parameters: parametersOf(listed.inputSchema) } as Prisma.InputJsonValue,
     tags: [`mcp:${server.name}`],
-    metadata: { mcp: { server_name: server.name, server_id: server.id } } as Prisma.InputJsonValue,
+    metadata: mcpToolMetadata(server, listed.name),
     mcpServerId: server.id,
     mcpToolName: listed.name,
   };
