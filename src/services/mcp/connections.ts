@@ -4,7 +4,6 @@ import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotoc
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError, type Tool as McpToolDefinition } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from '../../logger.js';
 import { AddressRefused, guardedFetch } from './address-guard.js';
 import type { McpSecrets } from './secrets.js';
 
@@ -37,7 +36,6 @@ export interface McpConnectionOptions {
   maxConnections: number;
   idleMs: number;
   maxTools: number;
-  logger: Logger;
   /** The server said its tools changed (tools/list_changed). */
   onToolsChanged?: (serverId: string) => void;
   /** A connection opened, failed or broke: `error` null means connected. */
@@ -69,10 +67,6 @@ export class McpConnections {
   constructor(private readonly options: McpConnectionOptions) {
     this.sweeper = setInterval(() => this.sweepIdle(), Math.max(1000, Math.min(options.idleMs / 2, 60_000)));
     this.sweeper.unref();
-  }
-
-  get size(): number {
-    return this.entries.size;
   }
 
   /** Lists every tool (following cursors), at most `maxTools`. */

@@ -10,7 +10,6 @@ export interface McpRuntime {
   readonly toolTimeoutMs: number;
   readonly allowPrivate: boolean;
   readonly stdioEnabled: boolean;
-  readonly maxTools: number;
 }
 
 export interface McpSettings {
@@ -75,7 +74,6 @@ export function createMcpRuntime(
     maxConnections: settings.maxConnections,
     idleMs: settings.idleMs,
     maxTools: settings.maxTools,
-    logger,
     onStatus: (serverId, error) => {
       recordStatus(prisma, serverId, error).catch((failure: unknown) => logger.warn({ err: failure, serverId }, 'could not record MCP server status'));
     },
@@ -89,7 +87,6 @@ export function createMcpRuntime(
     toolTimeoutMs: settings.toolTimeoutMs,
     allowPrivate: settings.allowPrivate,
     stdioEnabled: settings.stdioEnabled,
-    maxTools: settings.maxTools,
   };
   return runtime;
 }
