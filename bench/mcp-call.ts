@@ -91,29 +91,29 @@ async function main() {
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: 'memory://', AUTH_MODE: 'disabled', LOG_LEVEL: 'silent', LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]) });
   const app = await createAppContext(config, createLogger(config));
   const server = await startServer(app);
-  const gql = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
+  const request = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
     const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
     const body = (await response.json()) as { data?: T; errors?: unknown };
     if (body.errors || !body.data) throw new Error(JSON.stringify(body.errors));
     return body.data;
   };
   try {
-    const created = await gql<{ createMcpServer: { mcpServer: { tools: Array<{ name: string; tool: { id: string } }> } } }>(
+    const created = await request<{ createMcpServer: { mcpServer: { tools: Array<{ name: string; tool: { id: string } }> } } }>(
       `mutation ($url: String!) { createMcpServer(input: { name: "bench", transport: STREAMABLE_HTTP, url: $url }) { mcpServer { tools { name tool { id } } } } }`,
       { url: mcp.url },
     );
     const addId = created.createMcpServer.mcpServer.tools.find((tool) => tool.name === 'add')!.tool.id;
     const newAgent = async () =>
-      (await gql<{ createAgent: { agent: { id: string } } }>(`mutation { createAgent(input: { model: "test/scripted", includeBaseTools: false, memoryBlocks: [{ label: "human", value: "" }] }) { agent { id } } }`)).createAgent.agent.id;
+      (await request<{ createAgent: { agent: { id: string } } }>(`mutation { createAgent(input: { model: "test/scripted", includeBaseTools: false, memoryBlocks: [{ label: "human", value: "" }] }) { agent { id } } }`)).createAgent.agent.id;
     const baseline = await newAgent();
     const mcpAgent = await newAgent();
-    const insertId = (await gql<{ tools: { edges: Array<{ node: { id: string } }> } }>(`{ tools(first: 1, filter: { name: "memory_insert" }) { edges { node { id } } } }`)).tools.edges[0]!.node.id;
-    await gql(`mutation ($a: ID!, $t: ID!) { attachTool(agentId: $a, toolId: $t) { changed } }`, { a: baseline, t: insertId });
-    await gql(`mutation ($a: ID!, $t: ID!) { attachTool(agentId: $a, toolId: $t) { changed } }`, { a: mcpAgent, t: addId });
+    const insertId = (await request<{ tools: { edges: Array<{ node: { id: string } }> } }>(`{ tools(first: 1, filter: { name: "memory_insert" }) { edges { node { id } } } }`)).tools.edges[0]!.node.id;
+    await request(`mutation ($a: ID!, $t: ID!) { attachTool(agentId: $a, toolId: $t) { changed } }`, { a: baseline, t: insertId });
+    await request(`mutation ($a: ID!, $t: ID!) { attachTool(agentId: $a, toolId: $t) { changed } }`, { a: mcpAgent, t: addId });
 
     type Sent = { sendMessage: { stopReason: string; run: { steps: Array<{ stepMs: number; llmRequestMs: number }> } } };
     const send = (agentId: string) =>
-      gql<Sent>(`mutation ($id: ID!) { sendMessage(agentId: $id, input: { input: "go" }) { stopReason run { steps { stepMs llmRequestMs } } } }`, { id: agentId });
+      request<Sent>(`mutation ($id: ID!) { sendMessage(agentId: $id, input: { input: "go" }) { stopReason run { steps { stepMs llmRequestMs } } } }`, { id: agentId });
     const work = (sent: Sent) => {
       if (sent.sendMessage.stopReason !== 'end_turn' || sent.sendMessage.run.steps.length !== 2) throw new Error(`unexpected run: ${JSON.stringify(sent)}`);
       const step = sent.sendMessage.run.steps[0]!;

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { Provider } from 'urql';
 import { createClients, type Clients } from './client';
 import { initialAgentId, serverUrl, storeApiKey, storedApiKey } from './settings';
@@ -13,12 +13,13 @@ export function App() {
   const [needsKey, setNeedsKey] = useState(false);
   const [agentId, setAgentId] = useState(initialAgentId);
   const [clients, setClients] = useState<Clients>();
+  const requireKey = useCallback(() => setNeedsKey(true), []);
   // A new key means new connections: the socket authenticates once, when it opens.
   useEffect(() => {
-    const created = createClients(apiKey);
+    const created = createClients(apiKey, requireKey);
     setClients(created);
     return () => void created.ws.dispose();
-  }, [apiKey]);
+  }, [apiKey, requireKey]);
 
   const saveKey = (key: string | undefined) => {
     storeApiKey(key);
@@ -26,7 +27,8 @@ export function App() {
     setNeedsKey(false);
   };
 
-  if (!clients) return null;
+  // Until the clients for this key exist, render nothing that could query with the old ones.
+  if (!clients || clients.apiKey !== apiKey) return null;
   return (
     <Provider value={clients.urql}>
       <header>
@@ -34,7 +36,7 @@ export function App() {
         <span className="server">{serverUrl}</span>
         <KeyForm apiKey={apiKey} required={needsKey} onSave={saveKey} />
       </header>
-      <AgentPicker selected={agentId} onSelect={setAgentId} onUnauthenticated={() => setNeedsKey(true)} />
+      <AgentPicker selected={agentId} onSelect={setAgentId} onUnauthenticated={requireKey} />
       {agentId && (
         <main key={agentId}>
           <Conversation agentId={agentId} ws={clients.ws} />

@@ -8,11 +8,15 @@ import { serverUrl, websocketUrl } from './settings';
  * its connectionParams.
  */
 export interface Clients {
+  apiKey: string | undefined;
   urql: Client;
   ws: WsClient;
 }
 
-export function createClients(apiKey: string | undefined): Clients {
+/** graphql-ws closes the socket with 4403 when the server refuses the key. */
+const isForbidden = (event: unknown) => typeof event === 'object' && event !== null && (event as { code?: unknown }).code === 4403;
+
+export function createClients(apiKey: string | undefined, onForbidden: () => void): Clients {
   const authorization = apiKey ? `Bearer ${apiKey}` : undefined;
   const ws = createWsClient({
     url: websocketUrl,
@@ -21,7 +25,11 @@ export function createClients(apiKey: string | undefined): Clients {
     lazy: false,
     retryAttempts: Number.POSITIVE_INFINITY,
     retryWait: async (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** retries, 5_000))),
-    shouldRetry: () => true,
+    // A refused key will not be accepted on retry: ask for another one instead.
+    shouldRetry: (event) => !isForbidden(event),
+    onNonLazyError: (event) => {
+      if (isForbidden(event)) onForbidden();
+    },
   });
   const urql = new Client({
     url: serverUrl,
@@ -42,5 +50,5 @@ export function createClients(apiKey: string | undefined): Clients {
       },
     }),
   });
-  return { urql, ws };
+  return { apiKey, urql, ws };
 }

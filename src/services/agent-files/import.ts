@@ -6,13 +6,13 @@ import { defaultSystemPrompt, type AgentType } from '../../agent/prompts.js';
 import { newId } from '../../ids.js';
 import { createAgentInput } from '../agents/agents.js';
 import type { ServiceContext } from '../platform/context.js';
-import { parseInput } from '../../errors.js';
+import { AppError, parseInput } from '../../errors.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { BLOCK_LIMIT_DEFAULT } from '../memory/blocks.js';
 import { rebuildSystemPrompt } from '../memory/system-prompt.js';
 import type { AgentFile, AgentFileAgent, AgentFileTool } from './format.js';
-import { readAgentFile, rejectAgentFile, type Problem } from './validate.js';
 import { importMcpServers, mcpLinkOf, planMcpServers, recordImportedServerTools } from './mcp-servers.js';
+import { rejectAgentFile, type Problem } from './validate.js';
 
 /**
  * Import: an agent file becomes new agents of the caller's organization. Everything is checked
@@ -189,10 +189,17 @@ async function withRetryOnConflict<T>(attempt: () => Promise<T>, attempts = 3): 
  * Imports an agent file (its text, its JSON, or a JSON string holding it) and returns the ids
  * of the new agents, in the file's order.
  */
+/** Parsing and checking a (possibly large) file is CPU-bound: it runs in the worker pool. */
+async function readInWorker(ctx: ServiceContext, source: unknown): Promise<AgentFile> {
+  const read = await ctx.runtime.pool.run('agentFile.read', source);
+  if (!read.ok) throw new AppError(read.code, read.message, read.extensions);
+  return read.file;
+}
+
 export async function importAgentFile(ctx: ServiceContext, source: unknown, rawOptions: ImportOptions = {}): Promise<string[]> {
   const given = Object.fromEntries(Object.entries(rawOptions ?? {}).filter(([, value]) => value !== null));
   const options = parseInput(importOptionsSchema, given, 'options');
-  const file = readAgentFile(source);
+  const file = await readInWorker(ctx, source);
   const { names, problems } = agentNames(file, options);
   const mcp = await planMcpServers(ctx, file);
   problems.push(...mcp.problems);
