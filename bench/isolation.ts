@@ -107,12 +107,12 @@ async function main() {
       child.send({ type: 'stats', reset });
     });
 
-  const gql = async <T,>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> }> => {
+  const postQuery = async <T,>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> }> => {
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
     return (await response.json()) as { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
   };
   const ok = async <T,>(query: string, variables?: Record<string, unknown>): Promise<T> => {
-    const result = await gql<T>(query, variables);
+    const result = await postQuery<T>(query, variables);
     if (result.errors?.length || !result.data) throw new Error(JSON.stringify(result.errors));
     return result.data;
   };
@@ -274,7 +274,7 @@ async function main() {
     return { outcome: `tool ${tool?.status}: ${tool?.toolReturn?.split('\n')[0]?.slice(0, 80)}`, ok: sendMessage.stopReason === 'end_turn' && Boolean(tool) };
   });
   await run(`nested query, first: ${NESTED_FIRST}`, async () => {
-    const result = await gql<{ agents: { edges: unknown[] } }>(
+    const result = await postQuery<{ agents: { edges: unknown[] } }>(
       `query Nested($first: Int) { agents(first: $first) { edges { node { id blocks { id agents { id blocks { id agents { id } } } } } } } }`,
       { first: NESTED_FIRST },
     );

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isLoopback, type Config } from './config.js';
+import { isLoopback, secretsKeyBytes, type Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import type { Logger } from './logger.js';
 import { createEventBus, type EventBus } from './realtime/bus.js';
@@ -17,6 +17,8 @@ import { startRunLiveness } from './services/runs/run-liveness.js';
 import type { Runtime } from './services/platform/context.js';
 import { createEmbedderRegistry, type EmbedderRegistry } from './agent/embeddings/index.js';
 import { createFileJobs } from './services/files/file-jobs.js';
+import { createMcpRuntime } from './services/mcp/runtime.js';
+import { listAndStoreTools } from './services/mcp/mcp-servers.js';
 import { createWorkerPool, type WorkerPool } from './workers/pool.js';
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -51,6 +53,13 @@ export function authPolicyFor(config: Pick<Config, 'AUTH_MODE' | 'HOST'>): AuthP
   if (config.AUTH_MODE === 'disabled') return 'disabled';
   if (config.AUTH_MODE === 'required') return 'required';
   return isLoopback(config.HOST) ? 'open-until-keys' : 'required';
+}
+
+/** MCP URLs may reach loopback and private networks where the operator allows it; by default only on a loopback server (development). */
+export function mcpAllowsPrivate(config: Pick<Config, 'MCP_ALLOW_PRIVATE_NETWORKS' | 'HOST'>): boolean {
+  if (config.MCP_ALLOW_PRIVATE_NETWORKS === 'allow') return true;
+  if (config.MCP_ALLOW_PRIVATE_NETWORKS === 'deny') return false;
+  return isLoopback(config.HOST);
 }
 
 const POLICY_LOG: Record<AuthPolicy, string> = {
@@ -105,6 +114,21 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       subscriberBufferLimit: config.RUN_EVENT_BUFFER_LIMIT,
       keyPrefix: `${config.REDIS_PREFIX}run:`,
     });
+    const mcp = createMcpRuntime(
+      db.prisma,
+      {
+        secretsKey: config.SECRETS_KEY ? secretsKeyBytes(config.SECRETS_KEY) : undefined,
+        toolTimeoutMs: config.MCP_TOOL_TIMEOUT_MS,
+        connectTimeoutMs: config.MCP_CONNECT_TIMEOUT_MS,
+        allowPrivate: mcpAllowsPrivate(config),
+        stdioEnabled: config.MCP_STDIO === 'enabled',
+        maxConnections: config.MCP_MAX_CONNECTIONS,
+        idleMs: config.MCP_IDLE_MS,
+        maxTools: config.MCP_MAX_TOOLS_PER_SERVER,
+      },
+      logger,
+      (runtime, serverId) => listAndStoreTools(db.prisma, runtime, serverId),
+    );
     const instanceId = randomUUID();
     const limits = createRateLimits(config, logger, (limit) => metrics.rateLimited.inc({ limit }));
     const queue: RunQueue = new RunQueue({
@@ -140,6 +164,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
         messageEmbeddings: config.MESSAGE_EMBEDDINGS === 'local',
         providerQueryTimeoutMs: config.PROVIDER_QUERY_TIMEOUT_MS,
       },
+      mcp,
     };
     const listeners = [
       // A run cancelled on another instance is aborted here if it executes here.
@@ -157,6 +182,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       await stopLiveness();
       await fileJobs.close();
       await limits.close();
+      await mcp.connections.closeAll();
     };
     return { config, logger, db, bus, authPolicy, runtime, limits, metrics, stop };
   } catch (error) {

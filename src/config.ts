@@ -98,6 +98,26 @@ const configSchema = z.object({
   RUN_STALE_AFTER_MS: int(100, 3_600_000).default(30_000),
   RUN_WORKERS: int(0, 1000).default(16),
   RUN_QUEUE_POLL_MS: int(10, 600_000).default(1_000),
+  MCP_STDIO: z
+    .enum(['enabled', 'disabled'])
+    .default('disabled')
+    .describe('enabled: MCP servers may be stdio commands this server spawns (single-tenant self-hosting only)'),
+  MCP_ALLOW_PRIVATE_NETWORKS: z
+    .enum(['auto', 'allow', 'deny'])
+    .default('auto')
+    .describe('whether MCP server URLs may reach loopback/private/link-local addresses; auto: allow only when HOST is loopback'),
+  MCP_TOOL_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
+  MCP_CONNECT_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  MCP_MAX_CONNECTIONS: int(1, 10_000).default(64),
+  MCP_IDLE_MS: int(1_000, 24 * 3600_000).default(300_000),
+  MCP_MAX_TOOLS_PER_SERVER: int(1, 10_000).default(200),
+  SECRETS_KEY: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .refine((text) => secretsKeyBytes(text) !== undefined, 'must be 32 bytes as 64 hex digits or base64')
+      .optional(),
+  ),
   GRAPHIQL: z
     .enum(['true', 'false'])
     .default('true')
@@ -123,6 +143,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const issue = result.error.issues[0]!;
   throw new ConfigError(`Invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
+}
+
+/** The 32 bytes of a SECRETS_KEY given as 64 hex digits or base64, or undefined when it is neither. */
+export function secretsKeyBytes(text: string): Buffer | undefined {
+  const bytes = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : /^[A-Za-z0-9+/]{43}=?$/.test(text) ? Buffer.from(text, 'base64') : undefined;
+  return bytes?.length === 32 ? bytes : undefined;
 }
 
 export function isLoopback(host: string): boolean {

@@ -26,6 +26,8 @@ export interface LoopTool {
   toolType: string;
   requiresApproval: boolean;
   returnCharLimit: number;
+  /** A tool served by an MCP server: which server, and the tool's name there. */
+  mcp?: { serverId: string; toolName: string } | null;
 }
 
 export interface LoopAgent {
@@ -69,6 +71,11 @@ export interface RunStore {
    * the name is not one of them. `contextChanged` means the system prompt was rebuilt.
    */
   executeServerTool?(agentId: string, name: string, args: Record<string, unknown>): Promise<{ result: string; contextChanged: boolean } | undefined>;
+  /**
+   * Calls a tool of an MCP server; `cancel` aborts the call (and tells the server). Failures are
+   * ToolExecutionErrors, which the model sees as failed tool results.
+   */
+  executeMcpTool?(tool: { serverId: string; toolName: string }, args: Record<string, unknown>, cancel: AbortSignal): Promise<string>;
   /**
    * After a stored step: compacts the context when the call's tokens (or the measured next
    * request) pass the threshold. True when it compacted. May throw SystemPromptTooLarge, LlmError
@@ -281,7 +288,7 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
         const args = { ...(solver.prefilledArgs(call.name) ?? {}), ...(JSON.parse(call.arguments || '{}') as Record<string, unknown>) };
         delete args.request_heartbeat;
         try {
-          result = await executeTool(deps, agent, call.name, args, blocks, edits);
+          result = await executeTool(deps, agent, call.name, args, blocks, edits, cancel);
         } catch (error) {
           if (!(error instanceof ToolExecutionError)) throw error;
           status = 'error';
@@ -407,7 +414,13 @@ async function executeTool(
   args: Record<string, unknown>,
   blocks: Map<string, EditableBlock>,
   edits: BlockEdits,
+  cancel: AbortSignal,
 ): Promise<string> {
+  const mcp = agent.tools.find((tool) => tool.name === name)?.mcp;
+  if (mcp) {
+    if (!deps.store.executeMcpTool) throw new ToolExecutionError(`Tool '${name}' cannot run on this server`);
+    return deps.store.executeMcpTool(mcp, args, cancel);
+  }
   if (name === 'send_message') {
     return 'Sent message successfully.';
   }

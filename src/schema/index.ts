@@ -13,6 +13,7 @@ import './platform.js';
 import './runs.js';
 import './run-events.js';
 import './tools.js';
+import './mcp.js';
 
 /** The whole GraphQL schema; `npm run schema:print` writes it to schema.graphql. */
 export const schema = builder.toSchema({ sortSchema: true });

@@ -19,7 +19,7 @@ export const Tool = builder.prismaNode('Tool', {
     name: t.string({ resolve: (tool) => tool.name }),
     description: t.exposeString('description', { nullable: true }),
     toolType: t.exposeString('toolType', { description: 'custom, letta_core, letta_memory_core, letta_files_core, ...' }),
-    builtIn: t.boolean({ select: { toolType: true }, resolve: (tool) => tool.toolType !== 'custom' }),
+    builtIn: t.boolean({ select: { toolType: true }, description: 'Defined by this server (not client-side, not from an MCP server).', resolve: (tool) => tool.toolType !== 'custom' && tool.toolType !== 'external_mcp' }),
     jsonSchema: t.expose('jsonSchema', { type: 'JSON', description: 'The function schema sent to the model: {name, description, parameters}.' }),
     parameters: t.field({
       type: 'JSON',

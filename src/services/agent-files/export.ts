@@ -1,7 +1,8 @@
-import type { Prisma } from '../../generated/prisma/client.js';
+import type { McpServer, Prisma } from '../../generated/prisma/client.js';
 import type { ServiceContext } from '../platform/context.js';
 import { AppError, assertId, badInput, notFound } from '../../errors.js';
 import { MAX_AGENTS_PER_FILE } from './format.js';
+import { exportMcpServer, exportedToolMetadata } from './mcp-servers.js';
 
 /**
  * Export: one or more agents as Letta's multi-entity agent file. Database ids become file-local
@@ -19,7 +20,7 @@ type Json = Record<string, unknown>;
 
 const agentInclude = {
   blocks: { include: { block: true }, orderBy: { blockLabel: 'asc' } },
-  tools: { include: { tool: true } },
+  tools: { include: { tool: { include: { mcpServer: true } } } },
   folders: { include: { folder: { include: { files: { orderBy: { fileName: 'asc' } } } } } },
   files: { orderBy: { fileName: 'asc' } },
   managedGroups: { include: { agents: { orderBy: [{ position: 'asc' }, { agentId: 'asc' }] } }, orderBy: { createdAt: 'asc' } },
@@ -168,6 +169,11 @@ export async function exportAgents(ctx: ServiceContext, agentIds: string[], opti
     for (const { tool } of [...agent.tools].sort((a, b) => a.tool.name.localeCompare(b.tool.name))) {
       if (!tools.has(tool.id)) tools.set(tool.id, tool), ids.add('tool', tool.id);
     }
+  }
+  // MCP servers of the exported tools (Letta: extracted from the tools, before their conversion).
+  const mcpServers = new Map<string, McpServer>();
+  for (const tool of tools.values()) {
+    if (tool.mcpServer && !mcpServers.has(tool.mcpServer.id)) mcpServers.set(tool.mcpServer.id, tool.mcpServer), ids.add('mcp_server', tool.mcpServer.id);
   }
   for (const agent of agents) {
     for (const { folder } of [...agent.folders].sort((a, b) => a.folder.name.localeCompare(b.folder.name))) {
@@ -323,9 +329,9 @@ export async function exportAgents(ctx: ServiceContext, agentIds: string[], opti
       npm_requirements: tool.npmRequirements ?? null,
       default_requires_approval: tool.defaultRequiresApproval,
       enable_parallel_execution: tool.enableParallelExecution,
-      metadata_: tool.metadata ?? {},
+      metadata_: exportedToolMetadata(tool, tool.mcpServer ? ids.get(tool.mcpServer.id, 'mcp_server') : undefined, tool.mcpServer?.name),
     })),
-    mcp_servers: [],
+    mcp_servers: [...mcpServers.values()].map((server) => exportMcpServer(server, ids.get(server.id, 'mcp_server'))),
     skills: [],
     metadata: { revision_id: AGENT_FILE_FORMAT_VERSION },
     created_at: new Date().toISOString(),

@@ -11,6 +11,7 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { BLOCK_LIMIT_DEFAULT } from '../memory/blocks.js';
 import { rebuildSystemPrompt } from '../memory/system-prompt.js';
 import type { AgentFile, AgentFileAgent, AgentFileTool } from './format.js';
+import { importMcpServers, mcpLinkOf, planMcpServers, recordImportedServerTools } from './mcp-servers.js';
 import { rejectAgentFile, type Problem } from './validate.js';
 
 /**
@@ -105,7 +106,13 @@ function toolFields(tool: AgentFileTool) {
 }
 
 /** Step 2 of Letta's order: tools by name; built-in and core tools are never overwritten. */
-async function importTools(tx: Prisma.TransactionClient, ctx: ServiceContext, file: AgentFile, options: Options): Promise<Map<string, Tool>> {
+async function importTools(
+  tx: Prisma.TransactionClient,
+  ctx: ServiceContext,
+  file: AgentFile,
+  options: Options,
+  servers: Map<string, { id: string; name: string }>,
+): Promise<Map<string, Tool>> {
   const tools = file.tools ?? [];
   const existing = await tx.tool.findMany({ where: { organizationId: ctx.orgId, name: { in: tools.map((tool) => tool.name) } } });
   const byName = new Map(existing.map((tool) => [tool.name, tool]));
@@ -117,8 +124,10 @@ async function importTools(tx: Prisma.TransactionClient, ctx: ServiceContext, fi
     } else if (found) {
       result.set(tool.id, await tx.tool.update({ where: { id: found.id }, data: toolFields(tool) }));
     } else {
+      // An MCP tool is linked to its server (registered in step 1, or already here).
+      const link = await mcpLinkOf(tx, ctx, tool, servers);
       const created = await tx.tool.create({
-        data: { id: newId('Tool'), organizationId: ctx.orgId, name: tool.name, toolType: tool.tool_type ?? 'custom', ...toolFields(tool) },
+        data: { id: newId('Tool'), organizationId: ctx.orgId, name: tool.name, toolType: tool.tool_type ?? 'custom', ...toolFields(tool), ...(link ?? {}) },
       });
       result.set(tool.id, created);
     }
@@ -192,6 +201,8 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
   const options = parseInput(importOptionsSchema, given, 'options');
   const file = await readInWorker(ctx, source);
   const { names, problems } = agentNames(file, options);
+  const mcp = await planMcpServers(ctx, file);
+  problems.push(...mcp.problems);
   if (problems.length) rejectAgentFile(problems);
 
   const now = new Date();
@@ -204,7 +215,9 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
 
   await withRetryOnConflict(() => ctx.prisma.$transaction(
     async (tx) => {
-      const tools = await importTools(tx, ctx, file, options);
+      const servers = await importMcpServers(tx, ctx, mcp.planned);
+      const tools = await importTools(tx, ctx, file, options, servers);
+      await recordImportedServerTools(tx, [...servers.values()].map((server) => server.id));
 
       const blocks = file.blocks ?? [];
       if (blocks.length) {

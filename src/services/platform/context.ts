@@ -11,6 +11,7 @@ import type { RunStreams } from '../../realtime/run-streams.js';
 import type { EmbedderRegistry } from '../../agent/embeddings/index.js';
 import type { EnsurePassageIndex } from '../../db/vector-index.js';
 import type { VectorMethod } from '../../db/vector-search.js';
+import type { McpRuntime } from '../mcp/runtime.js';
 import type { WorkerPool } from '../../workers/pool.js';
 
 /** What runs need beyond the database: models, the run queue, limits and live events. */
@@ -48,6 +49,8 @@ export interface Runtime {
   readonly grepTimeoutMs: number;
   /** Context window measurement, compaction and message search. */
   readonly context: ContextSettings;
+  /** Connections to MCP servers and the operator's MCP settings. */
+  readonly mcp: McpRuntime;
   /** Told about claimed runs, stored steps and ended runs (metrics). */
   readonly observer?: RunObserver;
   /** Runs started per minute (limits/rate-limits.ts); absent: no limit. */

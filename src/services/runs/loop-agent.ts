@@ -25,6 +25,7 @@ export async function loadLoopAgent(prisma: PrismaClient, agentId: string): Prom
       toolType: tool.toolType,
       requiresApproval,
       returnCharLimit: tool.returnCharLimit,
+      mcp: tool.mcpServerId && tool.mcpToolName ? { serverId: tool.mcpServerId, toolName: tool.mcpToolName } : null,
     })),
     blocks: agent.blocks.map(({ block }) => ({
       id: block.id,

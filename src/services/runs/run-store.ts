@@ -7,6 +7,7 @@ import { rebuildSystemPrompt } from '../memory/system-prompt.js';
 import type { ServiceContext } from '../platform/context.js';
 import { publishAgentEvent, publishBlockChanges } from '../platform/events.js';
 import { executeServerTool } from '../tools/server-tools.js';
+import { executeMcpTool } from '../mcp/mcp-tools.js';
 import { compactContext, compactIfNeeded } from '../messages/compaction.js';
 import { MESSAGE_SEARCH_MAX_LIMIT, runMessageSearch, searchSettingsOf } from '../messages/message-search.js';
 import { insertMessages, loadContextMessages, messageRows } from '../messages/message-store.js';
@@ -90,6 +91,8 @@ export function createRunStore(ctx: ServiceContext): RunStore {
     },
 
     executeServerTool: (agentId, name, args) => executeServerTool(ctx, agentId, name, args),
+
+    executeMcpTool: (tool, args, cancel) => executeMcpTool(ctx, tool, args, cancel),
 
     async searchConversation(agentId, rawArgs, timezone) {
       const args = parseConversationSearchArgs(rawArgs, timezone);

@@ -97,6 +97,9 @@ export async function createTool(ctx: ServiceContext, raw: Record<string, unknow
 
 export async function deleteTool(ctx: ServiceContext, id: string): Promise<string> {
   const tool = await getTool(ctx, id);
+  if (tool.toolType === 'external_mcp') {
+    throw new AppError('FORBIDDEN', `'${tool.name}' is served by an MCP server; refresh or delete the server (refreshMcpServer, deleteMcpServer) instead`);
+  }
   if (tool.toolType !== 'custom') throw new AppError('FORBIDDEN', `'${tool.name}' is a built-in tool and cannot be deleted`);
   await ctx.prisma.tool.delete({ where: { id } });
   return id;
