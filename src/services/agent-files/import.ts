@@ -11,7 +11,7 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { BLOCK_LIMIT_DEFAULT } from '../memory/blocks.js';
 import { rebuildSystemPrompt } from '../memory/system-prompt.js';
 import type { AgentFile, AgentFileAgent, AgentFileTool } from './format.js';
-import { readAgentFile, rejectAgentFile, type Problem } from './validate.js';
+import { readAgentFile, rejectAgentFile, type Problem, type Warning } from './validate.js';
 
 /**
  * Import: an agent file becomes new agents of the caller's organization. Everything is checked
@@ -157,7 +157,8 @@ function messageRowsOf(ctx: ServiceContext, agent: AgentFileAgent, agentId: stri
     denialReason: message.denial_reason ?? null,
     isErr: message.is_err ?? false,
     model: message.model ?? null,
-    groupId: message.group_id ? (groupIds.get(message.group_id) ?? null) : null,
+    // A group of the file gets its new id; any other (the id of a group on the server that wrote the file) is kept as it is.
+    groupId: message.group_id ? (groupIds.get(message.group_id) ?? message.group_id) : null,
     createdAt: dateOr(message.created_at, now),
   }));
 }
@@ -176,14 +177,32 @@ async function withRetryOnConflict<T>(attempt: () => Promise<T>, attempts = 3): 
   }
 }
 
+export interface ImportResult {
+  /** The new agents, in the file's order. */
+  agentIds: string[];
+  /** What the file held that import ignored, as Letta does. */
+  warnings: Warning[];
+}
+
+/** Skills of the file, the first of each name, with the keys this server does not know kept aside. */
+function skillRows(file: AgentFile, agentId: string) {
+  const seen = new Set<string>();
+  return (file.skills ?? []).flatMap((skill, position) => {
+    if (seen.has(skill.name)) return [];
+    seen.add(skill.name);
+    const { name, files, source_url: sourceUrl, ...extra } = skill;
+    return [{ agentId, name, files: jsonOrNull(files), sourceUrl: sourceUrl ?? null, extra: Object.keys(extra).length ? (extra as Prisma.InputJsonValue) : Prisma.DbNull, position }];
+  });
+}
+
 /**
- * Imports an agent file (its text, its JSON, or a JSON string holding it) and returns the ids
- * of the new agents, in the file's order.
+ * Imports an agent file (its text, its JSON, or a JSON string holding it). The file's skills
+ * belong to its first agent (the one Letta Code exported; group members follow it).
  */
-export async function importAgentFile(ctx: ServiceContext, source: unknown, rawOptions: ImportOptions = {}): Promise<string[]> {
+export async function importAgentFile(ctx: ServiceContext, source: unknown, rawOptions: ImportOptions = {}): Promise<ImportResult> {
   const given = Object.fromEntries(Object.entries(rawOptions ?? {}).filter(([, value]) => value !== null));
   const options = parseInput(importOptionsSchema, given, 'options');
-  const file = readAgentFile(source);
+  const { file, warnings } = readAgentFile(source);
   const { names, problems } = agentNames(file, options);
   if (problems.length) rejectAgentFile(problems);
 
@@ -355,6 +374,9 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
         }
       }
 
+      const skills = skillRows(file, agentIds.get(file.agents[0]!.id)!);
+      if (skills.length) await tx.skill.createMany({ data: skills });
+
       // The stored prompt is compiled from the imported template and blocks, with the new ids.
       for (const id of agentIds.values()) await rebuildSystemPrompt(tx, id);
     },
@@ -363,5 +385,5 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
 
   // Imported files arrive with their content and status `pending`: chunked and embedded again like uploads.
   for (const fileId of fileIds.values()) ctx.runtime.fileJobs.enqueue(fileId);
-  return [...agentIds.values()];
+  return { agentIds: [...agentIds.values()], warnings };
 }
