@@ -8,6 +8,7 @@ import './files.js';
 import './file-views.js';
 import './memory.js';
 import './messages.js';
+import './message-edits.js';
 import './models.js';
 import './platform.js';
 import './runs.js';
