@@ -14,6 +14,7 @@ export const ID_PREFIXES = {
   Message: 'message',
   Run: 'run',
   Step: 'step',
+  Group: 'group',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -3,6 +3,7 @@ import './agents.js';
 import './archival.js';
 import './context-window.js';
 import './agent-files.js';
+import './groups.js';
 import './agent-events.js';
 import './files.js';
 import './file-views.js';

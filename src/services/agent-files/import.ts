@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { Prisma, type Tool } from '../../generated/prisma/client.js';
 import { handleForImport } from '../../agent/llm/handles.js';
@@ -211,7 +211,7 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
   const blockIds = new Map((file.blocks ?? []).map((block) => [block.id, newId('Block')]));
   const folderIds = new Map((file.sources ?? []).map((source) => [source.id, newId('Folder')]));
   const fileIds = new Map((file.files ?? []).map((entry) => [entry.id, newId('File')]));
-  const groupIds = new Map((file.groups ?? []).map((group) => [group.id, `group-${randomUUID()}`]));
+  const groupIds = new Map((file.groups ?? []).map((group) => [group.id, newId('Group')]));
   const messageIds = new Map(file.agents.flatMap((agent) => (options.stripMessages ? [] : (agent.messages ?? [])).map((message) => [message.id, newId('Message')] as const)));
 
   await withRetryOnConflict(() => ctx.prisma.$transaction(

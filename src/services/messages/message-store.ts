@@ -32,6 +32,7 @@ export function messageRows(orgId: string, agentId: string, runId: string | null
     denialReason: message.denialReason ?? null,
     otid: message.otid ?? null,
     senderId: message.senderId ?? null,
+    groupId: message.groupId ?? null,
     isErr: message.isErr ?? false,
     model: message.model ?? null,
   }));

@@ -13,6 +13,7 @@ import { insertMessages, messageRows, messagesByIds } from '../messages/message-
 import { loadLoopAgent } from './loop-agent.js';
 import { agentIsBusy } from './run-status.js';
 import { isUniqueViolation } from '../../db/errors.js';
+import { afterMainTurn } from '../groups/sleeptime.js';
 
 /**
  * Runs: sending messages to an agent, in the background or waiting for the end, and cancelling.
@@ -324,6 +325,12 @@ async function finishRun(
     return finalReason;
   });
   announceRunEnded(ctx, { id: runId, agentId }, finalReason, error);
+  // A turn of a sleeptime group's main agent may start its sleeptime agent's run.
+  try {
+    await afterMainTurn(ctx, agentId, runId);
+  } catch (caught) {
+    ctx.logger.error({ err: caught, runId }, 'sleeptime runs could not be started');
+  }
 }
 
 // ---- cancellation ----
