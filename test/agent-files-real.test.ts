@@ -99,6 +99,7 @@ describe('agent files: every real Letta file', () => {
     expect(reply.messages).toContainEqual({ __typename: 'AssistantMessage', content: `hello from ${name}` });
     expect(model.pending()).toBe(0);
 
+    await t.app.runtime.fileJobs.idle(); // imported files are chunked and embedded again first
     const first = (await t.ok(Export, { ids: [imported.agentIds[0]!] }, own)).exportAgents as any;
     // What the file said is in the export: every block of every agent (labels as written), skill and group.
     const blocksOf = (doc: any, index: number) =>
@@ -118,6 +119,7 @@ describe('agent files: every real Letta file', () => {
     const { token } = elsewhere;
     const again = (await t.ok(Import, { json: first }, { token })).importAgent;
     expect(again.warnings).toEqual([]);
+    await t.app.runtime.fileJobs.idle();
     const second = (await t.ok(Export, { ids: [again.agentIds[0]!] }, { token })).exportAgents as any;
     expectSameDocument(normalize(first), normalize(second), name);
   });
