@@ -1,3 +1,4 @@
+import { Prisma } from '../generated/prisma/client.js';
 import type { PrismaClient } from './client.js';
 import type { VectorMethod } from './vector-search.js';
 
@@ -22,75 +23,52 @@ export interface RankedRow {
   score: number;
 }
 
-/** Collects parameters and hands out their placeholders. */
-class Params {
-  readonly values: unknown[] = [];
-  add(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
+function filterSql(filter: MessageFilter): Prisma.Sql {
+  const clauses = [Prisma.sql`m."organizationId" = ${filter.organizationId}`, Prisma.sql`s."text" <> ''`];
+  if (filter.agentId) clauses.push(Prisma.sql`m."agentId" = ${filter.agentId}`);
+  if (filter.roles?.length) clauses.push(Prisma.sql`m."role"::text IN (SELECT jsonb_array_elements_text(${JSON.stringify(filter.roles)}::jsonb))`);
+  if (filter.startDate) clauses.push(Prisma.sql`m."createdAt" >= ${filter.startDate.toISOString()}::timestamptz`);
+  if (filter.endDate) clauses.push(Prisma.sql`m."createdAt" <= ${filter.endDate.toISOString()}::timestamptz`);
+  return Prisma.join(clauses, ' AND ');
 }
 
-function filterSql(filter: MessageFilter, params: Params): string {
-  const clauses = [`m."organizationId" = ${params.add(filter.organizationId)}`, `s."text" <> ''`];
-  if (filter.agentId) clauses.push(`m."agentId" = ${params.add(filter.agentId)}`);
-  if (filter.roles?.length) clauses.push(`m."role"::text IN (SELECT jsonb_array_elements_text(${params.add(JSON.stringify(filter.roles))}::jsonb))`);
-  if (filter.startDate) clauses.push(`m."createdAt" >= ${params.add(filter.startDate.toISOString())}::timestamptz`);
-  if (filter.endDate) clauses.push(`m."createdAt" <= ${params.add(filter.endDate.toISOString())}::timestamptz`);
-  return clauses.join(' AND ');
-}
-
-const FROM = `"MessageSearchIndex" s JOIN "Message" m ON m."id" = s."messageId"`;
+const FROM = Prisma.sql`"MessageSearchIndex" s JOIN "Message" m ON m."id" = s."messageId"`;
 const vectorLiteral = (vector: number[]) => `{${vector.join(',')}}`;
 
 /** Messages matching a web-style query (quoted phrases, OR, -word), best ts_rank_cd first. */
 export async function ftsSearch(prisma: PrismaClient, query: string, filter: MessageFilter, limit: number): Promise<RankedRow[]> {
-  const params = new Params();
-  const q = params.add(query);
-  const where = filterSql(filter, params);
-  const rows = await prisma.$queryRawUnsafe<Array<{ id: string; score: number }>>(
-    `SELECT s."messageId" AS id, ts_rank_cd(s."tsv", q)::float8 AS score
-       FROM ${FROM}, websearch_to_tsquery('english', ${q}) q
-      WHERE ${where} AND s."tsv" @@ q
-      ORDER BY score DESC, m."sequenceId" DESC
-      LIMIT ${params.add(limit)}`,
-    ...params.values,
-  );
+  const rows = await prisma.$queryRaw<Array<{ id: string; score: number }>>`
+    SELECT s."messageId" AS id, ts_rank_cd(s."tsv", q)::float8 AS score
+      FROM ${FROM}, websearch_to_tsquery('english', ${query}) q
+     WHERE ${filterSql(filter)} AND s."tsv" @@ q
+     ORDER BY score DESC, m."sequenceId" DESC
+     LIMIT ${limit}`;
   return rows.map((row) => ({ id: row.id, score: Number(row.score) }));
 }
 
 /** Messages nearest to an embedding by cosine similarity, most similar first. */
 export async function vectorSearch(prisma: PrismaClient, backend: VectorMethod, embedding: number[], filter: MessageFilter, limit: number): Promise<RankedRow[]> {
   if (embedding.length === 0) return [];
-  const params = new Params();
-  const vector = params.add(vectorLiteral(embedding));
-  const dim = params.add(embedding.length);
-  const where = filterSql(filter, params);
+  const vector = vectorLiteral(embedding);
   const similarity =
     backend === 'pgvector'
-      ? `(1 - (s."embedding"::vector <=> ${vector}::real[]::vector))`
-      : `(SELECT sum(a * b) FROM unnest(s."embedding", ${vector}::real[]) AS t(a, b))`;
-  const rows = await prisma.$queryRawUnsafe<Array<{ id: string; score: number }>>(
-    `SELECT id, score FROM (
-       SELECT s."messageId" AS id, ${similarity}::float8 AS score, m."sequenceId" AS seq
-         FROM ${FROM}
-        WHERE ${where} AND cardinality(s."embedding") = ${dim}::int
-     ) ranked
-     ORDER BY score DESC, seq DESC
-     LIMIT ${params.add(limit)}`,
-    ...params.values,
-  );
+      ? Prisma.sql`(1 - (s."embedding"::vector <=> ${vector}::real[]::vector))`
+      : Prisma.sql`(SELECT sum(a * b) FROM unnest(s."embedding", ${vector}::real[]) AS t(a, b))`;
+  const rows = await prisma.$queryRaw<Array<{ id: string; score: number }>>`
+    SELECT id, score FROM (
+      SELECT s."messageId" AS id, ${similarity}::float8 AS score, m."sequenceId" AS seq
+        FROM ${FROM}
+       WHERE ${filterSql(filter)} AND cardinality(s."embedding") = ${embedding.length}::int
+    ) ranked
+    ORDER BY score DESC, seq DESC
+    LIMIT ${limit}`;
   return rows.map((row) => ({ id: row.id, score: Number(row.score) }));
 }
 
 /** The newest searchable messages (search without a query). */
 export async function recentSearch(prisma: PrismaClient, filter: MessageFilter, limit: number): Promise<RankedRow[]> {
-  const params = new Params();
-  const where = filterSql(filter, params);
-  const rows = await prisma.$queryRawUnsafe<Array<{ id: string }>>(
-    `SELECT s."messageId" AS id FROM ${FROM} WHERE ${where} ORDER BY m."sequenceId" DESC LIMIT ${params.add(limit)}`,
-    ...params.values,
-  );
+  const rows = await prisma.$queryRaw<Array<{ id: string }>>`
+    SELECT s."messageId" AS id FROM ${FROM} WHERE ${filterSql(filter)} ORDER BY m."sequenceId" DESC LIMIT ${limit}`;
   return rows.map((row, index) => ({ id: row.id, score: 1 / (index + 1) }));
 }
 
@@ -105,15 +83,12 @@ export interface UnindexedMessage {
 
 /** Messages of an organization with no index entry, or one older than the message. */
 export async function unindexedMessages(prisma: PrismaClient, organizationId: string, limit: number): Promise<UnindexedMessage[]> {
-  const rows = await prisma.$queryRawUnsafe<UnindexedMessage[]>(
-    `SELECT m."id", m."role"::text AS role, m."name", m."content", m."toolCalls" AS "toolCalls", m."updatedAt" AS "updatedAt"
-       FROM "Message" m LEFT JOIN "MessageSearchIndex" s ON s."messageId" = m."id"
-      WHERE m."organizationId" = $1 AND (s."messageId" IS NULL OR s."sourceUpdatedAt" < m."updatedAt")
-      ORDER BY m."sequenceId"
-      LIMIT $2`,
-    organizationId,
-    limit,
-  );
+  const rows = await prisma.$queryRaw<UnindexedMessage[]>`
+    SELECT m."id", m."role"::text AS role, m."name", m."content", m."toolCalls" AS "toolCalls", m."updatedAt" AS "updatedAt"
+      FROM "Message" m LEFT JOIN "MessageSearchIndex" s ON s."messageId" = m."id"
+     WHERE m."organizationId" = ${organizationId} AND (s."messageId" IS NULL OR s."sourceUpdatedAt" < m."updatedAt")
+     ORDER BY m."sequenceId"
+     LIMIT ${limit}`;
   return rows.map((row) => ({
     ...row,
     content: typeof row.content === 'string' ? parseJson(row.content) : row.content,
@@ -140,17 +115,14 @@ export interface IndexEntry {
 /** Writes (or refreshes) index entries; the tsvector is computed by the database from the text. */
 export async function upsertIndexEntries(prisma: PrismaClient, entries: IndexEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  const params = new Params();
-  const values = entries.map((entry) => {
-    const text = `${params.add(entry.text)}::text`;
-    return `(${params.add(entry.messageId)}, ${text}, to_tsvector('english', ${text}), ${params.add(vectorLiteral(entry.embedding))}::real[], ${params.add(entry.sourceUpdatedAt.toISOString())}::timestamptz)`;
-  });
-  await prisma.$executeRawUnsafe(
-    `INSERT INTO "MessageSearchIndex" ("messageId", "text", "tsv", "embedding", "sourceUpdatedAt")
-     SELECT v.* FROM (VALUES ${values.join(', ')}) AS v("messageId", "text", "tsv", "embedding", "sourceUpdatedAt")
-      WHERE EXISTS (SELECT 1 FROM "Message" m WHERE m."id" = v."messageId")
-     ON CONFLICT ("messageId") DO UPDATE SET "text" = EXCLUDED."text", "tsv" = EXCLUDED."tsv",
-       "embedding" = EXCLUDED."embedding", "sourceUpdatedAt" = EXCLUDED."sourceUpdatedAt"`,
-    ...params.values,
+  const values = entries.map(
+    (entry) =>
+      Prisma.sql`(${entry.messageId}, ${entry.text}::text, to_tsvector('english', ${entry.text}::text), ${vectorLiteral(entry.embedding)}::real[], ${entry.sourceUpdatedAt.toISOString()}::timestamptz)`,
   );
+  await prisma.$executeRaw`
+    INSERT INTO "MessageSearchIndex" ("messageId", "text", "tsv", "embedding", "sourceUpdatedAt")
+    SELECT v.* FROM (VALUES ${Prisma.join(values)}) AS v("messageId", "text", "tsv", "embedding", "sourceUpdatedAt")
+     WHERE EXISTS (SELECT 1 FROM "Message" m WHERE m."id" = v."messageId")
+    ON CONFLICT ("messageId") DO UPDATE SET "text" = EXCLUDED."text", "tsv" = EXCLUDED."tsv",
+      "embedding" = EXCLUDED."embedding", "sourceUpdatedAt" = EXCLUDED."sourceUpdatedAt"`;
 }

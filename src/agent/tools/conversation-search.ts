@@ -53,7 +53,7 @@ export interface FormatConversationSearchOptions {
   total?: number;
 }
 
-const PARAMS: readonly ParamSpec[] = [
+export const CONVERSATION_SEARCH_PARAMS: readonly ParamSpec[] = [
   { name: 'query', kind: 'str', optional: true },
   { name: 'roles', kind: 'list', optional: true },
   { name: 'limit', kind: 'int', optional: true },
@@ -258,7 +258,7 @@ export function parseBound(which: string, text: string, timezone: string | null 
  * agent's timezone (UTC when it has none). Throws ToolExecutionError with Letta's texts.
  */
 export function parseConversationSearchArgs(args: unknown, timezone: string | null | undefined): ConversationSearchParams {
-  const bound = bindArguments('conversation_search', args, PARAMS);
+  const bound = bindArguments('conversation_search', args, CONVERSATION_SEARCH_PARAMS);
   const result: ConversationSearchParams = { limit: RETRIEVAL_QUERY_DEFAULT_PAGE_SIZE };
 
   const query = bound.query as string | undefined;

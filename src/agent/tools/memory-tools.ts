@@ -51,7 +51,7 @@ const str = (name: string, optional = false): ParamSpec => ({ name, kind: 'str',
 const int = (name: string, optional = false): ParamSpec => ({ name, kind: 'int', optional });
 
 /** Parameters in the order of Letta's executor signatures (the order of "missing" texts). */
-const PARAMS: Record<string, readonly ParamSpec[]> = {
+export const MEMORY_TOOL_PARAMS: Record<string, readonly ParamSpec[]> = {
   core_memory_append: [str('label'), str('content')],
   core_memory_replace: [str('label'), str('old_content'), str('new_content')],
   memory_replace: [str('label'), str('old_string'), str('new_string')],
@@ -169,7 +169,7 @@ function run(name: string, a: Record<string, unknown>, ws: Workspace): string {
  * and the context is left unchanged.
  */
 export function executeMemoryTool(name: string, args: unknown, ctx: MemoryToolContext): MemoryToolOutcome {
-  const params = PARAMS[name];
+  const params = MEMORY_TOOL_PARAMS[name];
   if (!params) throw new ToolExecutionError(`Error executing function ${name}: ValueError: Unknown function: ${name}`);
   const bound = bindArguments(name, args, params);
   const ws = new Workspace(ctx);

@@ -214,8 +214,8 @@ export async function archivalSearch(ctx: ServiceContext, agentId: string, args:
   }
 }
 
-const toolArgs = z.object({
-  query: z.string().nullish(),
+export const archivalSearchArgs = z.object({
+  query: z.string(),
   tags: z.array(z.string()).nullish(),
   tag_match_mode: z.enum(['any', 'all']).nullish(),
   top_k: z.number().int().nullish(),
@@ -225,13 +225,13 @@ const toolArgs = z.object({
 
 /** The `archival_memory_search` tool: same search, Letta's result shape, errors as tool errors. */
 export async function archivalSearchTool(ctx: ServiceContext, agentId: string, raw: Record<string, unknown>): Promise<string> {
-  const args = parseToolArgs('archival_memory_search', toolArgs, raw);
+  const args = parseToolArgs('archival_memory_search', archivalSearchArgs, raw);
   try {
     const hits = await searchArchival(
       ctx,
       agentId,
       {
-        query: args.query ?? '',
+        query: args.query,
         tags: args.tags,
         tagMatchMode: args.tag_match_mode,
         topK: args.top_k,
@@ -247,11 +247,11 @@ export async function archivalSearchTool(ctx: ServiceContext, agentId: string, r
   }
 }
 
-const insertArgs = z.object({ content: z.string(), tags: z.array(z.string()).nullish() });
+export const archivalInsertArgs = z.object({ content: z.string(), tags: z.array(z.string()).nullish() });
 
 /** The `archival_memory_insert` tool. Letta returns None; the model sees "None". */
 export async function archivalInsertTool(ctx: ServiceContext, agentId: string, raw: Record<string, unknown>): Promise<string> {
-  const parsed = insertArgs.safeParse(raw);
+  const parsed = archivalInsertArgs.safeParse(raw);
   if (!parsed.success) throw new ToolExecutionError('Invalid arguments: archival_memory_insert needs content (a string) and optional tags (strings)');
   const text = parsed.data.content.replaceAll('\u0000', '');
   if (!text.trim()) throw new ToolExecutionError('Error: content must not be empty');

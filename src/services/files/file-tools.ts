@@ -10,7 +10,7 @@ import { ToolExecutionError } from '../../errors.js';
 
 /** The file tools the agent calls (letta_files_core): open_files, grep_files, semantic_search_files. */
 
-const openArgs = z.object({
+export const openArgs = z.object({
   file_requests: z
     .array(z.object({ file_name: z.string(), offset: z.number().int().min(0).nullish(), length: z.number().int().min(1).nullish() }))
     .min(1, 'give at least one file'),
@@ -52,7 +52,7 @@ export async function openFilesTool(ctx: ServiceContext, agentId: string, raw: R
   });
 }
 
-const grepArgs = z.object({
+export const grepArgs = z.object({
   pattern: z.string(),
   include: z.string().nullish(),
   context_lines: z.number().int().min(0).nullish(),
@@ -73,7 +73,7 @@ export async function grepFilesTool(ctx: ServiceContext, agentId: string, raw: R
   return outcome.text;
 }
 
-const semanticArgs = z.object({ query: z.string(), limit: z.number().int().nullish() });
+export const semanticArgs = z.object({ query: z.string(), limit: z.number().int().nullish() });
 export const SEMANTIC_SEARCH_MAX = 50;
 
 export async function semanticSearchFilesTool(ctx: ServiceContext, agentId: string, raw: Record<string, unknown>): Promise<string> {

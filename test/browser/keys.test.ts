@@ -1,0 +1,45 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { gql, launchChromium, screenshotIfFailed, serveApp, startDemo, watchErrors, type Demo } from './harness.js';
+
+/**
+ * A server that requires keys: the demo in AUTH_MODE=auto stops answering keyless requests once
+ * the first key exists. The chat asks for a key, and with it sees the organization's agents.
+ */
+let demo: Demo;
+let app: Awaited<ReturnType<typeof serveApp>>;
+let browser: Browser;
+let page: Page | undefined;
+
+beforeAll(async () => {
+  app = await serveApp();
+  [demo, browser] = await Promise.all([startDemo({ CORS_ORIGINS: app.origin }), launchChromium()]);
+});
+
+afterEach(async (context) => {
+  await screenshotIfFailed(page, context);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await demo?.stop();
+  await app?.close();
+});
+
+it('asks for an API key when the server requires one, then works with it', async () => {
+  await gql(demo.url, `mutation { createAgent(input: { name: "behind a key" }) { agent { id } } }`);
+  const { createApiKey } = await gql<{ createApiKey: { key: string } }>(demo.url, `mutation { createApiKey(name: "browser") { key } }`);
+
+  page = await browser.newPage();
+  watchErrors(page);
+  await page.goto(`${app.origin}/?server=${encodeURIComponent(demo.url)}`);
+  await expect.poll(() => page!.getByRole('alert').textContent(), { timeout: 30_000 }).toContain('requires an API key');
+  expect(await page.getByLabel('Agent').locator('option').count()).toBe(1); // only the placeholder
+
+  await page.getByLabel('API key').fill(createApiKey.key);
+  await page.getByRole('button', { name: 'Use key' }).click();
+  await expect.poll(() => page!.getByLabel('Agent').locator('option').allTextContents(), { timeout: 30_000 }).toContain('behind a key');
+  expect(await page.getByRole('alert').count()).toBe(0);
+  // The key is kept for the next visit.
+  expect(await page.evaluate(() => window.localStorage.getItem('agentgraph.apiKey'))).toBe(createApiKey.key);
+});
