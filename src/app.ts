@@ -17,6 +17,7 @@ import { startRunLiveness } from './services/runs/run-liveness.js';
 import type { Runtime } from './services/platform/context.js';
 import { createEmbedderRegistry, type EmbedderRegistry } from './agent/embeddings/index.js';
 import { createFileJobs } from './services/files/file-jobs.js';
+import { createWorkerPool, type WorkerPool } from './workers/pool.js';
 
 /** The long-lived resources of one server process, built once and passed down. */
 export interface AppContext {
@@ -71,6 +72,7 @@ async function indexDefaultEmbedding(db: Database, embeddings: EmbedderRegistry)
 
 export async function createAppContext(config: Config, logger: Logger): Promise<AppContext> {
   const db = await openDatabase(config, logger);
+  let pool: WorkerPool | undefined;
   try {
     await ensureDefaultOrganization(db.prisma);
     await syncBuiltinToolsEverywhere(db.prisma);
@@ -83,10 +85,14 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     const models = createModelRegistry(providerEntries(config));
     const catalog = createModelCatalog(models.entries, { timeoutMs: config.PROVIDER_QUERY_TIMEOUT_MS });
     logger.info({ providers: models.providers, defaultModel: config.DEFAULT_MODEL ?? null }, 'model providers');
-    const embeddings = createEmbedderRegistry(providerEntries(config), config.DEFAULT_EMBEDDING);
+    pool = createWorkerPool({ threads: config.WORKER_THREADS, queueLimit: config.WORKER_QUEUE_LIMIT });
+    const workers = pool;
+    const embeddings = createEmbedderRegistry(providerEntries(config), config.DEFAULT_EMBEDDING, {
+      localOffThread: (texts, dimensions, signal) => workers.run('embed.local', { texts, dimensions }, { signal }),
+    });
     await indexDefaultEmbedding(db, embeddings);
     const fileJobs = createFileJobs(
-      { prisma: db.prisma, bus, embeddings, ensurePassageIndex: db.ensurePassageIndex, logger, staleMs: config.FILE_PROCESSING_STALE_MS },
+      { prisma: db.prisma, bus, embeddings, ensurePassageIndex: db.ensurePassageIndex, logger, staleMs: config.FILE_PROCESSING_STALE_MS, pool: workers },
       { recoverAll: db.kind === 'pglite' },
     );
     const streams = await createRunStreams(config.REDIS_URL, logger, {
@@ -119,6 +125,8 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       ensurePassageIndex: db.ensurePassageIndex,
       fileJobs,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      pool: workers,
+      grepTimeoutMs: config.GREP_TIMEOUT_MS,
       context: {
         defaultContextWindow: config.DEFAULT_CONTEXT_WINDOW,
         messageEmbeddings: config.MESSAGE_EMBEDDINGS === 'local',
@@ -143,6 +151,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     };
     return { config, logger, db, bus, authPolicy, runtime, stop };
   } catch (error) {
+    await pool?.close();
     await db.close();
     throw error;
   }
@@ -151,5 +160,6 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
 export async function closeAppContext(app: AppContext): Promise<void> {
   await app.stop();
   await app.runtime.queue.drain();
+  await app.runtime.pool.close();
   await Promise.allSettled([app.bus.close(), app.runtime.streams.close(), app.db.close()]);
 }

@@ -70,6 +70,13 @@ const configSchema = z.object({
     .regex(/^[^/\s]+\/\S+$/, "must be a handle 'provider/model'")
     .default('local/hashed-ngram'),
   MAX_UPLOAD_BYTES: int(1, 1024 ** 3).default(10 * 1024 * 1024),
+  WORKER_THREADS: int(0, 256)
+    .default(0)
+    .describe('worker threads for CPU-bound work (file parsing, chunking, local embedding, grep, agent files); 0: cores - 1, at least 1'),
+  WORKER_QUEUE_LIMIT: int(1, 1_000_000)
+    .default(1000)
+    .describe('tasks that may wait for a worker thread; beyond it work is refused with UNAVAILABLE'),
+  GREP_TIMEOUT_MS: int(10, 600_000).default(10_000).describe('deadline of one grep_files search; past it the model gets a tool error'),
   FILE_PROCESSING_STALE_MS: int(1000, 24 * 3600_000).default(120_000),
   LLM_TIMEOUT_MS: int(100, 3_600_000).default(120_000),
   DEFAULT_CONTEXT_WINDOW: int(1000, 10_000_000).default(128_000),

@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'LLM_RATE_LIMIT',
   'LLM_AUTHENTICATION',
   'LLM_ERROR',
+  /** The server cannot take the work now (shutting down, or its background queue is full); retry shortly. */
+  'UNAVAILABLE',
   'INTERNAL',
 ] as const;
 
@@ -65,4 +67,21 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, root 
 /** A failure the model sees: `message` is the exact text of the failed tool result. */
 export class ToolExecutionError extends Error {
   override name = 'ToolExecutionError';
+}
+
+const STORED_TEXT_MAX = 1000;
+
+/**
+ * Error text that is stored and shown to users (File.errorMessage and the like): its first line
+ * only, without file paths or URLs of this server's code, so that it never carries a stack trace
+ * or a source path.
+ */
+export function userErrorText(message: string): string {
+  const firstLine = message.split('\n').find((line) => line.trim()) ?? '';
+  return firstLine
+    .replace(/\bfile:\/\/\S+/g, '<path>')
+    .replace(/(?<=^|[\s('"=])(?:[A-Za-z]:)?(?:[\\/][\w.@+-]+){2,}[\\/]?(?::\d+)*/g, '<path>')
+    .replace(/\s+at\s+<path>.*$/, '')
+    .trim()
+    .slice(0, STORED_TEXT_MAX);
 }

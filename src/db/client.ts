@@ -3,14 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PGlite } from '@electric-sql/pglite';
-import { vector } from '@electric-sql/pglite-pgvector';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { applyMigrations } from './migrate.js';
-import { pgliteSession, pgSession } from './sessions.js';
+import { pgSession, sharedSession } from './sessions.js';
+import { PGLITE_SOCKET_PORT, startPgliteThread } from './pglite-thread.js';
 import type { SqlSession } from './sql-session.js';
 import { passageIndexer, type EnsurePassageIndex } from './vector-index.js';
 import { startAutoAnalyze } from './pglite-analyze.js';
@@ -69,8 +67,10 @@ function splitSchema(url: string): { connectionString: string; schema: string | 
   return { connectionString: parsed.toString(), schema };
 }
 
-function countingClient(adapter: ConstructorParameters<typeof PrismaClient>[0]['adapter']) {
-  const prisma = new PrismaClient({ adapter: adapter!, log: [{ emit: 'event', level: 'query' }] });
+type ClientOptions = ConstructorParameters<typeof PrismaClient>[0];
+
+function countingClient(adapter: ClientOptions['adapter'], transactionOptions?: ClientOptions['transactionOptions']) {
+  const prisma = new PrismaClient({ adapter: adapter!, log: [{ emit: 'event', level: 'query' }], ...(transactionOptions ? { transactionOptions } : {}) });
   let statements = 0;
   prisma.$on('query', () => {
     statements += 1;
@@ -117,27 +117,39 @@ async function openPostgres(url: string): Promise<Database> {
 export const HNSW_EF_SEARCH = 400;
 const HNSW_SESSION = `SET hnsw.ef_search = ${HNSW_EF_SEARCH}; SET hnsw.iterative_scan = strict_order;`;
 
+export const PGLITE_TRANSACTION_WAIT_MS = 30_000;
+export const PGLITE_TRANSACTION_TIMEOUT_MS = 30_000;
+
+/**
+ * PGlite on its own thread (pglite-thread.ts), reached through pg and adapter-pg like PostgreSQL.
+ * One connection: PGlite has a single session, and statements of two connections must not
+ * interleave. Sessions share it too (SET applies to everyone, as before).
+ */
 async function openPglite(dataDir: string, logger: Logger): Promise<Database & { afterMigrations: () => Promise<void> }> {
   const location = dataDir.startsWith('memory://') ? dataDir : path.resolve(dataDir);
   if (!location.startsWith('memory://')) fs.mkdirSync(location, { recursive: true });
-  const db = await PGlite.create(location, { extensions: { vector } });
-  await db.exec(`CREATE EXTENSION IF NOT EXISTS vector; ${HNSW_SESSION}`);
-  const { prisma, statementCount } = countingClient(new PrismaPGlite(db));
+  const thread = await startPgliteThread(location, `CREATE EXTENSION IF NOT EXISTS vector; ${HNSW_SESSION}`);
+  const pool = new pg.Pool({ host: thread.socketDir, port: PGLITE_SOCKET_PORT, user: 'postgres', database: 'postgres', max: 1, idleTimeoutMillis: 0 });
+  pool.on('error', (error) => logger.error({ err: error }, 'embedded database connection failed'));
+  // Everything queues for the one connection: a transaction may wait longer to start (and take
+  // longer under load) than Prisma's defaults of 2 s and 5 s allow.
+  const { prisma, statementCount } = countingClient(new PrismaPg(pool), { maxWait: PGLITE_TRANSACTION_WAIT_MS, timeout: PGLITE_TRANSACTION_TIMEOUT_MS });
   let stopAnalyze: (() => Promise<void>) | undefined;
   return {
     prisma,
     statementCount,
     kind: 'pglite',
     hasVector: true,
-    ensurePassageIndex: passageIndexer(async () => pgliteSession(db), logger),
-    session: async () => pgliteSession(db),
+    ensurePassageIndex: passageIndexer(async () => sharedSession(pool), logger),
+    session: async () => sharedSession(pool),
     afterMigrations: async () => {
-      stopAnalyze = await startAutoAnalyze(pgliteSession(db), logger);
+      stopAnalyze = await startAutoAnalyze(sharedSession(pool), logger);
     },
     close: async () => {
       await stopAnalyze?.();
       await prisma.$disconnect();
-      await db.close();
+      await pool.end();
+      await thread.close();
     },
   };
 }

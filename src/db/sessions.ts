@@ -36,3 +36,20 @@ export function pgliteSession(db: PGlite): SqlSession {
     async release() {},
   };
 }
+
+/**
+ * A session over a pool whose one connection everyone shares (the embedded database): each
+ * statement takes the connection and gives it back, so holding this session blocks no one.
+ */
+export function sharedSession(pool: pg.Pool): SqlSession {
+  return {
+    async query<Row>(sql: string, params?: unknown[]) {
+      const result = await pool.query(sql, params);
+      return result.rows as Row[];
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+    async release() {},
+  };
+}

@@ -43,7 +43,12 @@ export const FileNode = builder.prismaNode('File', {
     errorMessage: t.exposeString('errorMessage', { nullable: true }),
     totalChunks: t.exposeInt('totalChunks', { nullable: true }),
     chunksEmbedded: t.exposeInt('chunksEmbedded', { nullable: true }),
-    content: t.exposeString('content', { nullable: true, description: "The text of the file (a PDF's extracted text, null until it is parsed)." }),
+    content: t.string({
+      nullable: true,
+      description: "The text of the file (a PDF's extracted text, null until it is parsed).",
+      // fileUpdated follows a file without reading its text (megabytes, at every progress step): loaded only when asked for.
+      resolve: async (file, _args, ctx) => (file.content !== undefined ? file.content : files.fileContent(ctx.services, file.id)),
+    }),
     folder: t.relation('folder'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),

@@ -2,7 +2,9 @@
  * Embeddings in three protocols, all answering deterministic vectors (EMBEDDING_DIMENSIONS long)
  * from the words of each input: OpenAI's `POST /v1/embeddings`, Gemini's
  * `POST /v1beta/models/{m}:batchEmbedContents` (and `:embedContent` for one text) and Ollama's `POST /api/embed`. An input containing
- * FAIL_EMBEDDING answers 500; one containing HOLD_EMBEDDING waits for releaseEmbeddings().
+ * FAIL_EMBEDDING answers 500 (FAIL_EMBEDDING_WITH_TRACE: with a stack trace and source paths in
+ * its message, as a careless provider or proxy might); one containing HOLD_EMBEDDING waits for
+ * releaseEmbeddings().
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -58,8 +60,10 @@ function answer(shape: Shape, body: Record<string, unknown>, inputs: string[]): 
   };
 }
 
-function failure(shape: Shape): unknown {
-  const message = 'scripted embedding failure';
+const TRACE = 'TypeError: boom\n    at handler (/srv/provider/src/embed.ts:12:7)\n    at process (node:internal/process/task_queues:95:5)';
+
+function failure(shape: Shape, withTrace = false): unknown {
+  const message = withTrace ? `scripted embedding failure: ${TRACE}` : 'scripted embedding failure';
   if (shape === 'gemini' || shape === 'gemini-single') return { error: { code: 500, message, status: 'INTERNAL' } };
   if (shape === 'ollama') return { error: message };
   return { error: { message, type: 'server_error', param: null, code: 'server_error' } };
@@ -84,7 +88,7 @@ export function handleEmbeddings(req: IncomingMessage, res: ServerResponse, path
     const model = (typeof body.model === 'string' ? body.model : (/models\/([^/:]+):/.exec(path)?.[1] ?? '')).replace(/^models\//, '');
     recorded.calls.push({ path, model, inputs });
     if (inputs.some((input) => input.includes('HOLD_EMBEDDING'))) await hold();
-    if (inputs.some((input) => input.includes('FAIL_EMBEDDING'))) send(res, 500, failure(shape));
+    if (inputs.some((input) => input.includes('FAIL_EMBEDDING'))) send(res, 500, failure(shape, inputs.some((input) => input.includes('FAIL_EMBEDDING_WITH_TRACE'))));
     else send(res, 200, answer(shape, body, inputs));
   })().catch((error: unknown) => send(res, 500, { error: { message: error instanceof Error ? error.message : String(error) } }));
   return true;

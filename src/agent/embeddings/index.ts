@@ -1,6 +1,6 @@
 import type { ProviderEntry } from '../../config-providers.js';
 import { AppError } from '../../errors.js';
-import { LOCAL_DEFAULT_DIMENSIONS, LOCAL_MODEL_PREFIX, LOCAL_PROVIDER, createLocalEmbedder, localDimensions } from './local.js';
+import { LOCAL_DEFAULT_DIMENSIONS, LOCAL_MODEL_PREFIX, LOCAL_PROVIDER, createLocalEmbedder, localDimensions, type LocalBatchEmbedder } from './local.js';
 import { createSdkEmbedder, embeddingModelFor } from './sdk.js';
 import type { Embedder, EmbedderRegistry } from './types.js';
 
@@ -16,7 +16,11 @@ export { LOCAL_DEFAULT_DIMENSIONS };
  * and the other OpenAI-compatible servers; not Anthropic or Bedrock) serves them under its name,
  * through its own AI SDK package.
  */
-export function createEmbedderRegistry(entries: readonly ProviderEntry[], defaultHandle: string = DEFAULT_EMBEDDING_HANDLE): EmbedderRegistry {
+export function createEmbedderRegistry(
+  entries: readonly ProviderEntry[],
+  defaultHandle: string = DEFAULT_EMBEDDING_HANDLE,
+  options: { localOffThread?: LocalBatchEmbedder } = {},
+): EmbedderRegistry {
   const remote = new Map(entries.filter((entry) => embeddingModelFor(entry, 'probe')).map((entry) => [entry.name, entry]));
   const cache = new Map<string, Embedder>();
   const registry: EmbedderRegistry = {
@@ -32,7 +36,7 @@ export function createEmbedderRegistry(entries: readonly ProviderEntry[], defaul
       let embedder: Embedder | undefined;
       if (provider === LOCAL_PROVIDER) {
         const dimensions = localDimensions(modelName);
-        if (dimensions) embedder = createLocalEmbedder(handle, dimensions);
+        if (dimensions) embedder = createLocalEmbedder(handle, dimensions, options.localOffThread);
       } else {
         const entry = remote.get(provider);
         const model = entry && modelName ? embeddingModelFor(entry, modelName) : undefined;

@@ -63,10 +63,20 @@ export function localDimensions(modelName: string): number | undefined {
   return dimensions >= LOCAL_MIN_DIMENSIONS && dimensions <= LOCAL_MAX_DIMENSIONS ? dimensions : undefined;
 }
 
-export function createLocalEmbedder(handle: string, dimensions: number): Embedder {
+/** Embeds a batch off the main thread (the worker pool); the app provides it. */
+export type LocalBatchEmbedder = (texts: string[], dimensions: number, signal?: AbortSignal) => Promise<number[][]>;
+
+/** Texts up to this many characters in all are embedded in place: a worker's round trip would cost more. */
+export const LOCAL_INLINE_MAX_CHARS = 16_000;
+
+export function createLocalEmbedder(handle: string, dimensions: number, offThread?: LocalBatchEmbedder): Embedder {
   return {
     handle,
     dimensions,
-    embed: async (texts) => texts.map((text) => embedLocally(text, dimensions)),
+    embed: async (texts, signal) => {
+      const size = texts.reduce((sum, text) => sum + text.length, 0);
+      if (offThread && size > LOCAL_INLINE_MAX_CHARS) return offThread(texts, dimensions, signal);
+      return texts.map((text) => embedLocally(text, dimensions));
+    },
   };
 }

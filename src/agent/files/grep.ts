@@ -1,7 +1,14 @@
+import { RE2JS } from 're2js';
 import { fileLines } from './view.js';
 import { ToolExecutionError } from '../../errors.js';
 
-/** grep_files as Letta shapes it: case-insensitive regex, include filter, context lines, pages of 20. */
+/**
+ * grep_files as Letta shapes it: case-insensitive regex, include filter, context lines, pages of 20.
+ * The model writes the patterns, so they run on RE2 (re2js): linear in the text whatever the
+ * pattern, so `^(a+)+$` cannot backtrack for ever. RE2 has no backreferences or lookaround; such a
+ * pattern is refused with a tool error that says so. Callers run this in a worker thread with a
+ * deadline (services/files/file-tools.ts), since a scan of large files still takes time.
+ */
 
 export const GREP_PAGE_SIZE = 20;
 export const GREP_MAX_MATCHES = 1000;
@@ -26,11 +33,16 @@ export interface GrepOutcome {
   matchedFiles: string[];
 }
 
-function compile(pattern: string, what: string): RegExp {
+interface Matcher {
+  test(text: string): boolean;
+}
+
+function compile(pattern: string, what: string): Matcher {
   try {
-    return new RegExp(pattern, 'i');
+    return RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE);
   } catch (error) {
-    throw new ToolExecutionError(`Invalid ${what}: ${error instanceof Error ? error.message : String(error)}`);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ToolExecutionError(`Invalid ${what}: ${reason} (patterns use RE2 syntax: no backreferences or lookaround)`);
   }
 }
 
@@ -38,7 +50,7 @@ function compile(pattern: string, what: string): RegExp {
 export function includeMatcher(include: string): (name: string) => boolean {
   if (/[*?]/.test(include)) {
     const source = include.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-    const glob = new RegExp(`^${source}$`, 'i');
+    const glob = compile(`^${source}$`, `include pattern '${include}'`);
     return (name) => glob.test(name) || glob.test(name.split('/').pop() ?? name);
   }
   const regex = compile(include, `include pattern '${include}'`);

@@ -6,12 +6,12 @@ import { defaultSystemPrompt, type AgentType } from '../../agent/prompts.js';
 import { newId } from '../../ids.js';
 import { createAgentInput } from '../agents/agents.js';
 import type { ServiceContext } from '../platform/context.js';
-import { parseInput } from '../../errors.js';
+import { AppError, parseInput } from '../../errors.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { BLOCK_LIMIT_DEFAULT } from '../memory/blocks.js';
 import { rebuildSystemPrompt } from '../memory/system-prompt.js';
 import type { AgentFile, AgentFileAgent, AgentFileTool } from './format.js';
-import { readAgentFile, rejectAgentFile, type Problem, type Warning } from './validate.js';
+import { rejectAgentFile, type Problem, type Warning } from './validate.js';
 
 /**
  * Import: an agent file becomes new agents of the caller's organization. Everything is checked
@@ -195,6 +195,13 @@ function skillRows(file: AgentFile, agentId: string) {
   });
 }
 
+/** Parsing and checking a (possibly large) file is CPU-bound: it runs in the worker pool. */
+async function readInWorker(ctx: ServiceContext, source: unknown): Promise<{ file: AgentFile; warnings: Warning[] }> {
+  const read = await ctx.runtime.pool.run('agentFile.read', source);
+  if (!read.ok) throw new AppError(read.code, read.message, read.extensions);
+  return { file: read.file, warnings: read.warnings };
+}
+
 /**
  * Imports an agent file (its text, its JSON, or a JSON string holding it). The file's skills
  * belong to its first agent (the one Letta Code exported; group members follow it).
@@ -202,7 +209,7 @@ function skillRows(file: AgentFile, agentId: string) {
 export async function importAgentFile(ctx: ServiceContext, source: unknown, rawOptions: ImportOptions = {}): Promise<ImportResult> {
   const given = Object.fromEntries(Object.entries(rawOptions ?? {}).filter(([, value]) => value !== null));
   const options = parseInput(importOptionsSchema, given, 'options');
-  const { file, warnings } = readAgentFile(source);
+  const { file, warnings } = await readInWorker(ctx, source);
   const { names, problems } = agentNames(file, options);
   if (problems.length) rejectAgentFile(problems);
 

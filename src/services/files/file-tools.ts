@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { grepFiles } from '../../agent/files/grep.js';
 import { nearestPassages } from '../../db/vector-search.js';
 import type { ServiceContext } from '../platform/context.js';
 import { fileLimitsOf, openViews } from './file-views.js';
@@ -7,6 +6,7 @@ import { embedOrFail } from '../archival/passages.js';
 import { rebuildSystemPrompt } from '../memory/system-prompt.js';
 import { parseToolArgs } from '../tools/tool-args.js';
 import { ToolExecutionError } from '../../errors.js';
+import { WorkerTimeoutError } from '../../workers/pool.js';
 
 /** The file tools the agent calls (letta_files_core): open_files, grep_files, semantic_search_files. */
 
@@ -63,10 +63,17 @@ export async function grepFilesTool(ctx: ServiceContext, agentId: string, raw: R
   const args = parseToolArgs('grep_files', grepArgs, raw);
   const views = await ctx.prisma.fileAgent.findMany({ where: { agentId }, orderBy: { fileName: 'asc' }, include: { file: { select: { content: true } } } });
   if (views.length === 0) return 'No files are attached: attach a folder to search its files.';
-  const outcome = grepFiles(
-    views.map((view) => ({ name: view.fileName, content: view.file.content ?? '' })),
-    { pattern: args.pattern, include: args.include, contextLines: args.context_lines, offset: args.offset },
-  );
+  const files = views.map((view) => ({ name: view.fileName, content: view.file.content ?? '' }));
+  const search = { pattern: args.pattern, include: args.include, contextLines: args.context_lines, offset: args.offset };
+  // In a worker thread, with a deadline: the main thread keeps serving while the files are scanned.
+  const result = await ctx.runtime.pool.run('grep.files', { files, args: search }, { timeoutMs: ctx.runtime.grepTimeoutMs }).catch((error: unknown) => {
+    if (error instanceof WorkerTimeoutError) {
+      throw new ToolExecutionError(`Error: the search for '${args.pattern}' did not finish within ${ctx.runtime.grepTimeoutMs} ms; use a narrower pattern or an include filter`);
+    }
+    throw error;
+  });
+  if (!result.ok) throw new ToolExecutionError(result.message);
+  const { outcome } = result;
   if (outcome.matchedFiles.length) {
     await ctx.prisma.fileAgent.updateMany({ where: { agentId, fileName: { in: outcome.matchedFiles } }, data: { lastAccessedAt: new Date() } });
   }

@@ -112,7 +112,8 @@ export async function uploadFile(
       },
     });
     return { file, skipped: false };
-  });
+    // Writing megabytes of text takes seconds on the embedded database, more under load: more than Prisma's 5 s default.
+  }, { timeout: 120_000, maxWait: 30_000 });
   if (!result.skipped) ctx.runtime.fileJobs.enqueue(result.file.id);
   return result;
 }
@@ -173,10 +174,16 @@ async function deleteFilesAndRebuild(tx: Db, fileIds: string[]): Promise<string[
   return agentIds;
 }
 
-/** A followed file's state: the file as it is now, or null once deleted. */
+/** A file's text (null until parsed); for a file row read without it. */
+export async function fileContent(ctx: ServiceContext, id: string): Promise<string | null> {
+  const row = await ctx.prisma.file.findFirst({ where: { id, organizationId: ctx.orgId }, select: { content: true } });
+  return row?.content ?? null;
+}
+
+/** A followed file's state: the file as it is now (without its text, loaded when asked for), or null once deleted. */
 export interface FileUpdate {
   fileId: string;
-  file: Omit<FileRow, 'rawBytes'> | null;
+  file: Omit<FileRow, 'rawBytes' | 'content'> | null;
   at: Date;
 }
 
@@ -195,7 +202,7 @@ export function followFile(ctx: ServiceContext, fileId: string): AsyncGenerator<
     try {
       let seen: string | undefined;
       for (;;) {
-        const file = await ctx.prisma.file.findFirst({ where: { id: fileId, organizationId: ctx.orgId }, omit: { rawBytes: true } });
+        const file = await ctx.prisma.file.findFirst({ where: { id: fileId, organizationId: ctx.orgId }, omit: { rawBytes: true, content: true } });
         const state = file ? `${file.processingStatus} ${file.chunksEmbedded ?? 0}` : 'deleted';
         if (state !== seen) {
           seen = state;

@@ -11,6 +11,7 @@ import type { RunStreams } from '../../realtime/run-streams.js';
 import type { EmbedderRegistry } from '../../agent/embeddings/index.js';
 import type { EnsurePassageIndex } from '../../db/vector-index.js';
 import type { VectorMethod } from '../../db/vector-search.js';
+import type { WorkerPool } from '../../workers/pool.js';
 
 /** What runs need beyond the database: models, the run queue, limits and live events. */
 export interface Runtime {
@@ -41,6 +42,10 @@ export interface Runtime {
   /** Background parsing and embedding of uploaded files. */
   readonly fileJobs: FileJobs;
   readonly maxUploadBytes: number;
+  /** Worker threads for CPU-bound steps (parsing, chunking, local embedding, grep, agent files). */
+  readonly pool: WorkerPool;
+  /** How long one grep_files search may run in its worker before the model gets a tool error. */
+  readonly grepTimeoutMs: number;
   /** Context window measurement, compaction and message search. */
   readonly context: ContextSettings;
 }

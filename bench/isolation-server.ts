@@ -1,0 +1,35 @@
+/**
+ * The server under test of bench/isolation.ts, in a process of its own so that the event-loop
+ * delay measured is the server's alone (the load generator and the model live in the parent).
+ * Started with fork(); configured by its environment; answers IPC messages:
+ *   { type: 'stats', reset?: boolean } → { type: 'stats', p50, p99, max (ms), rss (bytes), poolTasks }
+ *   { type: 'close' } → closes and exits.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { closeAppContext, createAppContext } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { startServer } from '../src/server.js';
+
+const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', AUTH_MODE: 'disabled', ...process.env });
+const app = await createAppContext(config, createLogger(config));
+const server = await startServer(app);
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
+
+process.on('message', (message: { type: string; reset?: boolean }) => {
+  if (message.type === 'stats') {
+    const ms = (ns: number) => ns / 1e6;
+    process.send!({ type: 'stats', p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max), rss: process.memoryUsage().rss, poolTasks: app.runtime.pool.stats().completed });
+    if (message.reset) loop.reset();
+  }
+  if (message.type === 'close') {
+    void (async () => {
+      loop.disable();
+      await server.close();
+      await closeAppContext(app);
+      process.exit(0);
+    })();
+  }
+});
+process.send!({ type: 'ready', url: server.url });
