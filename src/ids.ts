@@ -15,6 +15,7 @@ export const ID_PREFIXES = {
   Run: 'run',
   Step: 'step',
   McpServer: 'mcp_server',
+  Group: 'group',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

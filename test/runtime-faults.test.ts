@@ -398,13 +398,14 @@ describe('cancellation', () => {
     const settled = await runSettled(t, queued.id);
     expect(settled).toMatchObject({ status: 'cancelled', stopReason: 'cancelled' });
     expect(settled.steps).toEqual([]);
-    expect(settled.messages).toEqual([]);
+    // What the user sent is kept (docs/runs.md); nothing of the answer is.
+    expect(settled.messages?.map((m) => m.messageType)).toEqual(['user_message']);
     await waitFor('the model request to be aborted', () => model.requests[n]!.aborted, Boolean);
     expect(model.requests[n]!.completed).toBe(false);
 
     const state = await agentState(t, agentId);
     expect(state.lastStopReason).toBe('cancelled');
-    expect(state.messages.nodes.filter((m) => m.runId === queued.id)).toEqual([]);
+    expect(state.messages.nodes.filter((m) => m.runId === queued.id).map((m) => m.content)).toEqual(['write a long essay']);
     expect(state.messages.nodes.filter((m) => m.messageType === 'assistant_message')).toEqual([]);
 
     // Cancelling again is safe and changes nothing.
@@ -496,7 +497,8 @@ describe('cancellation', () => {
     await waitFor('the hanging request to be aborted', () => model.requests[n]!.aborted, Boolean);
     for (const run of runs) {
       const final = await getRun(t, run.id);
-      expect(final).toMatchObject({ status: 'cancelled', stopReason: 'cancelled', steps: [], messages: [] });
+      expect(final).toMatchObject({ status: 'cancelled', stopReason: 'cancelled', steps: [] });
+      expect(final.messages?.map((m) => m.messageType)).toEqual(['user_message']); // what the user sent is kept
       expect(final.completedAt).not.toBeNull();
     }
     const active = await ok<{ runs: { edges: unknown[] } }>(t, `query ($agentId: ID!) { runs(first: 10, filter: { agentId: $agentId, active: true }) { edges { cursor } } }`, { agentId });
@@ -541,11 +543,12 @@ describe('cancellation', () => {
     await sleep(200); // the queue moves on to the cancelled run, which must not start
     expect(model.requests.length).toBe(n + 1);
     const final = await getRun(t, second.id);
-    expect(final).toMatchObject({ status: 'cancelled', stopReason: 'cancelled', startedAt: null, steps: [], messages: [] });
+    expect(final).toMatchObject({ status: 'cancelled', stopReason: 'cancelled', startedAt: null, steps: [] });
 
+    // What the user sent is kept, in the history and the context (docs/runs.md).
     const state = await agentState(t, agentId);
-    expect(state.messages.nodes.some((m) => m.content === 'second, never sent')).toBe(false);
+    expect(state.messages.nodes.some((m) => m.content === 'second, never sent')).toBe(true);
     const { promptIndex } = await expectRecovers(t, model, agentId);
-    expect(model.requests[promptIndex]!.body.messages.map(messageText).join('\n')).not.toContain('second, never sent');
+    expect(model.requests[promptIndex]!.body.messages.map(messageText).join('\n')).toContain('second, never sent');
   });
 });

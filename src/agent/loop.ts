@@ -84,6 +84,11 @@ export interface RunStore {
   compactIfNeeded?(runId: string, agentId: string, usage: StepUsage | null, cancel: AbortSignal): Promise<boolean>;
   /** Compacts now, because the provider refused the prompt as too long. False when nothing could be evicted. */
   compact?(runId: string, agentId: string, cancel: AbortSignal): Promise<boolean>;
+  /**
+   * Stores the caller's messages of a run cancelled before its first step was written, in the
+   * history and the context window, and returns their ids: what the user sent is never lost.
+   */
+  keepInput?(runId: string, agentId: string, messages: NewMessage[]): Promise<string[]>;
 }
 
 /** Provider overflow errors answered by compacting and calling again (Letta retries 3 times). */
@@ -164,9 +169,15 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
   let ttftSeen = false;
 
   const finish = (stopReason: StopReason, error?: LoopOutcome['error']): LoopOutcome => ({ stopReason, usage: totals, error, messageIds });
+  // A cancel before the first step was written keeps the caller's messages (not an approval answer, which needs its step).
+  const cancelled = async (): Promise<LoopOutcome> => {
+    if (pendingInput.length && !input.resume && deps.store.keepInput) messageIds.push(...(await deps.store.keepInput(input.runId, agent.id, pendingInput)));
+    pendingInput = [];
+    return finish('cancelled');
+  };
 
   for (let stepIndex = 0; stepIndex < input.maxSteps; stepIndex++) {
-    if (cancel.aborted || (await deps.store.isCancelled(input.runId))) return finish('cancelled');
+    if (cancel.aborted || (await deps.store.isCancelled(input.runId))) return cancelled();
     const stepId = newId('Step');
     const stepStart = process.hrtime.bigint();
     const edits: BlockEdits = { changed: new Map(), created: new Map(), deleted: new Set(), contextChanged: false };
@@ -201,7 +212,7 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
             onDelta: deps.events ? (delta) => deps.events!.emit(input.runId, { type: 'delta', stepId, delta }) : undefined,
           });
         } catch (error) {
-          if (error instanceof CallAborted) return finish('cancelled');
+          if (error instanceof CallAborted) return cancelled();
           if (error instanceof LlmError && isContextOverflow(error) && attempt < OVERFLOW_RETRIES && deps.store.compact) {
             // The provider says the prompt does not fit: compact and call again.
             let compacted: boolean;
@@ -209,7 +220,7 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
               compacted = await deps.store.compact(input.runId, agent.id, cancel);
             } catch (failure) {
               const { stopReason: reason, error: detail } = compactionFailure(failure);
-              return finish(reason, detail);
+              return reason === 'cancelled' ? cancelled() : finish(reason, detail);
             }
             history = undefined;
             if (compacted) continue;
@@ -337,7 +348,7 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
     if (!stopReason && stepIndex === input.maxSteps - 1) stopReason = 'max_steps';
 
     // A cancel that arrived while the step ran (possibly on another instance) drops the step.
-    if (cancel.aborted || (await deps.store.isCancelled(input.runId))) return finish('cancelled');
+    if (cancel.aborted || (await deps.store.isCancelled(input.runId))) return cancelled();
     const ids = await deps.store.commitStep(input.runId, agent.id, {
       stepId,
       messages: stepMessages,

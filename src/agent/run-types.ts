@@ -14,6 +14,8 @@ export interface NewMessage {
   denialReason?: string | null;
   otid?: string | null;
   senderId?: string | null;
+  /** The group the message was sent in (a sleeptime run's input). */
+  groupId?: string | null;
   isErr?: boolean;
   model?: string | null;
 }

@@ -30,9 +30,31 @@ const ImportAgentOptions = builder.inputType('ImportAgentOptions', {
   }),
 });
 
-const ImportAgentPayload = builder.objectRef<{ agentIds: string[] }>('ImportAgentPayload').implement({
+export const Skill = builder.prismaObject('Skill', {
+  description: "A skill of an agent, as Letta Code bundles them in agent files: kept, shown and exported; never run by this server.",
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'The skill\'s name, unique per agent.' }),
+    files: t.expose('files', { type: 'JSON', nullable: true, description: 'The skill\'s files, path → text (SKILL.md and what it uses); null when it lives at sourceUrl.' }),
+    sourceUrl: t.exposeString('sourceUrl', { nullable: true, description: 'Where the skill lives when its files are not bundled.' }),
+  }),
+});
+
+builder.prismaObjectField(Agent, 'skills', (t) =>
+  t.relation('skills', { query: { orderBy: [{ position: 'asc' }, { name: 'asc' }] }, description: 'Skills the agent came with (agent files); exported with it.' }),
+);
+
+const ImportWarning = builder.objectRef<{ path: string; message: string }>('ImportWarning').implement({
+  description: 'Something of the file that import ignored, as Letta does.',
+  fields: (t) => ({
+    path: t.exposeString('path', { description: 'Where in the file, e.g. agents.0.group_ids.0.' }),
+    message: t.exposeString('message', { description: 'What was ignored and why.' }),
+  }),
+});
+
+const ImportAgentPayload = builder.objectRef<{ agentIds: string[]; warnings: { path: string; message: string }[] }>('ImportAgentPayload').implement({
   fields: (t) => ({
     agentIds: t.exposeIDList('agentIds', { description: "The new agents, in the file's order." }),
+    warnings: t.field({ type: [ImportWarning], description: 'What import ignored (e.g. group ids of groups the file does not hold); empty when nothing was.', resolve: (payload) => payload.warnings }),
     agents: t.field({
       type: [Agent],
       resolve: (payload, _args, ctx) => Promise.all(payload.agentIds.map((id) => agents.getAgent(ctx.services, id))),
@@ -77,8 +99,7 @@ builder.mutationFields((t) => ({
         throw new AppError('BAD_USER_INPUT', 'importAgent: give exactly one of `file` (an upload) or `json`', { path: 'file' });
       }
       const source = args.file != null ? await args.file.text() : args.json;
-      const agentIds = await importAgentFile(ctx.services, source, args.options ?? {});
-      return { agentIds };
+      return importAgentFile(ctx.services, source, args.options ?? {});
     },
   }),
 }));

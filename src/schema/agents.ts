@@ -1,6 +1,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { AGENT_TYPES } from '../agent/prompts.js';
 import * as agents from '../services/agents/agents.js';
+import { createAgentWithSleeptime } from '../services/groups/groups.js';
 import { connectionOf } from './connection.js';
 import { builder, SortDirectionEnum } from './builder.js';
 import { agentId } from './ids.js';
@@ -92,6 +93,11 @@ const CreateAgentInput = builder.inputType('CreateAgentInput', {
     includeBaseTools: t.boolean({ required: false, defaultValue: true, description: 'Attach the base tools of the agent type.' }),
     includeBaseToolRules: t.boolean({ required: false, description: 'Add the base tool rules of the agent type (default: yes where Letta adds them).' }),
     toolRules: t.field({ type: 'JSON', required: false, description: "Letta tool rules, e.g. [{\"type\": \"exit_loop\", \"tool_name\": \"send_message\"}]." }),
+    enableSleeptime: t.boolean({
+      required: false,
+      defaultValue: false,
+      description: "Also create '<name>-sleeptime', a sleeptime agent sharing the blocks, and a SLEEPTIME group of the two (as Letta does; docs/groups.md).",
+    }),
   }),
 });
 
@@ -165,7 +171,10 @@ builder.mutationFields((t) => ({
   createAgent: t.field({
     type: CreateAgentPayload,
     args: { input: t.arg({ type: CreateAgentInput, required: false }) },
-    resolve: async (_root, args, ctx) => ({ agent: await agents.createAgent(ctx.services, args.input ?? {}) }),
+    resolve: async (_root, args, ctx) => {
+      const { enableSleeptime, ...input } = args.input ?? {};
+      return { agent: await (enableSleeptime ? createAgentWithSleeptime(ctx.services, input) : agents.createAgent(ctx.services, input)) };
+    },
   }),
   updateAgent: t.field({
     type: UpdateAgentPayload,

@@ -1,4 +1,4 @@
-import type { LettaMessage, LettaMessageType } from '../agent/messages/letta-types.js';
+import { viewIdOf, type LettaMessage, type LettaMessageType } from '../agent/messages/letta-types.js';
 import * as messages from '../services/messages/messages.js';
 import { Agent } from './agents.js';
 import { builder } from './builder.js';
@@ -23,10 +23,15 @@ export const MessageTypeEnum = builder.enumType('MessageType', {
 });
 
 export const MessageInterface = builder.interfaceRef<LettaMessage>('Message').implement({
-  description: 'A message as Letta shows it to clients. Several of these can come from one stored message (they share its id).',
+  description:
+    'A message as Letta shows it to clients. Several of these can come from one stored message (a reasoning and a tool call message, say): each has its own id, and `messageId` names the stored message.',
   resolveType: (message) => MESSAGE_TYPES[message.messageType],
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'The stored message this came from.' }),
+    id: t.id({
+      description: "This view's own stable, unique id, `<messageId>:<message type>:<n>`; also its cursor in `messages`.",
+      resolve: (message) => viewIdOf(message),
+    }),
+    messageId: t.id({ description: "Letta's message id: the stored message this view came from (what updateMessage takes).", resolve: (message) => message.id }),
     messageType: t.field({ type: MessageTypeEnum, resolve: (message) => message.messageType }),
     date: t.field({ type: 'DateTime', resolve: (message) => message.date }),
     name: t.string({ nullable: true, resolve: (message) => message.name }),
@@ -144,7 +149,7 @@ export const MessageListOptions = builder.inputType('MessageListOptions', {
 
 const MessageEdge = builder.objectRef<{ cursor: string; node: LettaMessage }>('MessageEdge').implement({
   fields: (t) => ({
-    cursor: t.exposeString('cursor', { description: 'The stored message id: pass it as after/before.' }),
+    cursor: t.exposeString('cursor', { description: "The message's own id: pass it as after/before (a stored message id also works: all its views)." }),
     node: t.field({ type: MessageInterface, resolve: (edge) => edge.node }),
   }),
 });

@@ -178,6 +178,11 @@ export const SendMessageInput = builder.inputType('SendMessageInput', {
     assistantMessageToolName: t.string({ required: false }),
     assistantMessageToolKwarg: t.string({ required: false }),
     includeReturnMessageTypes: t.field({ type: [MessageTypeEnum], required: false }),
+    idempotencyKey: t.string({
+      required: false,
+      description:
+        "Makes the send idempotent (default: the otid of the first message): a repeat with the same key on this agent attaches to the run the first one started (its result, or its events for chat) instead of starting another.",
+    }),
   }),
 });
 

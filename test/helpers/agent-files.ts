@@ -3,7 +3,21 @@ import http from 'node:http';
 import { print, type DocumentNode } from 'graphql';
 import type { GraphQLResult, TestServer } from './server.js';
 
-export const FIXTURE_FILES = ['customer_service.af', 'deep_research_agent.af', 'evie.af', 'memgpt_agent.af', 'void.af'];
+/** Every .af file of letta-ai/agent-file (test/fixtures/agent-files/README.md). */
+export const FIXTURE_FILES = [
+  'co-3.af',
+  'customer_service.af',
+  'deep_research_agent.af',
+  'evie.af',
+  'ezra.af',
+  'lettabot-builder.af',
+  'lettabot.af',
+  'loop.af',
+  'memgpt_agent.af',
+  'memgpt_agent_with_convo.af',
+  'outreach_workflow_agent.af',
+  'void.af',
+];
 
 export function fixtureText(name: string): string {
   return fs.readFileSync(new URL(`../fixtures/agent-files/${name}`, import.meta.url), 'utf8');

@@ -139,7 +139,15 @@ export function toLettaMessageList(messages: readonly StoredMessage[], options: 
     );
     kept = messages.filter((m) => !drop.has(m.id));
   }
-  const out = kept.flatMap((m) => toLettaMessages(m, options));
+  // View ids are given before filtering, so that a view has the same id whatever the filter.
+  const out = kept.flatMap((m) => {
+    const counts = new Map<string, number>();
+    return toLettaMessages(m, options).map((view) => {
+      const n = counts.get(view.messageType) ?? 0;
+      counts.set(view.messageType, n + 1);
+      return { ...view, viewId: `${view.id}:${view.messageType}:${n}` };
+    });
+  });
   return filterByTypes(out, options.includeReturnMessageTypes);
 }
 

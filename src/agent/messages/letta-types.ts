@@ -23,6 +23,11 @@ export type LettaMessageType = (typeof LETTA_MESSAGE_TYPES)[number];
 export interface LettaMessageBase {
   /** The underlying Message id: several LettaMessages may share one. */
   id: string;
+  /**
+   * This view's own id, `<message id>:<message type>:<n>` (the n-th view of that type of the stored
+   * message), stable and unique: set by `toLettaMessageList`; see `viewIdOf`.
+   */
+  viewId?: string;
   date: Date;
   name: string | null;
   otid: string | null;
@@ -154,3 +159,14 @@ export type LettaMessage =
   | ApprovalRequestMessage
   | ApprovalResponseMessage
   | SummaryMessage;
+
+/** The view id of a client message: its own, or (a stream's single view) the first of its type. */
+export function viewIdOf(message: Pick<LettaMessageBase, 'id' | 'viewId'> & { messageType: string }): string {
+  return message.viewId ?? `${message.id}:${message.messageType}:0`;
+}
+
+/** A view id's parts, or null for anything else (e.g. a bare stored message id). */
+export function parseViewId(value: string): { messageId: string; messageType: string; index: number } | null {
+  const match = /^([^:]+):([a-z_]+):(\d{1,4})$/.exec(value);
+  return match ? { messageId: match[1]!, messageType: match[2]!, index: Number(match[3]) } : null;
+}

@@ -24,6 +24,7 @@ const agentInclude = {
   folders: { include: { folder: { include: { files: { orderBy: { fileName: 'asc' } } } } } },
   files: { orderBy: { fileName: 'asc' } },
   managedGroups: { include: { agents: { orderBy: [{ position: 'asc' }, { agentId: 'asc' }] } }, orderBy: { createdAt: 'asc' } },
+  skills: { orderBy: [{ position: 'asc' }, { name: 'asc' }] },
 } satisfies Prisma.AgentInclude;
 
 type ExportedAgent = Prisma.AgentGetPayload<{ include: typeof agentInclude }>;
@@ -124,8 +125,8 @@ function messageEntry(row: Prisma.MessageGetPayload<object>, ids: IdMap, agentLo
     otid: null,
     sender_id: null,
     batch_item_id: null,
-    // Groups that are not exported with the agent (no manager among the exported) are left out.
-    group_id: row.groupId && ids.has(row.groupId) ? ids.get(row.groupId, 'group') : null,
+    // A group exported with the agent gets its file-local id; any other keeps its server id, as Letta writes it.
+    group_id: row.groupId && ids.has(row.groupId) ? ids.get(row.groupId, 'group') : row.groupId,
     id: ids.get(row.id, 'message'),
     model: row.model,
     agent_id: agentLocalId,
@@ -139,6 +140,16 @@ function messageEntry(row: Prisma.MessageGetPayload<object>, ids: IdMap, agentLo
     approvals: row.approvals ?? [],
     is_err: row.isErr,
   };
+}
+
+/** The skills of the exported agents, the first of each name, as Letta's entries. */
+function skillsOf(agents: ExportedAgent[]): Json[] {
+  const byName = new Map<string, Json>();
+  for (const skill of agents.flatMap((agent) => agent.skills)) {
+    if (byName.has(skill.name)) continue;
+    byName.set(skill.name, { ...((skill.extra as Json | null) ?? {}), name: skill.name, files: skill.files ?? null, source_url: skill.sourceUrl });
+  }
+  return [...byName.values()];
 }
 
 export interface ExportOptions {
@@ -332,7 +343,7 @@ export async function exportAgents(ctx: ServiceContext, agentIds: string[], opti
       metadata_: exportedToolMetadata(tool, tool.mcpServer ? ids.get(tool.mcpServer.id, 'mcp_server') : undefined, tool.mcpServer?.name),
     })),
     mcp_servers: [...mcpServers.values()].map((server) => exportMcpServer(server, ids.get(server.id, 'mcp_server'))),
-    skills: [],
+    skills: skillsOf(agents),
     metadata: { revision_id: AGENT_FILE_FORMAT_VERSION },
     created_at: new Date().toISOString(),
   };

@@ -168,6 +168,13 @@ export const groupSchema = z.looseObject({
   hidden: z.boolean().nullish(),
 });
 
+/** A skill as Letta Code bundles it: its files (path → text), or where it lives (`source_url`). */
+export const skillSchema = z.looseObject({
+  name: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  files: z.record(z.string(), z.string()).nullish(),
+  source_url: str,
+});
+
 export const mcpServerSchema = z.looseObject({ id: fileLocalId('mcp_server'), server_name: str, server_type: str });
 
 /** Export's bound too; an import writes every agent in one transaction, which must end in time. */
@@ -181,7 +188,7 @@ export const agentFileSchema = z.looseObject({
   sources: z.array(sourceSchema).nullish(),
   tools: z.array(toolSchema).nullish(),
   mcp_servers: z.array(mcpServerSchema).nullish(),
-  skills: z.array(z.unknown()).nullish(),
+  skills: z.array(skillSchema).max(1000, 'must hold at most 1000 skills').nullish(),
   metadata: z.record(z.string(), z.unknown()).nullish(),
   created_at: date,
 });
@@ -189,3 +196,4 @@ export const agentFileSchema = z.looseObject({
 export type AgentFile = z.output<typeof agentFileSchema>;
 export type AgentFileAgent = z.output<typeof agentSchema>;
 export type AgentFileTool = z.output<typeof toolSchema>;
+export type AgentFileSkill = z.output<typeof skillSchema>;

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { Prisma, type Tool } from '../../generated/prisma/client.js';
 import { handleForImport } from '../../agent/llm/handles.js';
@@ -12,7 +12,7 @@ import { BLOCK_LIMIT_DEFAULT } from '../memory/blocks.js';
 import { rebuildSystemPrompt } from '../memory/system-prompt.js';
 import type { AgentFile, AgentFileAgent, AgentFileTool } from './format.js';
 import { importMcpServers, mcpLinkOf, planMcpServers, recordImportedServerTools } from './mcp-servers.js';
-import { rejectAgentFile, type Problem } from './validate.js';
+import { rejectAgentFile, type Problem, type Warning } from './validate.js';
 
 /**
  * Import: an agent file becomes new agents of the caller's organization. Everything is checked
@@ -166,7 +166,8 @@ function messageRowsOf(ctx: ServiceContext, agent: AgentFileAgent, agentId: stri
     denialReason: message.denial_reason ?? null,
     isErr: message.is_err ?? false,
     model: message.model ?? null,
-    groupId: message.group_id ? (groupIds.get(message.group_id) ?? null) : null,
+    // A group of the file gets its new id; any other (the id of a group on the server that wrote the file) is kept as it is.
+    groupId: message.group_id ? (groupIds.get(message.group_id) ?? message.group_id) : null,
     createdAt: dateOr(message.created_at, now),
   }));
 }
@@ -185,21 +186,39 @@ async function withRetryOnConflict<T>(attempt: () => Promise<T>, attempts = 3): 
   }
 }
 
-/**
- * Imports an agent file (its text, its JSON, or a JSON string holding it) and returns the ids
- * of the new agents, in the file's order.
- */
-/** Parsing and checking a (possibly large) file is CPU-bound: it runs in the worker pool. */
-async function readInWorker(ctx: ServiceContext, source: unknown): Promise<AgentFile> {
-  const read = await ctx.runtime.pool.run('agentFile.read', source);
-  if (!read.ok) throw new AppError(read.code, read.message, read.extensions);
-  return read.file;
+export interface ImportResult {
+  /** The new agents, in the file's order. */
+  agentIds: string[];
+  /** What the file held that import ignored, as Letta does. */
+  warnings: Warning[];
 }
 
-export async function importAgentFile(ctx: ServiceContext, source: unknown, rawOptions: ImportOptions = {}): Promise<string[]> {
+/** Skills of the file, the first of each name, with the keys this server does not know kept aside. */
+function skillRows(file: AgentFile, agentId: string) {
+  const seen = new Set<string>();
+  return (file.skills ?? []).flatMap((skill, position) => {
+    if (seen.has(skill.name)) return [];
+    seen.add(skill.name);
+    const { name, files, source_url: sourceUrl, ...extra } = skill;
+    return [{ agentId, name, files: jsonOrNull(files), sourceUrl: sourceUrl ?? null, extra: Object.keys(extra).length ? (extra as Prisma.InputJsonValue) : Prisma.DbNull, position }];
+  });
+}
+
+/** Parsing and checking a (possibly large) file is CPU-bound: it runs in the worker pool. */
+async function readInWorker(ctx: ServiceContext, source: unknown): Promise<{ file: AgentFile; warnings: Warning[] }> {
+  const read = await ctx.runtime.pool.run('agentFile.read', source);
+  if (!read.ok) throw new AppError(read.code, read.message, read.extensions);
+  return { file: read.file, warnings: read.warnings };
+}
+
+/**
+ * Imports an agent file (its text, its JSON, or a JSON string holding it). The file's skills
+ * belong to its first agent (the one Letta Code exported; group members follow it).
+ */
+export async function importAgentFile(ctx: ServiceContext, source: unknown, rawOptions: ImportOptions = {}): Promise<ImportResult> {
   const given = Object.fromEntries(Object.entries(rawOptions ?? {}).filter(([, value]) => value !== null));
   const options = parseInput(importOptionsSchema, given, 'options');
-  const file = await readInWorker(ctx, source);
+  const { file, warnings } = await readInWorker(ctx, source);
   const { names, problems } = agentNames(file, options);
   const mcp = await planMcpServers(ctx, file);
   problems.push(...mcp.problems);
@@ -210,7 +229,7 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
   const blockIds = new Map((file.blocks ?? []).map((block) => [block.id, newId('Block')]));
   const folderIds = new Map((file.sources ?? []).map((source) => [source.id, newId('Folder')]));
   const fileIds = new Map((file.files ?? []).map((entry) => [entry.id, newId('File')]));
-  const groupIds = new Map((file.groups ?? []).map((group) => [group.id, `group-${randomUUID()}`]));
+  const groupIds = new Map((file.groups ?? []).map((group) => [group.id, newId('Group')]));
   const messageIds = new Map(file.agents.flatMap((agent) => (options.stripMessages ? [] : (agent.messages ?? [])).map((message) => [message.id, newId('Message')] as const)));
 
   await withRetryOnConflict(() => ctx.prisma.$transaction(
@@ -378,6 +397,9 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
         }
       }
 
+      const skills = skillRows(file, agentIds.get(file.agents[0]!.id)!);
+      if (skills.length) await tx.skill.createMany({ data: skills });
+
       // The stored prompt is compiled from the imported template and blocks, with the new ids.
       for (const id of agentIds.values()) await rebuildSystemPrompt(tx, id);
     },
@@ -387,5 +409,5 @@ export async function importAgentFile(ctx: ServiceContext, source: unknown, rawO
   // Imported files arrive with their content and status `pending`: chunked and embedded again like uploads.
   for (const fileId of fileIds.values()) ctx.runtime.fileJobs.enqueue(fileId);
   ctx.logger.info({ agentIds: [...agentIds.values()], tools: file.tools?.length ?? 0, blocks: file.blocks?.length ?? 0, messages: messageIds.size }, 'agent file imported');
-  return [...agentIds.values()];
+  return { agentIds: [...agentIds.values()], warnings };
 }

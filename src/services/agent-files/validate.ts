@@ -15,6 +15,9 @@ export interface Problem {
   message: string;
 }
 
+/** Something of the file that import ignored, as Letta does; the import goes ahead and reports it. */
+export type Warning = Problem;
+
 const EXPECTED_FORMAT =
   "expected Letta's multi-entity agent file: a JSON object with an 'agents' list (and 'blocks', 'tools', 'sources', 'files', 'groups')";
 
@@ -59,8 +62,12 @@ function looksLegacy(value: Record<string, unknown>): boolean {
 
 const pathOf = (parts: readonly PropertyKey[]) => parts.map(String).join('.');
 
-/** The references between entities: every id used must exist, in the right place, exactly once. */
-function referenceProblems(file: AgentFile): Problem[] {
+/**
+ * The references between entities: every id used must exist, in the right place, exactly once.
+ * The one exception is Letta's: an agent's `group_ids` naming a group the file does not hold is
+ * ignored (a warning), since Letta writes such files (a group left out of the export).
+ */
+function referenceProblems(file: AgentFile, warnings: Warning[]): Problem[] {
   const problems: Problem[] = [];
   const seen = new Map<string, string>();
   const declare = (id: string, path: string) => {
@@ -108,7 +115,9 @@ function referenceProblems(file: AgentFile): Problem[] {
     refs(agent.block_ids, blocks, `${at}.block_ids`, 'block');
     refs(agent.source_ids, sources, `${at}.source_ids`, 'source');
     refs(agent.folder_ids, sources, `${at}.folder_ids`, 'source');
-    refs(agent.group_ids, groups, `${at}.group_ids`, 'group');
+    (agent.group_ids ?? []).forEach((id, index) => {
+      if (!groups.has(id)) warnings.push({ path: `${at}.group_ids.${index}`, message: `group '${id}' is not in the file; ignored` });
+    });
     const own = new Set((agent.messages ?? []).map((message) => message.id));
     refs(agent.in_context_message_ids, own, `${at}.in_context_message_ids`, "a message of this agent's 'messages'");
 
@@ -138,6 +147,12 @@ function referenceProblems(file: AgentFile): Problem[] {
     });
   });
 
+  const skillNames = new Set<string>();
+  (file.skills ?? []).forEach((skill, index) => {
+    if (skillNames.has(skill.name)) warnings.push({ path: `skills.${index}.name`, message: `a second skill named '${skill.name}'; the first is kept` });
+    skillNames.add(skill.name);
+  });
+
   (file.groups ?? []).forEach((group, g) => {
     refs(group.agent_ids, agents, `groups.${g}.agent_ids`, 'agent');
     refs(group.shared_block_ids, blocks, `groups.${g}.shared_block_ids`, 'block');
@@ -150,10 +165,10 @@ function referenceProblems(file: AgentFile): Problem[] {
 }
 
 /**
- * An agent file from its text (or already-parsed JSON, or a JSON string holding it), checked.
- * Throws BAD_USER_INPUT listing every problem.
+ * An agent file from its text (or already-parsed JSON, or a JSON string holding it), checked,
+ * with what import will ignore. Throws BAD_USER_INPUT listing every problem.
  */
-export function readAgentFile(raw: unknown): AgentFile {
+export function readAgentFile(raw: unknown): { file: AgentFile; warnings: Warning[] } {
   const value = decode(raw);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     reject(`Not an agent file: ${EXPECTED_FORMAT}`, [{ path: 'file', message: EXPECTED_FORMAT }]);
@@ -170,14 +185,15 @@ export function readAgentFile(raw: unknown): AgentFile {
   const problems: Problem[] = parsed.success
     ? []
     : parsed.error.issues.map((issue) => ({ path: pathOf(issue.path) || 'file', message: issue.message }));
+  const warnings: Warning[] = [];
   try {
     // On a file with shape problems too, so that one answer lists every problem it can find.
-    problems.push(...referenceProblems(parsed.success ? parsed.data : (object as AgentFile)));
+    problems.push(...referenceProblems(parsed.success ? parsed.data : (object as AgentFile), warnings));
   } catch {
     // the shape problems above already explain why the references could not be followed
   }
   if (problems.length || !parsed.success) rejectAgentFile(problems);
-  return parsed.data;
+  return { file: parsed.data, warnings };
 }
 
 /** Throws the BAD_USER_INPUT of an invalid agent file: the first problems in the message, all in `problems`. */

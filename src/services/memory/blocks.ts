@@ -16,12 +16,18 @@ export const BLOCK_LIMIT_DEFAULT = 100_000;
 /** Block values are stored whole; this bound only keeps a single request from storing gigabytes. */
 export const BLOCK_VALUE_MAX_CHARS = 5_000_000;
 
+/**
+ * Letta's block schema has no label pattern: Letta Code lays memory out as paths (`system/persona`,
+ * `reference/faq`, `/note_directory`, even `system//references/x`). A label is also the name of its
+ * element in the compiled memory, so whitespace and the XML specials `<`, `>`, `&`, quotes are kept out.
+ */
+export const BLOCK_LABEL_MAX_CHARS = 200;
 const label = z
   .string()
   .trim()
   .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters')
-  .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must start with a letter or "_" and contain only letters, digits, "_", "-" and "."');
+  .max(BLOCK_LABEL_MAX_CHARS, `must be at most ${BLOCK_LABEL_MAX_CHARS} characters`)
+  .regex(/^[^\s<>&"']+$/u, 'must not contain whitespace or any of < > & " \' (it names an element of the compiled memory)');
 
 // NUL bytes cannot be stored in PostgreSQL text; Letta strips them too.
 const value = z

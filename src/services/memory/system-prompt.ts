@@ -120,6 +120,12 @@ export async function rebuildSystemPrompt(db: Db, agentId: string): Promise<void
   await db.agent.update({ where: { id: agentId }, data: { messageIds: [id, ...agent.messageIds] } });
 }
 
+/** The agent's compiled core memory as its system prompt would hold it now. */
+export async function currentMemory(db: Db, agentId: string): Promise<string | null> {
+  const agent = await loadAgentForPrompt(db, agentId);
+  return agent ? memoryOf(agent) : null;
+}
+
 /** Rebuilds every agent that shows one of these blocks (a shared block edited through any agent). */
 export async function rebuildForBlocks(db: Db, blockIds: string[]): Promise<string[]> {
   const links = await db.blockAgent.findMany({ where: { blockId: { in: blockIds } }, select: { agentId: true } });

@@ -1,7 +1,7 @@
 import { Prisma } from '../../generated/prisma/client.js';
 import type { PrismaClient } from '../../db/client.js';
 import { toLettaMessageList } from '../../agent/messages/convert.js';
-import type { LettaMessage } from '../../agent/messages/letta-types.js';
+import { viewIdOf, type LettaMessage } from '../../agent/messages/letta-types.js';
 import { storedMessageFromRow } from '../../agent/messages/stored.js';
 import type { PromptMessage } from '../../agent/prompt-builder.js';
 import type { NewMessage } from '../../agent/run-types.js';
@@ -32,6 +32,7 @@ export function messageRows(orgId: string, agentId: string, runId: string | null
     denialReason: message.denialReason ?? null,
     otid: message.otid ?? null,
     senderId: message.senderId ?? null,
+    groupId: message.groupId ?? null,
     isErr: message.isErr ?? false,
     model: message.model ?? null,
   }));
@@ -70,10 +71,10 @@ function viewOptions(agentType: string, options: MessageViewOptions | null | und
   };
 }
 
-/** Converts stored rows (in order) into client messages, each with its stored message id as cursor. */
+/** Converts stored rows (in order) into client messages, each with its own view id as cursor. */
 export function toEdges(rows: Prisma.MessageGetPayload<object>[], agentType: string, options?: MessageViewOptions | null) {
   const list = toLettaMessageList(rows.map(storedMessageFromRow), viewOptions(agentType, options));
-  return list.map((node: LettaMessage) => ({ cursor: node.id, node }));
+  return list.map((node: LettaMessage) => ({ cursor: viewIdOf(node), node }));
 }
 
 /** Client messages of some stored messages, in their stored order. */

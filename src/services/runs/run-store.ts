@@ -90,6 +90,17 @@ export function createRunStore(ctx: ServiceContext): RunStore {
       return ids;
     },
 
+    async keepInput(runId, agentId, messages) {
+      const rows = messageRows(orgId, agentId, runId, null, messages);
+      await prisma.$transaction(async (tx) => {
+        await insertMessages(tx, rows);
+        await tx.agent.update({ where: { id: agentId }, data: { messageIds: { push: rows.map((row) => row.id) } } });
+      });
+      const ids = rows.map((row) => row.id);
+      publishAgentEvent(ctx, agentId, { type: 'MESSAGES_ADDED', runId, messageIds: ids });
+      return ids;
+    },
+
     executeServerTool: (agentId, name, args) => executeServerTool(ctx, agentId, name, args),
 
     executeMcpTool: (tool, args, cancel) => executeMcpTool(ctx, tool, args, cancel),

@@ -12,7 +12,8 @@ import { announceRunEnded, publishAgentEvent } from '../platform/events.js';
 import { insertMessages, messageRows, messagesByIds } from '../messages/message-store.js';
 import { loadLoopAgent } from './loop-agent.js';
 import { agentIsBusy } from './run-status.js';
-import { isConnectionLost, retryOnConnectionLoss } from '../../db/errors.js';
+import { isConnectionLost, isUniqueViolation, retryOnConnectionLoss } from '../../db/errors.js';
+import { afterMainTurn } from '../groups/sleeptime.js';
 
 /**
  * Runs: sending messages to an agent, in the background or waiting for the end, and cancelling.
@@ -54,6 +55,7 @@ export const sendMessageInput = z
     assistantMessageToolName: z.string().min(1).nullish(),
     assistantMessageToolKwarg: z.string().min(1).nullish(),
     includeReturnMessageTypes: z.array(z.string()).nullish(),
+    idempotencyKey: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').nullish(),
   })
   .superRefine((value, issue) => {
     const kinds = [value.messages?.length, value.input, value.approvals?.length || value.toolReturns?.length].filter(Boolean).length;
@@ -139,9 +141,35 @@ interface RunInput {
  * Creates a run and queues it for whichever instance claims it first; resolves with the run when
  * it was queued, or when it ended if `wait`.
  */
+/**
+ * The key that makes a send idempotent: the client's idempotency key, else the otid (Letta's
+ * client-chosen message id) of its first message. A send repeated with the same key, e.g. by
+ * graphql-ws re-subscribing `chat` after a reconnect, attaches to the run of the first.
+ */
+function idempotencyKeyOf(input: SendMessageInput): string | null {
+  return input.idempotencyKey ?? input.messages?.find((message) => message.otid)?.otid ?? null;
+}
+
+/** The run a key already started on this agent, waited for when the caller waits. */
+async function attachToRun(ctx: ServiceContext, run: Run, wait: boolean): Promise<RunResult> {
+  if (!wait) return { run, messageIds: [] };
+  await ctx.runtime.endings.wait(run.id, () => runHasEnded(ctx, run.id));
+  const [finished, added] = await Promise.all([
+    ctx.prisma.run.findUniqueOrThrow({ where: { id: run.id } }),
+    ctx.prisma.message.findMany({ where: { runId: run.id }, orderBy: { sequenceId: 'asc' }, select: { id: true } }),
+  ]);
+  const sent = ((run.input as { messages?: unknown[] } | null)?.messages ?? []).length;
+  return { run: finished, messageIds: added.slice(sent).map((message) => message.id) };
+}
+
 export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Record<string, unknown>, options: { wait: boolean }): Promise<RunResult> {
   await assertAgentInOrg(ctx.prisma, ctx.orgId, agentId);
   const input = parseInput(sendMessageInput, raw ?? {});
+  const idempotencyKey = idempotencyKeyOf(input);
+  if (idempotencyKey) {
+    const earlier = await ctx.prisma.run.findUnique({ where: { agentId_idempotencyKey: { agentId, idempotencyKey } } });
+    if (earlier) return attachToRun(ctx, earlier, options.wait);
+  }
   const agent = await ctx.prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { model: true } });
   if (!agent.model) throw badInput('agentId', 'the agent has no model: set one with updateAgent(input: { model: "provider/model" })');
   ctx.runtime.models.resolve(agent.model);
@@ -174,12 +202,13 @@ export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Rec
       ];
   const runInput: RunInput = { messages, ...(decision ? { resume: decision.resume } : {}), maxSteps: input.maxSteps ?? DEFAULT_MAX_STEPS };
 
-  const run = await ctx.prisma.run.create({
+  const create = ctx.prisma.run.create({
     data: {
       id: newId('Run'),
       createdAt: nextCreatedAt(),
       organizationId: ctx.orgId,
       agentId,
+      idempotencyKey,
       status: 'created',
       background: !options.wait,
       input: runInput as unknown as Prisma.InputJsonValue,
@@ -193,6 +222,14 @@ export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Rec
       metadata: { run_type: options.wait ? 'send_message' : 'send_message_async' },
     },
   });
+  let run: Run;
+  try {
+    run = await create;
+  } catch (error) {
+    // The same key sent twice at once: the database's unique index picks one run, the other attaches.
+    if (!idempotencyKey || !isUniqueViolation(error)) throw error;
+    return attachToRun(ctx, await ctx.prisma.run.findUniqueOrThrow({ where: { agentId_idempotencyKey: { agentId, idempotencyKey } } }), options.wait);
+  }
   const ended = options.wait ? ctx.runtime.endings.wait(run.id, () => runHasEnded(ctx, run.id)) : undefined;
   ctx.runtime.queue.notify();
   ctx.bus.pubsub.publish('runQueued', { runId: run.id });
@@ -316,6 +353,12 @@ async function finishRun(
   announceRunEnded(ctx, { id: runId, agentId }, finalReason, error);
   ctx.runtime.observer?.runEnded(statusOf(finalReason), finalReason, durationMs / 1000);
   ctx.logger.info({ runId, agentId, stopReason: finalReason, durationMs, steps: usage.stepCount, ...(error ? { code: error.code } : {}) }, 'run ended');
+  // A turn of a sleeptime group's main agent may start its sleeptime agent's run.
+  try {
+    await afterMainTurn(ctx, agentId, runId);
+  } catch (caught) {
+    ctx.logger.error({ err: caught, runId }, 'sleeptime runs could not be started');
+  }
 }
 
 /** The run store, telling the observer about every stored step. */
@@ -351,6 +394,9 @@ export async function cancelRun(ctx: ServiceContext, runId: string): Promise<Run
     // (nobody will execute it: it ends here) or it executes somewhere (that instance ends it).
     const dequeued = await ctx.prisma.run.updateMany({ where: { id: runId, status: 'created' }, data: cancelled });
     if (dequeued.count === 1) {
+      // Never started: what the user sent is kept, as for a run cancelled in its first step.
+      const input = run.input as unknown as RunInput | null;
+      if (input?.messages.length && !input.resume) await createRunStore(ctx).keepInput!(run.id, run.agentId, input.messages);
       announceRunEnded(ctx, run, 'cancelled');
     } else {
       await ctx.prisma.run.updateMany({ where: { id: runId, status: 'running' }, data: cancelled });
@@ -467,6 +513,7 @@ export async function runMessages(ctx: ServiceContext, runId: string, take: numb
 export async function pendingApprovalMessage(ctx: ServiceContext, agentId: string) {
   const pending = await pendingApproval(ctx, agentId);
   if (!pending) return null;
-  const [message] = await messagesByIds(ctx, agentId, [pending.messageId]);
-  return message?.messageType === 'approval_request_message' ? message : null;
+  // The stored approval message may show reasoning first: the request is its approval view.
+  const views = await messagesByIds(ctx, agentId, [pending.messageId]);
+  return views.find((view) => view.messageType === 'approval_request_message') ?? null;
 }
