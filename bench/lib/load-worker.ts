@@ -51,7 +51,10 @@ async function run(request: LoadRequest): Promise<LoadResult> {
   const result = await finished;
   // Errors and mismatches are counted by the events above; timeouts come as reqError too.
   if (result.non2xx && !failures) fail(`${result.non2xx} non-2xx responses`);
-  return { type: 'result', latencies: Float64Array.from(latencies), inWindow, windowMs, failures, firstFailure };
+  // In a worker thread autocannon returns its raw result (totalRequests), on the main thread the aggregated one (requests.sent).
+  const raw = result as autocannon.Result & { totalRequests?: number };
+  const sent = raw.totalRequests ?? raw.requests.sent;
+  return { type: 'result', latencies: Float64Array.from(latencies), inWindow, windowMs, sent, failures, firstFailure };
 }
 
 port.on('message', (request: LoadRequest) => {

@@ -25,6 +25,11 @@ export interface LoadResult {
   /** Successful requests that finished inside the window, and its length: the throughput. */
   inWindow: number;
   windowMs: number;
+  /**
+   * Requests sent, including those still in flight when autocannon stopped (it drops them, the
+   * server still does their work): what the server's per-request counters divide by.
+   */
+  sent: number;
   failures: number;
   firstFailure: string | null;
 }
