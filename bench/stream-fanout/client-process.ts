@@ -8,7 +8,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { nowMs } from '../lib/clock.js';
 import { errorMessage } from '../lib/workers.js';
-import { CHUNK_SIZE, RUN_EVENTS, textOf, type ClientResults, type Expectation, type FromClient, type ToClient } from './protocol.js';
+import { CHUNK_SIZE, RUN_EVENTS, replyText, type ClientResults, type Expectation, type FromClient, type ToClient } from './protocol.js';
 
 /** The fields of a runEvents event that the clients read. */
 interface RunEvent {
@@ -286,7 +286,7 @@ function subscribe(message: Extract<ToClient, { type: 'subscribe' }>): void {
 
 function results(message: Extract<ToClient, { type: 'results' }>): void {
   const g = groups.get(message.group)!;
-  const expected = textOf(message.expect.chunks);
+  const expected = replyText(message.expect.chunks);
   const failures: string[] = [];
   let failed = 0;
   let pings = 0;

@@ -3,9 +3,8 @@
 /** Characters per model chunk; a chunk is its index in base 36, zero-padded to this width. */
 export const CHUNK_SIZE = 4;
 export const chunkText = (index: number) => index.toString(36).padStart(CHUNK_SIZE, '0');
-export const replyText = (chunks: number) => Array.from({ length: chunks }, (_, index) => chunkText(index)).join('');
 /** The model's text of a run of `chunks` chunks. */
-export const textOf = replyText;
+export const replyText = (chunks: number) => Array.from({ length: chunks }, (_, index) => chunkText(index)).join('');
 
 /** The subscription every GraphQL client runs. */
 export const RUN_EVENTS =
