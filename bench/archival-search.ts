@@ -26,11 +26,14 @@ import { nearestPassages, type VectorMethod, type VectorQuery } from '../src/db/
 import { normalize } from '../src/agent/embeddings/types.js';
 import { createLogger } from '../src/logger.js';
 import { DEFAULT_ORG_ID, newId } from '../src/ids.js';
+import { nowMs } from './lib/clock.js';
+import { numberFromEnv } from './lib/env.js';
+import { stats } from './lib/stats.js';
 
-const PASSAGES = Number(process.env.BENCH_PASSAGES ?? 100_000);
-const QUERIES = Number(process.env.BENCH_QUERIES ?? 50);
-const EXACT_QUERIES = Math.min(QUERIES, Number(process.env.BENCH_EXACT_QUERIES ?? 10));
-const NOISE = Number(process.env.BENCH_NOISE ?? 0.8);
+const PASSAGES = numberFromEnv('BENCH_PASSAGES', 100_000, { min: 10 });
+const QUERIES = numberFromEnv('BENCH_QUERIES', 50, { min: 1 });
+const EXACT_QUERIES = Math.min(QUERIES, numberFromEnv('BENCH_EXACT_QUERIES', 10, { min: 1 }));
+const NOISE = numberFromEnv('BENCH_NOISE', 0.8, { integer: false });
 const DIM = 384;
 const K = 10;
 
@@ -89,7 +92,6 @@ async function seedDatabase(db: Database, agentId: string, from: number, to: num
   }
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const ms = (value: number) => `${value.toFixed(1).padStart(8)} ms`;
 
 async function measure(label: string, db: Database, method: VectorMethod, agentId: string, count: number, options: { queries?: number; filter?: Filter } = {}) {
@@ -102,18 +104,18 @@ async function measure(label: string, db: Database, method: VectorMethod, agentI
   let recall = 0;
   let short = 0;
   for (const query of used) {
-    const start = process.hrtime.bigint();
+    const start = nowMs();
     const hits = await search(query);
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    times.push(nowMs() - start);
     const truth = exactTopK(query, count, filter);
     if (hits.length < truth.length) short += 1;
     const wanted = new Set(truth);
     recall += hits.filter((hit) => wanted.has(hit.id)).length / truth.length;
   }
-  times.sort((a, b) => a - b);
+  const { p50, p99 } = stats(times);
   const name = `${label}${filter.label ? ` ${filter.label}` : ''}`;
   console.log(
-    `${name.padEnd(30)} ${String(count).padStart(7)} passages   p50 ${ms(percentile(times, 50))}   p99 ${ms(percentile(times, 99))}   recall@10 ${(recall / used.length).toFixed(3)}${short ? `   ${short} short results` : ''}`,
+    `${name.padEnd(30)} ${String(count).padStart(7)} passages   p50 ${ms(p50)}   p99 ${ms(p99)}   recall@10 ${(recall / used.length).toFixed(3)}${short ? `   ${short} short results` : ''}`,
   );
 }
 
@@ -138,12 +140,12 @@ async function growth(label: string, db: Database, method: VectorMethod, agentId
 async function insertCost(label: string, db: Database, agentId: string) {
   const times: number[] = [];
   for (let i = 0; i < 100; i++) {
-    const start = process.hrtime.bigint();
+    const start = nowMs();
     await db.prisma.passage.create({ data: { id: newId('Passage'), organizationId: DEFAULT_ORG_ID, agentId, text: 'extra', embedding: point(), embeddingDim: DIM } });
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    times.push(nowMs() - start);
   }
-  times.sort((a, b) => a - b);
-  console.log(`${`insert one passage, ${label}`.padEnd(46)}   p50 ${ms(percentile(times, 50))}   p99 ${ms(percentile(times, 99))}`);
+  const { p50, p99 } = stats(times);
+  console.log(`${`insert one passage, ${label}`.padEnd(46)}   p50 ${ms(p50)}   p99 ${ms(p99)}`);
   // Gone again, so that the recall figures compare like with like.
   await db.prisma.passage.deleteMany({ where: { agentId, text: 'extra' } });
 }
@@ -155,9 +157,9 @@ async function main() {
     const agentId = await prepare(pglite);
     await growth('pglite/scan', pglite, 'pgvector', agentId);
     await insertCost('no index', pglite, agentId);
-    const started = Date.now();
+    const started = nowMs();
     await pglite.ensurePassageIndex(DIM);
-    console.log(`(the server's HNSW index over ${PASSAGES} passages built in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(`(the server's HNSW index over ${PASSAGES} passages built in ${((nowMs() - started) / 1000).toFixed(1)} s)`);
     const session = await pglite.session();
     for (const ef of [...[40, 100, 200, 400].filter((ef) => ef !== HNSW_EF_SEARCH), HNSW_EF_SEARCH]) {
       // PGlite has one session, so this applies to the searches below; the server's value comes last and stays.

@@ -21,8 +21,9 @@
  * Before timing, every baseline's response must deep-equal the GraphQL one (same agents, same
  * order, same block/tool order); otherwise the run aborts with exit code 1.
  *
- * The load generator runs in a worker thread (its own event loop), so it does not queue behind
- * the servers' JavaScript; it still shares the machine's cores with them and with PostgreSQL.
+ * The load generator is autocannon in a worker thread (bench/lib/load.ts: its own event loop), so
+ * it does not queue behind the servers' JavaScript; it still shares the machine's cores with them
+ * and with PostgreSQL. Every response must be byte-identical to the verified one.
  *
  * Environment:
  *   BENCH_SECONDS         timed window per target (default 10)
@@ -37,17 +38,18 @@
  * a request fails, or anything else goes wrong. The schema is dropped at the end.
  */
 import http from 'node:http';
-import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import pg from 'pg';
-import { closeAppContext, createAppContext, type AppContext } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
 import { DEFAULT_ORG_ID } from '../src/ids.js';
-import { createLogger } from '../src/logger.js';
-import { startServer, type RunningServer } from '../src/server.js';
-import { dropSchemaOf, uniqueName } from '../test/helpers/server.js';
+import { cleanupStep, runMain, runPendingCleanups } from './lib/cleanup.js';
+import { sleep } from './lib/clock.js';
+import { numberFromEnv } from './lib/env.js';
+import { fetchText, graphql } from './lib/graphql.js';
+import { LoadGenerator } from './lib/load.js';
+import { closeServer, freshSchemaUrl, machine, openServer, type BenchServer } from './lib/server.js';
+import { Distribution } from './lib/stats.js';
+import { fixed, printTable } from './lib/table.js';
 
 const AGENTS = 50;
 const BLOCKS_PER_AGENT = 5;
@@ -56,39 +58,12 @@ const TARGET_PERCENT = 25;
 
 const QUERY = 'query { agents(first: 50) { edges { node { id blocks { label value } tools { name } } } } }';
 
-function numberFromEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number ≥ ${min}, got '${raw}'`);
-  return value;
-}
+const SECONDS = numberFromEnv('BENCH_SECONDS', 10, { min: 0.1, integer: false });
+const WARMUP_SECONDS = numberFromEnv('BENCH_WARMUP_SECONDS', 2, { integer: false });
+const CONCURRENCY = numberFromEnv('BENCH_CONCURRENCY', 8, { min: 1 });
+const ROUNDS = numberFromEnv('BENCH_ROUNDS', 5, { min: 1 });
 
-const SECONDS = numberFromEnv('BENCH_SECONDS', 10, 0.1);
-const WARMUP_SECONDS = numberFromEnv('BENCH_WARMUP_SECONDS', 2, 0);
-const CONCURRENCY = Math.floor(numberFromEnv('BENCH_CONCURRENCY', 8, 1));
-const ROUNDS = Math.floor(numberFromEnv('BENCH_ROUNDS', 5, 1));
-
-function databaseUrl(): string {
-  const url = new URL(process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test');
-  url.searchParams.set('schema', uniqueName('bench'));
-  return url.toString();
-}
-
-// ---- GraphQL client for seeding and verification ----
-
-async function graphql<T>(url: string, query: string, variables?: Record<string, unknown>): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: T; errors?: unknown[] };
-  if (response.status !== 200 || body.errors?.length || !body.data) {
-    throw new Error(`GraphQL request failed (${response.status}): ${JSON.stringify(body.errors ?? body).slice(0, 500)}`);
-  }
-  return body.data;
-}
+// ---- seeding through the GraphQL API ----
 
 async function seed(url: string): Promise<void> {
   const listed = await graphql<{ tools: { edges: Array<{ node: { id: string; name: string } }> } }>(
@@ -219,96 +194,6 @@ async function startBaseline(name: string, handler: Handler): Promise<Baseline> 
   };
 }
 
-// ---- load generator (worker thread, plain JS so that it needs no TypeScript loader) ----
-
-const LOAD_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const http = require('node:http');
-const { concurrency } = workerData;
-const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
-
-function once(target, payload) {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const req = http.request({
-      host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent,
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', 'content-length': payload.length },
-    }, (res) => {
-      let size = 0;
-      res.on('data', (chunk) => { size += chunk.length; });
-      res.on('end', () => resolve({ status: res.statusCode, size, ms: Number(process.hrtime.bigint() - start) / 1e6 }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-parentPort.on('message', async ({ url, body, seconds, expectedSize }) => {
-  const target = new URL(url);
-  const payload = Buffer.from(body);
-  const latencies = [];
-  let inWindow = 0;
-  let failures = 0;
-  let firstFailure = null;
-  let stop = false;
-  const startedAt = performance.now();
-  const deadline = startedAt + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (!stop && performance.now() < deadline) {
-      try {
-        const result = await once(target, payload);
-        if (result.status !== 200 || (expectedSize >= 0 && result.size !== expectedSize)) {
-          failures += 1;
-          firstFailure ??= 'status ' + result.status + ', ' + result.size + ' bytes (expected ' + expectedSize + ')';
-        } else {
-          latencies.push(result.ms);
-          if (performance.now() <= deadline) inWindow += 1;
-        }
-      } catch (error) {
-        failures += 1;
-        firstFailure ??= String(error && error.message || error);
-        stop = true;
-      }
-    }
-  }));
-  const elapsedMs = performance.now() - startedAt;
-  const array = Float64Array.from(latencies);
-  parentPort.postMessage({ latencies: array, inWindow, windowMs: seconds * 1000, failures, firstFailure, elapsedMs }, [array.buffer]);
-});
-`;
-
-interface LoadResult {
-  /** Latencies of all successful requests, including those that finished after the window. */
-  latencies: Float64Array;
-  /** Successful requests that finished inside the window, and its length: the throughput. */
-  inWindow: number;
-  windowMs: number;
-  failures: number;
-  firstFailure: string | null;
-  elapsedMs: number;
-}
-
-class LoadGenerator {
-  private readonly worker = new Worker(LOAD_WORKER, { eval: true, workerData: { concurrency: CONCURRENCY } });
-
-  run(url: string, body: string, seconds: number, expectedSize: number): Promise<LoadResult> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error) => reject(error);
-      this.worker.once('error', onError);
-      this.worker.once('message', (result: LoadResult) => {
-        this.worker.off('error', onError);
-        resolve(result);
-      });
-      this.worker.postMessage({ url, body, seconds, expectedSize });
-    });
-  }
-
-  async close() {
-    await this.worker.terminate();
-  }
-}
-
 // ---- measurement ----
 
 interface Measurement {
@@ -320,23 +205,27 @@ interface Measurement {
   statementsPerRequest: number;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
-
-async function fetchText(url: string, body: string): Promise<string> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  const text = await response.text();
-  if (response.status !== 200) throw new Error(`${url} answered ${response.status}: ${text.slice(0, 300)}`);
-  return text;
-}
-
 interface Target {
   name: string;
   url: string;
-  expectedSize: number;
+  /** The verified response: every response must be exactly this. */
+  expectBody: string;
   statementCount(): number;
+}
+
+/**
+ * Waits until a counter has stopped moving for 60 ms: autocannon drops the requests still in
+ * flight when it stops, but the server finishes them, and their statements belong to this slice
+ * (not to the next target's).
+ */
+async function settled(counter: () => number): Promise<void> {
+  let last = counter();
+  for (let quiet = 0; quiet < 3; ) {
+    await sleep(20);
+    const now = counter();
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+  }
 }
 
 /**
@@ -347,61 +236,47 @@ interface Target {
 async function measureAll(load: LoadGenerator, targets: Target[], body: string): Promise<Measurement[]> {
   for (const target of targets) {
     if (WARMUP_SECONDS <= 0) break;
-    const warm = await load.run(target.url, body, WARMUP_SECONDS, target.expectedSize);
+    const warm = await load.run({ url: target.url, body, seconds: WARMUP_SECONDS, connections: CONCURRENCY, expectBody: target.expectBody });
     if (warm.failures) throw new Error(`${target.name}: ${warm.failures} failed requests during warm-up (first: ${warm.firstFailure})`);
   }
-  const totals = targets.map(() => ({ latencies: [] as Float64Array[], inWindow: 0, windowMs: 0, statements: 0 }));
+  const totals = targets.map(() => ({ latencies: new Distribution(), inWindow: 0, windowMs: 0, sent: 0, statements: 0 }));
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < targets.length; k++) {
       const index = (round + k) % targets.length;
       const target = targets[index]!;
       const before = target.statementCount();
-      const result = await load.run(target.url, body, SECONDS / ROUNDS, target.expectedSize);
+      const result = await load.run({ url: target.url, body, seconds: SECONDS / ROUNDS, connections: CONCURRENCY, expectBody: target.expectBody });
       const total = totals[index]!;
+      await settled(target.statementCount);
       total.statements += target.statementCount() - before;
       if (result.failures) throw new Error(`${target.name}: ${result.failures} failed requests (first: ${result.firstFailure})`);
-      total.latencies.push(result.latencies);
+      total.latencies.recordAll(result.latencies);
       total.inWindow += result.inWindow;
+      total.sent += result.sent;
       total.windowMs += result.windowMs;
     }
   }
   return targets.map((target, index) => {
     const total = totals[index]!;
-    const sorted = new Float64Array(total.latencies.reduce((sum, part) => sum + part.length, 0));
-    let offset = 0;
-    for (const part of total.latencies) {
-      sorted.set(part, offset);
-      offset += part.length;
-    }
-    sorted.sort();
-    const requests = sorted.length;
+    const requests = total.latencies.count;
     return {
       name: target.name,
       requests,
       // Completions inside the windows per second: the drain after each window is not counted.
       rps: total.inWindow / (total.windowMs / 1000),
-      p50: percentile(sorted, 0.5),
-      p99: percentile(sorted, 0.99),
-      statementsPerRequest: total.statements / requests,
+      p50: total.latencies.percentile(50),
+      p99: total.latencies.percentile(99),
+      // Every request sent reached the server, also those autocannon dropped when it stopped.
+      statementsPerRequest: total.statements / total.sent,
     };
   });
 }
 
-function printTable(rows: Measurement[]) {
-  const header = ['target', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'SQL stmts/req'];
-  const lines = rows.map((row) => [
-    row.name,
-    String(row.requests),
-    row.rps.toFixed(1),
-    row.p50.toFixed(2),
-    row.p99.toFixed(2),
-    row.statementsPerRequest.toFixed(2),
-  ]);
-  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]!.length)));
-  const format = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-  console.log(format(header));
-  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-  for (const line of lines) console.log(format(line));
+function printMeasurements(rows: Measurement[]) {
+  printTable(
+    ['target', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'SQL stmts/req'],
+    rows.map((row) => [row.name, String(row.requests), fixed(row.rps), fixed(row.p50, 2), fixed(row.p99, 2), fixed(row.statementsPerRequest, 2)]),
+  );
 }
 
 /** The path of the first place where two JSON values differ (with both values), or null when deep-equal. */
@@ -425,40 +300,12 @@ function firstDifference(expected: unknown, actual: unknown, path = '$'): string
 // ---- main ----
 
 async function main(): Promise<number> {
-  const DATABASE_URL = databaseUrl();
-  const cleanups: Array<() => Promise<unknown>> = [];
-  let cleaned: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaned ??= (async () => {
-      for (const step of cleanups.reverse()) {
-        try {
-          await step();
-        } catch (error) {
-          console.error('cleanup:', error instanceof Error ? error.message : error);
-        }
-      }
-    })());
-  const onSignal = (signal: NodeJS.Signals) => {
-    console.error(`\n${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
+  const DATABASE_URL = freshSchemaUrl();
+  const opened: Partial<BenchServer> = {};
+  cleanupStep(() => closeServer(opened, DATABASE_URL));
   try {
-    cleanups.push(() => dropSchemaOf(DATABASE_URL));
-    const config = loadConfig({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATABASE_URL,
-      LOG_LEVEL: 'silent',
-      AUTH_MODE: 'disabled',
-      GRAPHIQL: 'false',
-    });
-    const app: AppContext = await createAppContext(config, createLogger(config));
-    cleanups.push(() => closeAppContext(app));
-    const server: RunningServer = await startServer(app);
-    cleanups.push(() => server.close());
+    Object.assign(opened, await openServer({ DATABASE_URL }));
+    const { app, server } = opened as BenchServer;
     const schema = new URL(DATABASE_URL).searchParams.get('schema')!;
     console.log(`GraphQL server ${server.url} (PostgreSQL schema ${schema})`);
 
@@ -470,12 +317,12 @@ async function main(): Promise<number> {
     connection.searchParams.delete('schema');
     // The same pool size and search_path as the server's own pool (src/db/client.ts).
     const pool = new pg.Pool({ connectionString: connection.toString(), max: 10, options: `-c search_path="${schema}"` });
-    cleanups.push(() => pool.end());
+    cleanupStep(() => pool.end());
     const baselines = [
       await startBaseline('SQL json_agg (1 stmt)', jsonAggHandler(pool)),
       await startBaseline('SQL 3 queries + JSON.stringify', threeQueriesHandler(pool)),
     ];
-    for (const baseline of baselines) cleanups.push(() => baseline.close());
+    for (const baseline of baselines) cleanupStep(() => baseline.close());
 
     // Verify once, before timing: the same document from every target.
     const body = JSON.stringify({ query: QUERY });
@@ -495,43 +342,40 @@ async function main(): Promise<number> {
     const before = app.db.statementCount();
     await fetchText(server.url, body);
     const singleRequestStatements = app.db.statementCount() - before;
-    const expectedSizes = new Map<string, number>();
+    const expectedBodies = new Map<string, string>();
     for (const baseline of baselines) {
       const text = await fetchText(baseline.url, body);
       const difference = firstDifference(graphqlJson, JSON.parse(text));
       if (difference) {
         throw new Error(`the ${baseline.name} response differs from the GraphQL response at ${difference}`);
       }
-      expectedSizes.set(baseline.name, Buffer.byteLength(text));
+      expectedBodies.set(baseline.name, text);
     }
     console.log(
       `responses verified deep-equal (${AGENTS} agents; GraphQL ${Buffer.byteLength(graphqlText)} bytes, ${singleRequestStatements} SQL statements for one request)`,
     );
     console.log(
-      `load: ${CONCURRENCY} requests in flight over keep-alive HTTP, warm-up ${WARMUP_SECONDS} s, timed ${SECONDS} s per target in ${ROUNDS} interleaved rounds`,
+      `load: autocannon, ${CONCURRENCY} requests in flight over keep-alive HTTP, warm-up ${WARMUP_SECONDS} s, timed ${SECONDS} s per target in ${ROUNDS} interleaved rounds`,
     );
-    console.log(
-      `machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((value) => value.toFixed(2)).join(' ')} ` +
-        '(servers, load generator and PostgreSQL share these CPUs; other work skews the numbers)\n',
-    );
+    console.log(`machine: ${machine()} (servers, load generator and PostgreSQL share these CPUs; other work skews the numbers)\n`);
 
     const load = new LoadGenerator();
-    cleanups.push(() => load.close());
+    cleanupStep(() => load.close());
     const results = await measureAll(
       load,
       [
-        { name: 'GraphQL (yoga + Pothos + Prisma)', url: server.url, expectedSize: Buffer.byteLength(graphqlText), statementCount: () => app.db.statementCount() },
+        { name: 'GraphQL (yoga + Pothos + Prisma)', url: server.url, expectBody: graphqlText, statementCount: () => app.db.statementCount() },
         ...baselines.map((baseline) => ({
           name: baseline.name,
           url: baseline.url,
-          expectedSize: expectedSizes.get(baseline.name)!,
+          expectBody: expectedBodies.get(baseline.name)!,
           statementCount: () => baseline.statementCount(),
         })),
       ],
       body,
     );
 
-    printTable(results);
+    printMeasurements(results);
     const [graphqlResult, ...baselineResults] = results as [Measurement, ...Measurement[]];
     const fastest = baselineResults.reduce((best, row) => (row.rps > best.rps ? row : best));
     console.log('');
@@ -544,16 +388,8 @@ async function main(): Promise<number> {
     );
     return 0;
   } finally {
-    await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    await runPendingCleanups(); // latest first: load generator, baselines, pool, server and schema
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error('benchmark failed:', error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -10,7 +10,7 @@
  *   - services: PostgreSQL in a fresh `bench_<random>` schema (dropped at the end) and Redis.
  *
  * The model is test/model-server (a real OpenAI-compatible SSE server) with a zero-latency
- * brain, run in a worker thread so that its work does not queue on the server's event loop (a
+ * brain, run in a worker thread (bench/step-overhead/model-worker.ts) so that its work does not queue on the server's event loop (a
  * real model lives in another process). The brain follows a fixed two-step script per message:
  * the last prompt message is the user's → call `memory_insert` on block "human"; it is the tool
  * result → answer a short text (end_turn). So every sendMessage is exactly 2 steps. The worker
@@ -46,137 +46,51 @@
  * Exit code 0 whether the targets are met or not (a measurement); 1 when a run failed or a
  * request errored, or anything else went wrong.
  */
-import http from 'node:http';
-import os from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { Worker, isMainThread, parentPort } from 'node:worker_threads';
-import type { AppContext } from '../src/app.js';
-import type { RunningServer } from '../src/server.js';
-
-/** Milliseconds on the monotonic clock, comparable between this process's threads. */
-const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
-
-interface ModelTiming {
-  /** First byte of the request in (headers parsed). */
-  start: number;
-  /** Last byte of the response out ('finish'). */
-  end: number;
-}
-
-type ToWorker = { type: 'take' } | { type: 'close' };
-type FromWorker = { type: 'ready'; url: string } | { type: 'timings'; timings: ModelTiming[] } | { type: 'closed' } | { type: 'error'; message: string };
-
-// =============================================================================================
-// Model worker: the scripted model server with a two-step brain, timing every chat request.
-// =============================================================================================
-
-async function modelWorker(): Promise<void> {
-  const port = parentPort!;
-  const timings: ModelTiming[] = [];
-  // test/model-server calls http.createServer through the module object: wrap its handler to
-  // see each request's first and last byte (the model server itself is unchanged).
-  const createServer = http.createServer;
-  (http as { createServer: unknown }).createServer = (handler: http.RequestListener) =>
-    createServer((req, res) => {
-      const start = nowMs();
-      if (req.method === 'POST' && req.url?.endsWith('/chat/completions')) {
-        res.once('finish', () => timings.push({ start, end: nowMs() }));
-      }
-      handler(req, res);
-    });
-  const { startModelServer } = await import('../test/model-server/server.js');
-  let fact = 0;
-  const server = await startModelServer({
-    brain: (request) => {
-      const last = request.messages.at(-1);
-      // Fixed usage: the model server would otherwise JSON.stringify the whole prompt to estimate it.
-      const usage = { prompt_tokens: 1000, completion_tokens: 10 };
-      if (last?.role === 'tool') return { text: 'Noted, thanks.', usage };
-      fact += 1;
-      return { toolCalls: [{ name: 'memory_insert', arguments: { label: 'human', new_string: `Fact ${fact}.` } }], usage };
-    },
-  });
-  port.on('message', (message: ToWorker) => {
-    if (message.type === 'take') {
-      // The server keeps every request body for assertions; drop them, they grow with the history.
-      server.requests.length = 0;
-      port.postMessage({ type: 'timings', timings: timings.splice(0) } satisfies FromWorker);
-    } else if (message.type === 'close') {
-      void server.close().then(() => port.postMessage({ type: 'closed' } satisfies FromWorker));
-    }
-  });
-  port.postMessage({ type: 'ready', url: server.url } satisfies FromWorker);
-}
+import type { Worker } from 'node:worker_threads';
+import { cleanupStep, interrupted, runMain } from './lib/cleanup.js';
+import { nowMs } from './lib/clock.js';
+import { numberFromEnv } from './lib/env.js';
+import { graphql } from './lib/graphql.js';
+import { closeServer, machine, modeEnv, modesFromArgs, openServer, type BenchServer, type Mode } from './lib/server.js';
+import { stats, type Stats } from './lib/stats.js';
+import { fixed, printTable, STAT_HEADER, statRow as statRowOf } from './lib/table.js';
+import { startTsWorker, type Peer } from './lib/workers.js';
+import type { FromModel, ModelTiming, ToModel } from './step-overhead/model-worker.js';
 
 class ModelWorker {
   private readonly worker: Worker;
-  private readonly waiters: Array<{ accept: (message: FromWorker) => boolean; resolve: (message: FromWorker) => void; reject: (error: Error) => void }> = [];
+  private readonly peer: Peer<FromModel, ToModel>;
   url = '';
 
   constructor() {
-    // An eval'd entry that loads this file through tsx (workers do not inherit tsx's loader).
-    const api = import.meta.resolve('tsx/esm/api');
-    const self = import.meta.url;
-    const code = `import(${JSON.stringify(api)}).then(({ tsImport }) => tsImport(${JSON.stringify(self)}, ${JSON.stringify(self)}))
-      .catch((error) => { require('node:worker_threads').parentPort.postMessage({ type: 'error', message: String(error && error.stack || error) }); });`;
-    this.worker = new Worker(code, { eval: true, execArgv: [] });
-    this.worker.on('message', (message: FromWorker) => {
-      if (message.type === 'error') {
-        for (const waiter of this.waiters.splice(0)) waiter.reject(new Error(`model worker: ${message.message}`));
-        return;
-      }
-      const index = this.waiters.findIndex((waiter) => waiter.accept(message));
-      if (index >= 0) this.waiters.splice(index, 1)[0]!.resolve(message);
-    });
-    this.worker.on('error', (error) => {
-      for (const waiter of this.waiters.splice(0)) waiter.reject(error);
-    });
-  }
-
-  private next<T extends FromWorker['type']>(type: T): Promise<Extract<FromWorker, { type: T }>> {
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ accept: (message) => message.type === type, resolve: resolve as (message: FromWorker) => void, reject });
-    });
+    ({ worker: this.worker, peer: this.peer } = startTsWorker<FromModel, ToModel>('model worker', new URL('./step-overhead/model-worker.ts', import.meta.url)));
   }
 
   async start(): Promise<void> {
-    this.url = (await this.next('ready')).url;
+    this.url = (await this.peer.expect('ready')).url;
   }
 
   /** Timings of the chat requests answered since the last take. */
   async take(): Promise<ModelTiming[]> {
-    const reply = this.next('timings');
-    this.worker.postMessage({ type: 'take' } satisfies ToWorker);
+    const reply = this.peer.expect('timings');
+    this.peer.send({ type: 'take' });
     return (await reply).timings;
   }
 
   async close(): Promise<void> {
-    const closed = this.next('closed');
-    this.worker.postMessage({ type: 'close' } satisfies ToWorker);
-    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    const closed = this.peer.next('closed', undefined, 2000).catch(() => undefined);
+    this.peer.send({ type: 'close' });
+    await closed;
     await this.worker.terminate();
   }
 }
-
-// =============================================================================================
-// Main thread: the server, the client and the statistics.
-// =============================================================================================
-
-type Mode = 'embedded' | 'services';
 
 /** An error's message with its cause (fetch failures carry the socket error there). */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause as { code?: string; message?: string } | undefined;
   return cause ? `${error.message} (${[cause.code, cause.message].filter(Boolean).join(': ')})` : error.message;
-}
-
-function numberFromEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got '${raw}'`);
-  return value;
 }
 
 const CREATE_AGENT = 'mutation ($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }';
@@ -196,15 +110,6 @@ interface StepTimes {
 interface SendResult {
   stopReason: string | null;
   run: { id: string; status: string; stopReason: string | null; steps: StepTimes[] };
-}
-
-async function graphql<T>(url: string, query: string, variables: Record<string, unknown>): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: T; errors?: Array<{ message: string }> };
-  if (response.status !== 200 || body.errors?.length || !body.data) {
-    throw new Error(`GraphQL request failed (${response.status}): ${JSON.stringify(body.errors ?? body).slice(0, 500)}`);
-  }
-  return body.data;
 }
 
 async function createAgent(url: string, name: string): Promise<string> {
@@ -235,32 +140,8 @@ function checkRun(result: SendResult): string | null {
 /** The tool step (no stop reason) first, then the text step (end_turn). */
 const orderedSteps = (steps: StepTimes[]) => [...steps].sort((a, b) => Number(a.stopReason !== null) - Number(b.stopReason !== null));
 
-interface Stats {
-  n: number;
-  p50: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
-
-function stats(values: number[]): Stats {
-  const sorted = Float64Array.from(values).sort();
-  const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]! : NaN);
-  const mean = sorted.length ? sorted.reduce((sum, value) => sum + value, 0) / sorted.length : NaN;
-  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.length ? sorted[sorted.length - 1]! : NaN, mean };
-}
-
-function printTable(header: string[], rows: string[][]) {
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  const format = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-  console.log(format(header));
-  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-  for (const row of rows) console.log(format(row));
-}
-
-const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : '-');
-const statRow = (name: string, s: Stats) => [name, String(s.n), ms(s.p50), ms(s.p99), ms(s.max), ms(s.mean)];
-const STAT_HEADER = ['ms', 'n', 'p50', 'p99', 'max', 'mean'];
+const ms = (value: number) => fixed(value, 2);
+const statRow = (name: string, s: Stats) => statRowOf(name, s, 2);
 
 /**
  * CPU time of this process (server, client and model worker together) and how busy and how late
@@ -293,27 +174,12 @@ interface ModeResult {
 }
 
 async function runMode(mode: Mode, model: ModelWorker): Promise<ModeResult> {
-  const MESSAGES = numberFromEnv('BENCH_MESSAGES', 200, 1);
-  const WARMUP = numberFromEnv('BENCH_WARMUP', 20, 0);
-  const AGENTS = numberFromEnv('BENCH_AGENTS', 50, 1);
-  const AGENT_MESSAGES = numberFromEnv('BENCH_AGENT_MESSAGES', 10, 1);
+  const MESSAGES = numberFromEnv('BENCH_MESSAGES', 200, { min: 1 });
+  const WARMUP = numberFromEnv('BENCH_WARMUP', 20);
+  const AGENTS = numberFromEnv('BENCH_AGENTS', 50, { min: 1 });
+  const AGENT_MESSAGES = numberFromEnv('BENCH_AGENT_MESSAGES', 10, { min: 1 });
 
-  const { closeAppContext, createAppContext } = await import('../src/app.js');
-  const { loadConfig } = await import('../src/config.js');
-  const { createLogger } = await import('../src/logger.js');
-  const { startServer } = await import('../src/server.js');
-  const { dropSchemaOf, uniqueName } = await import('../test/helpers/server.js');
-
-  let databaseEnv: Record<string, string>;
-  let schemaUrl: string | undefined;
-  if (mode === 'services') {
-    const url = new URL(process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test');
-    url.searchParams.set('schema', uniqueName('bench'));
-    schemaUrl = url.toString();
-    databaseEnv = { DATABASE_URL: schemaUrl, REDIS_URL: process.env.BENCH_REDIS_URL || process.env.REDIS_URL || 'redis://127.0.0.1:6379' };
-  } else {
-    databaseEnv = { DATA_DIR: 'memory://' };
-  }
+  const { env: databaseEnv, schemaUrl } = modeEnv(mode);
 
   const failures: string[] = [];
   let errors = 0;
@@ -322,26 +188,12 @@ async function runMode(mode: Mode, model: ModelWorker): Promise<ModeResult> {
     if (failures.length < 5) failures.push(message);
   };
 
-  let app: AppContext | undefined;
-  let server: RunningServer | undefined;
+  const opened: Partial<BenchServer> = {};
   // Also run by the signal handler when the benchmark is interrupted.
-  const release = cleanupStep(async () => {
-    await server?.close().catch((error: unknown) => console.error('server close:', error));
-    if (app) await closeAppContext(app).catch((error: unknown) => console.error('app close:', error));
-    if (schemaUrl) await dropSchemaOf(schemaUrl).catch((error: unknown) => console.error('drop schema:', error));
-  });
+  const release = cleanupStep(() => closeServer(opened, schemaUrl));
   try {
-    const config = loadConfig({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      AUTH_MODE: 'disabled',
-      GRAPHIQL: 'false',
-      LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]),
-      ...databaseEnv,
-    });
-    app = await createAppContext(config, createLogger(config));
-    server = await startServer(app);
+    Object.assign(opened, await openServer({ LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]), ...databaseEnv }));
+    const { app, server } = opened as BenchServer;
     const url = server.url;
     console.log(
       `\n=== ${mode} mode: ${app.db.kind} database, ${app.bus.kind} event bus${schemaUrl ? ` (schema ${new URL(schemaUrl).searchParams.get('schema')})` : ''}; server ${url}`,
@@ -351,7 +203,7 @@ async function runMode(mode: Mode, model: ModelWorker): Promise<ModeResult> {
 
     // ---- warm-up (JIT, connections, prepared plans) on its own agent ----
     const warmAgent = await createAgent(url, 'warm-up agent');
-    for (let i = 0; i < WARMUP && !interrupted; i++) {
+    for (let i = 0; i < WARMUP && !interrupted(); i++) {
       const error = checkRun((await send(warmAgent, i)).sendMessage);
       if (error) fail(`warm-up: ${error}`);
     }
@@ -365,7 +217,7 @@ async function runMode(mode: Mode, model: ModelWorker): Promise<ModeResult> {
     const statementsBefore = app.db.statementCount();
     const load1 = startLoadProbe();
     const phase1Start = nowMs();
-    for (let i = 0; i < MESSAGES && !interrupted; i++) {
+    for (let i = 0; i < MESSAGES && !interrupted(); i++) {
       const start = nowMs();
       let result: SendResult;
       try {
@@ -388,7 +240,7 @@ async function runMode(mode: Mode, model: ModelWorker): Promise<ModeResult> {
     const probe1 = load1.stop();
     const statements = app.db.statementCount() - statementsBefore;
     const timings = await model.take();
-    if (interrupted) throw new Error('interrupted');
+    if (interrupted()) throw new Error('interrupted');
 
     const allSteps = steps.flatMap(({ tool, text }) => [tool, text]);
     const serverWork = allSteps.map((step) => step.stepMs! - step.llmRequestMs!);
@@ -433,7 +285,7 @@ async function runMode(mode: Mode, model: ModelWorker): Promise<ModeResult> {
 
     // ---- phase 2: many agents concurrently ----
     const agents: string[] = [];
-    for (let i = 0; i < AGENTS && !interrupted; i++) agents.push(await createAgent(url, `throughput agent ${i}`));
+    for (let i = 0; i < AGENTS && !interrupted(); i++) agents.push(await createAgent(url, `throughput agent ${i}`));
     await model.take();
     const latencies: number[] = [];
     const loadWork: number[] = [];
@@ -444,7 +296,7 @@ async function runMode(mode: Mode, model: ModelWorker): Promise<ModeResult> {
     const phase2Start = nowMs();
     await Promise.all(
       agents.map(async (id) => {
-        for (let i = 0; i < AGENT_MESSAGES && !interrupted; i++) {
+        for (let i = 0; i < AGENT_MESSAGES && !interrupted(); i++) {
           const start = nowMs();
           try {
             const result = (await send(id, i)).sendMessage;
@@ -483,44 +335,12 @@ async function runMode(mode: Mode, model: ModelWorker): Promise<ModeResult> {
   }
 }
 
-/** Set on SIGINT/SIGTERM: the phases stop sending and nothing more is reported. */
-let interrupted = false;
-
-/** Cleanups still to run (latest first); each runs once, when its owner ends or on a signal. */
-const pendingCleanups = new Set<() => Promise<void>>();
-
-function cleanupStep(step: () => Promise<void>): () => Promise<void> {
-  let done: Promise<void> | undefined;
-  const run = () => {
-    pendingCleanups.delete(run);
-    return (done ??= step());
-  };
-  pendingCleanups.add(run);
-  return run;
-}
-
-async function runPendingCleanups(): Promise<void> {
-  for (const step of [...pendingCleanups].reverse()) await step().catch((error: unknown) => console.error('cleanup:', error));
-}
-
 async function main(): Promise<number> {
-  const arg = process.argv[2] ?? 'both';
-  if (!['embedded', 'services', 'both'].includes(arg)) throw new Error(`usage: npx tsx bench/step-overhead.ts [embedded|services|both], got '${arg}'`);
-  const modes: Mode[] = arg === 'both' ? ['embedded', 'services'] : [arg as Mode];
-  console.log(
-    `machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((value) => value.toFixed(2)).join(' ')}; ` +
-      'server, client, model worker (and PostgreSQL/Redis) share these CPUs',
-  );
+  const modes = modesFromArgs('bench/step-overhead.ts');
+  console.log(`machine: ${machine()}; server, client, model worker (and PostgreSQL/Redis) share these CPUs`);
 
   const model = new ModelWorker();
   const closeModel = cleanupStep(() => model.close().catch(() => {}));
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupted = true;
-    console.error(`\n${signal}: cleaning up`);
-    void runPendingCleanups().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 
   const results: ModeResult[] = [];
   try {
@@ -552,17 +372,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-if (isMainThread) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      if (interrupted) return; // the signal handler exits once the cleanups ran
-      console.error('benchmark failed:', error instanceof Error ? (error.stack ?? error.message) : error);
-      process.exit(1);
-    },
-  );
-} else {
-  modelWorker().catch((error: unknown) => {
-    parentPort?.postMessage({ type: 'error', message: String(error instanceof Error ? (error.stack ?? error.message) : error) } satisfies FromWorker);
-  });
-}
+runMain(main);
