@@ -201,7 +201,7 @@ describe('deleting folders and files', () => {
     const text = Array.from({ length: 40 }, (_, i) => `${i === 35 ? 'HOLD_EMBEDDING ' : ''}${'chunk '.repeat(190)}${i}`).join('\n');
     const file = (await uploadFile(t, folder.id, 'big.txt', text)).data!.uploadFile.file;
     const followed = collect<Update>(t.ws(), { query: FOLLOW, variables: { id: file.id } });
-    await eventually(() => followed.values.some((value) => value.fileUpdated.file?.processingStatus === 'EMBEDDING'));
+    await eventually(() => followed.values.some((value) => value.fileUpdated.file?.processingStatus === 'EMBEDDING') && model.heldEmbeddings() === 1);
     model.releaseEmbeddings();
     await eventually(() => followed.completed, undefined, 20_000);
     expect(followed.errors).toEqual([]);
