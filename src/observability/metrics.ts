@@ -77,11 +77,16 @@ const WARN_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED']);
  * Operation counts and durations (every transport); error codes of HTTP results, counted and
  * logged with their operation (unexpected errors are logged with their stack by the masker).
  */
+/** The name of the first operation in a document's text (`query Name {`), without parsing it. */
+const FIRST_OPERATION_NAME = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/;
+
 export function useOperationMetrics(metrics: Metrics, logger: Logger): Plugin {
   const names = new WeakMap<Request, string>();
   return {
     onParams({ params, request }) {
-      if (params.operationName) names.set(request, params.operationName);
+      // Named here too, for operations refused before execution (validation, cost limit).
+      const name = params.operationName ?? (typeof params.query === 'string' ? FIRST_OPERATION_NAME.exec(params.query)?.[1] : undefined);
+      if (name) names.set(request, name);
     },
     onExecute({ args }) {
       const labels = operationOf(args.document, args.operationName);
