@@ -1,26 +1,24 @@
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { gql, launchChromium, screenshotIfFailed, watchErrors, serveApp, startDemo, type Demo } from './harness.js';
+import { gql, screenshotIfFailed, startChatRig, watchErrors, type ChatRig, type Demo } from './harness.js';
 
 /**
  * The chat example (examples/chat) in headless Chromium against `npm run demo`'s server, served
  * from another origin as a real deployment would be. A second client (this test, over HTTP)
  * edits the agent where a test needs someone else to act.
  */
+let rig: ChatRig;
 let demo: Demo;
-let app: Awaited<ReturnType<typeof serveApp>>;
 let browser: Browser;
 let page: Page | undefined;
 
 beforeAll(async () => {
-  app = await serveApp();
-  [demo, browser] = await Promise.all([startDemo({ CORS_ORIGINS: app.origin }), launchChromium()]);
+  rig = await startChatRig();
+  ({ demo, browser } = rig);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await demo?.stop();
-  await app?.close();
+  await rig?.stop();
 });
 
 beforeEach(() => {
@@ -46,7 +44,7 @@ async function openChat(agentId: string, options: { routeSocket?: (route: WebSoc
   page = await context.newPage();
   watchErrors(page);
   if (options.routeSocket) await page.routeWebSocket(/\/graphql$/, options.routeSocket);
-  await page.goto(`${app.origin}/?server=${encodeURIComponent(demo.url)}&agent=${agentId}`);
+  await page.goto(`${rig.appOrigin}/?server=${encodeURIComponent(demo.url)}&agent=${agentId}`);
   await page.getByLabel('Message').waitFor();
   return page;
 }

@@ -118,3 +118,27 @@ export async function gql<T = Record<string, unknown>>(url: string, query: strin
   if (body.errors?.length || !body.data) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
   return body.data;
 }
+
+export interface ChatRig {
+  demo: Demo;
+  /** Where the built chat app is served (another origin than the demo server). */
+  appOrigin: string;
+  browser: Browser;
+  stop(): Promise<void>;
+}
+
+/** The demo server, the chat app served from its own origin (allowed by CORS_ORIGINS) and Chromium. */
+export async function startChatRig(): Promise<ChatRig> {
+  const app = await serveApp();
+  const [demo, browser] = await Promise.all([startDemo({ CORS_ORIGINS: app.origin }), launchChromium()]);
+  return {
+    demo,
+    appOrigin: app.origin,
+    browser,
+    stop: async () => {
+      await browser.close();
+      await demo.stop();
+      await app.close();
+    },
+  };
+}

@@ -1,19 +1,19 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { gql, launchChromium, screenshotIfFailed, serveApp, startDemo, watchErrors, type Demo } from './harness.js';
+import { gql, screenshotIfFailed, startChatRig, watchErrors, type ChatRig, type Demo } from './harness.js';
 
 /**
  * A server that requires keys: the demo in AUTH_MODE=auto stops answering keyless requests once
  * the first key exists. The chat asks for a key, and with it sees the organization's agents.
  */
+let rig: ChatRig;
 let demo: Demo;
-let app: Awaited<ReturnType<typeof serveApp>>;
 let browser: Browser;
 let page: Page | undefined;
 
 beforeAll(async () => {
-  app = await serveApp();
-  [demo, browser] = await Promise.all([startDemo({ CORS_ORIGINS: app.origin }), launchChromium()]);
+  rig = await startChatRig();
+  ({ demo, browser } = rig);
 });
 
 afterEach(async (context) => {
@@ -21,9 +21,7 @@ afterEach(async (context) => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await demo?.stop();
-  await app?.close();
+  await rig?.stop();
 });
 
 it('asks for an API key when the server requires one, then works with it', async () => {
@@ -32,7 +30,7 @@ it('asks for an API key when the server requires one, then works with it', async
 
   page = await browser.newPage();
   watchErrors(page);
-  await page.goto(`${app.origin}/?server=${encodeURIComponent(demo.url)}`);
+  await page.goto(`${rig.appOrigin}/?server=${encodeURIComponent(demo.url)}`);
   await expect.poll(() => page!.getByRole('alert').textContent(), { timeout: 30_000 }).toContain('requires an API key');
   expect(await page.getByLabel('Agent').locator('option').count()).toBe(1); // only the placeholder
 
