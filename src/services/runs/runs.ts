@@ -227,8 +227,12 @@ export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Rec
     run = await create;
   } catch (error) {
     // The same key sent twice at once: the database's unique index picks one run, the other attaches.
-    if (!idempotencyKey || !isUniqueViolation(error)) throw error;
-    return attachToRun(ctx, await ctx.prisma.run.findUniqueOrThrow({ where: { agentId_idempotencyKey: { agentId, idempotencyKey } } }), options.wait);
+    // Embedded (PGlite behind its socket), the violation can arrive as the connection closing.
+    if (!idempotencyKey || !(isUniqueViolation(error) || isConnectionLost(error))) throw error;
+    const key = { agentId_idempotencyKey: { agentId, idempotencyKey } };
+    const winner = await retryOnConnectionLoss(() => ctx.prisma.run.findUnique({ where: key }), [100, 500], () => {});
+    if (!winner) throw error;
+    return attachToRun(ctx, winner, options.wait);
   }
   const ended = options.wait ? ctx.runtime.endings.wait(run.id, () => runHasEnded(ctx, run.id)) : undefined;
   ctx.runtime.queue.notify();
