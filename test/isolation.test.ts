@@ -35,6 +35,19 @@ function markdown(bytes: number): string {
   return lines.join('\n').slice(0, bytes);
 }
 
+/** Lines of random 40-letter words of 'a' and 'b' (seeded: the same text every run), about `bytes` bytes. */
+function randomWords(bytes: number): string {
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const words: string[] = [];
+  for (let size = 0; size < bytes; size += 41) {
+    let word = '';
+    for (let i = 0; i < 40; i++) word += random() < 0.5 ? 'a' : 'b';
+    words.push(word, (words.length / 2) % 50 === 49 ? '\n' : ' ');
+  }
+  return words.join('');
+}
+
 const FILE_STATE = `query($id: ID!) { file(id: $id) { processingStatus errorMessage totalChunks chunksEmbedded } }`;
 
 type ChatEvent = { __typename: string; kind?: string; delta?: string; stopReason?: string };
@@ -105,13 +118,12 @@ describe('isolation: heavy work completes off the main thread while streams run'
     await closeAll(t, model);
   });
 
-  let bigFolder: string;
   let bigFileId: string;
 
   it('a 10 MiB upload completes while a chat streams; its passages are written batch by batch', async () => {
     const agentId = await newAgent();
     const tasksBefore = poolTasks();
-    bigFolder = await newFolder('big');
+    const bigFolder = await newFolder('big');
     const content = markdown(10 * MIB);
     const chat = startChat(agentId, 'tokens keep flowing while a big file is processed. '.repeat(6));
     const uploaded = await uploadRequest<{ uploadFile: { file: { id: string } } }>(t, UPLOAD, content, { folderId: bigFolder }, { fileName: 'big.md' });
@@ -176,13 +188,17 @@ describe('isolation: heavy work completes off the main thread while streams run'
     expect(backreference!.toolReturn).toContain('RE2 syntax');
     expect(poolTasks() - tasksBefore).toBeGreaterThanOrEqual(2);
 
-    // A search that outlives GREP_TIMEOUT_MS (1 s here) over the 10 MiB file ends as a tool error.
+    // A search that outlives GREP_TIMEOUT_MS (1 s here) ends as a tool error. RE2 is linear, and its
+    // lazy DFA makes most scans fast; this one defeats the DFA (every 40-letter random a/b word is a
+    // new state), so 2 MiB take about 8 s even on a fast machine.
+    const hard = await newFolder('random-words');
+    await settled((await uploadFile(t, hard, 'words.txt', randomWords(2 * MIB))).data!.uploadFile.file.id);
     const slowAgent = await newAgent();
-    await attach(slowAgent, bigFolder);
+    await attach(slowAgent, hard);
     const chat = startChat(await newAgent(), 'still streaming during a slow search. '.repeat(4));
     // The chat takes its scripted reply first; the search's replies are queued after it.
     await eventually(() => model.pending() === 0 || chat.errors.length > 0, undefined, 60_000);
-    model.enqueue({ toolCalls: [{ name: 'grep_files', arguments: { pattern: '[ -~]{1,1000}#' } }] }, { text: 'Gave up.' });
+    model.enqueue({ toolCalls: [{ name: 'grep_files', arguments: { pattern: 'a[ab]{40}' } }] }, { text: 'Gave up.' });
     const slow = (await gql<{ sendMessage: { stopReason: string; messages: Array<{ __typename: string; toolReturn?: string; status?: string }> } }>(SEND, { agentId: slowAgent, text: 'search slowly' })).sendMessage;
     const [timedOut] = slow.messages.filter((message) => message.__typename === 'ToolReturnMessage');
     expect(timedOut).toMatchObject({ status: 'error' });
