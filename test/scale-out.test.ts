@@ -39,7 +39,8 @@ async function spawnInstance(like: TestServer, env: Record<string, string>): Pro
     stdio: 'ignore',
   });
   const url = `http://127.0.0.1:${port}/graphql`;
-  const deadline = Date.now() + 30_000;
+  // A hang guard, not a timing: tsx compiles the server from source, which takes long on a loaded machine.
+  const deadline = Date.now() + 120_000;
   while (!(await fetch(new URL('/readyz', url)).then((response) => response.ok).catch(() => false))) {
     if (child.exitCode !== null) throw new Error(`instance exited with ${child.exitCode}`);
     if (Date.now() > deadline) throw new Error('instance did not start');
@@ -82,7 +83,7 @@ describe.runIf(SERVICES_MODE)('three instances: A and C serve the API, only B ex
       spawnInstance(a, { LLM_PROVIDERS: providers, RUN_WORKERS: '4', LLM_TIMEOUT_MS: '60000', ...LIVENESS }),
       spawnInstance(a, { LLM_PROVIDERS: providers, RUN_WORKERS: '0', ...LIVENESS }),
     ]);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     b?.kill();
     c?.kill();
@@ -177,7 +178,7 @@ describe.runIf(SERVICES_MODE)('two instances that both execute runs', () => {
     const providers = JSON.stringify([{ name: 'test', baseUrl: model.url }]);
     a = await startTestServer({ LLM_PROVIDERS: providers, RUN_WORKERS: '8' });
     b = await spawnInstance(a, { LLM_PROVIDERS: providers, RUN_WORKERS: '8' });
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     b?.kill();
     await a?.close();
