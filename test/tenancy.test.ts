@@ -1,3 +1,5 @@
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../src/generated/gql/index.js';
 import { authPolicyFor } from '../src/app.js';
@@ -87,7 +89,20 @@ describe('organizations are isolated', () => {
   it('a wrong key is refused when a graphql-ws connection opens', async () => {
     const client = t.ws({ token: 'agk_wrong' });
     const closed = new Promise<number>((resolve) => client.on('closed', (event) => resolve((event as { code: number }).code)));
-    expect(await closed).toBe(4403);
+    expect(await closed).toBe(4401);
+  });
+
+  it("a refused key is fatal to graphql-ws's client: it reports the error instead of retrying", async () => {
+    let attempts = 0;
+    // graphql-ws's defaults: 5 retries with backoff for close codes it does not take as fatal.
+    const client = createClient({ url: t.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: 'Bearer agk_wrong' }, on: { connecting: () => attempts++ } });
+    try {
+      const error = await new Promise<unknown>((resolve) => client.subscribe({ query: '{ __typename }' }, { next: () => {}, error: resolve, complete: () => resolve(undefined) }));
+      expect(error).toMatchObject({ code: 4401, reason: expect.stringMatching(/^Unauthorized: /) });
+      expect(attempts).toBe(1);
+    } finally {
+      await client.dispose();
+    }
   });
 });
 

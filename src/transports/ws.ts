@@ -18,11 +18,19 @@ export function tokenFromConnectionParams(params: Record<string, unknown> | unde
   return typeof value === 'string' ? bearerToken(value) : undefined;
 }
 
+/** A close frame's reason holds at most 123 bytes. */
+function closeReason(message: string): string {
+  const reason = `Unauthorized: ${message}`;
+  return Buffer.byteLength(reason) <= 123 ? reason : 'Unauthorized: the API key was refused';
+}
+
 type RunnableArgs = ExecutionArgs & { rootValue: { run: () => unknown } };
 
 /**
  * graphql-ws on the HTTP server's port and path. The key is checked once, at connection_init:
- * a wrong or revoked key closes the socket with 4403 before any operation runs. The sockets are
+ * a wrong or revoked key closes the socket with 4401 before any operation runs (a code graphql-ws
+ * clients treat as fatal: retrying a bad key cannot help), a client over its rate limit with 4403
+ * (which they retry with backoff). The sockets are
  * wired to graphql-ws here rather than by its `useServer`, for the sending in ws-sending.ts and
  * one keep-alive timer for all connections: every WS_KEEPALIVE_MS each socket is pinged, and
  * one that did not answer the previous ping is cut off.
@@ -59,6 +67,8 @@ export function attachWebSocketServer(app: AppContext, handler: StreamingHandler
         if (!(error instanceof AppError)) throw error;
         app.logger.info({ code: error.code, address, transport: 'graphql-ws' }, `WebSocket connection refused: ${error.message}`);
         if (token && error.code === 'UNAUTHENTICATED') await app.limits.authFailed(address).catch(() => {});
+        // Returning false closes with 4403 Forbidden, which graphql-ws clients retry; a refused key closes first.
+        if (error.code === 'UNAUTHENTICATED') ctx.extra.socket.close(CloseCode.Unauthorized, closeReason(error.message));
         return false;
       }
     },

@@ -13,8 +13,8 @@ export interface Clients {
   ws: WsClient;
 }
 
-/** graphql-ws closes the socket with 4403 when the server refuses the key. */
-const isForbidden = (event: unknown) => typeof event === 'object' && event !== null && (event as { code?: unknown }).code === 4403;
+/** The server closes the socket with 4401 when it refuses the key; graphql-ws's client does not retry that code. */
+const isRefusedKey = (event: unknown) => typeof event === 'object' && event !== null && (event as { code?: unknown }).code === 4401;
 
 export function createClients(apiKey: string | undefined, onForbidden: () => void): Clients {
   const authorization = apiKey ? `Bearer ${apiKey}` : undefined;
@@ -25,10 +25,9 @@ export function createClients(apiKey: string | undefined, onForbidden: () => voi
     lazy: false,
     retryAttempts: Number.POSITIVE_INFINITY,
     retryWait: async (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** retries, 5_000))),
-    // A refused key will not be accepted on retry: ask for another one instead.
-    shouldRetry: (event) => !isForbidden(event),
+    // A refused key ends the connection for good: ask for another one.
     onNonLazyError: (event) => {
-      if (isForbidden(event)) onForbidden();
+      if (isRefusedKey(event)) onForbidden();
     },
   });
   const urql = new Client({
