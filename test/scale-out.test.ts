@@ -38,16 +38,25 @@ async function spawnInstance(like: TestServer, env: Record<string, string>): Pro
     env: { ...process.env, ...like.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
     stdio: 'ignore',
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   const url = `http://127.0.0.1:${port}/graphql`;
   // A hang guard, not a timing: tsx compiles the server from source, which takes long on a loaded machine.
   const deadline = Date.now() + 120_000;
   while (!(await fetch(new URL('/readyz', url)).then((response) => response.ok).catch(() => false))) {
     if (child.exitCode !== null) throw new Error(`instance exited with ${child.exitCode}`);
-    if (Date.now() > deadline) throw new Error('instance did not start');
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('instance did not start');
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return { url, process: child, kill: () => child.kill('SIGKILL') };
 }
+
+/** Instances still running; killed when this test process exits, however it ends (they would outlive it and keep polling the queue). */
+const children = new Set<ChildProcess>();
+process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 
 const SEND_ASYNC = `mutation($id: ID!, $text: String!) { sendMessageAsync(agentId: $id, input: { input: $text }) { run { id } } }`;
 const RUN = `query($id: ID!) { run(id: $id) { status stopReason startedAt completedAt error { code message } } }`;
