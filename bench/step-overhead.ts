@@ -179,9 +179,9 @@ function numberFromEnv(name: string, fallback: number, min: number): number {
   return value;
 }
 
-const CREATE_AGENT = 'mutation ($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }';
-const SEND = `mutation ($agentId: ID!, $input: SendMessageInput!) {
-  sendMessage(agentId: $agentId, input: $input) {
+const CREATE_AGENT = 'mutation ($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }';
+const SEND = `mutation ($input: SendMessageInput!) {
+  sendMessage(input: $input) {
     stopReason
     run { id status stopReason steps { stopReason stepMs llmRequestMs } }
   }
@@ -347,7 +347,7 @@ async function runMode(mode: Mode, model: ModelWorker): Promise<ModeResult> {
       `\n=== ${mode} mode: ${app.db.kind} database, ${app.bus.kind} event bus${schemaUrl ? ` (schema ${new URL(schemaUrl).searchParams.get('schema')})` : ''}; server ${url}`,
     );
 
-    const send = (agentId: string, i: number) => graphql<{ sendMessage: SendResult }>(url, SEND, { agentId, input: { input: `Message ${i}: please remember this.` } });
+    const send = (agentId: string, i: number) => graphql<{ sendMessage: SendResult }>(url, SEND, { input: { agentId, input: `Message ${i}: please remember this.` } });
 
     // ---- warm-up (JIT, connections, prepared plans) on its own agent ----
     const warmAgent = await createAgent(url, 'warm-up agent');

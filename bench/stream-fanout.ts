@@ -1092,15 +1092,14 @@ async function graphql<T>(url: string, query: string, variables: Record<string, 
   return body.data;
 }
 
-const CREATE_AGENT = 'mutation ($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }';
-const SEND_ASYNC = 'mutation ($agentId: ID!, $input: SendMessageInput!) { sendMessageAsync(agentId: $agentId, input: $input) { run { id } } }';
+const CREATE_AGENT = 'mutation ($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }';
+const SEND_ASYNC = 'mutation ($input: SendMessageAsyncInput!) { sendMessageAsync(input: $input) { run { id } } }';
 const RUN = 'query ($id: ID!) { run(id: $id) { status stopReason } }';
 
 /** hold: the model waits for release(); tool-then-hold: a tool-call step first, then the held text step. */
 async function startRun(url: string, agentId: string, chunks: number, delayMs: number, how: 'hold' | 'go' | 'tool-then-hold'): Promise<string> {
   const data = await graphql<{ sendMessageAsync: { run: { id: string } } }>(url, SEND_ASYNC, {
-    agentId,
-    input: { input: `bench ${chunks} ${delayMs} ${how}` },
+    input: { agentId, input: `bench ${chunks} ${delayMs} ${how}` },
   });
   return data.sendMessageAsync.run.id;
 }

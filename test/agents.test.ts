@@ -3,7 +3,7 @@ import { graphql } from '../src/generated/gql/index.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const CreateAgent = graphql(`
-  mutation CreateAgent($input: CreateAgentInput) {
+  mutation CreateAgent($input: CreateAgentInput!) {
     createAgent(input: $input) {
       agent { id name description system agentType tags metadata model embedding timezone createdAt updatedAt }
     }
@@ -11,8 +11,8 @@ const CreateAgent = graphql(`
 `);
 
 const UpdateAgent = graphql(`
-  mutation UpdateAgent($id: ID!, $input: UpdateAgentInput!) {
-    updateAgent(id: $id, input: $input) {
+  mutation UpdateAgent($input: UpdateAgentInput!) {
+    updateAgent(input: $input) {
       agent { id name description system tags metadata model timezone updatedAt }
     }
   }
@@ -20,7 +20,7 @@ const UpdateAgent = graphql(`
 
 const DeleteAgent = graphql(`
   mutation DeleteAgent($id: ID!) {
-    deleteAgent(id: $id) { deletedAgentId }
+    deleteAgent(input: { id: $id }) { deletedAgentId }
   }
 `);
 
@@ -103,11 +103,11 @@ describe('agents', () => {
     expect(agent).toEqual({ id: created.id, name: "Ada's helper", description: 'helps Ada', tags: ['math', 'history'], metadata: { team: 'blue', level: 3 } });
 
     // Omitted fields are kept; null clears a nullable field.
-    const { updateAgent } = await t.ok(UpdateAgent, { id: created.id, input: { name: 'Ada 2', description: null } });
+    const { updateAgent } = await t.ok(UpdateAgent, { input: { id: created.id, name: 'Ada 2', description: null } });
     expect(updateAgent.agent).toMatchObject({ name: 'Ada 2', description: null, system: 'You are Ada.', tags: ['math', 'history'], timezone: 'Europe/Paris' });
     expect(new Date(updateAgent.agent.updatedAt).getTime()).toBeGreaterThanOrEqual(new Date(created.updatedAt).getTime());
 
-    const { updateAgent: again } = await t.ok(UpdateAgent, { id: created.id, input: { metadata: null, tags: [] } });
+    const { updateAgent: again } = await t.ok(UpdateAgent, { input: { id: created.id, metadata: null, tags: [] } });
     expect(again.agent).toMatchObject({ metadata: null, tags: [], name: 'Ada 2' });
 
     const { deleteAgent } = await t.ok(DeleteAgent, { id: created.id });
@@ -176,7 +176,7 @@ describe('agent lists', () => {
     const afterBravo = await t.ok(ListAgents, { first: 10, after: ids[1], orderBy: { direction: 'ASC' } });
     expect(names(afterBravo.agents)).toEqual(['charlie', 'delta', 'echo']);
 
-    await t.ok(UpdateAgent, { id: ids[0]!, input: { description: 'touched' } });
+    await t.ok(UpdateAgent, { input: { id: ids[0]!, description: 'touched' } });
     const byUpdate = await t.ok(ListAgents, { first: 1, orderBy: { field: 'UPDATED_AT', direction: 'DESC' } });
     expect(names(byUpdate.agents)).toEqual(['alpha']);
   });

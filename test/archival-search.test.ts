@@ -8,7 +8,7 @@ import { passageIndexName } from '../src/db/vector-index.js';
 import { SERVICES_MODE, closeAll, dropSchemaOf, freshDatabaseEnv, startTestServer, type TestServer } from './helpers/server.js';
 
 const NewSearchAgent = graphql(`
-  mutation NewSearchAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation NewSearchAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const RankArchival = graphql(`
   query RankArchival($id: ID!, $query: String!, $tags: [String!], $mode: TagMatchMode, $topK: Int, $start: String, $end: String) {

@@ -4,7 +4,7 @@ import { closeAll, startWithScriptedModel, type TestServer } from './helpers/ser
 import { EMBEDDING_DIMENSIONS, type ModelServer } from './model-server/server.js';
 
 const NewArchivalAgent = graphql(`
-  mutation NewArchivalAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation NewArchivalAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const AddPassage = graphql(`
   mutation AddPassage($input: CreatePassageInput!) {
@@ -12,7 +12,7 @@ const AddPassage = graphql(`
   }
 `);
 const RemovePassage = graphql(`
-  mutation RemovePassage($id: ID!) { deletePassage(id: $id) { deletedPassageId } }
+  mutation RemovePassage($id: ID!) { deletePassage(input: { id: $id }) { deletedPassageId } }
 `);
 const ListPassages = graphql(`
   query ListPassages($id: ID!, $first: Int, $after: String, $search: String, $ascending: Boolean) {
@@ -37,8 +37,8 @@ const ArchivalPrompt = graphql(`
   query ArchivalPrompt($id: ID!) { agent(id: $id) { systemPrompt } }
 `);
 const SendArchival = graphql(`
-  mutation SendArchival($agentId: ID!, $input: SendMessageInput!) {
-    sendMessage(agentId: $agentId, input: $input) {
+  mutation SendArchival($input: SendMessageInput!) {
+    sendMessage(input: $input) {
       stopReason
       messages { __typename ... on ToolReturnMessage { toolReturn status } }
     }
@@ -168,7 +168,7 @@ describe('archival memory', () => {
       { toolCalls: [{ name: 'archival_memory_search', arguments: { query: 'trip', top_k: 'three' } }] },
       { text: 'Done.' },
     );
-    const { sendMessage } = await t.ok(SendArchival, { agentId, input: { input: 'remember my trip' } });
+    const { sendMessage } = await t.ok(SendArchival, { input: { agentId, input: 'remember my trip' } });
     expect(sendMessage.stopReason).toBe('end_turn');
     const returns = sendMessage.messages.filter((message) => message.__typename === 'ToolReturnMessage') as Array<{ toolReturn: string; status: string }>;
     expect(returns.map((ret) => ret.status)).toEqual(['success', 'success', 'error', 'success', 'error']);
@@ -188,7 +188,7 @@ describe('archival memory', () => {
     // A failing embedding provider (a typed LLM_ERROR in the API) is a tool error for the model.
     const failing = await newAgent({ embedding: 'test/scripted-embedder', tools: ['archival_memory_insert'] });
     model.enqueue({ toolCalls: [{ name: 'archival_memory_insert', arguments: { content: 'FAIL_EMBEDDING now' } }] }, { text: 'Noted.' });
-    const failed = (await t.ok(SendArchival, { agentId: failing, input: { input: 'remember this' } })).sendMessage;
+    const failed = (await t.ok(SendArchival, { input: { agentId: failing, input: 'remember this' } })).sendMessage;
     const failedReturn = failed.messages.find((message) => message.__typename === 'ToolReturnMessage') as { toolReturn: string; status: string };
     expect(failedReturn.status).toBe('error');
     expect(failedReturn.toolReturn).toContain("Error: Embedding with 'test/scripted-embedder' failed");

@@ -6,11 +6,11 @@ import { closeAll, collect, eventually, startWithScriptedModel, type TestServer 
 import { lastUserText, messageText, systemText, type ModelServer } from './model-server/server.js';
 
 const NewAgent = graphql(`
-  mutation NewLongAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation NewLongAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const Send = graphql(`
-  mutation LongSend($agentId: ID!, $input: SendMessageInput!) {
-    sendMessage(agentId: $agentId, input: $input) {
+  mutation LongSend($input: SendMessageInput!) {
+    sendMessage(input: $input) {
       stopReason
       run { id status }
       messages { __typename ... on AssistantMessage { content } ... on ToolReturnMessage { toolReturn status } ... on ToolCallMessage { toolCall { name arguments } } }
@@ -74,7 +74,7 @@ describe('a 300-message conversation in a small context window', () => {
     let last: unknown = null;
     for (let i = 1; i <= 300; i++) {
       const summariesBefore = model.requests.filter(isSummary).length;
-      const sent = (await t.ok(Send, { agentId, input: { input: say(i) } })).sendMessage;
+      const sent = (await t.ok(Send, { input: { agentId, input: say(i) } })).sendMessage;
       expect(sent.stopReason, `message ${i}`).toBe('end_turn');
       last = sent;
       compactedRun ??= model.requests.filter(isSummary).length > summariesBefore ? sent.run.id : null;

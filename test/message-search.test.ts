@@ -4,10 +4,10 @@ import { closeAll, startWithScriptedModel, type TestServer } from './helpers/ser
 import type { ModelServer } from './model-server/server.js';
 
 const NewAgent = graphql(`
-  mutation NewSearchAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation NewSearchAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const Send = graphql(`
-  mutation SearchSend($agentId: ID!, $input: SendMessageInput!) { sendMessage(agentId: $agentId, input: $input) { stopReason } }
+  mutation SearchSend($input: SendMessageInput!) { sendMessage(input: $input) { stopReason } }
 `);
 const Search = graphql(`
   query SearchMessages($input: SearchMessagesInput!) {
@@ -18,7 +18,7 @@ const Search = graphql(`
   }
 `);
 const Summarize = graphql(`
-  mutation SearchSummarize($agentId: ID!) { summarizeConversation(agentId: $agentId, input: { mode: ALL }) { compacted } }
+  mutation SearchSummarize($agentId: ID!) { summarizeConversation(input: { agentId: $agentId, mode: ALL }) { compacted } }
 `);
 
 const FACTS = [
@@ -38,8 +38,8 @@ describe('searchMessages', () => {
     ({ model, t } = await startWithScriptedModel());
     agentId = (await t.ok(NewAgent, { input: { model: 'test/scripted' } })).createAgent.agent.id;
     other = (await t.ok(NewAgent, { input: { model: 'test/scripted' } })).createAgent.agent.id;
-    for (const fact of FACTS) await t.ok(Send, { agentId, input: { input: fact } });
-    await t.ok(Send, { agentId: other, input: { input: 'Tomatoes need a lot of sun.' } });
+    for (const fact of FACTS) await t.ok(Send, { input: { agentId, input: fact } });
+    await t.ok(Send, { input: { agentId: other, input: 'Tomatoes need a lot of sun.' } });
   });
   afterAll(() => closeAll(t, model));
 
@@ -137,7 +137,7 @@ describe('searchMessages without message embeddings (MESSAGE_EMBEDDINGS=off)', (
   beforeAll(async () => {
     ({ model, t } = await startWithScriptedModel({ MESSAGE_EMBEDDINGS: 'off' }));
     const agentId = (await t.ok(NewAgent, { input: { model: 'test/scripted' } })).createAgent.agent.id;
-    await t.ok(Send, { agentId, input: { input: 'The harbour opens at dawn.' } });
+    await t.ok(Send, { input: { agentId, input: 'The harbour opens at dawn.' } });
   });
   afterAll(() => closeAll(t, model));
 

@@ -13,7 +13,7 @@ const QUIET = {
 };
 
 const Seed = graphql(`
-  mutation Seed($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation Seed($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const NestedAgents = graphql(`
   query NestedAgents {
@@ -25,7 +25,7 @@ const NpFolder = graphql(`
   mutation NpFolder($input: CreateFolderInput!) { createFolder(input: $input) { folder { id } } }
 `);
 const NpAttach = graphql(`
-  mutation NpAttach($agentId: ID!, $folderId: ID!) { attachFolder(agentId: $agentId, folderId: $folderId) { changed } }
+  mutation NpAttach($agentId: ID!, $folderId: ID!) { attachFolder(input: { agentId: $agentId, folderId: $folderId }) { changed } }
 `);
 const AgentsWithFiles = graphql(`
   query AgentsWithFiles {

@@ -18,9 +18,9 @@ const MESSAGE_FIELDS = `
   ... on ToolCallMessage { toolCall { toolCallId name arguments } }
   ... on ToolReturnMessage { toolCallId status toolReturn }
 `;
-const CREATE_AGENT = `mutation ($input: CreateAgentInput) { createAgent(input: $input) { agent { id model contextWindowLimit } } }`;
-const SEND = `mutation ($agentId: ID!, $input: SendMessageInput!) {
-  sendMessage(agentId: $agentId, input: $input) {
+const CREATE_AGENT = `mutation ($input: CreateAgentInput!) { createAgent(input: $input) { agent { id model contextWindowLimit } } }`;
+const SEND = `mutation ($input: SendMessageInput!) {
+  sendMessage(input: $input) {
     stopReason usage { promptTokens completionTokens }
     run { id status stopReason metadata error { code message } }
     messages { ${MESSAGE_FIELDS} }
@@ -76,7 +76,7 @@ const newAgent = async (c: ProviderCase, input: Record<string, unknown> = {}) =>
       input: { name: uniqueName(c.kind), model: `${c.name}/${c.model}`, memoryBlocks: [{ label: 'human', value: 'Name: Ada' }], ...input },
     })
   ).createAgent.agent;
-const send = async (agentId: string, input: string) => (await ok<{ sendMessage: SendResult }>(t, SEND, { agentId, input: { input } })).sendMessage;
+const send = async (agentId: string, input: string) => (await ok<{ sendMessage: SendResult }>(t, SEND, { input: { agentId, input } })).sendMessage;
 
 describe.each(PROVIDER_CASES)('$kind provider', (c) => {
   it('runs an agent turn with a tool call, carrying the reasoning state from step 1 to step 2', async () => {

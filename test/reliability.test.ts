@@ -25,7 +25,7 @@ const RUN_EVENTS = `subscription($runId: ID!, $after: Int) {
   }
 }`;
 const CREATE_AGENT = `mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }`;
-const SEND_ASYNC = `mutation($id: ID!, $text: String!) { sendMessageAsync(agentId: $id, input: { input: $text }) { run { id } } }`;
+const SEND_ASYNC = `mutation($id: ID!, $text: String!) { sendMessageAsync(input: { agentId: $id, input: $text }) { run { id } } }`;
 
 /** A Redis of this test's own (so that restarting it disturbs nobody), persisting every write. */
 async function privateRedis() {
@@ -195,7 +195,7 @@ describe('reliability', () => {
     }
     expect(watcher.errors).toEqual([]);
     expect(watcher.completed).toBe(false);
-    await t.ok(`mutation($id: ID!) { cancelRun(runId: $id) { run { status } } }` as never, { id: runId } as never);
+    await t.ok(`mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { status } } }` as never, { id: runId } as never);
     await eventually(() => watcher.completed, undefined, 10_000);
   }, 120_000);
 

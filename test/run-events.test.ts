@@ -33,7 +33,7 @@ const RUN_EVENTS = /* GraphQL */ `
 
 const CHAT = /* GraphQL */ `
   subscription Chat($agentId: ID!, $text: String!) {
-    chat(agentId: $agentId, input: { input: $text }) {
+    chat(input: { agentId: $agentId, input: $text }) {
       __typename seq runId
       ... on MessageDeltaEvent { kind delta }
       ... on StopReasonEvent { stopReason }
@@ -60,7 +60,7 @@ describe('run events', () => {
 
   const startRun = async (input: string) => {
     const result = await t.request<{ sendMessageAsync: { run: { id: string } } }, { agentId: string; input: string }>(
-      `mutation($agentId: ID!, $input: String!) { sendMessageAsync(agentId: $agentId, input: { input: $input }) { run { id } } }`,
+      `mutation($agentId: ID!, $input: String!) { sendMessageAsync(input: { agentId: $agentId, input: $input }) { run { id } } }`,
       { agentId, input },
     );
     return result.data!.sendMessageAsync.run.id;
@@ -186,7 +186,7 @@ describe('run events', () => {
     );
     model.enqueue({ text: 'theirs' });
     const theirRun = await t.request<{ sendMessage: { run: { id: string } } }, { id: string }>(
-      `mutation($id: ID!) { sendMessage(agentId: $id, input: { input: "x" }) { run { id } } }`, { id: theirAgent.data!.createAgent.agent.id }, { token: other.token },
+      `mutation($id: ID!) { sendMessage(input: { agentId: $id, input: "x" }) { run { id } } }`, { id: theirAgent.data!.createAgent.agent.id }, { token: other.token },
     );
     const mine = await t.newOrganization();
     const client = t.ws({ token: mine.token });
@@ -208,7 +208,7 @@ describe('run events', () => {
     );
     model.enqueue({ text: 'over sse', chunkDelayMs: 10 });
     const started = await t.request<{ sendMessageAsync: { run: { id: string } } }, { id: string }>(
-      `mutation($id: ID!) { sendMessageAsync(agentId: $id, input: { input: "sse" }) { run { id } } }`, { id: own.data!.createAgent.agent.id }, { token },
+      `mutation($id: ID!) { sendMessageAsync(input: { agentId: $id, input: "sse" }) { run { id } } }`, { id: own.data!.createAgent.agent.id }, { token },
     );
     const client = createSseClient({ url: new URL(SSE_PATH, t.url).toString(), headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
     const received: Event[] = [];

@@ -19,13 +19,13 @@ const MESSAGE_FIELDS = `
 `;
 const RUN_FIELDS = `id agentId status stopReason background startedAt completedAt totalDurationMs metadata error { code message } steps { id stopReason }`;
 
-const CREATE_AGENT = `mutation ($input: CreateAgentInput) { createAgent(input: $input) { agent { id model } } }`;
-const SEND = `mutation ($agentId: ID!, $input: SendMessageInput!) {
-  sendMessage(agentId: $agentId, input: $input) { stopReason run { ${RUN_FIELDS} } messages { ${MESSAGE_FIELDS} } }
+const CREATE_AGENT = `mutation ($input: CreateAgentInput!) { createAgent(input: $input) { agent { id model } } }`;
+const SEND = `mutation ($input: SendMessageInput!) {
+  sendMessage(input: $input) { stopReason run { ${RUN_FIELDS} } messages { ${MESSAGE_FIELDS} } }
 }`;
-const SEND_ASYNC = `mutation ($agentId: ID!, $input: SendMessageInput!) { sendMessageAsync(agentId: $agentId, input: $input) { run { ${RUN_FIELDS} } } }`;
-const CANCEL_RUN = `mutation ($runId: ID!) { cancelRun(runId: $runId) { run { ${RUN_FIELDS} } } }`;
-const CANCEL_AGENT_RUNS = `mutation ($agentId: ID!, $runIds: [ID!]) { cancelAgentRuns(agentId: $agentId, runIds: $runIds) { runs { ${RUN_FIELDS} } } }`;
+const SEND_ASYNC = `mutation ($input: SendMessageAsyncInput!) { sendMessageAsync(input: $input) { run { ${RUN_FIELDS} } } }`;
+const CANCEL_RUN = `mutation ($runId: ID!) { cancelRun(input: { runId: $runId }) { run { ${RUN_FIELDS} } } }`;
+const CANCEL_AGENT_RUNS = `mutation ($agentId: ID!, $runIds: [ID!]) { cancelAgentRuns(input: { agentId: $agentId, runIds: $runIds }) { runs { ${RUN_FIELDS} } } }`;
 const GET_RUN = `query ($id: ID!) { run(id: $id) { ${RUN_FIELDS} messages { ${MESSAGE_FIELDS} } } }`;
 const AGENT_STATE = `query ($id: ID!) {
   agent(id: $id) { id lastStopReason block(label: "human") { value } messages(last: 100) { nodes { ${MESSAGE_FIELDS} } } }
@@ -94,9 +94,9 @@ interface SendResult {
   messages: Msg[];
 }
 const send = async (t: TestServer, agentId: string, input: Record<string, unknown>) =>
-  (await ok<{ sendMessage: SendResult }>(t, SEND, { agentId, input })).sendMessage;
+  (await ok<{ sendMessage: SendResult }>(t, SEND, { input: { agentId, ...input } })).sendMessage;
 const sendAsync = async (t: TestServer, agentId: string, input: Record<string, unknown>) =>
-  (await ok<{ sendMessageAsync: { run: RunView } }>(t, SEND_ASYNC, { agentId, input })).sendMessageAsync.run;
+  (await ok<{ sendMessageAsync: { run: RunView } }>(t, SEND_ASYNC, { input: { agentId, ...input } })).sendMessageAsync.run;
 const cancelRun = async (t: TestServer, runId: string) => (await ok<{ cancelRun: { run: RunView } }>(t, CANCEL_RUN, { runId })).cancelRun.run;
 const getRun = async (t: TestServer, id: string) => (await ok<{ run: RunView }>(t, GET_RUN, { id })).run;
 const agentState = async (t: TestServer, id: string) => (await ok<{ agent: AgentState }>(t, AGENT_STATE, { id })).agent;
@@ -255,7 +255,7 @@ describe('a failed stream is closed', () => {
 
   it('cancelling an old approval run leaves it, and a newer pending approval, alone', async () => {
     const agentId = await createAgent(t);
-    await ok(t, `mutation($a: ID!) { setToolApproval(agentId: $a, toolName: "memory_replace", requiresApproval: true) { requiresApproval } }`, { a: agentId });
+    await ok(t, `mutation($a: ID!) { setToolApproval(input: { agentId: $a, toolName: "memory_replace", requiresApproval: true }) { requiresApproval } }`, { a: agentId });
     const call = (id: string) => ({ toolCalls: [{ id, name: 'memory_replace', arguments: { label: 'human', old_string: 'Ada', new_string: 'Grace' } }] });
     model.enqueue(call('call_old'));
     const first = await send(t, agentId, { input: 'rename me' });
@@ -336,7 +336,7 @@ describe('bad input is refused before a run starts', () => {
 
   it.each(cases)('%s', async (_name, agent, input, code, message) => {
     for (const document of [SEND, SEND_ASYNC]) {
-      const result = await t.request(document, { agentId: agent(), input } as never);
+      const result = await t.request(document, { input: { agentId: agent(), ...input } } as never);
       const error = errorOf(result);
       expect(error.code).toBe(code);
       if (message) expect(error.message).toMatch(message);
@@ -345,13 +345,13 @@ describe('bad input is refused before a run starts', () => {
 
   it('refuses an agent without a model, and one whose model names no configured provider', async () => {
     const noModel = await createAgent(t, { model: null });
-    const refused = errorOf(await t.request(SEND, { agentId: noModel, input: { input: 'hi' } } as never));
+    const refused = errorOf(await t.request(SEND, { input: { agentId: noModel, input: 'hi' } } as never));
     expect(refused.code).toBe('BAD_USER_INPUT');
     expect(refused.message).toMatch(/model/);
 
     const unknownProvider = await createAgent(t, { model: 'nope/x' });
     for (const document of [SEND, SEND_ASYNC]) {
-      const error = errorOf(await t.request(document, { agentId: unknownProvider, input: { input: 'hi' } } as never));
+      const error = errorOf(await t.request(document, { input: { agentId: unknownProvider, input: 'hi' } } as never));
       expect(error.code).toBe('BAD_USER_INPUT');
       expect(error.message).toContain('nope/x');
       expect(error.message).toMatch(/configured providers: test\b/);
@@ -420,7 +420,7 @@ describe('cancellation', () => {
     const agentId = await createAgent(t);
     const n = model.requests.length;
     model.enqueue({ hang: true });
-    const pending = t.request(SEND, { agentId, input: { input: 'wait for me' } } as never) as Promise<GraphQLResult<{ sendMessage: SendResult }>>;
+    const pending = t.request(SEND, { input: { agentId, input: 'wait for me' } } as never) as Promise<GraphQLResult<{ sendMessage: SendResult }>>;
     await waitFor('the hanging model request', () => model.requests.length, (count) => count > n);
     const [active] = (await ok<{ runs: { edges: Array<{ node: { id: string } }> } }>(t, `query ($agentId: ID!) { runs(first: 5, filter: { agentId: $agentId, active: true }) { edges { node { id } } } }`, { agentId })).runs.edges;
     await cancelRun(t, active!.node.id);

@@ -48,7 +48,7 @@ async function spawnInstance(like: TestServer, env: Record<string, string>): Pro
   return { url, process: child, kill: () => child.kill('SIGKILL') };
 }
 
-const SEND_ASYNC = `mutation($id: ID!, $text: String!) { sendMessageAsync(agentId: $id, input: { input: $text }) { run { id } } }`;
+const SEND_ASYNC = `mutation($id: ID!, $text: String!) { sendMessageAsync(input: { agentId: $id, input: $text }) { run { id } } }`;
 const RUN = `query($id: ID!) { run(id: $id) { status stopReason startedAt completedAt error { code message } } }`;
 const CREATE_AGENT = `mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }`;
 
@@ -104,7 +104,7 @@ describe.runIf(SERVICES_MODE)('three instances: A and C serve the API, only B ex
     expect(request.aborted).toBe(false);
 
     const cancelledAt = Date.now();
-    const cancelled = (await post(c.url, `mutation($id: ID!) { cancelRun(runId: $id) { run { status } } }`, { id: runId })).cancelRun.run;
+    const cancelled = (await post(c.url, `mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { status } } }`, { id: runId })).cancelRun.run;
     expect(cancelled.status).toBe('cancelled');
     await eventually(() => request.aborted, undefined, 5_000);
     expect(request.abortedAt! - cancelledAt).toBeLessThan(500);

@@ -3,7 +3,7 @@ import { graphql } from '../src/generated/gql/index.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const CreateToolAgent = graphql(`
-  mutation CreateToolAgent($input: CreateAgentInput) {
+  mutation CreateToolAgent($input: CreateAgentInput!) {
     createAgent(input: $input) { agent { id agentType tools { id name toolType } toolRules memory } }
   }
 `);
@@ -14,23 +14,23 @@ const CreateTool = graphql(`
   mutation CreateTool($input: CreateToolInput!) { createTool(input: $input) { tool { id name description toolType builtIn parameters jsonSchema } } }
 `);
 const AttachTool = graphql(`
-  mutation AttachTool($agentId: ID!, $toolId: ID!) { attachTool(agentId: $agentId, toolId: $toolId) { changed agent { tools { name } } tool { name } } }
+  mutation AttachTool($agentId: ID!, $toolId: ID!) { attachTool(input: { agentId: $agentId, toolId: $toolId }) { changed agent { tools { name } } tool { name } } }
 `);
 const DetachTool = graphql(`
-  mutation DetachTool($agentId: ID!, $toolId: ID!) { detachTool(agentId: $agentId, toolId: $toolId) { changed agent { tools { name } } } }
+  mutation DetachTool($agentId: ID!, $toolId: ID!) { detachTool(input: { agentId: $agentId, toolId: $toolId }) { changed agent { tools { name } } } }
 `);
 const Approval = graphql(`
   mutation Approval($agentId: ID!, $toolName: String!, $requiresApproval: Boolean!) {
-    setToolApproval(agentId: $agentId, toolName: $toolName, requiresApproval: $requiresApproval) {
+    setToolApproval(input: { agentId: $agentId, toolName: $toolName, requiresApproval: $requiresApproval }) {
       requiresApproval tool { name } agent { attachedTools { tool { name } requiresApproval } }
     }
   }
 `);
 const SetRules = graphql(`
-  mutation SetRules($id: ID!, $rules: JSON) { updateAgent(id: $id, input: { toolRules: $rules }) { agent { toolRules memory systemPrompt } } }
+  mutation SetRules($id: ID!, $rules: JSON) { updateAgent(input: { id: $id, toolRules: $rules }) { agent { toolRules memory systemPrompt } } }
 `);
 const DeleteTool = graphql(`
-  mutation DeleteTool($id: ID!) { deleteTool(id: $id) { deletedToolId } }
+  mutation DeleteTool($id: ID!) { deleteTool(input: { id: $id }) { deletedToolId } }
 `);
 const ToolById = graphql(`
   query ToolById($id: ID!) { tool(id: $id) { id name } node(id: $id) { __typename id } }

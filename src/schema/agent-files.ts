@@ -16,9 +16,11 @@ builder.prismaObjectFields(Tool, (t) => ({
   sourceCode: t.exposeString('sourceCode', { nullable: true, description: 'Source code of an imported tool, kept for export; this server never runs it.' }),
 }));
 
-const ImportAgentOptions = builder.inputType('ImportAgentOptions', {
-  description: "Letta's import options.",
+const ImportAgentInput = builder.inputType('ImportAgentInput', {
+  description: "A Letta agent file, as an upload (`file`) or as JSON (`json`), with Letta's import options.",
   fields: (t) => ({
+    file: t.field({ type: UploadScalar, required: false, description: 'The .af file as a part of the multipart request (its map points at variables.input.file).' }),
+    json: t.field({ type: 'JSON', required: false, description: 'The agent file as JSON (or as a JSON string).' }),
     overrideExistingTools: t.boolean({ required: false, defaultValue: true, description: 'Custom tools of the same name take the definition in the file; built-in tools never change.' }),
     stripMessages: t.boolean({ required: false, defaultValue: false, description: 'Import without the message history; a fresh system message is built.' }),
     name: t.string({ required: false, description: 'New name of the agent (single-agent files).' }),
@@ -64,17 +66,13 @@ builder.mutationFields((t) => ({
   importAgent: t.field({
     type: ImportAgentPayload,
     description: 'Imports a Letta agent file, sent as an upload (`file`) or as JSON (`json`, also a JSON string).',
-    args: {
-      file: t.arg({ type: UploadScalar, required: false }),
-      json: t.arg({ type: 'JSON', required: false }),
-      options: t.arg({ type: ImportAgentOptions, required: false }),
-    },
-    resolve: async (_root, args, ctx) => {
-      if ((args.file == null) === (args.json == null)) {
-        throw new AppError('BAD_USER_INPUT', 'importAgent: give exactly one of `file` (an upload) or `json`', { path: 'file' });
+    args: { input: t.arg({ type: ImportAgentInput }) },
+    resolve: async (_root, { input: { file, json, ...options } }, ctx) => {
+      if ((file == null) === (json == null)) {
+        throw new AppError('BAD_USER_INPUT', 'input: give exactly one of `file` (an upload) or `json`', { path: 'input.file' });
       }
-      const source = args.file != null ? await args.file.text() : args.json;
-      const agentIds = await importAgentFile(ctx.services, source, args.options ?? {});
+      const source = file != null ? await file.text() : json;
+      const agentIds = await importAgentFile(ctx.services, source, options);
       return { agentIds };
     },
   }),

@@ -98,6 +98,7 @@ const CreateAgentInput = builder.inputType('CreateAgentInput', {
 const UpdateAgentInput = builder.inputType('UpdateAgentInput', {
   description: 'Partial update: omitted fields are kept; null clears a nullable field.',
   fields: (t) => ({
+    id: t.id({ validate: agentId, description: 'The agent to update.' }),
     name: t.string({ required: false }),
     description: t.string({ required: false }),
     system: t.string({ required: false }),
@@ -122,6 +123,10 @@ const agentPayload = (name: string) =>
 
 const CreateAgentPayload = agentPayload('CreateAgentPayload');
 const UpdateAgentPayload = agentPayload('UpdateAgentPayload');
+const DeleteAgentInput = builder.inputType('DeleteAgentInput', {
+  fields: (t) => ({ id: t.id({ validate: agentId, description: 'The agent to delete.' }) }),
+});
+
 const DeleteAgentPayload = builder.objectRef<{ deletedAgentId: string }>('DeleteAgentPayload').implement({
   fields: (t) => ({ deletedAgentId: t.exposeID('deletedAgentId') }),
 });
@@ -164,17 +169,17 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createAgent: t.field({
     type: CreateAgentPayload,
-    args: { input: t.arg({ type: CreateAgentInput, required: false }) },
-    resolve: async (_root, args, ctx) => ({ agent: await agents.createAgent(ctx.services, args.input ?? {}) }),
+    args: { input: t.arg({ type: CreateAgentInput }) },
+    resolve: async (_root, args, ctx) => ({ agent: await agents.createAgent(ctx.services, args.input) }),
   }),
   updateAgent: t.field({
     type: UpdateAgentPayload,
-    args: { id: t.arg.id({ validate: agentId }), input: t.arg({ type: UpdateAgentInput }) },
-    resolve: async (_root, args, ctx) => ({ agent: await agents.updateAgent(ctx.services, args.id, args.input) }),
+    args: { input: t.arg({ type: UpdateAgentInput }) },
+    resolve: async (_root, { input: { id, ...patch } }, ctx) => ({ agent: await agents.updateAgent(ctx.services, id, patch) }),
   }),
   deleteAgent: t.field({
     type: DeleteAgentPayload,
-    args: { id: t.arg.id({ validate: agentId }) },
-    resolve: async (_root, args, ctx) => ({ deletedAgentId: await agents.deleteAgent(ctx.services, args.id) }),
+    args: { input: t.arg({ type: DeleteAgentInput }) },
+    resolve: async (_root, args, ctx) => ({ deletedAgentId: await agents.deleteAgent(ctx.services, args.input.id) }),
   }),
 }));

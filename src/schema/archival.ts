@@ -83,6 +83,10 @@ const CreatePassagePayload = builder.objectRef<{ passage: PassageShape }>('Creat
   fields: (t) => ({ passage: t.field({ type: Passage, resolve: (payload) => payload.passage }) }),
 });
 
+const DeletePassageInput = builder.inputType('DeletePassageInput', {
+  fields: (t) => ({ id: t.id({ validate: passageId, description: 'The passage to delete.' }) }),
+});
+
 const DeletePassagePayload = builder.objectRef<{ deletedPassageId: string }>('DeletePassagePayload').implement({
   fields: (t) => ({ deletedPassageId: t.exposeID('deletedPassageId') }),
 });
@@ -105,7 +109,7 @@ builder.mutationFields((t) => ({
   }),
   deletePassage: t.field({
     type: DeletePassagePayload,
-    args: { id: t.arg.id({ validate: passageId }) },
-    resolve: async (_root, args, ctx) => ({ deletedPassageId: await passages.deletePassage(ctx.services, args.id) }),
+    args: { input: t.arg({ type: DeletePassageInput }) },
+    resolve: async (_root, args, ctx) => ({ deletedPassageId: await passages.deletePassage(ctx.services, args.input.id) }),
   }),
 }));

@@ -78,6 +78,7 @@ const RawPayloadRef = builder.objectRef<Preview>('RawPayload').implement({
 
 const SummarizeConversationInput = builder.inputType('SummarizeConversationInput', {
   fields: (t) => ({
+    agentId: t.id({ validate: agentId, description: 'The agent whose context to compact.' }),
     mode: t.field({
       type: builder.enumType('CompactionMode', { values: { SLIDING_WINDOW: { value: 'sliding_window' }, ALL: { value: 'all' } } as const }),
       required: false,
@@ -110,8 +111,8 @@ builder.mutationFields((t) => ({
   summarizeConversation: t.field({
     type: SummarizeConversationPayload,
     description: 'Compacts the agent’s context now: the oldest messages are replaced by a summary (they stay stored and searchable).',
-    args: { agentId: t.arg.id({ validate: agentId }), input: t.arg({ type: SummarizeConversationInput, required: false }) },
-    resolve: (_root, args, ctx) => compaction.summarizeConversation(ctx.services, args.agentId, args.input ?? {}),
+    args: { input: t.arg({ type: SummarizeConversationInput }) },
+    resolve: (_root, { input: { agentId: agent, ...input } }, ctx) => compaction.summarizeConversation(ctx.services, agent, input),
   }),
 }));
 

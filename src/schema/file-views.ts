@@ -67,62 +67,107 @@ builder.prismaObjectFields(FolderNode, (t) => ({
 
 type AgentFileShape = typeof AgentFile.$inferType;
 
-const FolderAttachmentPayload = builder.objectRef<{ agentId: string; folderId: string; changed: boolean }>('FolderAttachmentPayload').implement({
-  description: 'Result of attachFolder / detachFolder; repeating either is a no-op with changed: false.',
+const agentFolderInput = (name: string, description: string) =>
+  builder.inputType(name, {
+    description,
+    fields: (t) => ({
+      agentId: t.id({ validate: agentId, description: 'The agent.' }),
+      folderId: t.id({ validate: folderId, description: 'The folder.' }),
+    }),
+  });
+
+const AttachFolderInput = agentFolderInput('AttachFolderInput', 'A folder to attach to an agent.');
+const DetachFolderInput = agentFolderInput('DetachFolderInput', 'A folder to detach from an agent.');
+
+const folderAttachmentPayload = (name: string, description: string) =>
+  builder.objectRef<{ agentId: string; folderId: string; changed: boolean }>(name).implement({
+    description,
+    fields: (t) => ({
+      agent: t.prismaField({
+        type: 'Agent',
+        description: 'The agent, with its folders and files as they are now.',
+        resolve: (query, payload, _args, ctx) => agents.getAgent(ctx.services, payload.agentId, query),
+      }),
+      folder: t.prismaField({
+        type: 'Folder',
+        description: 'The folder.',
+        resolve: (query, payload, _args, ctx) => folders.getFolder(ctx.services, payload.folderId, query),
+      }),
+      changed: t.exposeBoolean('changed', { description: 'False when the folder already was (or was not) attached: nothing changed.' }),
+    }),
+  });
+
+const AttachFolderPayload = folderAttachmentPayload('AttachFolderPayload', 'The result of attachFolder. Repeating it is a no-op with changed: false.');
+const DetachFolderPayload = folderAttachmentPayload('DetachFolderPayload', 'The result of detachFolder. Repeating it is a no-op with changed: false.');
+
+const OpenFileInput = builder.inputType('OpenFileInput', {
+  description: 'A file of an attached folder to open, optionally at a line range.',
   fields: (t) => ({
-    agent: t.prismaField({ type: 'Agent', resolve: (query, payload, _args, ctx) => agents.getAgent(ctx.services, payload.agentId, query) }),
-    folder: t.prismaField({ type: 'Folder', resolve: (query, payload, _args, ctx) => folders.getFolder(ctx.services, payload.folderId, query) }),
-    changed: t.exposeBoolean('changed'),
+    agentId: t.id({ validate: agentId, description: 'The agent.' }),
+    fileId: t.id({ validate: fileId, description: 'The file (of one of its folders).' }),
+    offset: t.int({ required: false, description: 'First line to show, 0-based; default: the start.' }),
+    length: t.int({ required: false, description: 'Lines to show; default: up to the per-file view window.' }),
   }),
 });
 
-const OpenFilePayload = builder.objectRef<{ view: AgentFileShape; closedFiles: string[] }>('OpenFilePayload').implement({
+const CloseFileInput = builder.inputType('CloseFileInput', {
   fields: (t) => ({
-    file: t.field({ type: AgentFile, resolve: (payload) => payload.view }),
+    agentId: t.id({ validate: agentId, description: 'The agent.' }),
+    fileId: t.id({ validate: fileId, description: 'The file to close.' }),
+  }),
+});
+
+const CloseAllFilesInput = builder.inputType('CloseAllFilesInput', {
+  fields: (t) => ({ agentId: t.id({ validate: agentId, description: 'The agent whose open files to close.' }) }),
+});
+
+const OpenFilePayload = builder.objectRef<{ view: AgentFileShape; closedFiles: string[] }>('OpenFilePayload').implement({
+  description: 'The result of openFile.',
+  fields: (t) => ({
+    file: t.field({ type: AgentFile, description: "The agent's view of the file, now open.", resolve: (payload) => payload.view }),
     closedFiles: t.exposeStringList('closedFiles', { description: 'Files closed to stay within max_files_open (least recently used first).' }),
   }),
 });
 
 const CloseFilePayload = builder.objectRef<{ view: AgentFileShape }>('CloseFilePayload').implement({
-  fields: (t) => ({ file: t.field({ type: AgentFile, resolve: (payload) => payload.view }) }),
+  description: 'The result of closeFile.',
+  fields: (t) => ({ file: t.field({ type: AgentFile, description: "The agent's view of the file, now closed.", resolve: (payload) => payload.view }) }),
 });
 
 const CloseAllFilesPayload = builder.objectRef<{ closedFiles: string[] }>('CloseAllFilesPayload').implement({
-  fields: (t) => ({ closedFiles: t.exposeStringList('closedFiles') }),
+  description: 'The result of closeAllFiles.',
+  fields: (t) => ({ closedFiles: t.exposeStringList('closedFiles', { description: 'The names of the files that were open.' }) }),
 });
 
 builder.mutationFields((t) => ({
   attachFolder: t.field({
-    type: FolderAttachmentPayload,
+    type: AttachFolderPayload,
     description: "Attaches a folder: its processed files enter the agent's context (the newest open, up to max_files_open) and the file tools are attached.",
-    args: { agentId: t.arg.id({ validate: agentId }), folderId: t.arg.id({ validate: folderId }) },
-    resolve: async (_root, args, ctx) => ({ ...args, ...(await views.attachFolder(ctx.services, args.agentId, args.folderId)) }),
+    args: { input: t.arg({ type: AttachFolderInput }) },
+    resolve: async (_root, { input }, ctx) => ({ ...input, ...(await views.attachFolder(ctx.services, input.agentId, input.folderId)) }),
   }),
   detachFolder: t.field({
-    type: FolderAttachmentPayload,
+    type: DetachFolderPayload,
     description: "Detaches a folder: its files leave the agent's context; the file tools go when no folder remains.",
-    args: { agentId: t.arg.id({ validate: agentId }), folderId: t.arg.id({ validate: folderId }) },
-    resolve: async (_root, args, ctx) => ({ ...args, ...(await views.detachFolder(ctx.services, args.agentId, args.folderId)) }),
+    args: { input: t.arg({ type: DetachFolderInput }) },
+    resolve: async (_root, { input }, ctx) => ({ ...input, ...(await views.detachFolder(ctx.services, input.agentId, input.folderId)) }),
   }),
   openFile: t.field({
     type: OpenFilePayload,
     description: 'Opens a file of an attached folder (optionally a line range: offset is 0-based, length a line count).',
-    args: {
-      agentId: t.arg.id({ validate: agentId }),
-      fileId: t.arg.id({ validate: fileId }),
-      offset: t.arg.int({ required: false }),
-      length: t.arg.int({ required: false }),
-    },
-    resolve: (_root, args, ctx) => views.openFile(ctx.services, args.agentId, args.fileId, { offset: args.offset, length: args.length }),
+    args: { input: t.arg({ type: OpenFileInput }) },
+    resolve: (_root, { input }, ctx) => views.openFile(ctx.services, input.agentId, input.fileId, { offset: input.offset, length: input.length }),
   }),
   closeFile: t.field({
     type: CloseFilePayload,
-    args: { agentId: t.arg.id({ validate: agentId }), fileId: t.arg.id({ validate: fileId }) },
-    resolve: (_root, args, ctx) => views.closeFile(ctx.services, args.agentId, args.fileId),
+    description: 'Closes a file: it stays attached, but its content leaves the context.',
+    args: { input: t.arg({ type: CloseFileInput }) },
+    resolve: (_root, { input }, ctx) => views.closeFile(ctx.services, input.agentId, input.fileId),
   }),
   closeAllFiles: t.field({
     type: CloseAllFilesPayload,
-    args: { agentId: t.arg.id({ validate: agentId }) },
-    resolve: async (_root, args, ctx) => ({ closedFiles: await views.closeAllFiles(ctx.services, args.agentId) }),
+    description: "Closes every open file of the agent.",
+    args: { input: t.arg({ type: CloseAllFilesInput }) },
+    resolve: async (_root, { input }, ctx) => ({ closedFiles: await views.closeAllFiles(ctx.services, input.agentId) }),
   }),
 }));

@@ -90,10 +90,29 @@ const CreateFolderInput = builder.inputType('CreateFolderInput', {
 const UpdateFolderInput = builder.inputType('UpdateFolderInput', {
   description: 'Omitted fields stay as they are; null clears description, instructions or metadata. The embedding cannot change (the files would need embedding again).',
   fields: (t) => ({
+    id: t.id({ validate: folderId, description: 'The folder to update.' }),
     name: t.string({ required: false, description: "A new name renames the folder's files as agents see them (\"<folder>/<file>\")." }),
     description: t.string({ required: false }),
     instructions: t.string({ required: false }),
     metadata: t.field({ type: 'JSON', required: false }),
+  }),
+});
+
+const DeleteFolderInput = builder.inputType('DeleteFolderInput', {
+  fields: (t) => ({ id: t.id({ validate: folderId, description: 'The folder to delete.' }) }),
+});
+
+const DeleteFileInput = builder.inputType('DeleteFileInput', {
+  fields: (t) => ({ id: t.id({ validate: fileId, description: 'The file to delete.' }) }),
+});
+
+const UploadFileInput = builder.inputType('UploadFileInput', {
+  description: 'A file for a folder; `file` is a part of the multipart request (its map points at variables.input.file).',
+  fields: (t) => ({
+    folderId: t.id({ validate: folderId, description: 'The folder to store the file in.' }),
+    file: t.field({ type: 'Upload', description: 'The file.' }),
+    duplicateHandling: t.field({ type: DuplicateHandlingEnum, required: false, defaultValue: 'suffix', description: 'What to do when the folder already has a file of that name.' }),
+    name: t.string({ required: false, description: 'Store under this name instead of the uploaded one.' }),
   }),
 });
 
@@ -153,33 +172,28 @@ builder.mutationFields((t) => ({
   updateFolder: t.field({
     type: UpdateFolderPayload,
     description: "Renames a folder or changes its description, instructions or metadata; attached agents' prompts show the change at once.",
-    args: { id: t.arg.id({ validate: folderId }), input: t.arg({ type: UpdateFolderInput }) },
-    resolve: async (_root, args, ctx) => ({ folder: await folders.updateFolder(ctx.services, args.id, args.input) }),
+    args: { input: t.arg({ type: UpdateFolderInput }) },
+    resolve: async (_root, { input: { id, ...patch } }, ctx) => ({ folder: await folders.updateFolder(ctx.services, id, patch) }),
   }),
   uploadFile: t.field({
     type: UploadFilePayload,
     description:
       'Uploads a text, Markdown, code, JSON, CSV or PDF file (GraphQL multipart request, at most MAX_UPLOAD_BYTES). It is stored at once with processingStatus PENDING, then parsed (a PDF page by page), chunked and embedded in the background; follow it with the fileUpdated subscription (or poll file(id) { processingStatus errorMessage }).',
-    args: {
-      folderId: t.arg.id({ validate: folderId }),
-      file: t.arg({ type: 'Upload' }),
-      duplicateHandling: t.arg({ type: DuplicateHandlingEnum, required: false, defaultValue: 'suffix' }),
-      name: t.arg.string({ required: false, description: 'Store under this name instead of the uploaded one.' }),
-    },
-    resolve: (_root, args, ctx) => files.uploadFile(ctx.services, args.folderId, args.file, { duplicateHandling: args.duplicateHandling, name: args.name }),
+    args: { input: t.arg({ type: UploadFileInput }) },
+    resolve: (_root, { input }, ctx) => files.uploadFile(ctx.services, input.folderId, input.file, { duplicateHandling: input.duplicateHandling, name: input.name }),
   }),
   deleteFolder: t.field({
     type: DeleteFolderPayload,
     description:
       "Deletes a folder, its files and their passages. Agents that had it attached lose its files from their context and, with their last folder, the file tools (as on detachFolder).",
-    args: { id: t.arg.id({ validate: folderId }) },
-    resolve: async (_root, args, ctx) => ({ deletedFolderId: await folders.deleteFolder(ctx.services, args.id) }),
+    args: { input: t.arg({ type: DeleteFolderInput }) },
+    resolve: async (_root, args, ctx) => ({ deletedFolderId: await folders.deleteFolder(ctx.services, args.input.id) }),
   }),
   deleteFile: t.field({
     type: DeleteFilePayload,
     description: 'Deletes a file, its passages and every agent view of it.',
-    args: { id: t.arg.id({ validate: fileId }) },
-    resolve: async (_root, args, ctx) => ({ deletedFileId: await files.deleteFile(ctx.services, args.id) }),
+    args: { input: t.arg({ type: DeleteFileInput }) },
+    resolve: async (_root, args, ctx) => ({ deletedFileId: await files.deleteFile(ctx.services, args.input.id) }),
   }),
 }));
 

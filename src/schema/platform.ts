@@ -36,6 +36,14 @@ const RevokeApiKeyPayload = builder.objectRef<{ apiKey: typeof ApiKeyRef.$inferT
 
 const apiKeyId = idOf('ApiKey');
 
+const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
+  fields: (t) => ({ name: t.string({ description: 'A name to recognise the key by.' }) }),
+});
+
+const RevokeApiKeyInput = builder.inputType('RevokeApiKeyInput', {
+  fields: (t) => ({ id: t.id({ validate: apiKeyId, description: 'The key to revoke.' }) }),
+});
+
 builder.queryFields((t) => ({
   organization: t.prismaField({
     type: 'Organization',
@@ -53,14 +61,15 @@ builder.mutationFields((t) => ({
   createApiKey: t.field({
     type: CreateApiKeyPayload,
     description: "Mints another key for the caller's organization.",
-    args: { name: t.arg.string() },
-    resolve: (_root, args, ctx) => auth.mintApiKey(ctx.services.prisma, ctx.services.orgId, args.name),
+    args: { input: t.arg({ type: CreateApiKeyInput }) },
+    resolve: (_root, args, ctx) => auth.mintApiKey(ctx.services.prisma, ctx.services.orgId, args.input.name),
   }),
   revokeApiKey: t.field({
     type: RevokeApiKeyPayload,
-    args: { id: t.arg.id({ validate: apiKeyId }) },
+    description: 'Revokes a key of the organization: requests with it are refused from now on.',
+    args: { input: t.arg({ type: RevokeApiKeyInput }) },
     resolve: async (_root, args, ctx) => ({
-      apiKey: await auth.revokeApiKey(ctx.services.prisma, ctx.services.orgId, args.id),
+      apiKey: await auth.revokeApiKey(ctx.services.prisma, ctx.services.orgId, args.input.id),
     }),
   }),
 }));

@@ -2,7 +2,7 @@ import type { RunEventOut } from '../services/runs/run-events.js';
 import * as runEvents from '../services/runs/run-events.js';
 import * as runs from '../services/runs/runs.js';
 import { builder } from './builder.js';
-import { agentId, idOf } from './ids.js';
+import { idOf } from './ids.js';
 import { MessageInterface } from './messages.js';
 import { RunStatusEnum, SendMessageInput, UsageRef } from './runs.js';
 
@@ -104,9 +104,9 @@ builder.subscriptionFields((t) => ({
   chat: t.field({
     type: RunEventInterface,
     description: 'Sends a message and streams its run in one operation (to resume, use runEvents with the runId of the events).',
-    args: { agentId: t.arg.id({ validate: agentId }), input: t.arg({ type: SendMessageInput }) },
-    subscribe: async (_root, args, ctx) => {
-      const { run } = await runs.sendMessage(ctx.services, args.agentId, args.input, { wait: false });
+    args: { input: t.arg({ type: SendMessageInput }) },
+    subscribe: async (_root, { input: { agentId: agent, ...input } }, ctx) => {
+      const { run } = await runs.sendMessage(ctx.services, agent, input, { wait: false });
       return runEvents.runEvents(ctx.services, run.id, 0, ctx.services.runtime.pingMs);
     },
     resolve: (item) => item,

@@ -157,19 +157,40 @@ const ToolReturnInput = builder.inputType('ToolReturnInput', {
   }),
 });
 
-export const SendMessageInput = builder.inputType('SendMessageInput', {
-  description: 'Exactly one of: messages, input (one user message), or approvals/toolReturns answering a pending approval.',
+const sendMessageFields = (t: PothosSchemaTypes.InputFieldBuilder<typeof builder.$inferSchemaTypes, 'InputObject'>) => ({
+  agentId: t.id({ validate: agentId, description: 'The agent to send to.' }),
+  messages: t.field({ type: [MessageInput], required: false, description: 'The messages to send (usually one user message).' }),
+  input: t.string({ required: false, description: 'Shorthand for one user message.' }),
+  approvals: t.field({ type: [ApprovalInput], required: false, description: 'Answers to the pending approval request.' }),
+  toolReturns: t.field({ type: [ToolReturnInput], required: false, description: 'Results of client-side tools the pending request called.' }),
+  maxSteps: t.int({ required: false, description: `Model calls before the run stops with MAX_STEPS; default ${runs.DEFAULT_MAX_STEPS}.` }),
+  failIfBusy: t.boolean({ required: false, description: 'Refuse with AGENT_BUSY instead of queueing behind a running run.' }),
+  useAssistantMessage: t.boolean({ required: false, description: 'Show calls of the assistant message tool as assistant messages (default true).' }),
+  assistantMessageToolName: t.string({ required: false, description: 'The assistant message tool (default send_message).' }),
+  assistantMessageToolKwarg: t.string({ required: false, description: 'Its argument holding the text (default message).' }),
+  includeReturnMessageTypes: t.field({ type: [MessageTypeEnum], required: false, description: 'Only these message types in the returned messages.' }),
+});
+
+const SEND_DESCRIPTION = 'Exactly one of: messages, input (one user message), or approvals/toolReturns answering a pending approval.';
+
+export const SendMessageInput = builder.inputType('SendMessageInput', { description: SEND_DESCRIPTION, fields: sendMessageFields });
+const SendMessageAsyncInput = builder.inputType('SendMessageAsyncInput', { description: SEND_DESCRIPTION, fields: sendMessageFields });
+
+const CancelRunInput = builder.inputType('CancelRunInput', {
+  fields: (t) => ({ runId: t.id({ validate: runId, description: 'The run to cancel.' }) }),
+});
+
+const CancelAgentRunsInput = builder.inputType('CancelAgentRunsInput', {
   fields: (t) => ({
-    messages: t.field({ type: [MessageInput], required: false }),
-    input: t.string({ required: false, description: 'Shorthand for one user message.' }),
-    approvals: t.field({ type: [ApprovalInput], required: false }),
-    toolReturns: t.field({ type: [ToolReturnInput], required: false }),
-    maxSteps: t.int({ required: false, description: `Default ${runs.DEFAULT_MAX_STEPS}.` }),
-    failIfBusy: t.boolean({ required: false, description: 'Refuse with AGENT_BUSY instead of queueing behind a running run.' }),
-    useAssistantMessage: t.boolean({ required: false }),
-    assistantMessageToolName: t.string({ required: false }),
-    assistantMessageToolKwarg: t.string({ required: false }),
-    includeReturnMessageTypes: t.field({ type: [MessageTypeEnum], required: false }),
+    agentId: t.id({ validate: agentId, description: 'The agent whose runs to cancel.' }),
+    runIds: t.idList({ required: false, description: 'Only these runs; default: all its active runs.' }),
+  }),
+});
+
+const ResetMessagesInput = builder.inputType('ResetMessagesInput', {
+  fields: (t) => ({
+    agentId: t.id({ validate: agentId, description: 'The agent whose context to empty.' }),
+    addDefaultInitialMessages: t.boolean({ required: false, defaultValue: false, description: "Add Letta's initial messages back after the system message." }),
   }),
 });
 
@@ -188,18 +209,26 @@ const SendMessagePayload = builder.objectRef<runs.RunResult & { options: Message
   }),
 });
 
-const RunPayload = builder.objectRef<{ run: RunShape }>('RunPayload').implement({
-  fields: (t) => ({ run: t.field({ type: Run, resolve: (payload) => payload.run }) }),
-});
+const runPayload = (name: string, description: string, runDescription: string) =>
+  builder.objectRef<{ run: RunShape }>(name).implement({
+    description,
+    fields: (t) => ({ run: t.field({ type: Run, description: runDescription, resolve: (payload) => payload.run }) }),
+  });
 
-const RunsPayload = builder.objectRef<{ runs: RunShape[] }>('RunsPayload').implement({
-  fields: (t) => ({ runs: t.field({ type: [Run], resolve: (payload) => payload.runs }) }),
+const SendMessageAsyncPayload = runPayload('SendMessageAsyncPayload', 'The result of sendMessageAsync.', 'The queued run; follow it with runEvents.');
+const CancelRunPayload = runPayload('CancelRunPayload', 'The result of cancelRun.', 'The run as it is now.');
+
+const CancelAgentRunsPayload = builder.objectRef<{ runs: RunShape[] }>('CancelAgentRunsPayload').implement({
+  description: 'The result of cancelAgentRuns.',
+  fields: (t) => ({ runs: t.field({ type: [Run], description: 'The runs that were cancelled.', resolve: (payload) => payload.runs }) }),
 });
 
 const ResetMessagesPayload = builder.objectRef<{ agentId: string }>('ResetMessagesPayload').implement({
+  description: 'The result of resetMessages.',
   fields: (t) => ({
     agent: t.prismaField({
       type: 'Agent',
+      description: 'The agent, with its context as it is now.',
       resolve: (query, payload, _args, ctx) => agents.getAgent(ctx.services, payload.agentId, query),
     }),
   }),
@@ -234,37 +263,37 @@ builder.mutationFields((t) => ({
   sendMessage: t.field({
     type: SendMessagePayload,
     description: 'Sends messages and waits until the run ends. Runs of one agent execute one at a time, in order.',
-    args: { agentId: t.arg.id({ validate: agentId }), input: t.arg({ type: SendMessageInput }) },
-    resolve: async (_root, args, ctx) => ({
-      ...(await runs.sendMessage(ctx.services, args.agentId, args.input, { wait: true })),
-      options: viewOptionsOf(args.input),
+    args: { input: t.arg({ type: SendMessageInput }) },
+    resolve: async (_root, { input: { agentId: agent, ...input } }, ctx) => ({
+      ...(await runs.sendMessage(ctx.services, agent, input, { wait: true })),
+      options: viewOptionsOf(input),
     }),
   }),
   sendMessageAsync: t.field({
-    type: RunPayload,
+    type: SendMessageAsyncPayload,
     description: 'Sends messages and returns the queued run at once; it executes in the background.',
-    args: { agentId: t.arg.id({ validate: agentId }), input: t.arg({ type: SendMessageInput }) },
-    resolve: async (_root, args, ctx) => ({ run: (await runs.sendMessage(ctx.services, args.agentId, args.input, { wait: false })).run }),
+    args: { input: t.arg({ type: SendMessageAsyncInput }) },
+    resolve: async (_root, { input: { agentId: agent, ...input } }, ctx) => ({ run: (await runs.sendMessage(ctx.services, agent, input, { wait: false })).run }),
   }),
   cancelRun: t.field({
-    type: RunPayload,
+    type: CancelRunPayload,
     description: 'Stops a run between steps or mid-stream (the model request is aborted). Safe to repeat.',
-    args: { runId: t.arg.id({ validate: runId }) },
-    resolve: async (_root, args, ctx) => ({ run: await runs.cancelRun(ctx.services, args.runId) }),
+    args: { input: t.arg({ type: CancelRunInput }) },
+    resolve: async (_root, args, ctx) => ({ run: await runs.cancelRun(ctx.services, args.input.runId) }),
   }),
   cancelAgentRuns: t.field({
-    type: RunsPayload,
+    type: CancelAgentRunsPayload,
     description: "Cancels the given runs of the agent, or all its active ones (and a pending approval's run).",
-    args: { agentId: t.arg.id({ validate: agentId }), runIds: t.arg.idList({ required: false }) },
-    resolve: async (_root, args, ctx) => ({ runs: await runs.cancelAgentRuns(ctx.services, args.agentId, args.runIds) }),
+    args: { input: t.arg({ type: CancelAgentRunsInput }) },
+    resolve: async (_root, { input }, ctx) => ({ runs: await runs.cancelAgentRuns(ctx.services, input.agentId, input.runIds) }),
   }),
   resetMessages: t.field({
     type: ResetMessagesPayload,
     description: 'Empties the context window except the system message; history stays searchable.',
-    args: { agentId: t.arg.id({ validate: agentId }), addDefaultInitialMessages: t.arg.boolean({ required: false, defaultValue: false }) },
-    resolve: async (_root, args, ctx) => {
-      await messages.resetMessages(ctx.services, args.agentId, args.addDefaultInitialMessages ?? false);
-      return { agentId: args.agentId };
+    args: { input: t.arg({ type: ResetMessagesInput }) },
+    resolve: async (_root, { input }, ctx) => {
+      await messages.resetMessages(ctx.services, input.agentId, input.addDefaultInitialMessages ?? false);
+      return { agentId: input.agentId };
     },
   }),
 }));

@@ -86,38 +86,70 @@ const CreateToolInput = builder.inputType('CreateToolInput', {
   }),
 });
 
-const ToolPayload = builder.objectRef<{ tool: ToolShape }>('ToolPayload').implement({
-  fields: (t) => ({ tool: t.field({ type: Tool, resolve: (payload) => payload.tool }) }),
+const CreateToolPayload = builder.objectRef<{ tool: ToolShape }>('CreateToolPayload').implement({
+  description: 'The result of createTool.',
+  fields: (t) => ({ tool: t.field({ type: Tool, description: 'The new tool.', resolve: (payload) => payload.tool }) }),
+});
+
+const DeleteToolInput = builder.inputType('DeleteToolInput', {
+  fields: (t) => ({ id: t.id({ validate: toolId, description: 'The client-side tool to delete.' }) }),
 });
 
 const DeleteToolPayload = builder.objectRef<{ deletedToolId: string }>('DeleteToolPayload').implement({
-  fields: (t) => ({ deletedToolId: t.exposeID('deletedToolId') }),
+  description: 'The result of deleteTool.',
+  fields: (t) => ({ deletedToolId: t.exposeID('deletedToolId', { description: 'The id of the deleted tool.' }) }),
 });
 
-const ToolAttachmentPayload = builder
-  .objectRef<{ agentId: string; tool: ToolShape; changed: boolean }>('ToolAttachmentPayload')
-  .implement({
-    description: 'Result of attachTool / detachTool. Repeating either is a no-op with changed: false.',
+const agentToolInput = (name: string, description: string) =>
+  builder.inputType(name, {
+    description,
     fields: (t) => ({
-      agent: t.prismaField({
-        type: 'Agent',
-        resolve: (query, payload, _args, ctx) => agents.getAgent(ctx.services, payload.agentId, query),
-      }),
-      tool: t.field({ type: Tool, resolve: (payload) => payload.tool }),
-      changed: t.exposeBoolean('changed'),
+      agentId: t.id({ validate: agentId, description: 'The agent.' }),
+      toolId: t.id({ validate: toolId, description: 'The tool.' }),
     }),
   });
 
-const ToolApprovalPayload = builder
-  .objectRef<{ agentId: string; tool: ToolShape; requiresApproval: boolean }>('ToolApprovalPayload')
-  .implement({
+const AttachToolInput = agentToolInput('AttachToolInput', 'A tool to attach to an agent.');
+const DetachToolInput = agentToolInput('DetachToolInput', 'A tool to detach from an agent.');
+
+const attachmentPayload = (name: string, description: string) =>
+  builder.objectRef<{ agentId: string; tool: ToolShape; changed: boolean }>(name).implement({
+    description,
     fields: (t) => ({
       agent: t.prismaField({
         type: 'Agent',
+        description: 'The agent, with its tools as they are now.',
         resolve: (query, payload, _args, ctx) => agents.getAgent(ctx.services, payload.agentId, query),
       }),
-      tool: t.field({ type: Tool, resolve: (payload) => payload.tool }),
-      requiresApproval: t.exposeBoolean('requiresApproval'),
+      tool: t.field({ type: Tool, description: 'The tool.', resolve: (payload) => payload.tool }),
+      changed: t.exposeBoolean('changed', { description: 'False when the tool already was (or was not) attached: nothing changed.' }),
+    }),
+  });
+
+const AttachToolPayload = attachmentPayload('AttachToolPayload', 'The result of attachTool. Repeating it is a no-op with changed: false.');
+const DetachToolPayload = attachmentPayload('DetachToolPayload', 'The result of detachTool. Repeating it is a no-op with changed: false.');
+
+const SetToolApprovalInput = builder.inputType('SetToolApprovalInput', {
+  description: 'Whether calls to one of the agent’s tools wait for a human’s approval.',
+  fields: (t) => ({
+    agentId: t.id({ validate: agentId, description: 'The agent.' }),
+    toolName: t.string({ description: 'The name of one of its tools.' }),
+    requiresApproval: t.boolean({ description: 'True: calls wait for approval; false: they run at once.' }),
+  }),
+});
+
+const SetToolApprovalPayload = builder
+  .objectRef<{ agentId: string; tool: ToolShape; requiresApproval: boolean }>('SetToolApprovalPayload')
+  .implement({
+    description: 'The result of setToolApproval.',
+    fields: (t) => ({
+      agent: t.prismaField({
+        type: 'Agent',
+        description: 'The agent.',
+        resolve: (query, payload, _args, ctx) => agents.getAgent(ctx.services, payload.agentId, query),
+      }),
+      tool: t.field({ type: Tool, description: 'The tool.', resolve: (payload) => payload.tool }),
+      requiresApproval: t.exposeBoolean('requiresApproval', { description: 'The setting as it is now.' }),
     }),
   });
 
@@ -141,33 +173,36 @@ builder.queryFields((t) => ({
 
 builder.mutationFields((t) => ({
   createTool: t.field({
-    type: ToolPayload,
+    type: CreateToolPayload,
+    description: 'Declares a client-side tool: the model may call it, and your client executes it and sends the result back.',
     args: { input: t.arg({ type: CreateToolInput }) },
     resolve: async (_root, args, ctx) => ({ tool: await tools.createTool(ctx.services, args.input) }),
   }),
   deleteTool: t.field({
     type: DeleteToolPayload,
     description: 'Deletes a client-side tool (built-in tools cannot be deleted) and detaches it everywhere.',
-    args: { id: t.arg.id({ validate: toolId }) },
-    resolve: async (_root, args, ctx) => ({ deletedToolId: await tools.deleteTool(ctx.services, args.id) }),
+    args: { input: t.arg({ type: DeleteToolInput }) },
+    resolve: async (_root, args, ctx) => ({ deletedToolId: await tools.deleteTool(ctx.services, args.input.id) }),
   }),
   attachTool: t.field({
-    type: ToolAttachmentPayload,
-    args: { agentId: t.arg.id({ validate: agentId }), toolId: t.arg.id({ validate: toolId }) },
-    resolve: async (_root, args, ctx) => ({ agentId: args.agentId, ...(await tools.attachTool(ctx.services, args.agentId, args.toolId)) }),
+    type: AttachToolPayload,
+    description: 'Lets the agent call a tool; its system prompt is rebuilt.',
+    args: { input: t.arg({ type: AttachToolInput }) },
+    resolve: async (_root, { input }, ctx) => ({ agentId: input.agentId, ...(await tools.attachTool(ctx.services, input.agentId, input.toolId)) }),
   }),
   detachTool: t.field({
-    type: ToolAttachmentPayload,
-    args: { agentId: t.arg.id({ validate: agentId }), toolId: t.arg.id({ validate: toolId }) },
-    resolve: async (_root, args, ctx) => ({ agentId: args.agentId, ...(await tools.detachTool(ctx.services, args.agentId, args.toolId)) }),
+    type: DetachToolPayload,
+    description: 'Takes a tool away from the agent; its system prompt is rebuilt.',
+    args: { input: t.arg({ type: DetachToolInput }) },
+    resolve: async (_root, { input }, ctx) => ({ agentId: input.agentId, ...(await tools.detachTool(ctx.services, input.agentId, input.toolId)) }),
   }),
   setToolApproval: t.field({
-    type: ToolApprovalPayload,
+    type: SetToolApprovalPayload,
     description: "Whether calls to one of the agent's tools wait for a human's approval.",
-    args: { agentId: t.arg.id({ validate: agentId }), toolName: t.arg.string(), requiresApproval: t.arg.boolean() },
-    resolve: async (_root, args, ctx) => ({
-      agentId: args.agentId,
-      ...(await tools.setToolApproval(ctx.services, args.agentId, args.toolName, args.requiresApproval)),
+    args: { input: t.arg({ type: SetToolApprovalInput }) },
+    resolve: async (_root, { input }, ctx) => ({
+      agentId: input.agentId,
+      ...(await tools.setToolApproval(ctx.services, input.agentId, input.toolName, input.requiresApproval)),
     }),
   }),
 }));

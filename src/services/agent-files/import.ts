@@ -182,7 +182,7 @@ async function withRetryOnConflict<T>(attempt: () => Promise<T>, attempts = 3): 
  */
 export async function importAgentFile(ctx: ServiceContext, source: unknown, rawOptions: ImportOptions = {}): Promise<string[]> {
   const given = Object.fromEntries(Object.entries(rawOptions ?? {}).filter(([, value]) => value !== null));
-  const options = parseInput(importOptionsSchema, given, 'options');
+  const options = parseInput(importOptionsSchema, given, 'input');
   const file = readAgentFile(source);
   const { names, problems } = agentNames(file, options);
   if (problems.length) rejectAgentFile(problems);

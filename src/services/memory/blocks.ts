@@ -235,4 +235,4 @@ export async function detachBlock(ctx: ServiceContext, agentId: string, blockId:
 }
 
 export const blockRefError = () =>
-  new AppError('BAD_USER_INPUT', 'Address the block either by id, or by agentId and label', { path: 'id' });
+  new AppError('BAD_USER_INPUT', 'input: address the block either by id, or by agentId and blockLabel', { path: 'input.id' });
