@@ -224,7 +224,7 @@ async function createAgent(url: string, name: string): Promise<string> {
 /** A completed 2-step run, or the reason it is not. */
 function checkRun(result: SendResult): string | null {
   const { run } = result;
-  if (result.stopReason !== 'end_turn' || run.stopReason !== 'end_turn' || run.status !== 'completed') {
+  if (result.stopReason !== 'END_TURN' || run.stopReason !== 'END_TURN' || run.status !== 'COMPLETED') {
     return `run ${run.id}: status ${run.status}, stop reason ${run.stopReason ?? result.stopReason}`;
   }
   if (run.steps.length !== 2) return `run ${run.id}: ${run.steps.length} steps instead of 2`;

@@ -371,7 +371,7 @@ class Sub {
       return 'ASSISTANT deltas differ from the model text at character ' + at + ' (' + text.length + ' vs ' + expectedText.length + ' characters)';
     }
     if (this.assistantMessage !== expectedText) return 'AssistantMessage content differs from the model text';
-    if (this.stopReason !== 'end_turn') return 'stop reason ' + this.stopReason;
+    if (this.stopReason !== 'END_TURN') return 'stop reason ' + this.stopReason;
     return null;
   }
 }
@@ -1108,7 +1108,7 @@ async function waitRunEnded(url: string, runId: string, timeoutMs = 30_000): Pro
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { run } = await graphql<{ run: { status: string; stopReason: string | null } }>(url, RUN, { id: runId });
-    if (!['created', 'running'].includes(run.status) || Date.now() > deadline) return run;
+    if (!['CREATED', 'RUNNING'].includes(run.status) || Date.now() > deadline) return run;
     await sleep(50);
   }
 }
@@ -1232,7 +1232,7 @@ async function runMode(mode: Mode, model: ModelWorker, clients: Clients): Promis
   };
   const check = (name: string, r: ClientResults, run?: { status: string; stopReason: string | null }) => {
     if (r.failed) failed(`${mode} ${name}: ${r.failed}/${r.subscribers} subscribers failed; ${r.failures.join('; ')}`);
-    if (run && (run.status !== 'completed' || run.stopReason !== 'end_turn')) failed(`${mode} ${name}: run ended ${run.status} (${run.stopReason})`);
+    if (run && (run.status !== 'COMPLETED' || run.stopReason !== 'END_TURN')) failed(`${mode} ${name}: run ended ${run.status} (${run.stopReason})`);
   };
 
   let app: AppContext | undefined;

@@ -50,7 +50,7 @@ describe('agentEvents and blockUpdated', () => {
     expect(events.every((event) => event.type === 'BLOCK_CHANGED' || event.runId === runId)).toBe(true);
     expect(events[1]!.messages.map((message: Data) => message.__typename)).toEqual(['UserMessage', 'ToolCallMessage', 'ToolReturnMessage']);
     expect(events[2]!.blockIds).toEqual([agent.blocks[0].id]);
-    expect(events[4]!).toMatchObject({ stopReason: 'end_turn', run: { status: 'completed' } });
+    expect(events[4]!).toMatchObject({ stopReason: 'END_TURN', run: { status: 'COMPLETED' } });
     sub.dispose();
   });
 
@@ -148,7 +148,7 @@ describe.runIf(SERVICES_MODE)('across instances', () => {
     await eventually(() => request.aborted === true, undefined, 2000);
     expect(Date.now() - cancelledAt).toBeLessThan(500);
     const run = await gql(a, `query($id: ID!) { run(id: $id) { status stopReason } }`, { id: started.sendMessageAsync.run.id });
-    expect(run.run).toEqual({ status: 'cancelled', stopReason: 'cancelled' });
+    expect(run.run).toEqual({ status: 'CANCELLED', stopReason: 'CANCELLED' });
   });
 
   it('keeps the runs of one agent in order when sends arrive at both instances at once', async () => {
@@ -163,7 +163,7 @@ describe.runIf(SERVICES_MODE)('across instances', () => {
         }),
       ),
     );
-    expect(results.every((result) => result.sendMessage.run.status === 'completed')).toBe(true);
+    expect(results.every((result) => result.sendMessage.run.status === 'COMPLETED')).toBe(true);
     const history = await gql(a, `query($id: ID!) { agent(id: $id) { messages(last: 100) { nodes { __typename ... on UserMessage { content } ... on AssistantMessage { content } } } } }`, { id: agent.id });
     const contents = history.agent.messages.nodes.slice(1).map((node: Data) => node.content);
     expect(contents).toHaveLength(count * 2);
@@ -186,7 +186,7 @@ describe.runIf(SERVICES_MODE)('across instances', () => {
       await eventually(() => sub.values.length > 0, () => gql(other, `mutation($id: ID!, $d: String) { updateAgent(input: { id: $id, description: $d }) { agent { id } } }`, { id: agent.id, d: `v${++n}` }));
       model.enqueue({ text: 'namespaced' });
       const sent = await gql(other, `mutation($id: ID!) { sendMessage(input: { agentId: $id, input: "hi" }) { run { id status } } }`, { id: agent.id });
-      expect(sent.sendMessage.run.status).toBe('completed');
+      expect(sent.sendMessage.run.status).toBe('COMPLETED');
       await eventually(() => sub.values.some((value) => value.agentEvents.type === 'RUN_ENDED'));
       expect(channels).toContain(`${prefix}agentEvents:${agent.id}`);
       expect(channels.every((channel) => channel.startsWith(prefix))).toBe(true);

@@ -47,7 +47,7 @@ describe('importing an agent file maps its llm_config to a configured provider',
     const before = model.requests.length;
     model.enqueue({ toolCalls: [{ name: 'send_message', arguments: { message: 'void speaks' } }] });
     const result = ((await t.request(SEND, { input: { agentId: id, input: 'hello void' } } as never)) as GraphQLResult<{ sendMessage: { stopReason: string; messages: Array<{ messageType: string; content?: string }> } }>).data!.sendMessage;
-    expect(result.messages.find((message) => message.messageType === 'assistant_message')?.content).toBe('void speaks');
+    expect(result.messages.find((message) => message.messageType === 'ASSISTANT_MESSAGE')?.content).toBe('void speaks');
     expect(model.requests[before]).toMatchObject({ protocol: 'gemini', path: '/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse' });
   });
 

@@ -171,7 +171,7 @@ describe('agent files: export → import → export', () => {
       { reasoning: 'I should remember the name.', toolCalls: [{ id: 'call_mem', name: 'memory_insert', arguments: { label: 'human', new_string: 'Name: Ada', insert_line: 0 } }] },
       { text: 'Nice to meet you, Ada.' },
     );
-    expect((await t.ok(Talk, { input: { agentId: clerk, input: 'my name is Ada' } })).sendMessage.stopReason).toBe('end_turn');
+    expect((await t.ok(Talk, { input: { agentId: clerk, input: 'my name is Ada' } })).sendMessage.stopReason).toBe('END_TURN');
 
     await t.app.runtime.fileJobs.idle(); // imported files are chunked and embedded again first
     const first = (await t.ok(ExportMany, { ids: [librarian, archivist, clerk] })).exportAgents as any;

@@ -82,7 +82,7 @@ describe('agent files: every Letta fixture imports', () => {
       expect(agent!.tools.map((tool) => tool.name).sort()).toEqual(expectedTools.map((tool) => tool.name).sort());
       for (const expected of expectedTools.filter((tool) => tool.tool_type === 'custom')) {
         const tool = agent!.tools.find((candidate) => candidate.name === expected.name)!;
-        expect(tool.toolType).toBe('custom');
+        expect(tool.toolType).toBe('CUSTOM');
         expect(tool.sourceCode).toBe(expected.source_code);
         expect(tool.description).toBe(expected.description);
         expect(tool.parameters).toEqual(expected.json_schema.parameters);

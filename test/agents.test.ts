@@ -65,7 +65,7 @@ describe('agents', () => {
     const agent = createAgent.agent;
     expect(agent.id).toMatch(/^agent-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(agent.name).toMatch(/^[A-Z][a-z]+[A-Z][a-z]+$/);
-    expect(agent.agentType).toBe('letta_v1_agent');
+    expect(agent.agentType).toBe('LETTA_V1_AGENT');
     expect(agent.timezone).toBe('UTC');
     expect(agent.tags).toEqual([]);
     expect(agent.system).toContain('{CORE_MEMORY}');
@@ -78,7 +78,7 @@ describe('agents', () => {
         name: "Ada's helper",
         description: 'helps Ada',
         system: 'You are Ada.',
-        agentType: 'memgpt_v2_agent',
+        agentType: 'MEMGPT_V2_AGENT',
         tags: ['math', 'math', 'history'],
         metadata: { team: 'blue', level: 3 },
         model: 'openai/gpt-4o-mini',
@@ -91,7 +91,7 @@ describe('agents', () => {
       name: "Ada's helper",
       description: 'helps Ada',
       system: 'You are Ada.',
-      agentType: 'memgpt_v2_agent',
+      agentType: 'MEMGPT_V2_AGENT',
       tags: ['math', 'history'],
       metadata: { team: 'blue', level: 3 },
       model: 'openai/gpt-4o-mini',
@@ -212,7 +212,7 @@ describe('agent lists', () => {
 
     const anyTag = await t.ok(ListAgents, { filter: { tags: ['red', 'green'] } });
     expect(names(anyTag.agents).sort()).toEqual(['alpha', 'bravo', 'delta']);
-    const allTags = await t.ok(ListAgents, { filter: { tags: ['red', 'blue'], matchAllTags: true } });
+    const allTags = await t.ok(ListAgents, { filter: { tags: ['red', 'blue'], tagMatchMode: 'ALL' } });
     expect(names(allTags.agents).sort()).toEqual(['bravo', 'delta']);
     expect(allTags.agents.totalCount).toBe(2);
 

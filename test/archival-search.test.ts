@@ -11,7 +11,7 @@ const NewSearchAgent = graphql(`
   mutation NewSearchAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const RankArchival = graphql(`
-  query RankArchival($id: ID!, $query: String!, $tags: [String!], $mode: TagMatchMode, $topK: Int, $start: String, $end: String) {
+  query RankArchival($id: ID!, $query: String!, $tags: [String!], $mode: TagMatchMode, $topK: Int, $start: DateTime, $end: DateTime) {
     agent(id: $id) {
       archivalSearch(query: $query, tags: $tags, tagMatchMode: $mode, topK: $topK, startDatetime: $start, endDatetime: $end) { id tags timestamp score }
     }

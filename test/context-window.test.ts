@@ -68,7 +68,7 @@ describe('context window, raw payload and compaction', () => {
   const overview = async (id: string) => (await t.ok(Overview, { id })).agent!.contextWindow;
 
   it('measures every section, and their sum is the size of the request previewRawPayload shows', async () => {
-    const id = await newAgent({ agentType: 'memgpt_v2_agent', contextWindowLimit: 32_000 });
+    const id = await newAgent({ agentType: 'MEMGPT_V2_AGENT', contextWindowLimit: 32_000 });
     const before = model.requests.length;
     const ctx = await overview(id);
     const parts =
@@ -160,7 +160,7 @@ describe('context window, raw payload and compaction', () => {
     const result = (await t.ok(Summarize, { input: { agentId: id, mode: 'SLIDING_WINDOW' } })).summarizeConversation;
     expect(result.compacted).toBe(true);
     expect(result.summary).toBe(SUMMARY);
-    expect(result.mode).toBe('sliding_window');
+    expect(result.mode).toBe('SLIDING_WINDOW');
     expect(result.numMessagesBefore).toBe(13);
     expect(result.numMessagesAfter).toBeLessThan(13);
     expect(result.contextTokensAfter).toBeLessThan(result.contextTokensBefore);
@@ -191,13 +191,13 @@ describe('context window, raw payload and compaction', () => {
   });
 
   it('fails the run with context_window_overflow_in_system_prompt when the system prompt alone does not fit', async () => {
-    const id = await newAgent({ agentType: 'memgpt_v2_agent' });
+    const id = await newAgent({ agentType: 'MEMGPT_V2_AGENT' });
     const ctx = await overview(id);
     const limit = Math.max(100, ctx.contextWindowSizeCurrent - ctx.numTokensMessages - 200);
     await t.ok(UpdateLimit, { id, limit });
     const result = await t.ok(Send, { input: { agentId: id, input: 'hello' } });
-    expect(result.sendMessage.stopReason).toBe('context_window_overflow_in_system_prompt');
-    expect(result.sendMessage.run.status).toBe('failed');
+    expect(result.sendMessage.stopReason).toBe('CONTEXT_WINDOW_OVERFLOW_IN_SYSTEM_PROMPT');
+    expect(result.sendMessage.run.status).toBe('FAILED');
     const summarize = await t.request(Summarize, { input: { agentId: id } });
     expect(summarize.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(summarize.errors?.[0]?.message).toMatch(/system prompt/);
@@ -208,7 +208,7 @@ describe('context window, raw payload and compaction', () => {
     for (let i = 1; i <= 3; i++) await t.ok(Send, { input: { agentId: id, input: `Filler ${i}` } });
     model.enqueue({ status: 400, errorCode: 'context_length_exceeded', errorMessage: "This model's maximum context length is 4096 tokens." });
     const result = await t.ok(Send, { input: { agentId: id, input: 'Overflowing question' } });
-    expect(result.sendMessage.stopReason).toBe('end_turn');
+    expect(result.sendMessage.stopReason).toBe('END_TURN');
     const ctx = await overview(id);
     expect(ctx.summaryMemory).toContain(SUMMARY);
     expect(JSON.stringify(model.requests.at(-1)!.body.messages)).toContain('Overflowing question');

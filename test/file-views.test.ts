@@ -174,9 +174,9 @@ describe('agent views of files', () => {
       { text: 'Done.' },
     );
     const { sendMessage } = await t.ok(SendFiles, { input: { agentId, input: 'look at the files' } });
-    expect(sendMessage.stopReason).toBe('end_turn');
+    expect(sendMessage.stopReason).toBe('END_TURN');
     const returns = sendMessage.messages.filter((message) => message.__typename === 'ToolReturnMessage') as Array<{ toolReturn: string; status: string }>;
-    expect(returns.map((ret) => ret.status)).toEqual(['success', 'error', 'error', 'success', 'success', 'success', 'error', 'success']);
+    expect(returns.map((ret) => ret.status)).toEqual(['SUCCESS', 'ERROR', 'ERROR', 'SUCCESS', 'SUCCESS', 'SUCCESS', 'ERROR', 'SUCCESS']);
     const [open, missing, tooMany, grep, grepPage3, grepPy, badRegex, semantic] = returns.map((ret) => ret.toolReturn) as string[] & { length: 8 };
     expect(open).toBe('* Opened docs/guide.md (lines 1-2)\nNote: Closed 1 least recently used file(s) due to open file limit (2): docs/notes.txt');
     expect(missing).toContain("File 'docs/missing.md' not found or not attached. Attached files: docs/guide.md, docs/handler.py, docs/notes.txt");

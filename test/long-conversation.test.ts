@@ -75,7 +75,7 @@ describe('a 300-message conversation in a small context window', () => {
     for (let i = 1; i <= 300; i++) {
       const summariesBefore = model.requests.filter(isSummary).length;
       const sent = (await t.ok(Send, { input: { agentId, input: say(i) } })).sendMessage;
-      expect(sent.stopReason, `message ${i}`).toBe('end_turn');
+      expect(sent.stopReason, `message ${i}`).toBe('END_TURN');
       last = sent;
       compactedRun ??= model.requests.filter(isSummary).length > summariesBefore ? sent.run.id : null;
       // Every request the model received is measured below; the overview itself every 10 messages.
@@ -115,7 +115,7 @@ describe('a 300-message conversation in a small context window', () => {
     const kinds = events.values.map((value) => value.runEvents);
     const at = kinds.findIndex((event) => event.__typename === 'CompactionEvent');
     expect(at).toBeGreaterThanOrEqual(0);
-    expect(kinds[at]!.trigger).toBe('post_step_context_check');
+    expect(kinds[at]!.trigger).toBe('POST_STEP_CONTEXT_CHECK');
     const summary = kinds.slice(at + 1).find((event) => event.message?.__typename === 'SummaryMessage');
     expect(summary?.message?.summary).toContain(SUMMARY);
   }, 300_000);

@@ -60,7 +60,7 @@ async function seed(t: TestServer, count: number, withFiles = false) {
     const agent = await t.ok(Seed, {
       input: {
         name: `agent ${i}`,
-        agentType: i % 2 ? 'memgpt_v2_agent' : 'letta_v1_agent',
+        agentType: i % 2 ? 'MEMGPT_V2_AGENT' : 'LETTA_V1_AGENT',
         memoryBlocks: Array.from({ length: 5 }, (_, j) => ({ label: `block_${j}`, value: `value ${i}.${j}` })),
       },
     });

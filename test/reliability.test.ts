@@ -107,10 +107,10 @@ describe('reliability', () => {
     for (const events of [withoutPings(staying.values.map((value) => value.runEvents)), [...seenBefore, ...withoutPings(back.values.map((value) => value.runEvents))]]) {
       expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
       expect(assistantText(events)).toBe(text);
-      expect(events.find((event) => event.__typename === 'StopReasonEvent')?.stopReason).toBe('end_turn');
+      expect(events.find((event) => event.__typename === 'StopReasonEvent')?.stopReason).toBe('END_TURN');
     }
     const run = (await t.ok(`query($id: ID!) { run(id: $id) { status } }` as never, { id: runId } as never)) as Data;
-    expect(run.run.status).toBe('completed');
+    expect(run.run.status).toBe('COMPLETED');
   });
 
   it('10,000 subscribe/unsubscribe cycles leave the heap and Redis subscriptions where they were', async () => {

@@ -112,7 +112,7 @@ describe('run events', () => {
     const message = list.findIndex((event) => event.__typename === 'MessageEvent' && event.message?.__typename === 'AssistantMessage');
     expect(message).toBeGreaterThan(lastDelta);
     expect(list[message]!.message?.content).toBe(reply);
-    expect(list.at(-2)).toMatchObject({ __typename: 'StopReasonEvent', stopReason: 'end_turn', status: 'completed' });
+    expect(list.at(-2)).toMatchObject({ __typename: 'StopReasonEvent', stopReason: 'END_TURN', status: 'COMPLETED' });
     expect(list.at(-1)).toMatchObject({ __typename: 'UsageEvent', usage: { totalTokens: 22, stepCount: 1 } });
   });
 
@@ -146,7 +146,7 @@ describe('run events', () => {
   it('ends a failed run with an error event and its stop reason', async () => {
     model.enqueue({ status: 429 }, { status: 429 }, { status: 429 }); // the first attempt and LLM_MAX_RETRIES (2) retries
     const list = await stream(await startRun('fail please'));
-    expect(list.find((event) => event.__typename === 'StopReasonEvent')).toMatchObject({ stopReason: 'llm_api_error', status: 'failed' });
+    expect(list.find((event) => event.__typename === 'StopReasonEvent')).toMatchObject({ stopReason: 'LLM_API_ERROR', status: 'FAILED' });
     expect(list.at(-1)).toMatchObject({ __typename: 'ErrorEvent', code: 'LLM_RATE_LIMIT' });
   });
 
@@ -166,7 +166,7 @@ describe('run events', () => {
     expect(replayed.filter((event) => event.__typename === 'MessageEvent')).toEqual(
       live.filter((event) => event.__typename === 'MessageEvent').map((event, index) => ({ ...event, seq: index + 1 })),
     );
-    expect(replayed.at(-2)).toMatchObject({ __typename: 'StopReasonEvent', stopReason: 'end_turn' });
+    expect(replayed.at(-2)).toMatchObject({ __typename: 'StopReasonEvent', stopReason: 'END_TURN' });
   });
 
   it('starts and streams a run in one chat subscription', async () => {

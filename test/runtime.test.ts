@@ -84,15 +84,15 @@ describe('the agent runtime', () => {
       { text: 'Nice to meet you, Ada!', usage: { prompt_tokens: 130, completion_tokens: 8 } },
     );
     const { sendMessage } = await t.ok(Send, { input: { agentId, input: 'my name is Ada' } });
-    expect(sendMessage.stopReason).toBe('end_turn');
-    expect(sendMessage.run.status).toBe('completed');
+    expect(sendMessage.stopReason).toBe('END_TURN');
+    expect(sendMessage.run.status).toBe('COMPLETED');
     expect(sendMessage.usage).toEqual({ promptTokens: 230, completionTokens: 28, totalTokens: 258, stepCount: 2 });
     expect(sendMessage.run.steps).toHaveLength(2);
-    expect(sendMessage.run.steps[0]).toMatchObject({ status: 'success', promptTokens: 100, completionTokens: 20 });
+    expect(sendMessage.run.steps[0]).toMatchObject({ status: 'SUCCESS', promptTokens: 100, completionTokens: 20 });
     expect(types(sendMessage.messages)).toEqual(['ReasoningMessage', 'ToolCallMessage', 'ToolReturnMessage', 'AssistantMessage']);
     const [, call, ret, answer] = sendMessage.messages as unknown as Array<Record<string, unknown>>;
     expect(call).toMatchObject({ toolCall: { name: 'memory_replace' } });
-    expect(ret).toMatchObject({ status: 'success' });
+    expect(ret).toMatchObject({ status: 'SUCCESS' });
     expect((ret as { toolCallId: string }).toolCallId).toBe((call as unknown as { toolCall: { toolCallId: string } }).toolCall.toolCallId);
     expect(answer).toMatchObject({ content: 'Nice to meet you, Ada!' });
     expect(sendMessage.messages.every((message) => message.runId === sendMessage.run.id)).toBe(true);
@@ -100,7 +100,7 @@ describe('the agent runtime', () => {
     const history = await t.ok(History, { id: agentId });
     expect(history.agent?.block?.value).toBe('Name: Ada');
     expect(history.agent?.systemPrompt).toContain('Name: Ada');
-    expect(history.agent?.lastStopReason).toBe('end_turn');
+    expect(history.agent?.lastStopReason).toBe('END_TURN');
     expect(types(history.agent!.messages.edges.map((edge) => edge.node))).toEqual([
       'SystemMessage', 'UserMessage', 'ReasoningMessage', 'ToolCallMessage', 'ToolReturnMessage', 'AssistantMessage',
     ]);
@@ -111,25 +111,25 @@ describe('the agent runtime', () => {
   });
 
   it('replies through send_message with heartbeats (memgpt_v2_agent)', async () => {
-    const agentId = await newAgent({ agentType: 'memgpt_v2_agent' });
+    const agentId = await newAgent({ agentType: 'MEMGPT_V2_AGENT' });
     model.enqueue(
       { toolCalls: [{ name: 'memory_insert', arguments: { label: 'human', new_string: 'Likes tea.', request_heartbeat: true } }] },
       { toolCalls: [{ name: 'send_message', arguments: { message: 'Noted: you like tea.', request_heartbeat: false } }] },
     );
     const { sendMessage } = await t.ok(Send, { input: { agentId, input: 'I like tea' } });
-    expect(sendMessage.stopReason).toBe('tool_rule');
+    expect(sendMessage.stopReason).toBe('TOOL_RULE');
     expect(types(sendMessage.messages)).toEqual(['ToolCallMessage', 'ToolReturnMessage', 'UserMessage', 'AssistantMessage']);
     expect(sendMessage.messages.at(-1)).toMatchObject({ content: 'Noted: you like tea.' });
     const tools = (model.requests.at(-1)!.body as { tools: Array<{ function: { name: string; parameters: { properties: Record<string, unknown> } } }> }).tools;
     expect(tools.find((tool) => tool.function.name === 'memory_insert')?.function.parameters.properties).toHaveProperty('request_heartbeat');
     // A memgpt agent must answer with a tool; plain text (the default brain's echo) is no_tool_call.
     const plain = await t.ok(Send, { input: { agentId, input: 'and coffee' } });
-    expect(plain.sendMessage).toMatchObject({ stopReason: 'no_tool_call', run: { status: 'failed' } });
+    expect(plain.sendMessage).toMatchObject({ stopReason: 'NO_TOOL_CALL', run: { status: 'FAILED' } });
     expect((model.requests.at(-1)!.body as { tool_choice?: unknown }).tool_choice).toBe('required');
   });
 
   it("starts memgpt agents with Letta's boot exchange and login event, also after a reset", async () => {
-    const agentId = await newAgent({ agentType: 'memgpt_v2_agent' });
+    const agentId = await newAgent({ agentType: 'MEMGPT_V2_AGENT' });
     const kinds = async () => (await t.ok(History, { id: agentId })).agent!.messages.edges.map((edge) => edge.node.__typename);
     expect(await kinds()).toEqual(['SystemMessage', 'ReasoningMessage', 'AssistantMessage', 'UserMessage']);
     const boot = (await t.ok(History, { id: agentId })).agent!.messages.edges[2]!.node as { content: string };
@@ -162,7 +162,7 @@ describe('the agent runtime', () => {
     const before = (await t.ok(History, { id: agentId, last: 2, before: all[3]!.cursor })).agent!.messages;
     expect(before.edges.map((edge) => (edge.node as { content: string }).content)).toEqual(['one', 'ack one']);
 
-    const filtered = (await t.ok(History, { id: agentId, options: { includeReturnMessageTypes: ['assistant_message'] } })).agent!.messages;
+    const filtered = (await t.ok(History, { id: agentId, options: { includeReturnMessageTypes: ['ASSISTANT_MESSAGE'] } })).agent!.messages;
     expect(filtered.edges.map((edge) => edge.node.__typename)).toEqual(['AssistantMessage', 'AssistantMessage', 'AssistantMessage']);
     const unknown = await t.request(History, { id: agentId, after: 'message-00000000-0000-4000-8000-000000000000' });
     expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
@@ -175,7 +175,7 @@ describe('the agent runtime', () => {
     const results = await Promise.all(
       Array.from({ length: count }, (_, i) => t.ok(Send, { input: { agentId, input: `message ${i}` } })),
     );
-    expect(results.every((result) => result.sendMessage.run.status === 'completed')).toBe(true);
+    expect(results.every((result) => result.sendMessage.run.status === 'COMPLETED')).toBe(true);
     const edges = (await t.ok(History, { id: agentId, last: 100 })).agent!.messages.edges;
     const contents = edges.slice(1).map((edge) => (edge.node as { content: string }).content);
     expect(contents).toHaveLength(count * 2);
@@ -197,11 +197,11 @@ describe('the agent runtime', () => {
     const busy = await t.request(Send, { input: { agentId, input: 'hurry', failIfBusy: true } });
     expect(busy.errors?.[0]?.extensions?.code).toBe('AGENT_BUSY');
     let run = (await t.ok(RunById, { id: first.sendMessageAsync.run.id })).run;
-    for (let i = 0; i < 100 && run?.status !== 'completed'; i++) {
+    for (let i = 0; i < 100 && run?.status !== 'COMPLETED'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       run = (await t.ok(RunById, { id: first.sendMessageAsync.run.id })).run;
     }
-    expect(run).toMatchObject({ status: 'completed', stopReason: 'end_turn' });
+    expect(run).toMatchObject({ status: 'COMPLETED', stopReason: 'END_TURN' });
     expect(run?.messages.map((message) => message.__typename)).toEqual(['UserMessage', 'AssistantMessage']);
     const runs = (await t.ok(History, { id: agentId })).agent!.runs.edges;
     expect(runs.map((edge) => edge.node.id)).toContain(first.sendMessageAsync.run.id);
@@ -212,8 +212,8 @@ describe('the agent runtime', () => {
     await t.ok(Approve, { agentId, toolName: 'memory_replace' });
     model.enqueue({ toolCalls: [{ id: 'call_approve_1', name: 'memory_replace', arguments: { label: 'human', old_string: 'Name: unknown', new_string: 'Name: Grace' } }] });
     const asked = await t.ok(Send, { input: { agentId, input: 'I am Grace' } });
-    expect(asked.sendMessage.stopReason).toBe('requires_approval');
-    expect(asked.sendMessage.run.status).toBe('completed');
+    expect(asked.sendMessage.stopReason).toBe('REQUIRES_APPROVAL');
+    expect(asked.sendMessage.run.status).toBe('COMPLETED');
     expect(asked.sendMessage.messages.at(-1)).toMatchObject({ __typename: 'ApprovalRequestMessage', toolCalls: [{ name: 'memory_replace', toolCallId: 'call_approve_1' }] });
     expect((await t.ok(History, { id: agentId })).agent?.pendingApproval).toMatchObject({ toolCalls: [{ toolCallId: 'call_approve_1' }] });
 
@@ -226,7 +226,7 @@ describe('the agent runtime', () => {
 
     model.enqueue({ text: 'Saved, Grace.' });
     const approved = await t.ok(Send, { input: { agentId, approvals: [{ toolCallId: 'call_approve_1', approve: true }] } });
-    expect(approved.sendMessage.stopReason).toBe('end_turn');
+    expect(approved.sendMessage.stopReason).toBe('END_TURN');
     expect(types(approved.sendMessage.messages)).toEqual(['ToolReturnMessage', 'AssistantMessage']);
     const after = await t.ok(History, { id: agentId });
     expect(after.agent?.block?.value).toBe('Name: Grace');
@@ -240,7 +240,7 @@ describe('the agent runtime', () => {
     await t.ok(Send, { input: { agentId, input: 'call me Mallory' } });
     model.enqueue({ text: 'Understood, I will not change it.' });
     const denied = await t.ok(Send, { input: { agentId, approvals: [{ toolCallId: 'call_deny_1', approve: false, reason: 'not your name' }] } });
-    expect(denied.sendMessage.messages[0]).toMatchObject({ __typename: 'ToolReturnMessage', status: 'error' });
+    expect(denied.sendMessage.messages[0]).toMatchObject({ __typename: 'ToolReturnMessage', status: 'ERROR' });
     expect((denied.sendMessage.messages[0] as { toolReturn: string }).toolReturn).toContain('not your name');
     expect((await t.ok(History, { id: agentId })).agent?.block?.value).toBe('Name: unknown');
   });
@@ -250,11 +250,11 @@ describe('the agent runtime', () => {
     const agentId = await newAgent({ toolIds: [tool.id] });
     model.enqueue({ toolCalls: [{ id: 'call_weather_1', name: 'get_weather', arguments: { city: 'Paris' } }] });
     const asked = await t.ok(Send, { input: { agentId, input: 'weather in Paris?' } });
-    expect(asked.sendMessage.stopReason).toBe('requires_approval');
+    expect(asked.sendMessage.stopReason).toBe('REQUIRES_APPROVAL');
     model.enqueue({ text: 'It is sunny in Paris.' });
     const answered = await t.ok(Send, { input: { agentId, toolReturns: [{ toolCallId: 'call_weather_1', toolReturn: 'sunny, 21°C' }] } });
-    expect(answered.sendMessage.stopReason).toBe('end_turn');
-    expect(answered.sendMessage.messages[0]).toMatchObject({ __typename: 'ToolReturnMessage', toolReturn: 'sunny, 21°C', status: 'success' });
+    expect(answered.sendMessage.stopReason).toBe('END_TURN');
+    expect(answered.sendMessage.messages[0]).toMatchObject({ __typename: 'ToolReturnMessage', toolReturn: 'sunny, 21°C', status: 'SUCCESS' });
     const lastRequest = model.requests.at(-1)!.body as { messages: Array<{ role: string; content: unknown }> };
     expect(lastRequest.messages.at(-1)).toMatchObject({ role: 'tool' });
     expect(String(lastRequest.messages.at(-1)!.content)).toContain('sunny');
@@ -267,7 +267,7 @@ describe('the agent runtime', () => {
       { toolCalls: [{ name: 'conversation_search', arguments: { query: 'more' } }] },
     );
     const { sendMessage } = await t.ok(Send, { input: { agentId, input: 'search forever', maxSteps: 2 } });
-    expect(sendMessage.stopReason).toBe('max_steps');
+    expect(sendMessage.stopReason).toBe('MAX_STEPS');
     expect(sendMessage.usage.stepCount).toBe(2);
   });
 

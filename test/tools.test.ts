@@ -66,9 +66,9 @@ describe('tools', () => {
   it('gives each agent type its base tools, and exactly the requested ones without them', async () => {
     const v1 = (await t.ok(CreateToolAgent, { input: {} })).createAgent.agent;
     expect(names(v1.tools)).toEqual(['conversation_search', 'memory_insert', 'memory_replace']);
-    const v2 = (await t.ok(CreateToolAgent, { input: { agentType: 'memgpt_v2_agent' } })).createAgent.agent;
+    const v2 = (await t.ok(CreateToolAgent, { input: { agentType: 'MEMGPT_V2_AGENT' } })).createAgent.agent;
     expect(names(v2.tools)).toEqual(['conversation_search', 'memory_insert', 'memory_replace', 'send_message']);
-    const react = (await t.ok(CreateToolAgent, { input: { agentType: 'react_agent' } })).createAgent.agent;
+    const react = (await t.ok(CreateToolAgent, { input: { agentType: 'REACT_AGENT' } })).createAgent.agent;
     expect(react.tools).toEqual([]);
 
     const only = (await t.ok(CreateToolAgent, {
@@ -88,7 +88,7 @@ describe('tools', () => {
   it('creates client-side tools and validates their JSON Schema', async () => {
     const parameters = { type: 'object', properties: { city: { type: 'string', description: 'City name' } }, required: ['city'] };
     const { createTool } = await t.ok(CreateTool, { input: { name: 'get_weather', description: 'Weather for a city', parameters } });
-    expect(createTool.tool).toMatchObject({ name: 'get_weather', toolType: 'custom', builtIn: false, parameters });
+    expect(createTool.tool).toMatchObject({ name: 'get_weather', toolType: 'CUSTOM', builtIn: false, parameters });
     expect(createTool.tool.jsonSchema).toEqual({ name: 'get_weather', description: 'Weather for a city', parameters });
 
     const cases: Array<[Record<string, unknown>, string, string]> = [

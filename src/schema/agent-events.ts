@@ -7,6 +7,7 @@ import * as runs from '../services/runs/runs.js';
 import { assertAgentInOrg } from '../services/platform/scope.js';
 import { Agent } from './agents.js';
 import { builder } from './builder.js';
+import { StopReasonEnum, stopReasonOf } from './enums.js';
 import { agentId, blockId } from './ids.js';
 import { Block } from './memory.js';
 import { MessageInterface } from './messages.js';
@@ -42,7 +43,7 @@ const AgentEventRef = builder.objectRef<AgentEvent>('AgentEvent').implement({
       nullable: true,
       resolve: (event, _args, ctx) => (event.runId ? runs.getRun(ctx.services, event.runId).catch(() => null) : null),
     }),
-    stopReason: t.string({ nullable: true, resolve: (event) => event.stopReason ?? null }),
+    stopReason: t.field({ type: StopReasonEnum, nullable: true, description: 'RUN_ENDED: why the run stopped.', resolve: (event) => stopReasonOf(event.stopReason) }),
     messages: t.field({
       type: [MessageInterface],
       nullable: true,

@@ -3,14 +3,20 @@ import { AGENT_TYPES } from '../agent/prompts.js';
 import * as agents from '../services/agents/agents.js';
 import { connectionOf } from './connection.js';
 import { builder, SortDirectionEnum } from './builder.js';
+import { StopReasonEnum, stopReasonOf, TagMatchModeEnum, upperValues } from './enums.js';
 import { agentId } from './ids.js';
 import { CreateBlockInput } from './inputs.js';
 
 export const AgentTypeEnum = builder.enumType('AgentType', {
-  values: Object.fromEntries(AGENT_TYPES.map((type) => [type, { value: type }])) as Record<
-    (typeof AGENT_TYPES)[number],
-    { value: (typeof AGENT_TYPES)[number] }
-  >,
+  description: "Letta's agent types: the default system prompt, base tools and tool rules an agent starts with.",
+  values: upperValues(AGENT_TYPES, {
+    letta_v1_agent: 'The current Letta agent: answers in plain text, no heartbeats (the default).',
+    memgpt_agent: 'The original MemGPT agent: answers through send_message, with heartbeats.',
+    memgpt_v2_agent: 'MemGPT with the newer memory tools.',
+    react_agent: 'A ReAct agent without memory editing.',
+    workflow_agent: 'A workflow agent: tool rules drive it, no memory tools.',
+    sleeptime_agent: 'A sleep-time agent that edits the memory of the agents it serves.',
+  }),
 });
 
 export const Agent = builder.prismaNode('Agent', {
@@ -35,7 +41,7 @@ export const Agent = builder.prismaNode('Agent', {
     perFileViewWindowCharLimit: t.exposeInt('perFileViewWindowCharLimit', { nullable: true }),
     lastRunCompletion: t.expose('lastRunCompletion', { type: 'DateTime', nullable: true }),
     lastRunDurationMs: t.exposeInt('lastRunDurationMs', { nullable: true }),
-    lastStopReason: t.exposeString('lastStopReason', { nullable: true }),
+    lastStopReason: t.field({ type: StopReasonEnum, nullable: true, select: { lastStopReason: true }, description: 'Why its last run stopped.', resolve: (agent) => stopReasonOf(agent.lastStopReason) }),
     toolRules: t.field({
       type: 'JSON',
       select: { toolRules: true },
@@ -66,7 +72,7 @@ const AgentFilter = builder.inputType('AgentFilter', {
   fields: (t) => ({
     name: t.string({ required: false, description: 'Exact name.' }),
     tags: t.stringList({ required: false }),
-    matchAllTags: t.boolean({ required: false, defaultValue: false, description: 'Require every tag instead of any.' }),
+    tagMatchMode: t.field({ type: TagMatchModeEnum, required: false, defaultValue: 'any', description: 'Whether an agent needs any or every one of the tags.' }),
     search: t.string({ required: false, description: 'Case-insensitive text in the name or description.' }),
   }),
 });
@@ -76,7 +82,7 @@ const CreateAgentInput = builder.inputType('CreateAgentInput', {
     name: t.string({ required: false, description: 'Default: a random AdjectiveNoun.' }),
     description: t.string({ required: false }),
     system: t.string({ required: false, description: 'Default: the built-in template of the agent type.' }),
-    agentType: t.field({ type: AgentTypeEnum, required: false, description: 'Default: letta_v1_agent.' }),
+    agentType: t.field({ type: AgentTypeEnum, required: false, description: 'Default: LETTA_V1_AGENT.' }),
     tags: t.stringList({ required: false }),
     metadata: t.field({ type: 'JSON', required: false }),
     model: t.string({ required: false, description: "Model handle 'provider/model'." }),

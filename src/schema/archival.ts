@@ -1,6 +1,7 @@
 import * as passages from '../services/archival/passages.js';
 import { Agent } from './agents.js';
-import { builder } from './builder.js';
+import { builder, SortDirectionEnum } from './builder.js';
+import { TagMatchModeEnum } from './enums.js';
 import { connectionOf } from './connection.js';
 import { idOf } from './ids.js';
 
@@ -23,11 +24,17 @@ export const Passage = builder.prismaNode('Passage', {
   }),
 });
 
-export const TagMatchModeEnum = builder.enumType('TagMatchMode', {
-  values: {
-    ANY: { value: 'any', description: 'At least one of the tags.' },
-    ALL: { value: 'all', description: 'Every tag.' },
-  } as const,
+const PassageSortFieldEnum = builder.enumType('PassageSortField', {
+  description: 'What passages sort by.',
+  values: { CREATED_AT: { value: 'createdAt', description: 'Creation time (then id).' } } as const,
+});
+
+const PassageOrder = builder.inputType('PassageOrder', {
+  description: 'The order of a passage list.',
+  fields: (t) => ({
+    field: t.field({ type: PassageSortFieldEnum, defaultValue: 'createdAt', description: 'What to sort by.' }),
+    direction: t.field({ type: SortDirectionEnum, defaultValue: 'asc', description: 'ASC: oldest first (the default); DESC: newest first.' }),
+  }),
 });
 
 const ArchivalSearchHit = builder.objectRef<passages.ArchivalSearchHit>('ArchivalSearchHit').implement({
@@ -48,23 +55,24 @@ builder.prismaObjectFields(Agent, (t) => ({
     description: "Archival memory, oldest first by default. Cursors are chronological whatever the order (Letta): after = later, before = earlier.",
     args: {
       search: t.arg.string({ required: false, description: 'Case-insensitive text in the passage.' }),
-      ascending: t.arg.boolean({ required: false, defaultValue: true }),
+      orderBy: t.arg({ type: PassageOrder, required: false, description: 'Default: oldest first.' }),
     },
-    resolve: async (agent, args, ctx) => connectionOf(await passages.listPassages(ctx.services, agent.id, args)),
+    resolve: async (agent, { orderBy, ...args }, ctx) => connectionOf(await passages.listPassages(ctx.services, agent.id, { ...args, direction: orderBy?.direction })),
   }),
   archivalSearch: t.field({
     type: [ArchivalSearchHit],
     description:
-      'Archival memory ranked by meaning. Tag and date filters apply inside the search, so up to topK matches come back. An empty query gives no results. Dates are ISO 8601 or YYYY-MM-DD (a date-only end covers the whole day); naive ones are in the agent timezone.',
+      'Archival memory ranked by meaning. Tag and date filters apply inside the search, so up to topK matches come back. An empty query gives no results.',
     args: {
       query: t.arg.string(),
       tags: t.arg.stringList({ required: false }),
       tagMatchMode: t.arg({ type: TagMatchModeEnum, required: false, defaultValue: 'any' }),
       topK: t.arg.int({ required: false, defaultValue: passages.ARCHIVAL_SEARCH_DEFAULT_TOP_K }),
-      startDatetime: t.arg.string({ required: false }),
-      endDatetime: t.arg.string({ required: false }),
+      startDatetime: t.arg({ type: 'DateTime', required: false, description: 'Only passages created at or after this time.' }),
+      endDatetime: t.arg({ type: 'DateTime', required: false, description: 'Only passages created at or before this time.' }),
     },
-    resolve: (agent, args, ctx) => passages.archivalSearch(ctx.services, agent.id, args),
+    resolve: (agent, { startDatetime, endDatetime, ...args }, ctx) =>
+      passages.archivalSearch(ctx.services, agent.id, { ...args, startDatetime: startDatetime?.toISOString(), endDatetime: endDatetime?.toISOString() }),
   }),
 }));
 

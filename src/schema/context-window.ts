@@ -4,6 +4,7 @@ import * as contextWindow from '../services/messages/context-window.js';
 import * as search from '../services/messages/message-search.js';
 import { Agent } from './agents.js';
 import { builder } from './builder.js';
+import { CompactionModeEnum, MessageRoleEnum } from './enums.js';
 import { agentId } from './ids.js';
 import { MessageInterface } from './messages.js';
 import { MessageInput } from './runs.js';
@@ -79,11 +80,7 @@ const RawPayloadRef = builder.objectRef<Preview>('RawPayload').implement({
 const SummarizeConversationInput = builder.inputType('SummarizeConversationInput', {
   fields: (t) => ({
     agentId: t.id({ validate: agentId, description: 'The agent whose context to compact.' }),
-    mode: t.field({
-      type: builder.enumType('CompactionMode', { values: { SLIDING_WINDOW: { value: 'sliding_window' }, ALL: { value: 'all' } } as const }),
-      required: false,
-      description: 'Default SLIDING_WINDOW.',
-    }),
+    mode: t.field({ type: CompactionModeEnum, required: false, description: 'Default SLIDING_WINDOW.' }),
   }),
 });
 
@@ -94,7 +91,7 @@ const SummarizeConversationPayload = builder.objectRef<Outcome>('SummarizeConver
     compacted: t.exposeBoolean('compacted'),
     summary: t.exposeString('summary', { nullable: true }),
     summaryMessageId: t.exposeID('summaryMessageId', { nullable: true }),
-    mode: t.exposeString('mode', { nullable: true }),
+    mode: t.field({ type: CompactionModeEnum, nullable: true, description: 'What was summarised; null when nothing was.', resolve: (outcome) => (outcome.mode as 'sliding_window' | 'all' | undefined) ?? null }),
     numMessagesBefore: t.exposeInt('messagesCountBefore'),
     numMessagesAfter: t.exposeInt('messagesCountAfter'),
     contextTokensBefore: t.exposeInt('contextTokensBefore'),
@@ -123,11 +120,8 @@ const MessageSearchModeEnum = builder.enumType('MessageSearchMode', {
     HYBRID: { value: 'hybrid', description: 'Vector and full-text results fused by Reciprocal Rank Fusion (k = 60, equal weights).' },
     VECTOR: { value: 'vector', description: 'Cosine similarity of message embeddings.' },
     FTS: { value: 'fts', description: 'PostgreSQL full-text search (websearch syntax: "phrases", OR, -word).' },
+    TIMESTAMP: { value: 'timestamp', description: 'Only as the mode that ran: without a query, the newest messages first (not accepted as input).' },
   } as const,
-});
-
-const MessageRoleEnum = builder.enumType('MessageRole', {
-  values: { SYSTEM: { value: 'system' }, USER: { value: 'user' }, ASSISTANT: { value: 'assistant' }, TOOL: { value: 'tool' }, APPROVAL: { value: 'approval' }, SUMMARY: { value: 'summary' } } as const,
 });
 
 const SearchMessagesInput = builder.inputType('SearchMessagesInput', {
@@ -147,7 +141,7 @@ const MessageSearchResultRef = builder.objectRef<SearchResponse['results'][numbe
   fields: (t) => ({
     messageId: t.exposeID('messageId'),
     agentId: t.exposeID('agentId'),
-    role: t.exposeString('role'),
+    role: t.field({ type: MessageRoleEnum, description: 'The role of the stored message.', resolve: (result) => result.role as never }),
     createdAt: t.field({ type: 'DateTime', resolve: (result) => result.createdAt }),
     embeddedText: t.exposeString('text', { description: 'The text the message was found by.' }),
     ftsRank: t.exposeInt('ftsRank', { nullable: true, description: 'Rank in the full-text list (from 1).' }),
@@ -159,7 +153,7 @@ const MessageSearchResultRef = builder.objectRef<SearchResponse['results'][numbe
 
 const MessageSearchResponseRef = builder.objectRef<SearchResponse>('MessageSearchResponse').implement({
   fields: (t) => ({
-    mode: t.exposeString('mode', { description: 'The mode that ran: hybrid, vector, fts, or timestamp (no query).' }),
+    mode: t.field({ type: MessageSearchModeEnum, description: 'The mode that ran: HYBRID, VECTOR, FTS, or TIMESTAMP (no query).', resolve: (response) => response.mode }),
     note: t.exposeString('note', { nullable: true, description: 'Why the mode that ran differs from the one asked.' }),
     results: t.field({ type: [MessageSearchResultRef], resolve: (response) => response.results }),
   }),

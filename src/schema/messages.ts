@@ -2,6 +2,7 @@ import type { LettaMessage, LettaMessageType } from '../agent/messages/letta-typ
 import * as messages from '../services/messages/messages.js';
 import { Agent } from './agents.js';
 import { builder } from './builder.js';
+import { ToolReturnStatusEnum, toolReturnStatusOf, upperValues } from './enums.js';
 
 /** Letta's client message union (LettaMessage) as GraphQL types sharing the Message interface. */
 
@@ -19,7 +20,19 @@ const MESSAGE_TYPES = {
 } as const satisfies Record<LettaMessageType, string>;
 
 export const MessageTypeEnum = builder.enumType('MessageType', {
-  values: Object.keys(MESSAGE_TYPES) as LettaMessageType[],
+  description: 'The kind of a client message; each has its own object type (SYSTEM_MESSAGE is SystemMessage, …).',
+  values: upperValues(Object.keys(MESSAGE_TYPES) as LettaMessageType[], {
+    system_message: 'The system prompt.',
+    user_message: 'A message from the user.',
+    reasoning_message: "The model's reasoning.",
+    hidden_reasoning_message: 'Reasoning the provider hid (redacted or omitted).',
+    assistant_message: "The agent's answer.",
+    tool_call_message: 'A tool call of the model.',
+    tool_return_message: 'The result of a tool call.',
+    approval_request_message: 'Tool calls that wait for approval (or for a client-side result).',
+    approval_response_message: 'The answer to an approval request.',
+    summary_message: 'A compaction summary of older messages.',
+  }),
 });
 
 export const MessageInterface = builder.interfaceRef<LettaMessage>('Message').implement({
@@ -27,14 +40,14 @@ export const MessageInterface = builder.interfaceRef<LettaMessage>('Message').im
   resolveType: (message) => MESSAGE_TYPES[message.messageType],
   fields: (t) => ({
     id: t.exposeID('id', { description: 'The stored message this came from.' }),
-    messageType: t.field({ type: MessageTypeEnum, resolve: (message) => message.messageType }),
-    date: t.field({ type: 'DateTime', resolve: (message) => message.date }),
-    name: t.string({ nullable: true, resolve: (message) => message.name }),
-    otid: t.string({ nullable: true, resolve: (message) => message.otid }),
-    senderId: t.string({ nullable: true, resolve: (message) => message.senderId }),
-    stepId: t.string({ nullable: true, resolve: (message) => message.stepId }),
-    runId: t.string({ nullable: true, resolve: (message) => message.runId }),
-    isErr: t.boolean({ resolve: (message) => message.isErr }),
+    messageType: t.field({ type: MessageTypeEnum, description: 'The kind of message (and its object type).', resolve: (message) => message.messageType }),
+    date: t.field({ type: 'DateTime', description: 'When the message was stored.', resolve: (message) => message.date }),
+    name: t.string({ nullable: true, description: 'The name of the sender, when given.', resolve: (message) => message.name }),
+    otid: t.string({ nullable: true, description: 'The client-chosen (offline-threading) id, when given.', resolve: (message) => message.otid }),
+    senderId: t.string({ nullable: true, description: 'The sender id, when given.', resolve: (message) => message.senderId }),
+    stepId: t.id({ nullable: true, description: 'The step that stored it.', resolve: (message) => message.stepId }),
+    runId: t.id({ nullable: true, description: 'The run that stored it.', resolve: (message) => message.runId }),
+    isErr: t.boolean({ description: 'A tool result that reports an error.', resolve: (message) => message.isErr }),
     seqId: t.int({ description: 'Order of the stored message (monotonic).', resolve: (message) => message.seqId }),
   }),
 });
@@ -42,36 +55,46 @@ export const MessageInterface = builder.interfaceRef<LettaMessage>('Message').im
 type Of<T extends LettaMessageType> = Extract<LettaMessage, { messageType: T }>;
 
 const ToolCallRef = builder.objectRef<{ name: string; arguments: string; toolCallId: string }>('ToolCall').implement({
+  description: 'A call of a tool by the model.',
   fields: (t) => ({
-    name: t.exposeString('name'),
+    name: t.exposeString('name', { description: 'The tool.' }),
     arguments: t.exposeString('arguments', { description: 'JSON text of the arguments.' }),
-    toolCallId: t.exposeString('toolCallId'),
+    toolCallId: t.exposeString('toolCallId', { description: "The call's id, which its result and approval refer to." }),
   }),
 });
 
 const ToolReturnRef = builder
   .objectRef<{ toolReturn: string; status: string; toolCallId: string; stdout: string[] | null; stderr: string[] | null }>('ToolReturn')
   .implement({
+    description: 'The result of one tool call.',
     fields: (t) => ({
-      toolReturn: t.exposeString('toolReturn'),
-      status: t.exposeString('status'),
-      toolCallId: t.exposeString('toolCallId'),
-      stdout: t.exposeStringList('stdout', { nullable: true }),
-      stderr: t.exposeStringList('stderr', { nullable: true }),
+      toolReturn: t.exposeString('toolReturn', { description: 'The result as the model sees it.' }),
+      status: t.field({ type: ToolReturnStatusEnum, description: 'Whether the tool succeeded.', resolve: (item) => toolReturnStatusOf(item.status) }),
+      toolCallId: t.exposeString('toolCallId', { description: 'The call it answers.' }),
+      stdout: t.exposeStringList('stdout', { nullable: true, description: 'Output the tool printed, when it reports any.' }),
+      stderr: t.exposeStringList('stderr', { nullable: true, description: 'Errors the tool printed, when it reports any.' }),
     }),
   });
+
+const ApprovalItemTypeEnum = builder.enumType('ApprovalItemType', {
+  description: 'What answers a pending tool call.',
+  values: {
+    APPROVAL: { value: 'approval', description: 'An approval or a denial.' },
+    TOOL: { value: 'tool', description: "A client-side tool's result." },
+  } as const,
+});
 
 const ApprovalItemRef = builder
   .objectRef<{ type: 'approval' | 'tool'; toolCallId: string; approve?: boolean | null; reason?: string | null; toolReturn?: string; status?: string }>('ApprovalItem')
   .implement({
     description: 'One answer to a pending tool call: an approval/denial, or a tool return from the client.',
     fields: (t) => ({
-      type: t.exposeString('type'),
-      toolCallId: t.exposeString('toolCallId'),
-      approve: t.boolean({ nullable: true, resolve: (item) => item.approve ?? null }),
-      reason: t.string({ nullable: true, resolve: (item) => item.reason ?? null }),
-      toolReturn: t.string({ nullable: true, resolve: (item) => item.toolReturn ?? null }),
-      status: t.string({ nullable: true, resolve: (item) => item.status ?? null }),
+      type: t.field({ type: ApprovalItemTypeEnum, description: 'An approval or a tool result.', resolve: (item) => item.type }),
+      toolCallId: t.exposeString('toolCallId', { description: 'The call it answers.' }),
+      approve: t.boolean({ nullable: true, description: 'APPROVAL: whether the call may run.', resolve: (item) => item.approve ?? null }),
+      reason: t.string({ nullable: true, description: 'APPROVAL: why it was denied.', resolve: (item) => item.reason ?? null }),
+      toolReturn: t.string({ nullable: true, description: "TOOL: the client's result.", resolve: (item) => item.toolReturn ?? null }),
+      status: t.field({ type: ToolReturnStatusEnum, nullable: true, description: 'TOOL: whether it succeeded.', resolve: (item) => (item.type === 'tool' ? toolReturnStatusOf(item.status) : null) }),
     }),
   });
 
@@ -85,16 +108,36 @@ messageObject('summary_message').implement({ ...base, fields: (t) => ({ summary:
 messageObject('reasoning_message').implement({
   ...base,
   fields: (t) => ({
-    reasoning: t.exposeString('reasoning'),
-    source: t.exposeString('source', { description: 'reasoner_model or non_reasoner_model' }),
-    signature: t.exposeString('signature', { nullable: true }),
+    reasoning: t.exposeString('reasoning', { description: 'The reasoning text.' }),
+    source: t.field({
+      type: builder.enumType('ReasoningSource', {
+        description: 'Where reasoning comes from.',
+        values: {
+          REASONER_MODEL: { value: 'reasoner_model', description: "The model's native reasoning." },
+          NON_REASONER_MODEL: { value: 'non_reasoner_model', description: 'The thinking argument of a model without native reasoning.' },
+        } as const,
+      }),
+      description: 'Native reasoning, or the thinking of a model without it.',
+      resolve: (message) => message.source,
+    }),
+    signature: t.exposeString('signature', { nullable: true, description: "The provider's signature of the reasoning, sent back with it." }),
   }),
 });
 messageObject('hidden_reasoning_message').implement({
   ...base,
   fields: (t) => ({
-    state: t.exposeString('state', { description: 'redacted or omitted' }),
-    hiddenReasoning: t.exposeString('hiddenReasoning', { nullable: true }),
+    state: t.field({
+      type: builder.enumType('HiddenReasoningState', {
+        description: 'Why reasoning is hidden.',
+        values: {
+          REDACTED: { value: 'redacted', description: 'The provider redacted it (encrypted).' },
+          OMITTED: { value: 'omitted', description: 'The provider did not send it.' },
+        } as const,
+      }),
+      description: 'Redacted or omitted.',
+      resolve: (message) => message.state,
+    }),
+    hiddenReasoning: t.exposeString('hiddenReasoning', { nullable: true, description: 'The opaque redacted reasoning, when there is some.' }),
   }),
 });
 messageObject('tool_call_message').implement({
@@ -107,12 +150,12 @@ messageObject('tool_call_message').implement({
 messageObject('tool_return_message').implement({
   ...base,
   fields: (t) => ({
-    toolReturn: t.exposeString('toolReturn'),
-    status: t.exposeString('status'),
-    toolCallId: t.exposeString('toolCallId'),
-    stdout: t.exposeStringList('stdout', { nullable: true }),
-    stderr: t.exposeStringList('stderr', { nullable: true }),
-    toolReturns: t.field({ type: [ToolReturnRef], resolve: (message) => message.toolReturns }),
+    toolReturn: t.exposeString('toolReturn', { description: 'The (first) result as the model sees it.' }),
+    status: t.field({ type: ToolReturnStatusEnum, description: 'Whether the (first) tool succeeded.', resolve: (message) => toolReturnStatusOf(message.status) }),
+    toolCallId: t.exposeString('toolCallId', { description: 'The (first) call it answers.' }),
+    stdout: t.exposeStringList('stdout', { nullable: true, description: 'Output the tool printed, when it reports any.' }),
+    stderr: t.exposeStringList('stderr', { nullable: true, description: 'Errors the tool printed, when it reports any.' }),
+    toolReturns: t.field({ type: [ToolReturnRef], description: 'Every result of the step’s parallel calls.', resolve: (message) => message.toolReturns }),
   }),
 });
 messageObject('approval_request_message').implement({

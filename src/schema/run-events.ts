@@ -4,7 +4,8 @@ import * as runs from '../services/runs/runs.js';
 import { builder } from './builder.js';
 import { idOf } from './ids.js';
 import { MessageInterface } from './messages.js';
-import { RunStatusEnum, SendMessageInput, UsageRef } from './runs.js';
+import { SendMessageInput, UsageRef } from './runs.js';
+import { CompactionModeEnum, CompactionTriggerEnum, ErrorCodeEnum, errorCodeOf, RunStatusEnum, StopReasonEnum } from './enums.js';
 
 /** Everything a run streams: token deltas, whole messages, its stop reason, usage, errors, pings. */
 
@@ -55,8 +56,8 @@ event('message').implement({
 event('stop').implement({
   ...base,
   fields: (t) => ({
-    stopReason: t.exposeString('stopReason'),
-    status: t.field({ type: RunStatusEnum, resolve: (item) => item.status as never }),
+    stopReason: t.field({ type: StopReasonEnum, description: 'Why the run stopped.', resolve: (item) => item.stopReason }),
+    status: t.field({ type: RunStatusEnum, description: 'How the run ended.', resolve: (item) => item.status as never }),
   }),
 });
 event('usage').implement({ ...base, fields: (t) => ({ usage: t.field({ type: UsageRef, resolve: (item) => item.usage }) }) });
@@ -64,9 +65,9 @@ event('error').implement({
   ...base,
   description: 'Why the run failed (it also ends failed with the matching stop reason).',
   fields: (t) => ({
-    code: t.exposeString('code'),
-    message: t.exposeString('message'),
-    detail: t.exposeString('detail', { nullable: true }),
+    code: t.field({ type: ErrorCodeEnum, description: 'LLM_TIMEOUT, LLM_RATE_LIMIT, LLM_AUTHENTICATION, LLM_ERROR, BAD_USER_INPUT or INTERNAL.', resolve: (item) => errorCodeOf(item.code) }),
+    message: t.exposeString('message', { description: 'What went wrong.' }),
+    detail: t.exposeString('detail', { nullable: true, description: "The provider's own message, when there is one." }),
   }),
 });
 event('ping').implement({
@@ -80,8 +81,8 @@ event('compaction').implement({
   description:
     'The agent’s context is being compacted (the last call passed 90% of the context window, the provider reported an overflow, or summarizeConversation). Its summary follows as a SummaryMessage.',
   fields: (t) => ({
-    trigger: t.exposeString('trigger', { description: 'post_step_context_check, context_window_exceeded or manual.' }),
-    mode: t.exposeString('mode', { description: 'sliding_window or all.' }),
+    trigger: t.field({ type: CompactionTriggerEnum, description: 'What started it.', resolve: (item) => item.trigger as never }),
+    mode: t.field({ type: CompactionModeEnum, description: 'What it summarises.', resolve: (item) => item.mode as never }),
     contextWindow: t.exposeInt('contextWindow'),
     contextTokensBefore: t.exposeInt('contextTokensBefore'),
     messagesCountBefore: t.exposeInt('messagesCountBefore'),

@@ -5,14 +5,23 @@ import { messagesByIds, type MessageViewOptions } from '../services/messages/mes
 import * as runs from '../services/runs/runs.js';
 import { Agent } from './agents.js';
 import { builder } from './builder.js';
+import { ErrorCodeEnum, errorCodeOf, RunStatusEnum, StopReasonEnum, stopReasonOf, ToolReturnStatusEnum } from './enums.js';
 import { connectionOf } from './connection.js';
 import { agentId, idOf } from './ids.js';
 import { MessageInterface, MessageListOptions, MessageTypeEnum } from './messages.js';
 
 const runId = idOf('Run');
 
-export const RunStatusEnum = builder.enumType('RunStatus', {
-  values: ['created', 'running', 'completed', 'failed', 'cancelled'] as const,
+export { RunStatusEnum };
+
+const StepStatusEnum = builder.enumType('StepStatus', {
+  description: 'Where a step (one model call and its tools) is.',
+  values: {
+    PENDING: { value: 'pending', description: 'The model call or its tools are under way.' },
+    SUCCESS: { value: 'success', description: 'Stored with its messages.' },
+    FAILED: { value: 'failed', description: 'The model call or a tool failed the run.' },
+    CANCELLED: { value: 'cancelled', description: 'The run was cancelled during the step.' },
+  } as const,
 });
 
 export const UsageRef = builder
@@ -30,11 +39,12 @@ export const UsageRef = builder
 const RunErrorRef = builder.objectRef<{ error_type: string; message: string; detail?: string | null }>('RunError').implement({
   description: 'Why a run failed.',
   fields: (t) => ({
-    code: t.string({
-      description: 'LLM_TIMEOUT, LLM_RATE_LIMIT, LLM_AUTHENTICATION, LLM_ERROR or INTERNAL (as extensions.code elsewhere).',
-      resolve: (error) => error.error_type.toUpperCase(),
+    code: t.field({
+      type: ErrorCodeEnum,
+      description: 'LLM_TIMEOUT, LLM_RATE_LIMIT, LLM_AUTHENTICATION, LLM_ERROR, BAD_USER_INPUT or INTERNAL.',
+      resolve: (error) => errorCodeOf(error.error_type),
     }),
-    message: t.exposeString('message'),
+    message: t.exposeString('message', { description: 'What went wrong.' }),
     detail: t.string({ nullable: true, description: "The provider's own message, when there is one.", resolve: (error) => error.detail ?? null }),
   }),
 });
@@ -50,8 +60,8 @@ export const Step = builder.prismaNode('Step', {
     runId: t.exposeID('runId'),
     provider: t.exposeString('providerName', { nullable: true }),
     model: t.exposeString('model', { nullable: true }),
-    status: t.exposeString('status'),
-    stopReason: t.exposeString('stopReason', { nullable: true }),
+    status: t.field({ type: StepStatusEnum, description: 'Where the step is.', resolve: (step) => step.status }),
+    stopReason: t.field({ type: StopReasonEnum, nullable: true, description: 'Set on the step that ended the run.', resolve: (step) => stopReasonOf(step.stopReason) }),
     promptTokens: t.exposeInt('promptTokens'),
     completionTokens: t.exposeInt('completionTokens'),
     totalTokens: t.exposeInt('totalTokens'),
@@ -72,11 +82,8 @@ export const Run = builder.prismaNode('Run', {
   fields: (t) => ({
     agentId: t.exposeID('agentId'),
     agent: t.relation('agent'),
-    status: t.field({ type: RunStatusEnum, resolve: (run) => run.status }),
-    stopReason: t.exposeString('stopReason', {
-      nullable: true,
-      description: 'end_turn, max_steps, tool_rule, requires_approval, cancelled, error, llm_api_error, invalid_llm_response, invalid_tool_call, no_tool_call, max_tokens_exceeded',
-    }),
+    status: t.field({ type: RunStatusEnum, description: 'Where the run is.', resolve: (run) => run.status }),
+    stopReason: t.field({ type: StopReasonEnum, nullable: true, description: 'Why the run stopped; null while it runs.', resolve: (run) => stopReasonOf(run.stopReason) }),
     background: t.exposeBoolean('background'),
     requestConfig: t.expose('requestConfig', { type: 'JSON', nullable: true }),
     metadata: t.expose('metadata', { type: 'JSON', nullable: true, description: 'run_type, and error {error_type, message, detail} when the run failed.' }),
@@ -108,7 +115,7 @@ const RunFilter = builder.inputType('RunFilter', {
     statuses: t.field({ type: [RunStatusEnum], required: false }),
     active: t.boolean({ required: false, description: 'Only created or running runs.' }),
     background: t.boolean({ required: false }),
-    stopReason: t.string({ required: false }),
+    stopReason: t.field({ type: StopReasonEnum, required: false, description: 'Only runs that stopped for this reason.' }),
   }),
 });
 
@@ -130,9 +137,17 @@ builder.prismaObjectFields(Agent, (t) => ({
   }),
 }));
 
+const MessageInputRoleEnum = builder.enumType('MessageInputRole', {
+  description: 'Who a sent message is from.',
+  values: {
+    USER: { value: 'user', description: 'The user.' },
+    SYSTEM: { value: 'system', description: 'A system message, stored with the system role.' },
+  } as const,
+});
+
 export const MessageInput = builder.inputType('MessageInput', {
   fields: (t) => ({
-    role: t.string({ required: false, defaultValue: 'user', description: 'user (default) or system' }),
+    role: t.field({ type: MessageInputRoleEnum, required: false, defaultValue: 'user', description: 'Who speaks: USER (default) or SYSTEM.' }),
     content: t.string(),
     name: t.string({ required: false }),
     otid: t.string({ required: false, description: 'Client-chosen id for deduplication and matching streams.' }),
@@ -153,7 +168,7 @@ const ToolReturnInput = builder.inputType('ToolReturnInput', {
   fields: (t) => ({
     toolCallId: t.string(),
     toolReturn: t.string(),
-    status: t.string({ required: false, defaultValue: 'success', description: 'success or error' }),
+    status: t.field({ type: ToolReturnStatusEnum, required: false, defaultValue: 'success', description: 'Whether the tool succeeded.' }),
   }),
 });
 
@@ -204,7 +219,7 @@ const SendMessagePayload = builder.objectRef<runs.RunResult & { options: Message
       type: [MessageInterface],
       resolve: (result, _args, ctx) => messagesByIds(ctx.services, result.run.agentId, result.messageIds, result.options),
     }),
-    stopReason: t.string({ nullable: true, resolve: (result) => result.run.stopReason }),
+    stopReason: t.field({ type: StopReasonEnum, nullable: true, description: 'Why the run stopped.', resolve: (result) => stopReasonOf(result.run.stopReason) }),
     usage: t.field({ type: UsageRef, resolve: (result) => (result.run.usage ?? {}) as never }),
   }),
 });

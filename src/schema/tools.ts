@@ -4,6 +4,23 @@ import * as tools from '../services/tools/tools.js';
 import { Agent } from './agents.js';
 import { connectionOf } from './connection.js';
 import { builder } from './builder.js';
+import { TOOL_TYPES, type ToolType } from '../agent/tools/builtin.js';
+import { upperValues } from './enums.js';
+
+export const ToolTypeEnum = builder.enumType('ToolType', {
+  description: "Letta's tool types: CUSTOM for client-side tools, the others built in (or imported from an agent file).",
+  values: upperValues<ToolType>(TOOL_TYPES, {
+    custom: 'A client-side tool: your client executes it.',
+    letta_core: 'Core agent tools (send_message, conversation_search, …).',
+    letta_memory_core: 'Memory tools (core_memory_append, memory_replace, …).',
+    letta_multi_agent_core: 'Tools that message other agents.',
+    letta_sleeptime_core: 'Tools of sleep-time agents.',
+    letta_voice_sleeptime_core: 'Tools of voice sleep-time agents.',
+    letta_builtin: 'Built-in utility tools (web search, code execution).',
+    letta_files_core: 'File tools (open_files, grep_files, semantic_search_files).',
+    external_mcp: 'A tool of an MCP server.',
+  }),
+});
 import { agentId, toolId } from './ids.js';
 
 export const Tool = builder.prismaNode('Tool', {
@@ -17,7 +34,7 @@ export const Tool = builder.prismaNode('Tool', {
   fields: (t) => ({
     name: t.string({ resolve: (tool) => tool.name }),
     description: t.exposeString('description', { nullable: true }),
-    toolType: t.exposeString('toolType', { description: 'custom, letta_core, letta_memory_core, letta_files_core, ...' }),
+    toolType: t.field({ type: ToolTypeEnum, select: { toolType: true }, description: 'CUSTOM for client-side tools; the others are built in.', resolve: (tool) => tool.toolType as ToolType }),
     builtIn: t.boolean({ select: { toolType: true }, resolve: (tool) => tool.toolType !== 'custom' }),
     jsonSchema: t.expose('jsonSchema', { type: 'JSON', description: 'The function schema sent to the model: {name, description, parameters}.' }),
     parameters: t.field({
@@ -69,7 +86,7 @@ builder.prismaObjectFields(Agent, (t) => ({
 const ToolFilter = builder.inputType('ToolFilter', {
   fields: (t) => ({
     name: t.string({ required: false }),
-    toolTypes: t.stringList({ required: false }),
+    toolTypes: t.field({ type: [ToolTypeEnum], required: false, description: 'Only tools of these types.' }),
     search: t.string({ required: false, description: 'Case-insensitive text in the name or description.' }),
   }),
 });

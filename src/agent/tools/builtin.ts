@@ -8,16 +8,20 @@ import type { ToolRule } from '../tool-rules.js';
  * Executors live elsewhere; nothing here runs a tool.
  */
 
-export type ToolType =
-  | 'custom'
-  | 'letta_core'
-  | 'letta_memory_core'
-  | 'letta_multi_agent_core'
-  | 'letta_sleeptime_core'
-  | 'letta_voice_sleeptime_core'
-  | 'letta_builtin'
-  | 'letta_files_core'
-  | 'external_mcp';
+/** Letta's ToolType enum. */
+export const TOOL_TYPES = [
+  'custom',
+  'letta_core',
+  'letta_memory_core',
+  'letta_multi_agent_core',
+  'letta_sleeptime_core',
+  'letta_voice_sleeptime_core',
+  'letta_builtin',
+  'letta_files_core',
+  'external_mcp',
+] as const;
+
+export type ToolType = (typeof TOOL_TYPES)[number];
 
 export interface ToolJsonSchema {
   name: string;
