@@ -124,6 +124,13 @@ describe('agents', () => {
     const data = await t.ok(NodeLookup, { id, ids: [id, unknown] });
     expect(data.node).toEqual({ id, __typename: 'Agent', name: 'Noded' });
     expect(data.nodes).toEqual([{ id }, null]);
+    // Ids of kinds that are no nodes, and of unknown kinds, are null too (not Pothos's "Expected ref to resolve…").
+    const others = ['message', 'org', 'apikey', 'widget'].map((prefix) => `${prefix}-00000000-0000-4000-8000-000000000000`);
+    for (const other of others) {
+      const result = await t.request(NodeLookup, { id: other, ids: [other, id] });
+      expect(result.errors, other).toBeUndefined();
+      expect(result.data, other).toEqual({ node: null, nodes: [null, { id }] });
+    }
   });
 });
 
@@ -225,10 +232,20 @@ describe('agent lists', () => {
     expect((await t.ok(CountAgents, { filter: { tags: ['blue'] } })).agentCount).toBe(3);
   });
 
-  it('ignores a cursor whose agent no longer exists, as Letta does, and rejects a malformed one', async () => {
+  it('says that a cursor is gone instead of restarting at the first page, and rejects a malformed one', async () => {
     const gone = 'agent-00000000-0000-4000-8000-000000000000';
-    const page = await t.ok(ListAgents, { first: 2, after: gone });
-    expect(names(page.agents)).toEqual(['echo', 'delta']);
+    for (const args of [{ first: 2, after: gone }, { last: 2, before: gone }]) {
+      const page = await t.request(ListAgents, args);
+      expect(page.data?.agents ?? null).toBeNull();
+      expect(page.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', path: 'after' in args ? 'after' : 'before' });
+    }
+    // The case that matters: the last agent of a page is deleted before the next page is asked.
+    const { createAgent } = await t.ok(CreateAgent, { input: { name: 'fleeting' } });
+    const first = await t.ok(ListAgents, { first: 1 });
+    expect(first.agents.pageInfo.endCursor).toBe(createAgent.agent.id);
+    await t.ok(DeleteAgent, { id: createAgent.agent.id });
+    const next = await t.request(ListAgents, { first: 2, after: first.agents.pageInfo.endCursor });
+    expect(next.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', path: 'after' });
     const bad = await t.request(ListAgents, { first: 2, after: 'not-a-cursor' });
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(bad.errors?.[0]?.message).toContain('after');

@@ -32,9 +32,10 @@ const ImportAgentInput = builder.inputType('ImportAgentInput', {
 });
 
 const ImportAgentPayload = builder.objectRef<{ agentIds: string[] }>('ImportAgentPayload').implement({
+  description: "The result of importAgent.",
   fields: (t) => ({
     agentIds: t.exposeIDList('agentIds', { description: "The new agents, in the file's order." }),
-    agents: t.field({
+    agents: t.field({ description: 'The new agents, in the file\'s order.',
       type: [Agent],
       resolve: (payload, _args, ctx) => Promise.all(payload.agentIds.map((id) => agents.getAgent(ctx.services, id))),
     }),
@@ -46,7 +47,7 @@ builder.queryFields((t) => ({
     type: 'JSON',
     description: "The agent as a Letta agent file (.af), with file-local ids; members of groups it manages come along.",
     args: {
-      id: t.arg.id({ validate: agentId }),
+      id: t.arg.id({ description: 'The agent.', validate: agentId }),
       scrubMessages: t.arg.boolean({ required: false, defaultValue: false, description: 'Leave the message history out.' }),
     },
     resolve: (_root, args, ctx) => exportAgents(ctx.services, [args.id], { scrubMessages: args.scrubMessages ?? false }),
@@ -55,8 +56,8 @@ builder.queryFields((t) => ({
     type: 'JSON',
     description: 'Several agents (e.g. agents sharing blocks) in one agent file; shared blocks appear once.',
     args: {
-      ids: t.arg.idList(),
-      scrubMessages: t.arg.boolean({ required: false, defaultValue: false }),
+      ids: t.arg.idList({ description: 'The agents.' }),
+      scrubMessages: t.arg.boolean({ description: 'Leave the message histories out.', required: false, defaultValue: false }),
     },
     resolve: (_root, args, ctx) => exportAgents(ctx.services, args.ids, { scrubMessages: args.scrubMessages ?? false }),
   }),
@@ -66,7 +67,7 @@ builder.mutationFields((t) => ({
   importAgent: t.field({
     type: ImportAgentPayload,
     description: 'Imports a Letta agent file, sent as an upload (`file`) or as JSON (`json`, also a JSON string).',
-    args: { input: t.arg({ type: ImportAgentInput }) },
+    args: { input: t.arg({ type: ImportAgentInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: async (_root, { input: { file, json, ...options } }, ctx) => {
       if ((file == null) === (json == null)) {
         throw new AppError('BAD_USER_INPUT', 'input: give exactly one of `file` (an upload) or `json`', { path: 'input.file' });

@@ -5,7 +5,7 @@ import * as folders from '../services/files/folders.js';
 import { Agent } from './agents.js';
 import { loaderFor } from './batch.js';
 import { builder } from './builder.js';
-import { connectionOf } from './connection.js';
+import { connectionOf, named } from './connection.js';
 import { FileNode, FolderNode } from './files.js';
 import { agentId, idOf } from './ids.js';
 
@@ -19,13 +19,13 @@ export const AgentFile = builder.prismaNode('FileAgent', {
   description: "One agent's view of one file of an attached folder: open or closed, and the line-numbered window it shows.",
   fields: (t) => ({
     fileName: t.exposeString('fileName', { description: 'The name the agent uses: "<folder>/<file>".' }),
-    isOpen: t.exposeBoolean('isOpen'),
+    isOpen: t.exposeBoolean('isOpen', { description: 'Whether its content is in the context.' }),
     visibleContent: t.exposeString('visibleContent', { nullable: true, description: 'What the agent sees while the file is open (header, numbered lines, truncation note).' }),
     startLine: t.exposeInt('startLine', { nullable: true, description: 'First line shown (1-based).' }),
     endLine: t.exposeInt('endLine', { nullable: true, description: 'Line after the last one shown (exclusive), as Letta stores it.' }),
-    lastAccessedAt: t.expose('lastAccessedAt', { type: 'DateTime' }),
-    file: t.relation('file', { type: FileNode }),
-    folder: t.relation('folder', { type: FolderNode }),
+    lastAccessedAt: t.expose('lastAccessedAt', { description: 'When the agent last opened or read it.', type: 'DateTime' }),
+    file: t.relation('file', { description: 'The file.', type: FileNode }),
+    folder: t.relation('folder', { description: 'Its folder.', type: FolderNode }),
   }),
 });
 
@@ -42,7 +42,7 @@ builder.prismaObjectFields(Agent, (t) => ({
   files: t.connection({
     type: AgentFile,
     description: 'Files of attached folders as this agent sees them, by name.',
-    args: { isOpen: t.arg.boolean({ required: false }) },
+    args: { isOpen: t.arg.boolean({ description: 'Only open (true) or closed (false) files.', required: false }) },
     resolve: async (agent, args, ctx, info) => {
       const shape = queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
       if (args.after != null || args.before != null || args.last != null) return connectionOf(await views.listAgentFiles(ctx.services, agent.id, args, shape));
@@ -50,7 +50,7 @@ builder.prismaObjectFields(Agent, (t) => ({
       const loader = loaderFor(ctx, `Agent.files ${JSON.stringify([args.first, args.isOpen, shape])}`, (ids) => views.firstAgentFilePages(ctx.services, ids, args, shape));
       return connectionOf(await loader.load(agent.id));
     },
-  }),
+  }, ...named('FileAgent', 'file views')),
 }));
 
 builder.prismaObjectFields(FolderNode, (t) => ({
@@ -111,6 +111,7 @@ const OpenFileInput = builder.inputType('OpenFileInput', {
 });
 
 const CloseFileInput = builder.inputType('CloseFileInput', {
+  description: "The file to close.",
   fields: (t) => ({
     agentId: t.id({ validate: agentId, description: 'The agent.' }),
     fileId: t.id({ validate: fileId, description: 'The file to close.' }),
@@ -118,6 +119,7 @@ const CloseFileInput = builder.inputType('CloseFileInput', {
 });
 
 const CloseAllFilesInput = builder.inputType('CloseAllFilesInput', {
+  description: "The agent whose files to close.",
   fields: (t) => ({ agentId: t.id({ validate: agentId, description: 'The agent whose open files to close.' }) }),
 });
 
@@ -143,31 +145,31 @@ builder.mutationFields((t) => ({
   attachFolder: t.field({
     type: AttachFolderPayload,
     description: "Attaches a folder: its processed files enter the agent's context (the newest open, up to max_files_open) and the file tools are attached.",
-    args: { input: t.arg({ type: AttachFolderInput }) },
+    args: { input: t.arg({ type: AttachFolderInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: async (_root, { input }, ctx) => ({ ...input, ...(await views.attachFolder(ctx.services, input.agentId, input.folderId)) }),
   }),
   detachFolder: t.field({
     type: DetachFolderPayload,
     description: "Detaches a folder: its files leave the agent's context; the file tools go when no folder remains.",
-    args: { input: t.arg({ type: DetachFolderInput }) },
+    args: { input: t.arg({ type: DetachFolderInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: async (_root, { input }, ctx) => ({ ...input, ...(await views.detachFolder(ctx.services, input.agentId, input.folderId)) }),
   }),
   openFile: t.field({
     type: OpenFilePayload,
     description: 'Opens a file of an attached folder (optionally a line range: offset is 0-based, length a line count).',
-    args: { input: t.arg({ type: OpenFileInput }) },
+    args: { input: t.arg({ type: OpenFileInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: (_root, { input }, ctx) => views.openFile(ctx.services, input.agentId, input.fileId, { offset: input.offset, length: input.length }),
   }),
   closeFile: t.field({
     type: CloseFilePayload,
     description: 'Closes a file: it stays attached, but its content leaves the context.',
-    args: { input: t.arg({ type: CloseFileInput }) },
+    args: { input: t.arg({ type: CloseFileInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: (_root, { input }, ctx) => views.closeFile(ctx.services, input.agentId, input.fileId),
   }),
   closeAllFiles: t.field({
     type: CloseAllFilesPayload,
     description: "Closes every open file of the agent.",
-    args: { input: t.arg({ type: CloseAllFilesInput }) },
+    args: { input: t.arg({ type: CloseAllFilesInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: async (_root, { input }, ctx) => ({ closedFiles: await views.closeAllFiles(ctx.services, input.agentId) }),
   }),
 }));

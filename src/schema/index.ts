@@ -15,4 +15,4 @@ import './run-events.js';
 import './tools.js';
 
 /** The whole GraphQL schema; `npm run schema:print` writes it to schema.graphql. */
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = builder.toSchema({ sortSchema: false });

@@ -4,7 +4,7 @@ import * as blocks from '../services/memory/blocks.js';
 import * as messages from '../services/messages/messages.js';
 import { FILES_FOR_MEMORY, memoryOf } from '../services/memory/system-prompt.js';
 import { Agent } from './agents.js';
-import { connectionOf } from './connection.js';
+import { connectionOf, named } from './connection.js';
 import { builder } from './builder.js';
 import { agentId, blockId } from './ids.js';
 import { CreateBlockInput } from './inputs.js';
@@ -18,14 +18,14 @@ export const Block = builder.prismaNode('Block', {
   nullable: true,
   description: 'A core memory block. One block can be shared by several agents: an edit through one is seen by all.',
   fields: (t) => ({
-    label: t.string({ resolve: (block) => block.label }),
-    value: t.string({ resolve: (block) => block.value }),
+    label: t.string({ description: 'Its name in core memory (unique per agent), e.g. "persona".', resolve: (block) => block.label }),
+    value: t.string({ description: 'Its text.', resolve: (block) => block.value }),
     limit: t.exposeInt('limit', { description: 'Shown to the model as chars_limit; not enforced (as in current Letta).' }),
-    charsCurrent: t.int({ resolve: (block) => block.value.length }),
-    description: t.exposeString('description', { nullable: true }),
-    readOnly: t.exposeBoolean('readOnly'),
-    metadata: t.expose('metadata', { type: 'JSON', nullable: true }),
-    tags: t.exposeStringList('tags'),
+    charsCurrent: t.int({ description: 'The length of the value.', resolve: (block) => block.value.length }),
+    description: t.exposeString('description', { description: 'What the block is for, shown to the model.', nullable: true }),
+    readOnly: t.exposeBoolean('readOnly', { description: 'The agent cannot edit it.' }),
+    metadata: t.expose('metadata', { description: 'Free-form metadata.', type: 'JSON', nullable: true }),
+    tags: t.exposeStringList('tags', { description: 'Labels to filter blocks by.' }),
     agents: t.field({
       type: [Agent],
       description: 'The agents that show this block.',
@@ -34,8 +34,8 @@ export const Block = builder.prismaNode('Block', {
       }),
       resolve: (block) => block.agents.map((link) => link.agent),
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    createdAt: t.expose('createdAt', { description: 'When it was created.', type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { description: 'When it last changed.', type: 'DateTime' }),
   }),
 });
 
@@ -56,10 +56,10 @@ builder.prismaObjectFields(Agent, (t) => ({
     }),
     resolve: (agent) => agent.blocks.map((link) => link.block),
   }),
-  block: t.field({
+  block: t.field({ description: 'The block with this label in its core memory, or null.',
     type: Block,
     nullable: true,
-    args: { label: t.arg.string() },
+    args: { label: t.arg.string({ description: 'The label, e.g. "human".' }) },
     select: (args, _ctx, nestedSelection) => ({ blocks: { where: { blockLabel: args.label }, select: { block: nestedSelection(true) } } }),
     resolve: (agent) => agent.blocks[0]?.block ?? null,
   }),
@@ -79,8 +79,9 @@ builder.prismaObjectFields(Agent, (t) => ({
 }));
 
 const BlockFilter = builder.inputType('BlockFilter', {
+  description: "Which blocks to list.",
   fields: (t) => ({
-    label: t.string({ required: false }),
+    label: t.string({ description: 'Only blocks with this label.', required: false }),
     search: t.string({ required: false, description: 'Case-insensitive text in the value.' }),
     agentId: t.id({ required: false, description: 'Only blocks attached to this agent.' }),
   }),
@@ -116,6 +117,7 @@ const AttachBlockInput = AgentBlockInput('AttachBlockInput', 'A block to attach 
 const DetachBlockInput = AgentBlockInput('DetachBlockInput', 'A block to detach from an agent.');
 
 const DeleteBlockInput = builder.inputType('DeleteBlockInput', {
+  description: "The block to delete.",
   fields: (t) => ({ id: t.id({ validate: blockId, description: 'The block to delete.' }) }),
 });
 
@@ -153,33 +155,34 @@ const DeleteBlockPayload = builder.objectRef<{ deletedBlockId: string }>('Delete
 });
 
 builder.queryFields((t) => ({
-  block: t.prismaField({
+  block: t.prismaField({ description: 'One block, or null (and NOT_FOUND).',
     type: 'Block',
     nullable: true,
-    args: { id: t.arg.id({ validate: blockId }) },
+    args: { id: t.arg.id({ description: 'The block id.', validate: blockId }) },
     resolve: (query, _root, args, ctx) => blocks.getBlock(ctx.services, args.id, query),
   }),
   blocks: t.connection({
     type: Block,
-    args: { filter: t.arg({ type: BlockFilter, required: false }) },
+    description: 'Blocks of your organization, newest first.',
+    args: { filter: t.arg({ description: 'Which blocks.', type: BlockFilter, required: false }) },
     resolve: async (_root, args, ctx, info) => {
       const page = await blocks.listBlocks(ctx.services, args, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }));
       return connectionOf(page);
     },
-  }),
+  }, ...named('Block', 'blocks')),
 }));
 
 builder.mutationFields((t) => ({
   createBlock: t.field({
     type: CreateBlockPayload,
     description: 'A standalone block, to attach to one or more agents.',
-    args: { input: t.arg({ type: CreateBlockInput }) },
+    args: { input: t.arg({ type: CreateBlockInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: async (_root, args, ctx) => ({ block: await blocks.createBlock(ctx.services, args.input) }),
   }),
   updateBlock: t.field({
     type: UpdateBlockPayload,
     description: 'Edits a block, addressed by id or by an agent and its label; rebuilds the system prompt of every agent that shows it.',
-    args: { input: t.arg({ type: UpdateBlockInput }) },
+    args: { input: t.arg({ type: UpdateBlockInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: async (_root, args, ctx) => {
       const { id, agentId: agent, blockLabel, ...patch } = args.input;
       return { block: await blocks.updateBlock(ctx.services, blockRef({ id, agentId: agent, label: blockLabel }), patch) };
@@ -188,19 +191,19 @@ builder.mutationFields((t) => ({
   deleteBlock: t.field({
     type: DeleteBlockPayload,
     description: 'Deletes a block and detaches it from every agent.',
-    args: { input: t.arg({ type: DeleteBlockInput }) },
+    args: { input: t.arg({ type: DeleteBlockInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: async (_root, args, ctx) => ({ deletedBlockId: await blocks.deleteBlock(ctx.services, args.input.id) }),
   }),
   attachBlock: t.field({
     type: AttachBlockPayload,
     description: "Shows a block in the agent's core memory (after its other blocks); its system prompt is rebuilt.",
-    args: { input: t.arg({ type: AttachBlockInput }) },
+    args: { input: t.arg({ type: AttachBlockInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: async (_root, { input }, ctx) => ({ agentId: input.agentId, ...(await blocks.attachBlock(ctx.services, input.agentId, input.blockId)) }),
   }),
   detachBlock: t.field({
     type: DetachBlockPayload,
     description: "Removes a block from the agent's core memory (the block itself stays); its system prompt is rebuilt.",
-    args: { input: t.arg({ type: DetachBlockInput }) },
+    args: { input: t.arg({ type: DetachBlockInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: async (_root, { input }, ctx) => ({ agentId: input.agentId, ...(await blocks.detachBlock(ctx.services, input.agentId, input.blockId)) }),
   }),
 }));

@@ -101,12 +101,13 @@ const ApprovalItemRef = builder
 const messageObject = <T extends LettaMessageType>(type: T) => builder.objectRef<Of<T>>(MESSAGE_TYPES[type]);
 const base = { interfaces: [MessageInterface] };
 
-messageObject('system_message').implement({ ...base, fields: (t) => ({ content: t.exposeString('content') }) });
-messageObject('user_message').implement({ ...base, fields: (t) => ({ content: t.exposeString('content') }) });
-messageObject('assistant_message').implement({ ...base, fields: (t) => ({ content: t.exposeString('content') }) });
-messageObject('summary_message').implement({ ...base, fields: (t) => ({ summary: t.exposeString('summary') }) });
+messageObject('system_message').implement({ ...base, description: 'The system prompt as the model saw it.', fields: (t) => ({ content: t.exposeString('content', { description: 'Its text.' }) }) });
+messageObject('user_message').implement({ ...base, description: 'A message from the user (or a system notice in its place).', fields: (t) => ({ content: t.exposeString('content', { description: 'Its text.' }) }) });
+messageObject('assistant_message').implement({ ...base, description: "The agent's answer to the user.", fields: (t) => ({ content: t.exposeString('content', { description: 'Its text.' }) }) });
+messageObject('summary_message').implement({ ...base, description: 'A compaction summary that replaced older messages in the context.', fields: (t) => ({ summary: t.exposeString('summary', { description: 'The summary the model sees.' }) }) });
 messageObject('reasoning_message').implement({
   ...base,
+  description: "The model's reasoning before it acted.",
   fields: (t) => ({
     reasoning: t.exposeString('reasoning', { description: 'The reasoning text.' }),
     source: t.field({
@@ -125,6 +126,7 @@ messageObject('reasoning_message').implement({
 });
 messageObject('hidden_reasoning_message').implement({
   ...base,
+  description: 'Reasoning the provider did not show.',
   fields: (t) => ({
     state: t.field({
       type: builder.enumType('HiddenReasoningState', {
@@ -142,13 +144,15 @@ messageObject('hidden_reasoning_message').implement({
 });
 messageObject('tool_call_message').implement({
   ...base,
+  description: 'Tool calls of the model (several when it calls tools in parallel).',
   fields: (t) => ({
-    toolCall: t.field({ type: ToolCallRef, resolve: (message) => message.toolCall }),
-    toolCalls: t.field({ type: [ToolCallRef], resolve: (message) => message.toolCalls }),
+    toolCall: t.field({ type: ToolCallRef, description: 'The first call (Letta’s single-call field).', resolve: (message) => message.toolCall }),
+    toolCalls: t.field({ type: [ToolCallRef], description: 'Every call of the step.', resolve: (message) => message.toolCalls }),
   }),
 });
 messageObject('tool_return_message').implement({
   ...base,
+  description: 'The results of tool calls.',
   fields: (t) => ({
     toolReturn: t.exposeString('toolReturn', { description: 'The (first) result as the model sees it.' }),
     status: t.field({ type: ToolReturnStatusEnum, description: 'Whether the (first) tool succeeded.', resolve: (message) => toolReturnStatusOf(message.status) }),
@@ -160,18 +164,20 @@ messageObject('tool_return_message').implement({
 });
 messageObject('approval_request_message').implement({
   ...base,
+  description: 'Tool calls that wait for a human approval (or, for client-side tools, for their results).',
   fields: (t) => ({
-    toolCall: t.field({ type: ToolCallRef, resolve: (message) => message.toolCall }),
+    toolCall: t.field({ type: ToolCallRef, description: 'The first call waiting.', resolve: (message) => message.toolCall }),
     toolCalls: t.field({ type: [ToolCallRef], description: 'The calls waiting for approval.', resolve: (message) => message.toolCalls }),
   }),
 });
 messageObject('approval_response_message').implement({
   ...base,
+  description: 'The answer to an approval request: approvals, denials and client-side results.',
   fields: (t) => ({
-    approvals: t.field({ type: [ApprovalItemRef], resolve: (message) => message.approvals as never }),
-    approve: t.exposeBoolean('approve', { nullable: true }),
-    approvalRequestId: t.exposeString('approvalRequestId', { nullable: true }),
-    reason: t.exposeString('reason', { nullable: true }),
+    approvals: t.field({ type: [ApprovalItemRef], description: 'One answer per pending call.', resolve: (message) => message.approvals as never }),
+    approve: t.exposeBoolean('approve', { nullable: true, description: 'The answer when there was a single call.' }),
+    approvalRequestId: t.exposeID('approvalRequestId', { nullable: true, description: 'The approval request it answers.' }),
+    reason: t.exposeString('reason', { nullable: true, description: 'Why it was denied, when it was.' }),
   }),
 });
 
@@ -179,28 +185,32 @@ export const MessageListOptions = builder.inputType('MessageListOptions', {
   description: "How stored messages become client messages (Letta's use_assistant_message and friends).",
   fields: (t) => ({
     useAssistantMessage: t.boolean({ required: false, defaultValue: true, description: 'Show calls of the assistant message tool as assistant messages.' }),
-    assistantMessageToolName: t.string({ required: false, defaultValue: 'send_message' }),
-    assistantMessageToolKwarg: t.string({ required: false, defaultValue: 'message' }),
+    assistantMessageToolName: t.string({ description: 'The assistant message tool.', required: false, defaultValue: 'send_message' }),
+    assistantMessageToolKwarg: t.string({ description: 'Its argument holding the text.', required: false, defaultValue: 'message' }),
     includeReturnMessageTypes: t.field({ type: [MessageTypeEnum], required: false, description: 'Only these message types.' }),
   }),
 });
 
-const MessageEdge = builder.objectRef<{ cursor: string; node: LettaMessage }>('MessageEdge').implement({
+type MessageEdgeShape = { cursor: string; node: LettaMessage };
+
+const MessageEdge = builder.objectRef<MessageEdgeShape>('MessageEdge').implement({
+  description: 'One client message, with its cursor.',
   fields: (t) => ({
     cursor: t.exposeString('cursor', { description: 'The stored message id: pass it as after/before.' }),
-    node: t.field({ type: MessageInterface, resolve: (edge) => edge.node }),
+    node: t.field({ type: MessageInterface, description: 'The message.', resolve: (edge) => edge.node }),
   }),
 });
 
 const MessageConnection = builder
-  .objectRef<{ edges: Array<{ cursor: string; node: LettaMessage }>; hasNextPage: boolean; hasPreviousPage: boolean }>('MessageConnection')
+  .objectRef<{ edges: MessageEdgeShape[]; hasNextPage: boolean; hasPreviousPage: boolean; totalCount: () => Promise<number> }>('MessageConnection')
   .implement({
     description: 'Messages in chronological order. Cursors are chronological: after = later, before = earlier.',
     fields: (t) => ({
-      edges: t.field({ type: [MessageEdge], resolve: (connection) => connection.edges }),
-      nodes: t.field({ type: [MessageInterface], resolve: (connection) => connection.edges.map((edge) => edge.node) }),
+      edges: t.field({ type: [MessageEdge], description: 'The messages of this page with their cursors.', resolve: (connection) => connection.edges }),
+      nodes: t.field({ type: [MessageInterface], description: 'The messages of this page, oldest first.', resolve: (connection) => connection.edges.map((edge) => edge.node) }),
       pageInfo: t.field({
-        type: MessagePageInfo,
+        type: builder.pageInfoRef(),
+        description: 'Whether older or newer messages exist beyond this page.',
         resolve: (connection) => ({
           hasNextPage: connection.hasNextPage,
           hasPreviousPage: connection.hasPreviousPage,
@@ -208,17 +218,7 @@ const MessageConnection = builder
           endCursor: connection.edges.at(-1)?.cursor ?? null,
         }),
       }),
-    }),
-  });
-
-const MessagePageInfo = builder
-  .objectRef<{ hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null }>('MessagePageInfo')
-  .implement({
-    fields: (t) => ({
-      hasNextPage: t.exposeBoolean('hasNextPage'),
-      hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
-      startCursor: t.exposeString('startCursor', { nullable: true }),
-      endCursor: t.exposeString('endCursor', { nullable: true }),
+      totalCount: t.int({ description: 'Stored messages of the agent (its whole history), across all pages.', resolve: (connection) => connection.totalCount() }),
     }),
   });
 
@@ -227,11 +227,11 @@ builder.prismaObjectFields(Agent, (t) => ({
     type: MessageConnection,
     description: 'The whole history (recall memory), oldest first. Without arguments: the newest 100, in chronological order.',
     args: {
-      first: t.arg.int({ required: false }),
-      after: t.arg.string({ required: false }),
-      last: t.arg.int({ required: false }),
-      before: t.arg.string({ required: false }),
-      options: t.arg({ type: MessageListOptions, required: false }),
+      first: t.arg.int({ required: false, description: 'Messages after the cursor (oldest first), at most 500.' }),
+      after: t.arg.string({ required: false, description: 'A message id: messages stored after it.' }),
+      last: t.arg.int({ required: false, description: 'Messages before the cursor (the newest ones without a cursor), at most 500.' }),
+      before: t.arg.string({ required: false, description: 'A message id: messages stored before it.' }),
+      options: t.arg({ type: MessageListOptions, required: false, description: 'How stored messages are shown.' }),
     },
     resolve: (agent, args, ctx) => messages.listMessages(ctx.services, agent.id, args),
   }),

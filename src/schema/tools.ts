@@ -2,7 +2,7 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import * as agents from '../services/agents/agents.js';
 import * as tools from '../services/tools/tools.js';
 import { Agent } from './agents.js';
-import { connectionOf } from './connection.js';
+import { connectionOf, named } from './connection.js';
 import { builder } from './builder.js';
 import { TOOL_TYPES, type ToolType } from '../agent/tools/builtin.js';
 import { upperValues } from './enums.js';
@@ -32,10 +32,10 @@ export const Tool = builder.prismaNode('Tool', {
   nullable: true,
   description: 'A tool an agent can call: built in, or client-side (declared with a JSON schema, executed by the client).',
   fields: (t) => ({
-    name: t.string({ resolve: (tool) => tool.name }),
-    description: t.exposeString('description', { nullable: true }),
+    name: t.string({ description: 'The name the model calls it by; unique in your organization.', resolve: (tool) => tool.name }),
+    description: t.exposeString('description', { description: 'What it does, shown to the model.', nullable: true }),
     toolType: t.field({ type: ToolTypeEnum, select: { toolType: true }, description: 'CUSTOM for client-side tools; the others are built in.', resolve: (tool) => tool.toolType as ToolType }),
-    builtIn: t.boolean({ select: { toolType: true }, resolve: (tool) => tool.toolType !== 'custom' }),
+    builtIn: t.boolean({ description: 'Built in (executed by the server) rather than client-side.', select: { toolType: true }, resolve: (tool) => tool.toolType !== 'custom' }),
     jsonSchema: t.expose('jsonSchema', { type: 'JSON', description: 'The function schema sent to the model: {name, description, parameters}.' }),
     parameters: t.field({
       type: 'JSON',
@@ -43,11 +43,11 @@ export const Tool = builder.prismaNode('Tool', {
       select: { jsonSchema: true },
       resolve: (tool) => (tool.jsonSchema as { parameters?: unknown } | null)?.parameters ?? {},
     }),
-    tags: t.exposeStringList('tags'),
-    returnCharLimit: t.exposeInt('returnCharLimit'),
-    defaultRequiresApproval: t.exposeBoolean('defaultRequiresApproval'),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    tags: t.exposeStringList('tags', { description: 'Labels to filter tools by.' }),
+    returnCharLimit: t.exposeInt('returnCharLimit', { description: 'Characters of its result the model sees.' }),
+    defaultRequiresApproval: t.exposeBoolean('defaultRequiresApproval', { description: 'Calls wait for approval unless an agent says otherwise.' }),
+    createdAt: t.expose('createdAt', { description: 'When it was created.', type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { description: 'When it last changed.', type: 'DateTime' }),
   }),
 });
 
@@ -58,9 +58,9 @@ const AgentTool = builder
   .implement({
     description: 'A tool as attached to one agent.',
     fields: (t) => ({
-      tool: t.field({ type: Tool, resolve: (link) => link.tool }),
+      tool: t.field({ description: 'The tool.', type: Tool, resolve: (link) => link.tool }),
       requiresApproval: t.exposeBoolean('requiresApproval', { description: 'Calls wait for a human approval.' }),
-      attachedAt: t.expose('createdAt', { type: 'DateTime' }),
+      attachedAt: t.expose('createdAt', { description: 'When it was attached.', type: 'DateTime' }),
     }),
   });
 
@@ -84,8 +84,9 @@ builder.prismaObjectFields(Agent, (t) => ({
 }));
 
 const ToolFilter = builder.inputType('ToolFilter', {
+  description: "Which tools to list.",
   fields: (t) => ({
-    name: t.string({ required: false }),
+    name: t.string({ description: 'Only the tool of this name.', required: false }),
     toolTypes: t.field({ type: [ToolTypeEnum], required: false, description: 'Only tools of these types.' }),
     search: t.string({ required: false, description: 'Case-insensitive text in the name or description.' }),
   }),
@@ -94,12 +95,12 @@ const ToolFilter = builder.inputType('ToolFilter', {
 const CreateToolInput = builder.inputType('CreateToolInput', {
   description: 'A client-side tool: the model may call it; your client executes it and returns the result.',
   fields: (t) => ({
-    name: t.string(),
-    description: t.string(),
+    name: t.string({ description: 'The name the model calls it by (a Python identifier).' }),
+    description: t.string({ description: 'What the tool does, shown to the model.' }),
     parameters: t.field({ type: 'JSON', required: false, description: 'JSON Schema of the arguments (type: object).' }),
-    tags: t.stringList({ required: false }),
-    returnCharLimit: t.int({ required: false }),
-    defaultRequiresApproval: t.boolean({ required: false }),
+    tags: t.stringList({ description: 'Labels to filter tools by.', required: false }),
+    returnCharLimit: t.int({ description: 'Characters of its result the model sees.', required: false }),
+    defaultRequiresApproval: t.boolean({ description: 'Calls wait for approval on every agent it is attached to.', required: false }),
   }),
 });
 
@@ -109,6 +110,7 @@ const CreateToolPayload = builder.objectRef<{ tool: ToolShape }>('CreateToolPayl
 });
 
 const DeleteToolInput = builder.inputType('DeleteToolInput', {
+  description: "The tool to delete.",
   fields: (t) => ({ id: t.id({ validate: toolId, description: 'The client-side tool to delete.' }) }),
 });
 
@@ -171,52 +173,52 @@ const SetToolApprovalPayload = builder
   });
 
 builder.queryFields((t) => ({
-  tool: t.prismaField({
+  tool: t.prismaField({ description: 'One tool, or null (and NOT_FOUND).',
     type: 'Tool',
     nullable: true,
-    args: { id: t.arg.id({ validate: toolId }) },
+    args: { id: t.arg.id({ description: 'The tool id.', validate: toolId }) },
     resolve: (query, _root, args, ctx) => tools.getTool(ctx.services, args.id, query),
   }),
   tools: t.connection({
     type: Tool,
     description: 'Tools of your organization, by name.',
-    args: { filter: t.arg({ type: ToolFilter, required: false }) },
+    args: { filter: t.arg({ description: 'Which tools.', type: ToolFilter, required: false }) },
     resolve: async (_root, args, ctx, info) => {
       const page = await tools.listTools(ctx.services, args, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }));
       return connectionOf(page);
     },
-  }),
+  }, ...named('Tool', 'tools')),
 }));
 
 builder.mutationFields((t) => ({
   createTool: t.field({
     type: CreateToolPayload,
     description: 'Declares a client-side tool: the model may call it, and your client executes it and sends the result back.',
-    args: { input: t.arg({ type: CreateToolInput }) },
+    args: { input: t.arg({ type: CreateToolInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: async (_root, args, ctx) => ({ tool: await tools.createTool(ctx.services, args.input) }),
   }),
   deleteTool: t.field({
     type: DeleteToolPayload,
     description: 'Deletes a client-side tool (built-in tools cannot be deleted) and detaches it everywhere.',
-    args: { input: t.arg({ type: DeleteToolInput }) },
+    args: { input: t.arg({ type: DeleteToolInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: async (_root, args, ctx) => ({ deletedToolId: await tools.deleteTool(ctx.services, args.input.id) }),
   }),
   attachTool: t.field({
     type: AttachToolPayload,
     description: 'Lets the agent call a tool; its system prompt is rebuilt.',
-    args: { input: t.arg({ type: AttachToolInput }) },
+    args: { input: t.arg({ type: AttachToolInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: async (_root, { input }, ctx) => ({ agentId: input.agentId, ...(await tools.attachTool(ctx.services, input.agentId, input.toolId)) }),
   }),
   detachTool: t.field({
     type: DetachToolPayload,
     description: 'Takes a tool away from the agent; its system prompt is rebuilt.',
-    args: { input: t.arg({ type: DetachToolInput }) },
+    args: { input: t.arg({ type: DetachToolInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: async (_root, { input }, ctx) => ({ agentId: input.agentId, ...(await tools.detachTool(ctx.services, input.agentId, input.toolId)) }),
   }),
   setToolApproval: t.field({
     type: SetToolApprovalPayload,
     description: "Whether calls to one of the agent's tools wait for a human's approval.",
-    args: { input: t.arg({ type: SetToolApprovalInput }) },
+    args: { input: t.arg({ type: SetToolApprovalInput, description: 'Everything the mutation needs, ids included.' }) },
     resolve: async (_root, { input }, ctx) => ({
       agentId: input.agentId,
       ...(await tools.setToolApproval(ctx.services, input.agentId, input.toolName, input.requiresApproval)),

@@ -291,6 +291,7 @@ export async function listAgents(
       return row ? { id: row.id, value: (row as Record<string, unknown>)[field] } : undefined;
     },
     (query) => ctx.prisma.agent.findMany({ ...shape, ...query } as Prisma.AgentFindManyArgs) as Promise<Agent[]>,
+    (where) => ctx.prisma.agent.count({ where: where as Prisma.AgentWhereInput }),
   );
 }
 

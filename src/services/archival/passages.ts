@@ -117,6 +117,7 @@ export async function listPassages(ctx: ServiceContext, agentId: string, args: P
   const conditions: Prisma.PassageWhereInput[] = [{ agentId, organizationId: ctx.orgId, fileId: null }];
   const search = args.search?.trim();
   if (search) conditions.push({ text: { contains: search, mode: 'insensitive' } });
+  const filter = [...conditions];
   for (const [key, op] of [['after', 'gt'], ['before', 'lt']] as const) {
     const cursorId = args[key];
     if (cursorId == null) continue;
@@ -131,7 +132,12 @@ export async function listPassages(ctx: ServiceContext, agentId: string, args: P
     orderBy: [{ createdAt: direction }, { id: direction }],
     take: limit + 1,
   });
-  return { nodes: rows.slice(0, limit), hasNextPage: rows.length > limit, hasPreviousPage: Boolean(args.after ?? args.before) };
+  return {
+    nodes: rows.slice(0, limit),
+    hasNextPage: rows.length > limit,
+    hasPreviousPage: Boolean(args.after ?? args.before),
+    totalCount: () => ctx.prisma.passage.count({ where: { AND: filter } }),
+  };
 }
 
 // ---- search ----

@@ -121,6 +121,7 @@ export async function listBlocks(
       return row ? { id: row.id, value: row.createdAt } : undefined;
     },
     (query) => ctx.prisma.block.findMany({ ...shape, ...query } as Prisma.BlockFindManyArgs) as Promise<Block[]>,
+    (where) => ctx.prisma.block.count({ where: where as Prisma.BlockWhereInput }),
   );
 }
 

@@ -47,6 +47,7 @@ export async function listMessages(
     edges: toEdges(page, agent.agentType, args.options),
     hasNextPage: forward ? more : before !== undefined,
     hasPreviousPage: forward ? after !== undefined : more,
+    totalCount: () => ctx.prisma.message.count({ where: { agentId } }),
   };
 }
 
