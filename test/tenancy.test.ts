@@ -4,7 +4,7 @@ import { authPolicyFor } from '../src/app.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const CreateOwned = graphql(`
-  mutation CreateOwned($input: CreateAgentInput) { createAgent(input: $input) { agent { id name } } }
+  mutation CreateOwned($input: CreateAgentInput!) { createAgent(input: $input) { agent { id name } } }
 `);
 const ReadOwned = graphql(`
   query ReadOwned($id: ID!) { agent(id: $id) { id name } node(id: $id) { id } agentCount agents { totalCount edges { node { id } } } }
@@ -13,10 +13,10 @@ const WhoAmI = graphql(`
   query WhoAmI { organization { id name } }
 `);
 const MintKey = graphql(`
-  mutation MintKey($name: String!) { createApiKey(name: $name) { key apiKey { id name prefix revokedAt } } }
+  mutation MintKey($name: String!) { createApiKey(input: { name: $name }) { key apiKey { id name prefix revokedAt } } }
 `);
 const RevokeKey = graphql(`
-  mutation RevokeKey($id: ID!) { revokeApiKey(id: $id) { apiKey { id revokedAt } } }
+  mutation RevokeKey($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { id revokedAt } } }
 `);
 
 describe('organizations are isolated', () => {
@@ -49,9 +49,9 @@ describe('organizations are isolated', () => {
     expect(foreign.data?.agentCount).toBe(0);
     expect(foreign.data?.agents.edges).toEqual([]);
 
-    const update = await t.request(`mutation { updateAgent(id: "${id}", input: { name: "pwned" }) { agent { id } } }`, undefined, { token: globex.token });
+    const update = await t.request(`mutation { updateAgent(input: { id: "${id}", name: "pwned" }) { agent { id } } }`, undefined, { token: globex.token });
     expect(update.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    const del = await t.request(`mutation { deleteAgent(id: "${id}") { deletedAgentId } }`, undefined, { token: globex.token });
+    const del = await t.request(`mutation { deleteAgent(input: { id: "${id}" }) { deletedAgentId } }`, undefined, { token: globex.token });
     expect(del.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect((await t.ok(ReadOwned, { id }, { token: acme.token })).agent?.name).toBe('secret');
 

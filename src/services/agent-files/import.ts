@@ -217,7 +217,7 @@ async function readInWorker(ctx: ServiceContext, source: unknown): Promise<{ fil
  */
 export async function importAgentFile(ctx: ServiceContext, source: unknown, rawOptions: ImportOptions = {}): Promise<ImportResult> {
   const given = Object.fromEntries(Object.entries(rawOptions ?? {}).filter(([, value]) => value !== null));
-  const options = parseInput(importOptionsSchema, given, 'options');
+  const options = parseInput(importOptionsSchema, given, 'input');
   const { file, warnings } = await readInWorker(ctx, source);
   const { names, problems } = agentNames(file, options);
   const mcp = await planMcpServers(ctx, file);
