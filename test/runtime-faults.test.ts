@@ -399,7 +399,7 @@ describe('cancellation', () => {
     expect(settled).toMatchObject({ status: 'CANCELLED', stopReason: 'CANCELLED' });
     expect(settled.steps).toEqual([]);
     // What the user sent is kept (docs/runs.md); nothing of the answer is.
-    expect(settled.messages?.map((m) => m.messageType)).toEqual(['user_message']);
+    expect(settled.messages?.map((m) => m.messageType)).toEqual(['USER_MESSAGE']);
     await waitFor('the model request to be aborted', () => model.requests[n]!.aborted, Boolean);
     expect(model.requests[n]!.completed).toBe(false);
 
@@ -429,7 +429,7 @@ describe('cancellation', () => {
     await cancelRun(t, queued.id);
     const settled = await waitFor(`run ${queued.id} to settle`, () => getRun(t, queued.id), (run) => run.totalDurationMs !== null, 10_000);
     const latency = Date.now() - cancelledAt;
-    expect(settled).toMatchObject({ status: 'cancelled', stopReason: 'cancelled' });
+    expect(settled).toMatchObject({ status: 'CANCELLED', stopReason: 'CANCELLED' });
     expect(model.requests[n]!.aborted).toBe(true);
     expect(latency, `cancelled after ${latency} ms`).toBeLessThan(2_000);
   });
