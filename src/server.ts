@@ -29,7 +29,8 @@ import { useStrictRequestParsers } from './server/request-parsers.js';
 export const GRAPHQL_PATH = '/graphql';
 export const SSE_PATH = '/graphql/stream';
 
-const GRAPHIQL_DEFAULT_QUERY = `# Welcome to agentgraph: stateful agents as a graph.
+/** The GraphiQL tour; test/docs-examples.test.ts keeps it valid against the schema. */
+export const GRAPHIQL_DEFAULT_QUERY = `# Welcome to agentgraph: stateful agents as a graph.
 # Run the operations in order with the play button (it asks which one); explore the schema in
 # the Docs panel. Conventions: every mutation takes one input object; lists are connections with
 # edges, nodes, totalCount and pageInfo; errors carry extensions.code (see ErrorCode).
