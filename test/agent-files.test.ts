@@ -58,7 +58,7 @@ describe('agent files: every Letta fixture imports', () => {
     const importedBlockIds = new Map<string, string>();
     for (const [index, fileAgent] of (doc.agents as FileAgent[]).entries()) {
       const { agent } = await t.ok(ImportedAgent, { id: agentIds[index]! });
-      expect(agent!.agentType).toBe(fileAgent.agent_type);
+      expect(agent!.agentType).toBe(fileAgent.agent_type.toUpperCase());
       expect(agent!.system).toBe(fileAgent.system);
 
       // Blocks: the labels, values, limits and flags of the file.

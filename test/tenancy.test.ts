@@ -55,9 +55,13 @@ describe('organizations are isolated', () => {
     expect(del.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect((await t.ok(ReadOwned, { id }, { token: acme.token })).agent?.name).toBe('secret');
 
-    // A cursor from another organization does not reveal its position either.
-    const cursor = await t.ok(graphql(`query CursorProbe($after: String) { agents(after: $after) { totalCount } }`), { after: id }, { token: globex.token });
-    expect(cursor.agents.totalCount).toBe(0);
+    // A cursor from another organization does not reveal its position either: it names no row of
+    // this list, as a deleted one does.
+    const probe = graphql(`query CursorProbe($after: String) { agents(after: $after) { totalCount } }`);
+    const cursor = await t.request(probe, { after: id }, { token: globex.token });
+    const gone = await t.request(probe, { after: 'agent-00000000-0000-4000-8000-000000000000' }, { token: globex.token });
+    expect(cursor.errors?.[0]?.extensions).toEqual({ code: 'NOT_FOUND', path: 'after' });
+    expect(cursor.errors?.[0]?.message.replace(id, '<id>')).toBe(gone.errors?.[0]?.message.replace('agent-00000000-0000-4000-8000-000000000000', '<id>'));
   });
 
   it('requests without a key, with a wrong key or a revoked key are UNAUTHENTICATED', async () => {

@@ -53,7 +53,7 @@ const dateOr = (value: string | null | undefined, fallback: Date) => {
 function agentNames(file: AgentFile, options: Options): { names: string[]; problems: Problem[] } {
   const problems: Problem[] = [];
   if (options.name && file.agents.length > 1) {
-    problems.push({ path: 'options.name', message: `renames the agent of a single-agent file; this file holds ${file.agents.length} agents` });
+    problems.push({ path: 'input.name', message: `renames the agent of a single-agent file; this file holds ${file.agents.length} agents` });
   }
   const names = file.agents.map((agent, index) => {
     const name = options.name ?? (options.appendCopySuffix ? `${agent.name}_copy` : agent.name);
