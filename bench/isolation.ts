@@ -158,7 +158,7 @@ async function main() {
       let text = '';
       await new Promise<void>((resolve) => {
         ws.subscribe<{ chat: { kind?: string; delta?: string } }>(
-          { query: `subscription($a: ID!) { chat(agentId: $a, input: { input: "stream" }) { __typename ... on MessageDeltaEvent { kind delta } } }`, variables: { a: streamer } },
+          { query: `subscription($a: ID!) { chat(input: { agentId: $a, input: "stream" }) { __typename ... on MessageDeltaEvent { kind delta } } }`, variables: { a: streamer } },
           {
             next: (value) => {
               const event = value.data?.chat;
@@ -223,14 +223,14 @@ async function main() {
   const uploads = await newFolder('uploads');
   const regexFolder = await newFolder('regex');
   const regexFile = await multipart<{ uploadFile: { file: { id: string } } }>(
-    `mutation($f: ID!, $file: Upload!) { uploadFile(folderId: $f, file: $file) { file { id } } }`,
+    `mutation($f: ID!, $file: Upload!) { uploadFile(input: { folderId: $f, file: $file }) { file { id } } }`,
     { f: regexFolder },
     [`${'a'.repeat(31)}!`, `${'a'.repeat(5000)}!`, 'plain text'].join('\n'),
     'aaa.txt',
   );
   await waitForFile(regexFile.data!.uploadFile.file.id);
   const grepAgent = await newAgent();
-  await ok(`mutation($a: ID!, $f: ID!) { attachFolder(agentId: $a, folderId: $f) { changed } }`, { a: grepAgent, f: regexFolder });
+  await ok(`mutation($a: ID!, $f: ID!) { attachFolder(input: { agentId: $a, folderId: $f }) { changed } }`, { a: grepAgent, f: regexFolder });
   const blockIds: string[] = [];
   for (let i = 0; i < 5; i++) blockIds.push((await ok<{ createBlock: { block: { id: string } } }>(`mutation($l: String!) { createBlock(input: { label: $l, value: "shared" }) { block { id } } }`, { l: `shared_${i}` })).createBlock.block.id);
   for (let i = 0; i < 40; i++) await newAgent(`, blockIds: ${JSON.stringify(blockIds)}`);
@@ -246,7 +246,7 @@ async function main() {
   console.log(`isolation bench, ${mode} mode, BENCH_SCALE=${SCALE}; load before: ${os.loadavg().map((value) => value.toFixed(1)).join(' ')}`);
   for (const [index, label] of sizes.map((bytes) => `${(bytes / MIB).toFixed(2)} MiB`).entries()) {
     await run(`upload ${label}`, async () => {
-      const result = await multipart<{ uploadFile: { file: { id: string } } }>(`mutation($f: ID!, $file: Upload!) { uploadFile(folderId: $f, file: $file) { file { id } } }`, { f: uploads }, contents[index]!, `file${index}.md`);
+      const result = await multipart<{ uploadFile: { file: { id: string } } }>(`mutation($f: ID!, $file: Upload!) { uploadFile(input: { folderId: $f, file: $file }) { file { id } } }`, { f: uploads }, contents[index]!, `file${index}.md`);
       if (!result.data) return { outcome: `upload refused: ${JSON.stringify(result.errors).slice(0, 200)}`, ok: false };
       const file = await waitForFile(result.data.uploadFile.file.id);
       return { outcome: `${file.processingStatus} with ${file.totalChunks} chunks${file.errorMessage ? `: ${file.errorMessage}` : ''}`, ok: file.processingStatus === 'COMPLETED' };
@@ -254,7 +254,7 @@ async function main() {
   }
   let importedAgent = '';
   await run(`import ${(agentFileText.length / MIB).toFixed(1)} MiB agent file`, async () => {
-    const result = await multipart<{ importAgent: { agentIds: string[] } }>(`mutation($file: Upload, $o: ImportAgentOptions) { importAgent(file: $file, options: $o) { agentIds } }`, { o: { embedding: 'local/hashed-ngram' } }, agentFileText, 'big.af');
+    const result = await multipart<{ importAgent: { agentIds: string[] } }>(`mutation($file: Upload, $embedding: String) { importAgent(input: { file: $file, embedding: $embedding }) { agentIds } }`, { embedding: 'local/hashed-ngram' }, agentFileText, 'big.af');
     if (!result.data) return { outcome: `import refused: ${JSON.stringify(result.errors).slice(0, 200)}`, ok: false };
     importedAgent = result.data.importAgent.agentIds[0]!;
     const { agent } = await ok<{ agent: { files: { edges: Array<{ node: { file: { id: string } } }> } } }>(`query($id: ID!) { agent(id: $id) { files(first: 1) { edges { node { file { id } } } } } }`, { id: importedAgent });
@@ -267,11 +267,11 @@ async function main() {
   });
   await run('grep_files ^(a+)+$', async () => {
     const { sendMessage } = await ok<{ sendMessage: { stopReason: string; messages: Array<{ __typename: string; toolReturn?: string; status?: string }> } }>(
-      `mutation($a: ID!) { sendMessage(agentId: $a, input: { input: "grep it" }) { stopReason messages { __typename ... on ToolReturnMessage { toolReturn status } } } }`,
+      `mutation($a: ID!) { sendMessage(input: { agentId: $a, input: "grep it" }) { stopReason messages { __typename ... on ToolReturnMessage { toolReturn status } } } }`,
       { a: grepAgent },
     );
     const tool = sendMessage.messages.find((message) => message.__typename === 'ToolReturnMessage');
-    return { outcome: `tool ${tool?.status}: ${tool?.toolReturn?.split('\n')[0]?.slice(0, 80)}`, ok: sendMessage.stopReason === 'end_turn' && Boolean(tool) };
+    return { outcome: `tool ${tool?.status}: ${tool?.toolReturn?.split('\n')[0]?.slice(0, 80)}`, ok: sendMessage.stopReason === 'END_TURN' && Boolean(tool) };
   });
   await run(`nested query, first: ${NESTED_FIRST}`, async () => {
     const result = await postQuery<{ agents: { edges: unknown[] } }>(

@@ -108,14 +108,14 @@ async function main() {
     const baseline = await newAgent();
     const mcpAgent = await newAgent();
     const insertId = (await request<{ tools: { edges: Array<{ node: { id: string } }> } }>(`{ tools(first: 1, filter: { name: "memory_insert" }) { edges { node { id } } } }`)).tools.edges[0]!.node.id;
-    await request(`mutation ($a: ID!, $t: ID!) { attachTool(agentId: $a, toolId: $t) { changed } }`, { a: baseline, t: insertId });
-    await request(`mutation ($a: ID!, $t: ID!) { attachTool(agentId: $a, toolId: $t) { changed } }`, { a: mcpAgent, t: addId });
+    await request(`mutation ($a: ID!, $t: ID!) { attachTool(input: { agentId: $a, toolId: $t }) { changed } }`, { a: baseline, t: insertId });
+    await request(`mutation ($a: ID!, $t: ID!) { attachTool(input: { agentId: $a, toolId: $t }) { changed } }`, { a: mcpAgent, t: addId });
 
     type Sent = { sendMessage: { stopReason: string; run: { steps: Array<{ stepMs: number; llmRequestMs: number }> } } };
     const send = (agentId: string) =>
-      request<Sent>(`mutation ($id: ID!) { sendMessage(agentId: $id, input: { input: "go" }) { stopReason run { steps { stepMs llmRequestMs } } } }`, { id: agentId });
+      request<Sent>(`mutation ($id: ID!) { sendMessage(input: { agentId: $id, input: "go" }) { stopReason run { steps { stepMs llmRequestMs } } } }`, { id: agentId });
     const work = (sent: Sent) => {
-      if (sent.sendMessage.stopReason !== 'end_turn' || sent.sendMessage.run.steps.length !== 2) throw new Error(`unexpected run: ${JSON.stringify(sent)}`);
+      if (sent.sendMessage.stopReason !== 'END_TURN' || sent.sendMessage.run.steps.length !== 2) throw new Error(`unexpected run: ${JSON.stringify(sent)}`);
       const step = sent.sendMessage.run.steps[0]!;
       return step.stepMs - step.llmRequestMs;
     };

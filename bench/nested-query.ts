@@ -80,7 +80,7 @@ async function seed(url: string): Promise<void> {
     toolIds.push(created.createTool.tool.id);
   }
   for (let i = 0; i < AGENTS; i++) {
-    await graphql(url, 'mutation ($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }', {
+    await graphql(url, 'mutation ($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }', {
       input: {
         name: `bench agent ${i}`,
         includeBaseTools: false,

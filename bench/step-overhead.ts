@@ -93,9 +93,9 @@ function describe(error: unknown): string {
   return cause ? `${error.message} (${[cause.code, cause.message].filter(Boolean).join(': ')})` : error.message;
 }
 
-const CREATE_AGENT = 'mutation ($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }';
-const SEND = `mutation ($agentId: ID!, $input: SendMessageInput!) {
-  sendMessage(agentId: $agentId, input: $input) {
+const CREATE_AGENT = 'mutation ($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }';
+const SEND = `mutation ($input: SendMessageInput!) {
+  sendMessage(input: $input) {
     stopReason
     run { id status stopReason steps { stopReason stepMs llmRequestMs } }
   }
@@ -129,7 +129,7 @@ async function createAgent(url: string, name: string): Promise<string> {
 /** A completed 2-step run, or the reason it is not. */
 function checkRun(result: SendResult): string | null {
   const { run } = result;
-  if (result.stopReason !== 'end_turn' || run.stopReason !== 'end_turn' || run.status !== 'completed') {
+  if (result.stopReason !== 'END_TURN' || run.stopReason !== 'END_TURN' || run.status !== 'COMPLETED') {
     return `run ${run.id}: status ${run.status}, stop reason ${run.stopReason ?? result.stopReason}`;
   }
   if (run.steps.length !== 2) return `run ${run.id}: ${run.steps.length} steps instead of 2`;
@@ -199,7 +199,7 @@ async function runMode(mode: Mode, model: ModelWorker): Promise<ModeResult> {
       `\n=== ${mode} mode: ${app.db.kind} database, ${app.bus.kind} event bus${schemaUrl ? ` (schema ${new URL(schemaUrl).searchParams.get('schema')})` : ''}; server ${url}`,
     );
 
-    const send = (agentId: string, i: number) => graphql<{ sendMessage: SendResult }>(url, SEND, { agentId, input: { input: `Message ${i}: please remember this.` } });
+    const send = (agentId: string, i: number) => graphql<{ sendMessage: SendResult }>(url, SEND, { input: { agentId, input: `Message ${i}: please remember this.` } });
 
     // ---- warm-up (JIT, connections, prepared plans) on its own agent ----
     const warmAgent = await createAgent(url, 'warm-up agent');

@@ -34,7 +34,7 @@ agentgraph demo — GraphiQL at ${server.url}
 The model is SCRIPTED (no LLM): it saves "my name is …" / "remember …" to memory, streams slowly
 when you say "slow", calls a client-side tool when you say "approve", and otherwise chats.
 Try: createAgent(input: { name: "demo", memoryBlocks: [{ label: "human", value: "" }] }), then
-sendMessage(agentId: "...", input: { input: "my name is Ada" }) and look at agent.memory.
+sendMessage(input: { agentId: "...", input: "my name is Ada" }) and look at agent.memory.
 `);
 
 const stop = async () => {

@@ -1,37 +1,36 @@
 import { z } from 'zod';
 import { expectedIdForm, isIdOf, type IdKind } from './ids.js';
 
-/** The error codes of SPEC §6, carried to clients as `extensions.code`. */
-export const ERROR_CODES = [
-  'BAD_USER_INPUT',
-  'NOT_FOUND',
-  'CONFLICT',
-  'PENDING_APPROVAL',
-  'AGENT_BUSY',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'RATE_LIMITED',
-  'PAYLOAD_TOO_LARGE',
-  /** An operation whose cost (list sizes it asks for, nested) is over MAX_QUERY_COST; refused before it runs. */
-  'QUERY_TOO_COSTLY',
-  /** A query that ran longer than QUERY_TIMEOUT_MS; its partial work is discarded. */
-  'QUERY_TIMEOUT',
-  /** A result larger than MAX_RESPONSE_BYTES; nothing of it is sent. */
-  'RESPONSE_TOO_LARGE',
-  /** The database connection was lost (failover, pooler restart); retry. A run that lost it ends failed with this code. */
-  'DATABASE_UNAVAILABLE',
-  /** A subscriber read its run's events too slowly and was dropped; it resubscribes with `after`. */
-  'SLOW_CONSUMER',
-  'LLM_TIMEOUT',
-  'LLM_RATE_LIMIT',
-  'LLM_AUTHENTICATION',
-  'LLM_ERROR',
-  /** The server cannot take the work now (shutting down, or its background queue is full); retry shortly. */
-  'UNAVAILABLE',
-  'INTERNAL',
-] as const;
+/**
+ * Every code the server sends as `extensions.code` (SPEC §6), with what it means. This is the one
+ * list: the schema's ErrorCode enum and the table in docs/api.md are checked against it.
+ */
+export const ERROR_CODE_DESCRIPTIONS = {
+  BAD_USER_INPUT: 'The request is malformed or an argument is invalid (parse and validation errors included); `extensions.path` names the argument.',
+  NOT_FOUND: 'The id (or cursor) names nothing in your organization.',
+  CONFLICT: 'A unique value is taken (an agent or folder name, a block label of an agent).',
+  PENDING_APPROVAL: 'The agent waits for a tool approval; answer it (sendMessage with approvals or toolReturns) first.',
+  AGENT_BUSY: 'A send with failIfBusy met a run of the agent that is still queued or running.',
+  UNAUTHENTICATED: 'No API key, or an unknown or revoked one.',
+  FORBIDDEN: 'The operation is not allowed on this object (e.g. deleting a built-in tool, editing a read-only block).',
+  RATE_LIMITED: 'Too many requests or subscriptions for this key or connection; retry later.',
+  PAYLOAD_TOO_LARGE: 'The request body or upload is larger than the server accepts (MAX_BODY_BYTES, MAX_UPLOAD_BYTES).',
+  QUERY_TOO_COSTLY: 'The operation asks for more than MAX_QUERY_COST (list sizes it asks for, nested); refused before it runs.',
+  QUERY_TIMEOUT: 'The query ran longer than QUERY_TIMEOUT_MS; its partial work is discarded.',
+  RESPONSE_TOO_LARGE: 'The result is larger than MAX_RESPONSE_BYTES; nothing of it is sent.',
+  DATABASE_UNAVAILABLE: 'The database connection was lost (failover, pooler restart); retry. A run that lost it ends failed with this code.',
+  SLOW_CONSUMER: "A subscriber read its run's events too slowly and was dropped; resubscribe with `after`.",
+  LLM_TIMEOUT: 'The model provider did not answer in time (also a run error code).',
+  LLM_RATE_LIMIT: 'The model provider refused for rate limits after retries (also a run error code).',
+  LLM_AUTHENTICATION: 'The model provider refused the server’s credentials (also a run error code).',
+  LLM_ERROR: 'The model provider failed or answered something unusable (also a run error code).',
+  UNAVAILABLE: 'The server cannot take the work now (shutting down, or its background queue is full); retry shortly.',
+  INTERNAL: 'A server fault; it is logged with its stack and no detail is sent.',
+} as const;
 
-export type ErrorCode = (typeof ERROR_CODES)[number];
+export const ERROR_CODES = Object.keys(ERROR_CODE_DESCRIPTIONS) as Array<keyof typeof ERROR_CODE_DESCRIPTIONS>;
+
+export type ErrorCode = keyof typeof ERROR_CODE_DESCRIPTIONS;
 
 /** An expected failure of a use case. Its message is safe to show to the caller. */
 export class AppError extends Error {

@@ -29,9 +29,13 @@ import { useStrictRequestParsers } from './server/request-parsers.js';
 export const GRAPHQL_PATH = '/graphql';
 export const SSE_PATH = '/graphql/stream';
 
-const GRAPHIQL_DEFAULT_QUERY = `# Welcome to agentgraph: stateful agents as a graph.
-# Run an operation with the play button; explore the schema in the Docs panel (left).
+/** The GraphiQL tour; test/docs-examples.test.ts keeps it valid against the schema. */
+export const GRAPHIQL_DEFAULT_QUERY = `# Welcome to agentgraph: stateful agents as a graph.
+# Run the operations in order with the play button (it asks which one); explore the schema in
+# the Docs panel. Conventions: every mutation takes one input object; lists are connections with
+# edges, nodes, totalCount and pageInfo; errors carry extensions.code (see ErrorCode).
 
+# 1. An agent with two memory blocks. Copy its id into the variables below as "agentId".
 mutation CreateAgent {
   createAgent(input: {
     name: "Ada"
@@ -40,14 +44,37 @@ mutation CreateAgent {
       { label: "persona", value: "I am Ada, a patient tutor." }
     ]
   }) {
-    agent { id name tools { name } }
+    agent { id name agentType tools { name } }
   }
 }
 
+# 2. Talk to it; the run ends with a stop reason (END_TURN, REQUIRES_APPROVAL, ...).
+mutation Send($agentId: ID!) {
+  sendMessage(input: { agentId: $agentId, input: "Hi! What do you remember about me?" }) {
+    stopReason
+    messages { messageType ... on AssistantMessage { content } }
+    usage { totalTokens }
+  }
+}
+
+# 3. The same, streamed token by token (a subscription, over WebSocket).
+subscription Chat($agentId: ID!) {
+  chat(input: { agentId: $agentId, input: "Tell me a short story." }) {
+    __typename seq
+    ... on MessageDeltaEvent { kind delta }
+    ... on StopReasonEvent { stopReason }
+  }
+}
+
+# 4. Agents with their memory and recent history.
 query Agents {
   agents(first: 10) {
     totalCount
-    edges { node { id name blocks { label value } memory } }
+    nodes {
+      id name memory
+      blocks { label value }
+      messages(last: 5) { nodes { messageType date } }
+    }
   }
 }
 `;

@@ -38,11 +38,11 @@ describe('agentEvents and blockUpdated', () => {
     const sub = collect<{ agentEvents: Data }>(t.ws(), { query: AGENT_EVENTS, variables: { agentId: agent.id } });
     // Make sure the subscription is live: poke with an update until its event arrives.
     let n = 0;
-    await eventually(() => sub.values.length > 0, () => gql(t, `mutation($id: ID!, $d: String) { updateAgent(id: $id, input: { description: $d }) { agent { id } } }`, { id: agent.id, d: `v${++n}` }));
+    await eventually(() => sub.values.length > 0, () => gql(t, `mutation($id: ID!, $d: String) { updateAgent(input: { id: $id, description: $d }) { agent { id } } }`, { id: agent.id, d: `v${++n}` }));
     const before = sub.values.length;
 
     model.enqueue({ toolCalls: [{ name: 'memory_insert', arguments: { label: 'human', new_string: 'Plays chess.' } }] }, { text: 'Noted.' });
-    const sent = await gql(t, `mutation($id: ID!) { sendMessage(agentId: $id, input: { input: "I play chess" }) { run { id } } }`, { id: agent.id });
+    const sent = await gql(t, `mutation($id: ID!) { sendMessage(input: { agentId: $id, input: "I play chess" }) { run { id } } }`, { id: agent.id });
     const runId = sent.sendMessage.run.id;
     await eventually(() => sub.values.some((value) => value.agentEvents.type === 'RUN_ENDED'));
     const events = sub.values.slice(before).map((value) => value.agentEvents);
@@ -50,7 +50,7 @@ describe('agentEvents and blockUpdated', () => {
     expect(events.every((event) => event.type === 'BLOCK_CHANGED' || event.runId === runId)).toBe(true);
     expect(events[1]!.messages.map((message: Data) => message.__typename)).toEqual(['UserMessage', 'ToolCallMessage', 'ToolReturnMessage']);
     expect(events[2]!.blockIds).toEqual([agent.blocks[0].id]);
-    expect(events[4]!).toMatchObject({ stopReason: 'end_turn', run: { status: 'completed' } });
+    expect(events[4]!).toMatchObject({ stopReason: 'END_TURN', run: { status: 'COMPLETED' } });
     sub.dispose();
   });
 
@@ -63,12 +63,12 @@ describe('agentEvents and blockUpdated', () => {
     let n = 0;
     await eventually(
       () => onBlock.values.length > 0 && onB.values.some((value) => value.agentEvents.type === 'BLOCK_CHANGED'),
-      () => gql(t, `mutation($a: ID!, $v: String!) { updateBlock(agentId: $a, label: "team", input: { value: $v }) { block { id } } }`, { a: a.id, v: `v${++n}` }),
+      () => gql(t, `mutation($a: ID!, $v: String!) { updateBlock(input: { agentId: $a, blockLabel: "team", value: $v }) { block { id } } }`, { a: a.id, v: `v${++n}` }),
     );
     expect(onBlock.values.at(-1)!.blockUpdated).toMatchObject({ blockId: block.id, deleted: false, block: { value: `v${n}` } });
     expect(onB.values.find((value) => value.agentEvents.type === 'BLOCK_CHANGED')!.agentEvents.blockIds).toEqual([block.id]);
 
-    await gql(t, `mutation($id: ID!) { deleteBlock(id: $id) { deletedBlockId } }`, { id: block.id });
+    await gql(t, `mutation($id: ID!) { deleteBlock(input: { id: $id }) { deletedBlockId } }`, { id: block.id });
     await eventually(() => onBlock.completed);
     expect(onBlock.values.at(-1)!.blockUpdated).toMatchObject({ deleted: true, block: null });
     onB.dispose();
@@ -84,7 +84,7 @@ describe('agentEvents and blockUpdated', () => {
     let n = 0;
     await eventually(
       () => agentSub.values.length > 0 && blockSub.values.length > 0,
-      () => gql(t, `mutation($id: ID!, $v: String!) { updateBlock(id: $id, input: { value: $v }) { block { id } } }`, { id: blockId, v: `v${++n}` }),
+      () => gql(t, `mutation($id: ID!, $v: String!) { updateBlock(input: { id: $id, value: $v }) { block { id } } }`, { id: blockId, v: `v${++n}` }),
     );
     const redis = SERVICES_MODE ? new Redis(process.env.REDIS_URL!) : undefined;
     const listeners = async () => {
@@ -139,16 +139,16 @@ describe.runIf(SERVICES_MODE)('across instances', () => {
   it('a run executing on A is cancelled from B within 500 ms, its model request aborted', async () => {
     const agent = (await gql(a, `mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }`)).createAgent.agent;
     model.enqueue({ text: 'x'.repeat(4000), chunkDelayMs: 20 });
-    const started = await gql(a, `mutation($id: ID!) { sendMessageAsync(agentId: $id, input: { input: "long" }) { run { id } } }`, { id: agent.id });
+    const started = await gql(a, `mutation($id: ID!) { sendMessageAsync(input: { agentId: $id, input: "long" }) { run { id } } }`, { id: agent.id });
     const requests = model.requests.length;
     await eventually(() => model.requests.length > requests);
     const request = model.requests.at(-1)!;
     const cancelledAt = Date.now();
-    await gql(b, `mutation($id: ID!) { cancelRun(runId: $id) { run { status } } }`, { id: started.sendMessageAsync.run.id });
+    await gql(b, `mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { status } } }`, { id: started.sendMessageAsync.run.id });
     await eventually(() => request.aborted === true, undefined, 2000);
     expect(Date.now() - cancelledAt).toBeLessThan(500);
     const run = await gql(a, `query($id: ID!) { run(id: $id) { status stopReason } }`, { id: started.sendMessageAsync.run.id });
-    expect(run.run).toEqual({ status: 'cancelled', stopReason: 'cancelled' });
+    expect(run.run).toEqual({ status: 'CANCELLED', stopReason: 'CANCELLED' });
   });
 
   it('keeps the runs of one agent in order when sends arrive at both instances at once', async () => {
@@ -157,13 +157,13 @@ describe.runIf(SERVICES_MODE)('across instances', () => {
     // No scripted replies: the brain echoes the last user message, so each reply names its input.
     const results = await Promise.all(
       Array.from({ length: count }, (_, i) =>
-        gql(i % 2 ? b : a, `mutation($id: ID!, $text: String!) { sendMessage(agentId: $id, input: { input: $text }) { run { status } } }`, {
+        gql(i % 2 ? b : a, `mutation($id: ID!, $text: String!) { sendMessage(input: { agentId: $id, input: $text }) { run { status } } }`, {
           id: agent.id,
           text: `message ${i}`,
         }),
       ),
     );
-    expect(results.every((result) => result.sendMessage.run.status === 'completed')).toBe(true);
+    expect(results.every((result) => result.sendMessage.run.status === 'COMPLETED')).toBe(true);
     const history = await gql(a, `query($id: ID!) { agent(id: $id) { messages(last: 100) { nodes { __typename ... on UserMessage { content } ... on AssistantMessage { content } } } } }`, { id: agent.id });
     const contents = history.agent.messages.nodes.slice(1).map((node: Data) => node.content);
     expect(contents).toHaveLength(count * 2);
@@ -183,10 +183,10 @@ describe.runIf(SERVICES_MODE)('across instances', () => {
       const sub = collect<{ agentEvents: Data }>(other.ws(), { query: AGENT_EVENTS, variables: { agentId: agent.id } });
       // Make sure the subscription is live: poke with an update until its event arrives.
       let n = 0;
-      await eventually(() => sub.values.length > 0, () => gql(other, `mutation($id: ID!, $d: String) { updateAgent(id: $id, input: { description: $d }) { agent { id } } }`, { id: agent.id, d: `v${++n}` }));
+      await eventually(() => sub.values.length > 0, () => gql(other, `mutation($id: ID!, $d: String) { updateAgent(input: { id: $id, description: $d }) { agent { id } } }`, { id: agent.id, d: `v${++n}` }));
       model.enqueue({ text: 'namespaced' });
-      const sent = await gql(other, `mutation($id: ID!) { sendMessage(agentId: $id, input: { input: "hi" }) { run { id status } } }`, { id: agent.id });
-      expect(sent.sendMessage.run.status).toBe('completed');
+      const sent = await gql(other, `mutation($id: ID!) { sendMessage(input: { agentId: $id, input: "hi" }) { run { id status } } }`, { id: agent.id });
+      expect(sent.sendMessage.run.status).toBe('COMPLETED');
       await eventually(() => sub.values.some((value) => value.agentEvents.type === 'RUN_ENDED'));
       expect(channels).toContain(`${prefix}agentEvents:${agent.id}`);
       expect(channels.every((channel) => channel.startsWith(prefix))).toBe(true);
@@ -202,7 +202,7 @@ describe.runIf(SERVICES_MODE)('across instances', () => {
   it('streams a run executing on A to a subscriber on B', async () => {
     const agent = (await gql(a, `mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }`)).createAgent.agent;
     model.enqueue({ text: 'across the instances', chunkDelayMs: 10, delayMs: 300 });
-    const started = await gql(a, `mutation($id: ID!) { sendMessageAsync(agentId: $id, input: { input: "hi" }) { run { id } } }`, { id: agent.id });
+    const started = await gql(a, `mutation($id: ID!) { sendMessageAsync(input: { agentId: $id, input: "hi" }) { run { id } } }`, { id: agent.id });
     const sub = collect<{ runEvents: Data }>(b.ws(), {
       query: `subscription($r: ID!) { runEvents(runId: $r) { __typename seq ... on MessageDeltaEvent { delta } } }`,
       variables: { r: started.sendMessageAsync.run.id },

@@ -10,10 +10,10 @@ import { startModelServer, type ModelServer } from './model-server/server.js';
  * configured still imports, its sends fail as before, and a model override at import maps it.
  */
 
-const IMPORT = `mutation ($json: JSON, $options: ImportAgentOptions) { importAgent(json: $json, options: $options) { agentIds } }`;
+const IMPORT = `mutation ($input: ImportAgentInput!) { importAgent(input: $input) { agentIds } }`;
 const AGENT = `query ($id: ID!) { agent(id: $id) { model contextWindowLimit } }`;
-const SEND = `mutation ($agentId: ID!, $input: SendMessageInput!) {
-  sendMessage(agentId: $agentId, input: $input) { stopReason messages { messageType ... on AssistantMessage { content } } }
+const SEND = `mutation ($input: SendMessageInput!) {
+  sendMessage(input: $input) { stopReason messages { messageType ... on AssistantMessage { content } } }
 }`;
 
 let model: ModelServer;
@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(() => closeAll(t, model));
 
 async function importFile(json: unknown, options: Record<string, unknown> = {}): Promise<string> {
-  const result = (await t.request(IMPORT, { json, options } as never)) as GraphQLResult<{ importAgent: { agentIds: string[] } }>;
+  const result = (await t.request(IMPORT, { input: { json, ...options } } as never)) as GraphQLResult<{ importAgent: { agentIds: string[] } }>;
   if (result.errors) throw new Error(JSON.stringify(result.errors));
   return result.data!.importAgent.agentIds[0]!;
 }
@@ -46,8 +46,8 @@ describe('importing an agent file maps its llm_config to a configured provider',
 
     const before = model.requests.length;
     model.enqueue({ toolCalls: [{ name: 'send_message', arguments: { message: 'void speaks' } }] });
-    const result = ((await t.request(SEND, { agentId: id, input: { input: 'hello void' } } as never)) as GraphQLResult<{ sendMessage: { stopReason: string; messages: Array<{ messageType: string; content?: string }> } }>).data!.sendMessage;
-    expect(result.messages.find((message) => message.messageType === 'assistant_message')?.content).toBe('void speaks');
+    const result = ((await t.request(SEND, { input: { agentId: id, input: 'hello void' } } as never)) as GraphQLResult<{ sendMessage: { stopReason: string; messages: Array<{ messageType: string; content?: string }> } }>).data!.sendMessage;
+    expect(result.messages.find((message) => message.messageType === 'ASSISTANT_MESSAGE')?.content).toBe('void speaks');
     expect(model.requests[before]).toMatchObject({ protocol: 'gemini', path: '/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse' });
   });
 
@@ -61,14 +61,14 @@ describe('importing an agent file maps its llm_config to a configured provider',
     doc.agents[0].llm_config = { ...doc.agents[0].llm_config, model_endpoint_type: 'xai', handle: 'my-xai/grok-4', model: 'grok-4' };
     const id = await importFile(doc, { stripMessages: true });
     expect((await modelOf(id)).model).toBe('xai/grok-4');
-    const failed = (await t.request(SEND, { agentId: id, input: { input: 'hello?' } } as never)) as GraphQLResult<unknown>;
+    const failed = (await t.request(SEND, { input: { agentId: id, input: 'hello?' } } as never)) as GraphQLResult<unknown>;
     expect(failed.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringMatching(/'xai\/grok-4' names no configured provider; configured providers: gemini, anthropic/) });
 
     const mapped = await importFile(doc, { stripMessages: true, model: 'anthropic/claude-sonnet-4-5' });
     expect((await modelOf(mapped)).model).toBe('anthropic/claude-sonnet-4-5');
     model.enqueue({ toolCalls: [{ name: 'send_message', arguments: { message: 'mapped' } }] });
     const before = model.requests.length;
-    const sent = ((await t.request(SEND, { agentId: mapped, input: { input: 'hello' } } as never)) as GraphQLResult<{ sendMessage: { stopReason: string } }>).data!.sendMessage;
+    const sent = ((await t.request(SEND, { input: { agentId: mapped, input: 'hello' } } as never)) as GraphQLResult<{ sendMessage: { stopReason: string } }>).data!.sendMessage;
     expect(sent.stopReason).toBeDefined();
     expect(model.requests[before]!.protocol).toBe('anthropic');
   });

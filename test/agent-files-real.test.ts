@@ -11,16 +11,16 @@ import type { ModelServer } from './model-server/server.js';
  */
 
 const Import = graphql(`
-  mutation RealImport($json: JSON, $options: ImportAgentOptions) {
-    importAgent(json: $json, options: $options) { agentIds warnings { path message } }
+  mutation RealImport($json: JSON, $model: String) {
+    importAgent(input: { json: $json, model: $model }) { agentIds warnings { path message } }
   }
 `);
 const Export = graphql(`
   query RealExport($ids: [ID!]!) { exportAgents(ids: $ids) }
 `);
 const Send = graphql(`
-  mutation RealSend($agentId: ID!, $input: SendMessageInput!) {
-    sendMessage(agentId: $agentId, input: $input) { stopReason messages { __typename ... on AssistantMessage { content } } }
+  mutation RealSend($input: SendMessageInput!) {
+    sendMessage(input: $input) { stopReason messages { __typename ... on AssistantMessage { content } } }
   }
 `);
 const Memory = graphql(`
@@ -83,7 +83,7 @@ describe('agent files: every real Letta file', () => {
 
   it.each(FIXTURE_FILES)('%s imports, runs a turn and round-trips', async (name) => {
     const original = fixtureJson(name);
-    const imported = (await t.ok(Import, { json: original, options: { model: 'test/scripted' } }, own)).importAgent;
+    const imported = (await t.ok(Import, { json: original, model: 'test/scripted' }, own)).importAgent;
     expect(imported.agentIds).toHaveLength(original.agents.length);
 
     // The first agent answers a turn with the scripted model (legacy agents through send_message).
@@ -93,9 +93,9 @@ describe('agent files: every real Letta file', () => {
     const first_ = (original.agents[0].tool_rules ?? []).find((rule: any) => rule.type === 'run_first' && builtIn.has(rule.tool_name));
     if (first_) model.enqueue({ toolCalls: [{ id: 'c_first', name: first_.tool_name, arguments: { query: 'hi' } }] });
     model.enqueue(legacy ? { toolCalls: [{ id: 'c0', name: 'send_message', arguments: { message: `hello from ${name}` } }] } : { text: `hello from ${name}` });
-    const reply = (await t.ok(Send, { agentId: imported.agentIds[0]!, input: { input: 'hi' } }, own)).sendMessage;
+    const reply = (await t.ok(Send, { input: { agentId: imported.agentIds[0]!, input: 'hi' } }, own)).sendMessage;
     // void's rules want annotate_ack (a tool of its own, not run here) after send_message: its turn ends on a tool rule.
-    expect(reply.stopReason).toBe(name === 'void.af' ? 'tool_rule' : 'end_turn');
+    expect(reply.stopReason).toBe(name === 'void.af' ? 'TOOL_RULE' : 'END_TURN');
     expect(reply.messages).toContainEqual({ __typename: 'AssistantMessage', content: `hello from ${name}` });
     expect(model.pending()).toBe(0);
 
@@ -164,7 +164,7 @@ describe('agent files: every real Letta file', () => {
       { toolCalls: [{ id: 'c2', name: 'memory_insert', arguments: { label: '/note_directory', new_string: 'notes/b.md', insert_line: -1 } }] },
       { text: 'noted' },
     );
-    expect((await t.ok(Send, { agentId: id, input: { input: 'remember b.md' } }, own)).sendMessage.stopReason).toBe('end_turn');
+    expect((await t.ok(Send, { input: { agentId: id, input: 'remember b.md' } }, own)).sendMessage.stopReason).toBe('END_TURN');
     const after = (await t.ok(Memory, { id }, own)).agent!;
     expect(after.blocks.find((block) => block.label === 'reference/faq')!.value).toBe('Q: What is Letta?\nA: A platform for stateful agents.');
     expect(after.blocks.find((block) => block.label === '/note_directory')!.value).toBe('notes/a.md\nnotes/b.md');

@@ -4,19 +4,19 @@ import { closeAll, startWithScriptedModel, type TestServer } from './helpers/ser
 import type { ModelServer } from './model-server/server.js';
 
 const ImportDoc = graphql(`
-  mutation RoundTripImport($json: JSON) { importAgent(json: $json) { agentIds } }
+  mutation RoundTripImport($json: JSON) { importAgent(input: { json: $json }) { agentIds } }
 `);
 const ExportMany = graphql(`
   query RoundTripExport($ids: [ID!]!) { exportAgents(ids: $ids) }
 `);
 const CreateWithShared = graphql(`
-  mutation RoundTripCreate($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation RoundTripCreate($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const Approval = graphql(`
-  mutation RoundTripApproval($agentId: ID!, $toolName: String!) { setToolApproval(agentId: $agentId, toolName: $toolName, requiresApproval: true) { requiresApproval } }
+  mutation RoundTripApproval($agentId: ID!, $toolName: String!) { setToolApproval(input: { agentId: $agentId, toolName: $toolName, requiresApproval: true }) { requiresApproval } }
 `);
 const Talk = graphql(`
-  mutation RoundTripSend($agentId: ID!, $input: SendMessageInput!) { sendMessage(agentId: $agentId, input: $input) { stopReason } }
+  mutation RoundTripSend($input: SendMessageInput!) { sendMessage(input: $input) { stopReason } }
 `);
 const SharedBlock = graphql(`
   query RoundTripShared($id: ID!) { agent(id: $id) { blocks { id label agents { id } } } }
@@ -171,7 +171,7 @@ describe('agent files: export → import → export', () => {
       { reasoning: 'I should remember the name.', toolCalls: [{ id: 'call_mem', name: 'memory_insert', arguments: { label: 'human', new_string: 'Name: Ada', insert_line: 0 } }] },
       { text: 'Nice to meet you, Ada.' },
     );
-    expect((await t.ok(Talk, { agentId: clerk, input: { input: 'my name is Ada' } })).sendMessage.stopReason).toBe('end_turn');
+    expect((await t.ok(Talk, { input: { agentId: clerk, input: 'my name is Ada' } })).sendMessage.stopReason).toBe('END_TURN');
 
     await t.app.runtime.fileJobs.idle(); // imported files are chunked and embedded again first
     const first = (await t.ok(ExportMany, { ids: [librarian, archivist, clerk] })).exportAgents as any;

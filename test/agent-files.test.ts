@@ -4,13 +4,13 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 import { FIXTURE_FILES, fixtureJson, fixtureText, uploadRequest } from './helpers/agent-files.js';
 
 const ImportUpload = graphql(`
-  mutation ImportUpload($file: Upload, $options: ImportAgentOptions) {
-    importAgent(file: $file, options: $options) { agentIds agents { id name } }
+  mutation ImportUpload($file: Upload) {
+    importAgent(input: { file: $file }) { agentIds agents { id name } }
   }
 `);
 const ImportJson = graphql(`
-  mutation ImportJson($json: JSON, $options: ImportAgentOptions) {
-    importAgent(json: $json, options: $options) { agentIds }
+  mutation ImportJson($input: ImportAgentInput!) {
+    importAgent(input: $input) { agentIds }
   }
 `);
 const ImportedAgent = graphql(`
@@ -58,7 +58,7 @@ describe('agent files: every Letta fixture imports', () => {
     const importedBlockIds = new Map<string, string>();
     for (const [index, fileAgent] of (doc.agents as FileAgent[]).entries()) {
       const { agent } = await t.ok(ImportedAgent, { id: agentIds[index]! });
-      expect(agent!.agentType).toBe(fileAgent.agent_type);
+      expect(agent!.agentType).toBe(fileAgent.agent_type.toUpperCase());
       expect(agent!.system).toBe(fileAgent.system);
 
       // Blocks: the labels, values, limits and flags of the file.
@@ -82,7 +82,7 @@ describe('agent files: every Letta fixture imports', () => {
       expect(agent!.tools.map((tool) => tool.name).sort()).toEqual(expectedTools.map((tool) => tool.name).sort());
       for (const expected of expectedTools.filter((tool) => tool.tool_type === 'custom')) {
         const tool = agent!.tools.find((candidate) => candidate.name === expected.name)!;
-        expect(tool.toolType).toBe('custom');
+        expect(tool.toolType).toBe('CUSTOM');
         expect(tool.sourceCode).toBe(expected.source_code);
         expect(tool.description).toBe(expected.description);
         expect(tool.parameters).toEqual(expected.json_schema.parameters);
@@ -123,7 +123,7 @@ describe('agent files: every Letta fixture imports', () => {
     const member = doc.agents[1];
     member.messages.push({ id: 'message-in-group', role: 'user', content: [{ type: 'text', text: 'from the group' }], group_id: 'group-0' });
     member.in_context_message_ids.push('message-in-group');
-    const { importAgent } = await t.ok(ImportJson, { json: doc });
+    const { importAgent } = await t.ok(ImportJson, { input: { json: doc } });
     const exported = (await t.ok(Export, { id: importAgent.agentIds[0]! })).exportAgent as any;
     const inGroup = exported.agents[1].messages.filter((message: any) => message.group_id);
     expect(inGroup.map((message: any) => [message.content[0].text, message.group_id])).toEqual([['from the group', 'group-0']]);
@@ -140,14 +140,14 @@ describe('agent files: every Letta fixture imports', () => {
       .filter((block: any) => doc.agents.every((agent: FileAgent) => agent.block_ids.includes(block.id)))
       .map((block: any) => block.label);
     expect(sharedLabels.length).toBeGreaterThan(1);
-    const [evie, sleeptime] = (await t.ok(ImportJson, { json: doc })).importAgent.agentIds as [string, string];
+    const [evie, sleeptime] = (await t.ok(ImportJson, { input: { json: doc } })).importAgent.agentIds as [string, string];
     const { agent } = await t.ok(ImportedAgent, { id: evie });
     for (const label of sharedLabels) {
       const block = agent!.blocks.find((candidate) => candidate.label === label)!;
       expect(block.agents.map((owner) => owner.id).sort()).toEqual([evie, sleeptime].sort());
     }
     const edited = agent!.blocks.find((block) => sharedLabels.includes(block.label) && !block.readOnly)!;
-    await t.ok(graphql(`mutation EditShared($id: ID!) { updateBlock(id: $id, input: { value: "edited once" }) { block { id } } }`), { id: edited.id });
+    await t.ok(graphql(`mutation EditShared($id: ID!) { updateBlock(input: { id: $id, value: "edited once" }) { block { id } } }`), { id: edited.id });
     const other = (await t.ok(ImportedAgent, { id: sleeptime })).agent!;
     expect(other.blocks.find((block) => block.label === edited.label)!.value).toBe('edited once');
     expect(other.systemPrompt).toContain('edited once');
@@ -158,7 +158,7 @@ describe('agent files: every Letta fixture imports', () => {
     doc.agents[0].name = 'void-twin';
     doc.sources[0].name = 'twin-folder';
     doc.tools.find((tool: any) => tool.name === 'post_to_x').name = 'post_to_x_twin';
-    const results = await Promise.all([t.request(ImportJson, { json: doc }), t.request(ImportJson, { json: doc })]);
+    const results = await Promise.all([t.request(ImportJson, { input: { json: doc } }), t.request(ImportJson, { input: { json: doc } })]);
     expect(results.map((result) => result.errors)).toEqual([undefined, undefined]);
     expect((await t.ok(AgentsNamed, { name: 'void-twin' })).agentCount).toBe(2);
     expect((await t.ok(ToolsNamed, { name: 'post_to_x_twin' })).tools.edges).toHaveLength(1);
@@ -172,10 +172,10 @@ describe('agent files: every Letta fixture imports', () => {
 
   it('accepts the file as JSON, as a JSON string and double-encoded, and applies the options', async () => {
     const text = fixtureText('memgpt_agent.af'); // double-encoded by Letta
-    const asString = await t.ok(ImportJson, { json: text, options: { name: 'renamed', model: 'openai/gpt-4.1-mini', secrets: { API_KEY: 'k' } } });
+    const asString = await t.ok(ImportJson, { input: { json: text, name: 'renamed', model: 'openai/gpt-4.1-mini', secrets: { API_KEY: 'k' } } });
     const { agent } = await t.ok(ImportedAgent, { id: asString.importAgent.agentIds[0]! });
     expect(agent).toMatchObject({ name: 'renamed', model: 'openai/gpt-4.1-mini' });
-    const asObject = await t.ok(ImportJson, { json: fixtureJson('memgpt_agent.af'), options: { appendCopySuffix: true, stripMessages: true } });
+    const asObject = await t.ok(ImportJson, { input: { json: fixtureJson('memgpt_agent.af'), appendCopySuffix: true, stripMessages: true } });
     const copy = (await t.ok(ImportedAgent, { id: asObject.importAgent.agentIds[0]! })).agent!;
     expect(copy.name).toBe('memgpt_agent_copy');
     expect(copy.messages.edges.map((edge) => edge.node.__typename)).toEqual(['SystemMessage']);
@@ -188,7 +188,7 @@ describe('agent files: every Letta fixture imports', () => {
     doc.blocks[0].value = 'before\u0000after';
     doc.agents[0].messages.push({ id: 'message-nul', role: 'user', content: [{ type: 'text', text: 'hi\u0000there' }] });
     doc.agents[0].in_context_message_ids.push('message-nul');
-    const { agent } = await t.ok(ImportedAgent, { id: (await t.ok(ImportJson, { json: doc })).importAgent.agentIds[0]! });
+    const { agent } = await t.ok(ImportedAgent, { id: (await t.ok(ImportJson, { input: { json: doc } })).importAgent.agentIds[0]! });
     expect(agent!.name).toBe('nulagent');
     expect(agent!.blocks.find((block) => block.label === doc.blocks[0].label)!.value).toBe('beforeafter');
     expect(agent!.messages.edges.map((edge) => edge.node)).toContainEqual({ __typename: 'UserMessage', content: 'hithere' });
@@ -198,15 +198,15 @@ describe('agent files: every Letta fixture imports', () => {
     const doc = fixtureJson('customer_service.af');
     const custom = doc.tools.find((tool: any) => tool.name === 'check_order_status');
     custom.source_code = 'def check_order_status(order_number: int):\n    """v1"""\n    raise SystemExit("never run")\n';
-    await t.ok(ImportJson, { json: doc });
+    await t.ok(ImportJson, { input: { json: doc } });
     const edited = structuredClone(doc);
     edited.tools.find((tool: any) => tool.name === 'check_order_status').source_code = '# v2';
     edited.tools.find((tool: any) => tool.name === 'memory_insert').description = 'hijacked';
-    await t.ok(ImportJson, { json: edited, options: { overrideExistingTools: false } });
+    await t.ok(ImportJson, { input: { json: edited, overrideExistingTools: false } });
     let tools = (await t.ok(ToolsNamed, { name: 'check_order_status' })).tools.edges;
     expect(tools).toHaveLength(1);
     expect(tools[0]!.node.sourceCode).toContain('v1');
-    await t.ok(ImportJson, { json: edited });
+    await t.ok(ImportJson, { input: { json: edited } });
     tools = (await t.ok(ToolsNamed, { name: 'check_order_status' })).tools.edges;
     expect(tools[0]!.node.sourceCode).toBe('# v2');
     const memoryInsert = await t.request(graphql(`query BuiltinTool { tools(first: 1, filter: { name: "memory_insert" }) { edges { node { description builtIn } } } }`));
@@ -236,14 +236,14 @@ describe('agent files: bad input', () => {
 
   it('refuses JSON that is not an agent file', async () => {
     for (const json of [{ hello: 'world' }, [1, 2, 3], 42, { agents: 'nope' }]) {
-      const result = await t.request(ImportJson, { json });
+      const result = await t.request(ImportJson, { input: { json } });
       expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect(result.errors![0]!.message).toMatch(/agent file|agents/);
     }
-    const empty = await t.request(ImportJson, { json: { agents: [] } });
+    const empty = await t.request(ImportJson, { input: { json: { agents: [] } } });
     expect(problemsOf(empty)).toEqual([{ path: 'agents', message: 'must hold at least one agent' }]);
     // All agents are written in one transaction; export has the same bound.
-    const crowd = await t.request(ImportJson, { json: { agents: Array.from({ length: 101 }, (_, n) => ({ id: `agent-${n}`, name: `crowd ${n}` })) } });
+    const crowd = await t.request(ImportJson, { input: { json: { agents: Array.from({ length: 101 }, (_, n) => ({ id: `agent-${n}`, name: `crowd ${n}` })) } } });
     expect(problemsOf(crowd)).toEqual([{ path: 'agents', message: 'must hold at most 100 agents' }]);
   });
 
@@ -265,7 +265,7 @@ describe('agent files: bad input', () => {
   it('refuses an unknown tool type, naming the tool', async () => {
     const doc = fixtureJson('memgpt_agent.af');
     doc.tools[1].tool_type = 'quantum_core';
-    const result = await t.request(ImportJson, { json: doc });
+    const result = await t.request(ImportJson, { input: { json: doc } });
     expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(problemsOf(result)).toEqual([{ path: 'tools.1.tool_type', message: expect.stringContaining('unknown tool type "quantum_core"') }]);
   });
@@ -279,7 +279,7 @@ describe('agent files: bad input', () => {
     doc.blocks[1].limit = 0;
     doc.agents[0].model = 'gpt-4'; // not 'provider/model'
     doc.agents[0].timezone = 'Mars/Olympus';
-    const result = await t.request(ImportJson, { json: doc });
+    const result = await t.request(ImportJson, { input: { json: doc } });
     expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(problemsOf(result).map((problem) => problem.path).sort()).toEqual(
       ['agents.0.model', 'agents.0.timezone', 'blocks.0.label', 'blocks.1.limit', `tools.${custom}.json_schema.parameters`, `tools.${custom}.name`].sort(),
@@ -295,7 +295,7 @@ describe('agent files: bad input', () => {
     doc.agents[0].in_context_message_ids.push('message-42'); // not one of its messages
     doc.files = [{ id: 'file-0', source_id: 'source-7', file_name: 'a.txt', content: 'x' }]; // unknown source
     doc.agents[0].files_agents = [{ id: 'file_agent-0', agent_id: 'agent-3', file_id: 'file-5', source_id: 'source-7', file_name: 'a.txt' }];
-    const result = await t.request(ImportJson, { json: doc });
+    const result = await t.request(ImportJson, { input: { json: doc } });
     expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const problems = problemsOf(result);
     const paths = problems.map((problem) => problem.path);
@@ -330,21 +330,21 @@ describe('agent files: bad input', () => {
 
   it('refuses bad options and both or neither of file and json', async () => {
     const doc = fixtureJson('evie.af');
-    const renamed = await t.request(ImportJson, { json: doc, options: { name: 'one' } });
-    expect(problemsOf(renamed)[0]).toMatchObject({ path: 'options.name' });
-    const badModel = await t.request(ImportJson, { json: doc, options: { model: 'gpt-4' } });
-    expect(badModel.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', path: 'options.model' } });
-    const neither = await t.request(ImportJson, {});
+    const renamed = await t.request(ImportJson, { input: { json: doc, name: 'one' } });
+    expect(problemsOf(renamed)[0]).toMatchObject({ path: 'input.name' });
+    const badModel = await t.request(ImportJson, { input: { json: doc, model: 'gpt-4' } });
+    expect(badModel.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', path: 'input.model' } });
+    const neither = await t.request(ImportJson, { input: {} });
     expect(neither.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    const both = await uploadRequest(t, graphql(`mutation ImportBoth($file: Upload, $json: JSON) { importAgent(file: $file, json: $json) { agentIds } }`), '{}', { json: {} });
+    const both = await uploadRequest(t, graphql(`mutation ImportBoth($file: Upload, $json: JSON) { importAgent(input: { file: $file, json: $json }) { agentIds } }`), '{}', { json: {} });
     expect(both.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('export: refuses more agents than an import accepts, counting the members of their groups', async () => {
     const agents = Array.from({ length: 100 }, (_, n) => ({ id: `agent-${n}`, name: `member ${n}` }));
     const groups = [{ id: 'group-0', agent_ids: agents.slice(1).map((agent) => agent.id), manager_config: { manager_type: 'round_robin', manager_agent_id: 'agent-0' } }];
-    const [manager] = (await t.ok(ImportJson, { json: { agents, groups } })).importAgent.agentIds;
-    const [loner] = (await t.ok(ImportJson, { json: { agents: [{ id: 'agent-0', name: 'loner' }] } })).importAgent.agentIds;
+    const [manager] = (await t.ok(ImportJson, { input: { json: { agents, groups } } })).importAgent.agentIds;
+    const [loner] = (await t.ok(ImportJson, { input: { json: { agents: [{ id: 'agent-0', name: 'loner' }] } } })).importAgent.agentIds;
     const exported = (await t.ok(Export, { id: manager! })).exportAgent as any;
     expect(exported.agents).toHaveLength(100);
     const tooMany = await t.request(graphql(`query ExportMany($ids: [ID!]!) { exportAgents(ids: $ids) }`), { ids: [loner!, manager!] });
@@ -355,7 +355,7 @@ describe('agent files: bad input', () => {
   it('export: a malformed id is BAD_USER_INPUT, an unknown or foreign one NOT_FOUND', async () => {
     expect((await t.request(Export, { id: 'agent-1' })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect((await t.request(Export, { id: 'agent-00000000-0000-4000-8000-000000000000' })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    const { importAgent } = await t.ok(ImportJson, { json: fixtureJson('memgpt_agent.af') });
+    const { importAgent } = await t.ok(ImportJson, { input: { json: fixtureJson('memgpt_agent.af') } });
     const other = await t.newOrganization();
     const foreign = await t.request(Export, { id: importAgent.agentIds[0]! }, { token: other.token });
     expect(foreign.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');

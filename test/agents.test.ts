@@ -3,7 +3,7 @@ import { graphql } from '../src/generated/gql/index.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const CreateAgent = graphql(`
-  mutation CreateAgent($input: CreateAgentInput) {
+  mutation CreateAgent($input: CreateAgentInput!) {
     createAgent(input: $input) {
       agent { id name description system agentType tags metadata model embedding timezone createdAt updatedAt }
     }
@@ -11,8 +11,8 @@ const CreateAgent = graphql(`
 `);
 
 const UpdateAgent = graphql(`
-  mutation UpdateAgent($id: ID!, $input: UpdateAgentInput!) {
-    updateAgent(id: $id, input: $input) {
+  mutation UpdateAgent($input: UpdateAgentInput!) {
+    updateAgent(input: $input) {
       agent { id name description system tags metadata model timezone updatedAt }
     }
   }
@@ -20,7 +20,7 @@ const UpdateAgent = graphql(`
 
 const DeleteAgent = graphql(`
   mutation DeleteAgent($id: ID!) {
-    deleteAgent(id: $id) { deletedAgentId }
+    deleteAgent(input: { id: $id }) { deletedAgentId }
   }
 `);
 
@@ -65,7 +65,7 @@ describe('agents', () => {
     const agent = createAgent.agent;
     expect(agent.id).toMatch(/^agent-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(agent.name).toMatch(/^[A-Z][a-z]+[A-Z][a-z]+$/);
-    expect(agent.agentType).toBe('letta_v1_agent');
+    expect(agent.agentType).toBe('LETTA_V1_AGENT');
     expect(agent.timezone).toBe('UTC');
     expect(agent.tags).toEqual([]);
     expect(agent.system).toContain('{CORE_MEMORY}');
@@ -78,7 +78,7 @@ describe('agents', () => {
         name: "Ada's helper",
         description: 'helps Ada',
         system: 'You are Ada.',
-        agentType: 'memgpt_v2_agent',
+        agentType: 'MEMGPT_V2_AGENT',
         tags: ['math', 'math', 'history'],
         metadata: { team: 'blue', level: 3 },
         model: 'openai/gpt-4o-mini',
@@ -91,7 +91,7 @@ describe('agents', () => {
       name: "Ada's helper",
       description: 'helps Ada',
       system: 'You are Ada.',
-      agentType: 'memgpt_v2_agent',
+      agentType: 'MEMGPT_V2_AGENT',
       tags: ['math', 'history'],
       metadata: { team: 'blue', level: 3 },
       model: 'openai/gpt-4o-mini',
@@ -103,11 +103,11 @@ describe('agents', () => {
     expect(agent).toEqual({ id: created.id, name: "Ada's helper", description: 'helps Ada', tags: ['math', 'history'], metadata: { team: 'blue', level: 3 } });
 
     // Omitted fields are kept; null clears a nullable field.
-    const { updateAgent } = await t.ok(UpdateAgent, { id: created.id, input: { name: 'Ada 2', description: null } });
+    const { updateAgent } = await t.ok(UpdateAgent, { input: { id: created.id, name: 'Ada 2', description: null } });
     expect(updateAgent.agent).toMatchObject({ name: 'Ada 2', description: null, system: 'You are Ada.', tags: ['math', 'history'], timezone: 'Europe/Paris' });
     expect(new Date(updateAgent.agent.updatedAt).getTime()).toBeGreaterThanOrEqual(new Date(created.updatedAt).getTime());
 
-    const { updateAgent: again } = await t.ok(UpdateAgent, { id: created.id, input: { metadata: null, tags: [] } });
+    const { updateAgent: again } = await t.ok(UpdateAgent, { input: { id: created.id, metadata: null, tags: [] } });
     expect(again.agent).toMatchObject({ metadata: null, tags: [], name: 'Ada 2' });
 
     const { deleteAgent } = await t.ok(DeleteAgent, { id: created.id });
@@ -124,6 +124,13 @@ describe('agents', () => {
     const data = await t.ok(NodeLookup, { id, ids: [id, unknown] });
     expect(data.node).toEqual({ id, __typename: 'Agent', name: 'Noded' });
     expect(data.nodes).toEqual([{ id }, null]);
+    // Ids of kinds that are no nodes, and of unknown kinds, are null too (not Pothos's "Expected ref to resolve…").
+    const others = ['message', 'org', 'apikey', 'widget'].map((prefix) => `${prefix}-00000000-0000-4000-8000-000000000000`);
+    for (const other of others) {
+      const result = await t.request(NodeLookup, { id: other, ids: [other, id] });
+      expect(result.errors, other).toBeUndefined();
+      expect(result.data, other).toEqual({ node: null, nodes: [null, { id }] });
+    }
   });
 });
 
@@ -176,7 +183,7 @@ describe('agent lists', () => {
     const afterBravo = await t.ok(ListAgents, { first: 10, after: ids[1], orderBy: { direction: 'ASC' } });
     expect(names(afterBravo.agents)).toEqual(['charlie', 'delta', 'echo']);
 
-    await t.ok(UpdateAgent, { id: ids[0]!, input: { description: 'touched' } });
+    await t.ok(UpdateAgent, { input: { id: ids[0]!, description: 'touched' } });
     const byUpdate = await t.ok(ListAgents, { first: 1, orderBy: { field: 'UPDATED_AT', direction: 'DESC' } });
     expect(names(byUpdate.agents)).toEqual(['alpha']);
   });
@@ -212,7 +219,7 @@ describe('agent lists', () => {
 
     const anyTag = await t.ok(ListAgents, { filter: { tags: ['red', 'green'] } });
     expect(names(anyTag.agents).sort()).toEqual(['alpha', 'bravo', 'delta']);
-    const allTags = await t.ok(ListAgents, { filter: { tags: ['red', 'blue'], matchAllTags: true } });
+    const allTags = await t.ok(ListAgents, { filter: { tags: ['red', 'blue'], tagMatchMode: 'ALL' } });
     expect(names(allTags.agents).sort()).toEqual(['bravo', 'delta']);
     expect(allTags.agents.totalCount).toBe(2);
 
@@ -225,10 +232,20 @@ describe('agent lists', () => {
     expect((await t.ok(CountAgents, { filter: { tags: ['blue'] } })).agentCount).toBe(3);
   });
 
-  it('ignores a cursor whose agent no longer exists, as Letta does, and rejects a malformed one', async () => {
+  it('says that a cursor is gone instead of restarting at the first page, and rejects a malformed one', async () => {
     const gone = 'agent-00000000-0000-4000-8000-000000000000';
-    const page = await t.ok(ListAgents, { first: 2, after: gone });
-    expect(names(page.agents)).toEqual(['echo', 'delta']);
+    for (const args of [{ first: 2, after: gone }, { last: 2, before: gone }]) {
+      const page = await t.request(ListAgents, args);
+      expect(page.data?.agents ?? null).toBeNull();
+      expect(page.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', path: 'after' in args ? 'after' : 'before' });
+    }
+    // The case that matters: the last agent of a page is deleted before the next page is asked.
+    const { createAgent } = await t.ok(CreateAgent, { input: { name: 'fleeting' } });
+    const first = await t.ok(ListAgents, { first: 1 });
+    expect(first.agents.pageInfo.endCursor).toBe(createAgent.agent.id);
+    await t.ok(DeleteAgent, { id: createAgent.agent.id });
+    const next = await t.request(ListAgents, { first: 2, after: first.agents.pageInfo.endCursor });
+    expect(next.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', path: 'after' });
     const bad = await t.request(ListAgents, { first: 2, after: 'not-a-cursor' });
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(bad.errors?.[0]?.message).toContain('after');

@@ -8,10 +8,10 @@ import { passageIndexName } from '../src/db/vector-index.js';
 import { SERVICES_MODE, closeAll, dropSchemaOf, freshDatabaseEnv, startTestServer, type TestServer } from './helpers/server.js';
 
 const NewSearchAgent = graphql(`
-  mutation NewSearchAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation NewSearchAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const RankArchival = graphql(`
-  query RankArchival($id: ID!, $query: String!, $tags: [String!], $mode: TagMatchMode, $topK: Int, $start: String, $end: String) {
+  query RankArchival($id: ID!, $query: String!, $tags: [String!], $mode: TagMatchMode, $topK: Int, $start: DateTime, $end: DateTime) {
     agent(id: $id) {
       archivalSearch(query: $query, tags: $tags, tagMatchMode: $mode, topK: $topK, startDatetime: $start, endDatetime: $end) { id tags timestamp score }
     }

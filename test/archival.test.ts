@@ -4,7 +4,7 @@ import { closeAll, startWithScriptedModel, type TestServer } from './helpers/ser
 import { EMBEDDING_DIMENSIONS, type ModelServer } from './model-server/server.js';
 
 const NewArchivalAgent = graphql(`
-  mutation NewArchivalAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation NewArchivalAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const AddPassage = graphql(`
   mutation AddPassage($input: CreatePassageInput!) {
@@ -12,12 +12,12 @@ const AddPassage = graphql(`
   }
 `);
 const RemovePassage = graphql(`
-  mutation RemovePassage($id: ID!) { deletePassage(id: $id) { deletedPassageId } }
+  mutation RemovePassage($id: ID!) { deletePassage(input: { id: $id }) { deletedPassageId } }
 `);
 const ListPassages = graphql(`
-  query ListPassages($id: ID!, $first: Int, $after: String, $search: String, $ascending: Boolean) {
+  query ListPassages($id: ID!, $first: Int, $after: String, $search: String, $orderBy: PassageOrder) {
     agent(id: $id) {
-      passages(first: $first, after: $after, search: $search, ascending: $ascending) {
+      passages(first: $first, after: $after, search: $search, orderBy: $orderBy) {
         edges { cursor node { id text } }
         pageInfo { hasNextPage endCursor }
       }
@@ -25,7 +25,7 @@ const ListPassages = graphql(`
   }
 `);
 const SearchArchival = graphql(`
-  query SearchArchival($id: ID!, $query: String!, $tags: [String!], $mode: TagMatchMode, $topK: Int, $start: String, $end: String) {
+  query SearchArchival($id: ID!, $query: String!, $tags: [String!], $mode: TagMatchMode, $topK: Int, $start: DateTime, $end: DateTime) {
     agent(id: $id) {
       archivalSearch(query: $query, tags: $tags, tagMatchMode: $mode, topK: $topK, startDatetime: $start, endDatetime: $end) {
         id content tags timestamp score
@@ -37,8 +37,8 @@ const ArchivalPrompt = graphql(`
   query ArchivalPrompt($id: ID!) { agent(id: $id) { systemPrompt } }
 `);
 const SendArchival = graphql(`
-  mutation SendArchival($agentId: ID!, $input: SendMessageInput!) {
-    sendMessage(agentId: $agentId, input: $input) {
+  mutation SendArchival($input: SendMessageInput!) {
+    sendMessage(input: $input) {
       stopReason
       messages { __typename ... on ToolReturnMessage { toolReturn status } }
     }
@@ -73,7 +73,7 @@ describe('archival memory', () => {
     expect(page.agent!.passages.edges.map((edge) => edge.node.id)).toEqual([second.id]);
     expect(page.agent!.passages.pageInfo.hasNextPage).toBe(true);
     // Descending keeps chronological cursors: after = later, newest first.
-    const newestAfterFirst = await t.ok(ListPassages, { id: agentId, after: first.id, ascending: false });
+    const newestAfterFirst = await t.ok(ListPassages, { id: agentId, after: first.id, orderBy: { direction: 'DESC' } });
     expect(newestAfterFirst.agent!.passages.edges.map((edge) => edge.node.id)).toEqual([third.id, second.id]);
     const searched = await t.ok(ListPassages, { id: agentId, search: '  MISO ' });
     expect(searched.agent!.passages.edges.map((edge) => edge.node.id)).toEqual([first.id, third.id]);
@@ -109,7 +109,7 @@ describe('archival memory', () => {
     const allTags = (await t.ok(SearchArchival, { id: agentId, query: 'cat', tags: ['pets', 'finance'], mode: 'ALL', topK: 5 })).agent!.archivalSearch;
     expect(allTags.map((hit) => hit.content)).toEqual(['The cat food budget doubled this year.']);
 
-    const inMay = (await t.ok(SearchArchival, { id: agentId, query: 'cat budget', start: '2024-05-03', end: '2024-05-04', topK: 10 })).agent!.archivalSearch;
+    const inMay = (await t.ok(SearchArchival, { id: agentId, query: 'cat budget', start: '2024-05-03T00:00:00Z', end: '2024-05-04T23:59:59Z', topK: 10 })).agent!.archivalSearch;
     expect(inMay.map((hit) => hit.content).sort()).toEqual(['Cats purr and chase mice in the garden, note 2.', 'Cats purr and chase mice in the garden, note 3.']);
   });
 
@@ -119,7 +119,7 @@ describe('archival memory', () => {
     for (const query of ['', '   \n\t']) {
       expect((await t.ok(SearchArchival, { id: agentId, query })).agent!.archivalSearch).toEqual([]);
     }
-    const backwards = await t.request(SearchArchival, { id: agentId, query: 'x', start: '2024-06-02', end: '2024-06-01' });
+    const backwards = await t.request(SearchArchival, { id: agentId, query: 'x', start: '2024-06-02T00:00:00Z', end: '2024-06-01T00:00:00Z' });
     expect(codeOf(backwards)).toBe('BAD_USER_INPUT');
     expect(backwards.errors![0]!.message).toMatch(/startDatetime.*after endDatetime/);
     expect(codeOf(await t.request(SearchArchival, { id: agentId, query: 'x', start: 'yesterday' }))).toBe('BAD_USER_INPUT');
@@ -168,10 +168,10 @@ describe('archival memory', () => {
       { toolCalls: [{ name: 'archival_memory_search', arguments: { query: 'trip', top_k: 'three' } }] },
       { text: 'Done.' },
     );
-    const { sendMessage } = await t.ok(SendArchival, { agentId, input: { input: 'remember my trip' } });
-    expect(sendMessage.stopReason).toBe('end_turn');
+    const { sendMessage } = await t.ok(SendArchival, { input: { agentId, input: 'remember my trip' } });
+    expect(sendMessage.stopReason).toBe('END_TURN');
     const returns = sendMessage.messages.filter((message) => message.__typename === 'ToolReturnMessage') as Array<{ toolReturn: string; status: string }>;
-    expect(returns.map((ret) => ret.status)).toEqual(['success', 'success', 'error', 'success', 'error']);
+    expect(returns.map((ret) => ret.status)).toEqual(['SUCCESS', 'SUCCESS', 'ERROR', 'SUCCESS', 'ERROR']);
     expect(returns[0]!.toolReturn).toBe('None');
     const found = JSON.parse(returns[1]!.toolReturn) as Array<{ content: string; tags: string[]; timestamp: string }>;
     expect(found).toEqual([expect.objectContaining({ content: 'The user plans a trip to Kyoto in April.', tags: ['travel'] })]);
@@ -188,9 +188,9 @@ describe('archival memory', () => {
     // A failing embedding provider (a typed LLM_ERROR in the API) is a tool error for the model.
     const failing = await newAgent({ embedding: 'test/scripted-embedder', tools: ['archival_memory_insert'] });
     model.enqueue({ toolCalls: [{ name: 'archival_memory_insert', arguments: { content: 'FAIL_EMBEDDING now' } }] }, { text: 'Noted.' });
-    const failed = (await t.ok(SendArchival, { agentId: failing, input: { input: 'remember this' } })).sendMessage;
+    const failed = (await t.ok(SendArchival, { input: { agentId: failing, input: 'remember this' } })).sendMessage;
     const failedReturn = failed.messages.find((message) => message.__typename === 'ToolReturnMessage') as { toolReturn: string; status: string };
-    expect(failedReturn.status).toBe('error');
+    expect(failedReturn.status).toBe('ERROR');
     expect(failedReturn.toolReturn).toContain("Error: Embedding with 'test/scripted-embedder' failed");
   });
 });

@@ -4,10 +4,10 @@ import { closeAll, startWithScriptedModel, type TestServer } from './helpers/ser
 import { lastUserText, systemText, type ModelServer } from './model-server/server.js';
 
 const NewAgent = graphql(`
-  mutation NewContextAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id contextWindowLimit } } }
+  mutation NewContextAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id contextWindowLimit } } }
 `);
 const UpdateLimit = graphql(`
-  mutation UpdateContextLimit($id: ID!, $limit: Int) { updateAgent(id: $id, input: { contextWindowLimit: $limit }) { agent { id contextWindowLimit } } }
+  mutation UpdateContextLimit($id: ID!, $limit: Int) { updateAgent(input: { id: $id, contextWindowLimit: $limit }) { agent { id contextWindowLimit } } }
 `);
 const Overview = graphql(`
   query ContextOverview($id: ID!) {
@@ -29,13 +29,13 @@ const Preview = graphql(`
   }
 `);
 const Send = graphql(`
-  mutation ContextSend($agentId: ID!, $input: SendMessageInput!) {
-    sendMessage(agentId: $agentId, input: $input) { stopReason run { id status } messages { __typename } }
+  mutation ContextSend($input: SendMessageInput!) {
+    sendMessage(input: $input) { stopReason run { id status } messages { __typename } }
   }
 `);
 const Summarize = graphql(`
-  mutation Summarize($agentId: ID!, $input: SummarizeConversationInput) {
-    summarizeConversation(agentId: $agentId, input: $input) {
+  mutation Summarize($input: SummarizeConversationInput!) {
+    summarizeConversation(input: $input) {
       compacted summary summaryMessageId mode numMessagesBefore numMessagesAfter contextTokensBefore contextTokensAfter contextWindow note
     }
   }
@@ -68,7 +68,7 @@ describe('context window, raw payload and compaction', () => {
   const overview = async (id: string) => (await t.ok(Overview, { id })).agent!.contextWindow;
 
   it('measures every section, and their sum is the size of the request previewRawPayload shows', async () => {
-    const id = await newAgent({ agentType: 'memgpt_v2_agent', contextWindowLimit: 32_000 });
+    const id = await newAgent({ agentType: 'MEMGPT_V2_AGENT', contextWindowLimit: 32_000 });
     const before = model.requests.length;
     const ctx = await overview(id);
     const parts =
@@ -118,7 +118,7 @@ describe('context window, raw payload and compaction', () => {
     const preview = (await t.ok(Preview, { agentId: id, input: { input: 'What is the capital of Peru?' } })).previewRawPayload;
     expect(preview.tokenCount).toBeGreaterThan(empty.tokenCount);
     const before = model.requests.length;
-    await t.ok(Send, { agentId: id, input: { input: 'What is the capital of Peru?' } });
+    await t.ok(Send, { input: { agentId: id, input: 'What is the capital of Peru?' } });
     const sent = model.requests[before]!.body;
     expect(preview.payload).toEqual(sent);
     expect((preview.payload as Body).messages.at(-1)).toEqual({ role: 'user', content: 'What is the capital of Peru?' });
@@ -145,7 +145,7 @@ describe('context window, raw payload and compaction', () => {
 
   it('answers a clear no-op when there is nothing to compact', async () => {
     const id = await newAgent();
-    const result = (await t.ok(Summarize, { agentId: id })).summarizeConversation;
+    const result = (await t.ok(Summarize, { input: { agentId: id } })).summarizeConversation;
     expect(result.compacted).toBe(false);
     expect(result.summary).toBeNull();
     expect(result.numMessagesBefore).toBe(result.numMessagesAfter);
@@ -154,13 +154,13 @@ describe('context window, raw payload and compaction', () => {
 
   it('summarizes on demand: the oldest messages leave the context but stay in recall memory', async () => {
     const id = await newAgent();
-    for (let i = 1; i <= 6; i++) await t.ok(Send, { agentId: id, input: { input: `Message number ${i} about the weather: ${'sunny and warm, '.repeat(30)}` } });
+    for (let i = 1; i <= 6; i++) await t.ok(Send, { input: { agentId: id, input: `Message number ${i} about the weather: ${'sunny and warm, '.repeat(30)}` } });
     const before = await overview(id);
     expect(before.numMessages).toBe(13);
-    const result = (await t.ok(Summarize, { agentId: id, input: { mode: 'SLIDING_WINDOW' } })).summarizeConversation;
+    const result = (await t.ok(Summarize, { input: { agentId: id, mode: 'SLIDING_WINDOW' } })).summarizeConversation;
     expect(result.compacted).toBe(true);
     expect(result.summary).toBe(SUMMARY);
-    expect(result.mode).toBe('sliding_window');
+    expect(result.mode).toBe('SLIDING_WINDOW');
     expect(result.numMessagesBefore).toBe(13);
     expect(result.numMessagesAfter).toBeLessThan(13);
     expect(result.contextTokensAfter).toBeLessThan(result.contextTokensBefore);
@@ -180,35 +180,35 @@ describe('context window, raw payload and compaction', () => {
     expect(recall.some((node) => node.__typename === 'UserMessage' && node.content?.startsWith('Message number 1 about the weather'))).toBe(true);
 
     // The model now sees the summary in place of the evicted messages.
-    await t.ok(Send, { agentId: id, input: { input: 'And now?' } });
+    await t.ok(Send, { input: { agentId: id, input: 'And now?' } });
     const next = model.requests.at(-1)!.body;
     expect(JSON.stringify(next.messages)).toContain(SUMMARY);
     expect(JSON.stringify(next.messages)).not.toContain('Message number 1 about');
 
-    const all = (await t.ok(Summarize, { agentId: id, input: { mode: 'ALL' } })).summarizeConversation;
+    const all = (await t.ok(Summarize, { input: { agentId: id, mode: 'ALL' } })).summarizeConversation;
     expect(all.compacted).toBe(true);
     expect(all.numMessagesAfter).toBe(2);
   });
 
   it('fails the run with context_window_overflow_in_system_prompt when the system prompt alone does not fit', async () => {
-    const id = await newAgent({ agentType: 'memgpt_v2_agent' });
+    const id = await newAgent({ agentType: 'MEMGPT_V2_AGENT' });
     const ctx = await overview(id);
     const limit = Math.max(100, ctx.contextWindowSizeCurrent - ctx.numTokensMessages - 200);
     await t.ok(UpdateLimit, { id, limit });
-    const result = await t.ok(Send, { agentId: id, input: { input: 'hello' } });
-    expect(result.sendMessage.stopReason).toBe('context_window_overflow_in_system_prompt');
-    expect(result.sendMessage.run.status).toBe('failed');
-    const summarize = await t.request(Summarize, { agentId: id });
+    const result = await t.ok(Send, { input: { agentId: id, input: 'hello' } });
+    expect(result.sendMessage.stopReason).toBe('CONTEXT_WINDOW_OVERFLOW_IN_SYSTEM_PROMPT');
+    expect(result.sendMessage.run.status).toBe('FAILED');
+    const summarize = await t.request(Summarize, { input: { agentId: id } });
     expect(summarize.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(summarize.errors?.[0]?.message).toMatch(/system prompt/);
   });
 
   it('compacts and retries when the provider reports a context overflow', async () => {
     const id = await newAgent();
-    for (let i = 1; i <= 3; i++) await t.ok(Send, { agentId: id, input: { input: `Filler ${i}` } });
+    for (let i = 1; i <= 3; i++) await t.ok(Send, { input: { agentId: id, input: `Filler ${i}` } });
     model.enqueue({ status: 400, errorCode: 'context_length_exceeded', errorMessage: "This model's maximum context length is 4096 tokens." });
-    const result = await t.ok(Send, { agentId: id, input: { input: 'Overflowing question' } });
-    expect(result.sendMessage.stopReason).toBe('end_turn');
+    const result = await t.ok(Send, { input: { agentId: id, input: 'Overflowing question' } });
+    expect(result.sendMessage.stopReason).toBe('END_TURN');
     const ctx = await overview(id);
     expect(ctx.summaryMemory).toContain(SUMMARY);
     expect(JSON.stringify(model.requests.at(-1)!.body.messages)).toContain('Overflowing question');

@@ -29,8 +29,8 @@ describe('the demo model through GraphQL', () => {
   });
 
   it('edits its memory when told a name', async () => {
-    const data = await gql(`mutation($id: ID!) { sendMessage(agentId: $id, input: { input: "my name is Ada" }) { stopReason messages { __typename } } }`, { id: agentId });
-    expect(data.sendMessage.stopReason).toBe('end_turn');
+    const data = await gql(`mutation($id: ID!) { sendMessage(input: { agentId: $id, input: "my name is Ada" }) { stopReason messages { __typename } } }`, { id: agentId });
+    expect(data.sendMessage.stopReason).toBe('END_TURN');
     expect(data.sendMessage.messages.map((m: Data) => m.__typename)).toContain('ToolCallMessage');
     const memory = await gql(`query($id: ID!) { agent(id: $id) { block(label: "human") { value } memory } }`, { id: agentId });
     expect(memory.agent.block.value).toContain('Ada');
@@ -38,30 +38,30 @@ describe('the demo model through GraphQL', () => {
   });
 
   it('lets a long run be cancelled', async () => {
-    const started = await gql(`mutation($id: ID!) { sendMessageAsync(agentId: $id, input: { input: "tell me something slow" }) { run { id } } }`, { id: agentId });
+    const started = await gql(`mutation($id: ID!) { sendMessageAsync(input: { agentId: $id, input: "tell me something slow" }) { run { id } } }`, { id: agentId });
     const runId = started.sendMessageAsync.run.id;
     const requests = model.requests.length;
     await eventually(() => model.requests.length > requests);
-    const cancelled = await gql(`mutation($id: ID!) { cancelRun(runId: $id) { run { status } } }`, { id: runId });
-    expect(cancelled.cancelRun.run.status).toBe('cancelled');
+    const cancelled = await gql(`mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { status } } }`, { id: runId });
+    expect(cancelled.cancelRun.run.status).toBe('CANCELLED');
     let run: Data = {};
     await eventually(
-      () => run.stopReason === 'cancelled' && run.completedAt !== null,
+      () => run.stopReason === 'CANCELLED' && run.completedAt !== null,
       async () => (run = (await gql(`query($id: ID!) { run(id: $id) { status stopReason completedAt } }`, { id: runId })).run),
     );
-    expect(run.status).toBe('cancelled');
+    expect(run.status).toBe('CANCELLED');
     await eventually(() => model.requests.at(-1)!.aborted === true);
   });
 
   it('asks for approval before a client-side tool and continues with its result', async () => {
     const tool = await gql(`mutation { createTool(input: { name: "book_table", description: "Books a table", parameters: { type: "object", properties: { restaurant: { type: "string" } }, required: ["restaurant"] } }) { tool { id } } }`);
-    await gql(`mutation($a: ID!, $t: ID!) { attachTool(agentId: $a, toolId: $t) { changed } }`, { a: agentId, t: tool.createTool.tool.id });
-    const asked = await gql(`mutation($id: ID!) { sendMessage(agentId: $id, input: { input: "please approve a booking" }) { stopReason messages { __typename ... on ApprovalRequestMessage { toolCalls { toolCallId name } } } } }`, { id: agentId });
-    expect(asked.sendMessage.stopReason).toBe('requires_approval');
+    await gql(`mutation($a: ID!, $t: ID!) { attachTool(input: { agentId: $a, toolId: $t }) { changed } }`, { a: agentId, t: tool.createTool.tool.id });
+    const asked = await gql(`mutation($id: ID!) { sendMessage(input: { agentId: $id, input: "please approve a booking" }) { stopReason messages { __typename ... on ApprovalRequestMessage { toolCalls { toolCallId name } } } } }`, { id: agentId });
+    expect(asked.sendMessage.stopReason).toBe('REQUIRES_APPROVAL');
     const request = asked.sendMessage.messages.at(-1);
     expect(request.toolCalls[0].name).toBe('book_table');
-    const answered = await gql(`mutation($id: ID!, $call: String!) { sendMessage(agentId: $id, input: { toolReturns: [{ toolCallId: $call, toolReturn: "booked for 8pm" }] }) { stopReason messages { __typename ... on AssistantMessage { content } } } }`, { id: agentId, call: request.toolCalls[0].toolCallId });
-    expect(answered.sendMessage.stopReason).toBe('end_turn');
+    const answered = await gql(`mutation($id: ID!, $call: String!) { sendMessage(input: { agentId: $id, toolReturns: [{ toolCallId: $call, toolReturn: "booked for 8pm" }] }) { stopReason messages { __typename ... on AssistantMessage { content } } } }`, { id: agentId, call: request.toolCalls[0].toolCallId });
+    expect(answered.sendMessage.stopReason).toBe('END_TURN');
     expect(JSON.stringify(answered.sendMessage.messages)).toContain('booked for 8pm');
   });
 });

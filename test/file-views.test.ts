@@ -8,16 +8,16 @@ const ViewsFolder = graphql(`
   mutation ViewsFolder($input: CreateFolderInput!) { createFolder(input: $input) { folder { id name } } }
 `);
 const ViewsAgent = graphql(`
-  mutation ViewsAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation ViewsAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const Attach = graphql(`
   mutation FvAttach($agentId: ID!, $folderId: ID!) {
-    attachFolder(agentId: $agentId, folderId: $folderId) { changed agent { folders { id } tools { name } } folder { id } }
+    attachFolder(input: { agentId: $agentId, folderId: $folderId }) { changed agent { folders { id } tools { name } } folder { id } }
   }
 `);
 const Detach = graphql(`
   mutation FvDetach($agentId: ID!, $folderId: ID!) {
-    detachFolder(agentId: $agentId, folderId: $folderId) { changed agent { folders { id } tools { name } memory } }
+    detachFolder(input: { agentId: $agentId, folderId: $folderId }) { changed agent { folders { id } tools { name } memory } }
   }
 `);
 const AgentFiles = graphql(`
@@ -30,18 +30,18 @@ const AgentFiles = graphql(`
 `);
 const Open = graphql(`
   mutation FvOpen($agentId: ID!, $fileId: ID!, $offset: Int, $length: Int) {
-    openFile(agentId: $agentId, fileId: $fileId, offset: $offset, length: $length) { closedFiles file { fileName isOpen visibleContent startLine endLine } }
+    openFile(input: { agentId: $agentId, fileId: $fileId, offset: $offset, length: $length }) { closedFiles file { fileName isOpen visibleContent startLine endLine } }
   }
 `);
 const Close = graphql(`
-  mutation FvClose($agentId: ID!, $fileId: ID!) { closeFile(agentId: $agentId, fileId: $fileId) { file { isOpen visibleContent } } }
+  mutation FvClose($agentId: ID!, $fileId: ID!) { closeFile(input: { agentId: $agentId, fileId: $fileId }) { file { isOpen visibleContent } } }
 `);
 const CloseAll = graphql(`
-  mutation FvCloseAll($agentId: ID!) { closeAllFiles(agentId: $agentId) { closedFiles } }
+  mutation FvCloseAll($agentId: ID!) { closeAllFiles(input: { agentId: $agentId }) { closedFiles } }
 `);
 const SendFiles = graphql(`
-  mutation SendFiles($agentId: ID!, $input: SendMessageInput!) {
-    sendMessage(agentId: $agentId, input: $input) { stopReason messages { __typename ... on ToolReturnMessage { toolReturn status } } }
+  mutation SendFiles($input: SendMessageInput!) {
+    sendMessage(input: $input) { stopReason messages { __typename ... on ToolReturnMessage { toolReturn status } } }
   }
 `);
 
@@ -173,10 +173,10 @@ describe('agent views of files', () => {
       { toolCalls: [{ name: 'semantic_search_files', arguments: { query: 'event handler: retry on timeout', limit: 2 } }] },
       { text: 'Done.' },
     );
-    const { sendMessage } = await t.ok(SendFiles, { agentId, input: { input: 'look at the files' } });
-    expect(sendMessage.stopReason).toBe('end_turn');
+    const { sendMessage } = await t.ok(SendFiles, { input: { agentId, input: 'look at the files' } });
+    expect(sendMessage.stopReason).toBe('END_TURN');
     const returns = sendMessage.messages.filter((message) => message.__typename === 'ToolReturnMessage') as Array<{ toolReturn: string; status: string }>;
-    expect(returns.map((ret) => ret.status)).toEqual(['success', 'error', 'error', 'success', 'success', 'success', 'error', 'success']);
+    expect(returns.map((ret) => ret.status)).toEqual(['SUCCESS', 'ERROR', 'ERROR', 'SUCCESS', 'SUCCESS', 'SUCCESS', 'ERROR', 'SUCCESS']);
     const [open, missing, tooMany, grep, grepPage3, grepPy, badRegex, semantic] = returns.map((ret) => ret.toolReturn) as string[] & { length: 8 };
     expect(open).toBe('* Opened docs/guide.md (lines 1-2)\nNote: Closed 1 least recently used file(s) due to open file limit (2): docs/notes.txt');
     expect(missing).toContain("File 'docs/missing.md' not found or not attached. Attached files: docs/guide.md, docs/handler.py, docs/notes.txt");

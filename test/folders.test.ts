@@ -8,16 +8,16 @@ const FdFolder = graphql(`
   mutation FdFolder($input: CreateFolderInput!) { createFolder(input: $input) { folder { id name } } }
 `);
 const FdAgent = graphql(`
-  mutation FdAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation FdAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const FdAttach = graphql(`
-  mutation FdAttach($agentId: ID!, $folderId: ID!) { attachFolder(agentId: $agentId, folderId: $folderId) { changed } }
+  mutation FdAttach($agentId: ID!, $folderId: ID!) { attachFolder(input: { agentId: $agentId, folderId: $folderId }) { changed } }
 `);
 const FdDeleteFolder = graphql(`
-  mutation FdDeleteFolder($id: ID!) { deleteFolder(id: $id) { deletedFolderId } }
+  mutation FdDeleteFolder($id: ID!) { deleteFolder(input: { id: $id }) { deletedFolderId } }
 `);
 const FdDeleteFile = graphql(`
-  mutation FdDeleteFile($id: ID!) { deleteFile(id: $id) { deletedFileId } }
+  mutation FdDeleteFile($id: ID!) { deleteFile(input: { id: $id }) { deletedFileId } }
 `);
 const FdAgentState = graphql(`
   query FdAgentState($id: ID!) {
@@ -46,18 +46,18 @@ const FdAgentPage = graphql(`
 `);
 
 const FdUpdate = graphql(`
-  mutation FdUpdate($id: ID!, $input: UpdateFolderInput!) {
-    updateFolder(id: $id, input: $input) { folder { id name description instructions metadata agents { id } } }
+  mutation FdUpdate($input: UpdateFolderInput!) {
+    updateFolder(input: $input) { folder { id name description instructions metadata agents { id } } }
   }
 `);
 const FdFolderAgents = graphql(`
   query FdFolderAgents($id: ID!) { folder(id: $id) { agents { id name } } }
 `);
 const FdDetach = graphql(`
-  mutation FdDetach($agentId: ID!, $folderId: ID!) { detachFolder(agentId: $agentId, folderId: $folderId) { changed } }
+  mutation FdDetach($agentId: ID!, $folderId: ID!) { detachFolder(input: { agentId: $agentId, folderId: $folderId }) { changed } }
 `);
 const FdDeleteAgent = graphql(`
-  mutation FdDeleteAgent($id: ID!) { deleteAgent(id: $id) { deletedAgentId } }
+  mutation FdDeleteAgent($id: ID!) { deleteAgent(input: { id: $id }) { deletedAgentId } }
 `);
 
 const codeOf = (result: { errors?: Array<{ extensions?: Record<string, unknown> }> }) => result.errors?.[0]?.extensions?.code;
@@ -268,7 +268,7 @@ describe('deleting folders and files', () => {
     expect((await stateOf(agentId)).files).toEqual([`${folder.name}/guide.md`]);
 
     const name = `after-${Math.random().toString(36).slice(2, 8)}`;
-    const updated = (await t.ok(FdUpdate, { id: folder.id, input: { name, instructions: 'Read the guide first.', description: null, metadata: { team: 'docs' } } })).updateFolder.folder;
+    const updated = (await t.ok(FdUpdate, { input: { id: folder.id, name, instructions: 'Read the guide first.', description: null, metadata: { team: 'docs' } } })).updateFolder.folder;
     expect(updated).toEqual({ id: folder.id, name, description: null, instructions: 'Read the guide first.', metadata: { team: 'docs' }, agents: [{ id: agentId }] });
     const state = await stateOf(agentId);
     expect(state.files).toEqual([`${name}/guide.md`]);
@@ -280,16 +280,16 @@ describe('deleting folders and files', () => {
     expect(passages.length).toBeGreaterThan(0);
     expect(passages.every((passage) => passage.fileName === `${name}/guide.md`)).toBe(true);
     // Omitted fields stay.
-    expect((await t.ok(FdUpdate, { id: folder.id, input: { description: 'New' } })).updateFolder.folder).toMatchObject({ name, description: 'New', instructions: 'Read the guide first.' });
+    expect((await t.ok(FdUpdate, { input: { id: folder.id, description: 'New' } })).updateFolder.folder).toMatchObject({ name, description: 'New', instructions: 'Read the guide first.' });
 
     const taken = await newFolder('taken');
-    expect(codeOf(await t.request(FdUpdate, { id: folder.id, input: { name: taken.name } }))).toBe('CONFLICT');
+    expect(codeOf(await t.request(FdUpdate, { input: { id: folder.id, name: taken.name } }))).toBe('CONFLICT');
     for (const bad of [{ name: null }, { name: '  ' }, { name: 'a/b' }, { instructions: 'x'.repeat(10_001) }]) {
-      expect(codeOf(await t.request(FdUpdate, { id: folder.id, input: bad })), JSON.stringify(bad).slice(0, 40)).toBe('BAD_USER_INPUT');
+      expect(codeOf(await t.request(FdUpdate, { input: { id: folder.id, ...bad } })), JSON.stringify(bad).slice(0, 40)).toBe('BAD_USER_INPUT');
     }
-    expect(codeOf(await t.request(FdUpdate, { id: 'source-00000000-0000-4000-8000-000000000000', input: { name: 'x' } }))).toBe('NOT_FOUND');
+    expect(codeOf(await t.request(FdUpdate, { input: { id: 'source-00000000-0000-4000-8000-000000000000', name: 'x' } }))).toBe('NOT_FOUND');
     const other = await t.newOrganization();
-    expect(codeOf(await t.request(FdUpdate, { id: folder.id, input: { name: 'stolen' } }, { token: other.token }))).toBe('NOT_FOUND');
+    expect(codeOf(await t.request(FdUpdate, { input: { id: folder.id, name: 'stolen' } }, { token: other.token }))).toBe('NOT_FOUND');
     expect((await stateOf(agentId)).files).toEqual([`${name}/guide.md`]);
   });
 });

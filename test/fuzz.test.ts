@@ -49,7 +49,7 @@ const OPERATIONS = [
   'query($v: String) { searchMessages(input: { query: $v }) { __typename } }',
   'mutation($v: JSON) { createAgent(input: { name: "f", metadata: $v }) { agent { id } } }',
   'mutation($v: String!) { createBlock(input: { label: "l", value: $v, tags: [$v] }) { block { id } } }',
-  'mutation($v: JSON) { importAgent(json: $v) { agentIds } }',
+  'mutation($v: JSON) { importAgent(input: { json: $v }) { agentIds } }',
   'query($v: ID!) { node(id: $v) { id } }',
 ];
 

@@ -6,7 +6,7 @@ import type { ModelServer } from './model-server/server.js';
 /** Sleeptime groups through GraphQL, with the scripted model: created as Letta does, run in the background, visible and cancellable. */
 
 const NewAgent = graphql(`
-  mutation GroupsAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id name } } }
+  mutation GroupsAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id name } } }
 `);
 const AgentGroups = graphql(`
   query AgentGroups($id: ID!, $managerType: ManagerType) {
@@ -22,7 +22,7 @@ const AgentGroups = graphql(`
   }
 `);
 const Send = graphql(`
-  mutation GroupsSend($agentId: ID!, $input: SendMessageInput!) { sendMessage(agentId: $agentId, input: $input) { stopReason run { id } } }
+  mutation GroupsSend($input: SendMessageInput!) { sendMessage(input: $input) { stopReason run { id } } }
 `);
 const Runs = graphql(`
   query GroupsRuns($id: ID!) { agent(id: $id) { runs(first: 20) { edges { node { id status stopReason background metadata } } } } }
@@ -40,7 +40,7 @@ const AllGroups = graphql(`
   query GroupsAll($managerType: ManagerType) { groups(managerType: $managerType) { id managerType } }
 `);
 const Cancel = graphql(`
-  mutation GroupsCancel($runId: ID!) { cancelRun(runId: $runId) { run { id status } } }
+  mutation GroupsCancel($runId: ID!) { cancelRun(input: { runId: $runId }) { run { id status } } }
 `);
 const Node = graphql(`
   query GroupsNode($id: ID!) { node(id: $id) { __typename id ... on Group { managerType } } }
@@ -66,7 +66,7 @@ describe('sleeptime groups', () => {
     expect(group).toMatchObject({ managerType: 'SLEEPTIME', sleeptimeAgentFrequency: 5, turnsCounter: 0, managerAgent: { id } });
     expect(group!.agents).toHaveLength(1);
     const sleeper = group!.agents[0]!;
-    expect(sleeper).toMatchObject({ name: `${name}-sleeptime`, agentType: 'sleeptime_agent' });
+    expect(sleeper).toMatchObject({ name: `${name}-sleeptime`, agentType: 'SLEEPTIME_AGENT' });
     // The blocks are shared, not copied.
     expect(sleeper.blocks.map((block) => block.id).sort()).toEqual(agent.blocks.map((block) => block.id).sort());
     expect(sleeper.tools.map((tool) => tool.name).sort()).toEqual(['memory_finish_edits', 'memory_insert', 'memory_replace', 'memory_rethink']);
@@ -83,7 +83,7 @@ describe('sleeptime groups', () => {
     await t.ok(UpdateGroup, { input: { id: group.id, sleeptimeAgentFrequency: 2 } });
 
     model.enqueue({ text: 'Nice to meet you.' });
-    await t.ok(Send, { agentId: id, input: { input: 'I am Ada and I like green tea' } });
+    await t.ok(Send, { input: { agentId: id, input: 'I am Ada and I like green tea' } });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await runsOf(sleeper)).toEqual([]); // one turn of two
 
@@ -94,9 +94,9 @@ describe('sleeptime groups', () => {
       { toolCalls: [{ id: 'st1', name: 'memory_insert', arguments: { label: 'human', new_string: 'Likes green tea.', insert_line: -1 } }] },
       { toolCalls: [{ id: 'st2', name: 'memory_finish_edits', arguments: {} }] },
     );
-    await t.ok(Send, { agentId: id, input: { input: 'what do I like?' } });
+    await t.ok(Send, { input: { agentId: id, input: 'what do I like?' } });
     let runs: Awaited<ReturnType<typeof runsOf>> = [];
-    await eventually(() => runs.length === 1 && runs[0]!.status === 'completed', async () => {
+    await eventually(() => runs.length === 1 && runs[0]!.status === 'COMPLETED', async () => {
       runs = await runsOf(sleeper);
     });
     expect(runs[0]).toMatchObject({ background: true, metadata: expect.objectContaining({ run_type: 'sleeptime', group_id: group.id }) });
@@ -117,14 +117,14 @@ describe('sleeptime groups', () => {
     const group = (await t.ok(AgentGroups, { id })).agent!.groups[0]!;
     await t.ok(UpdateGroup, { input: { id: group.id, sleeptimeAgentFrequency: 1 } });
     model.enqueue({ text: 'hi' }, { hang: true });
-    await t.ok(Send, { agentId: id, input: { input: 'hello' } });
+    await t.ok(Send, { input: { agentId: id, input: 'hello' } });
     let runs: Awaited<ReturnType<typeof runsOf>> = [];
-    await eventually(() => runs[0]?.status === 'running' && model.active() > 0, async () => {
+    await eventually(() => runs[0]?.status === 'RUNNING' && model.active() > 0, async () => {
       runs = await runsOf(group.agents[0]!.id);
     });
-    expect((await t.ok(Cancel, { runId: runs[0]!.id })).cancelRun.run.status).toBe('cancelled');
+    expect((await t.ok(Cancel, { runId: runs[0]!.id })).cancelRun.run.status).toBe('CANCELLED');
     await eventually(() => model.active() === 0);
-    expect((await runsOf(group.agents[0]!.id))[0]).toMatchObject({ status: 'cancelled', stopReason: 'cancelled' });
+    expect((await runsOf(group.agents[0]!.id))[0]).toMatchObject({ status: 'CANCELLED', stopReason: 'CANCELLED' });
   });
 
   it('createGroup, groups, updateGroup and deleteGroup; bad input is a typed error', async () => {

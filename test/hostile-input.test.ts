@@ -48,7 +48,7 @@ describe('hostile input', () => {
     ['block label', 'mutation($v: String!) { createBlock(input: { label: $v, value: "x" }) { block { id } } }', (bad) => ({ v: bad })],
     ['block tags', 'mutation($v: String!) { createBlock(input: { label: "l", value: "x", tags: [$v] }) { block { id } } }', (bad) => ({ v: bad })],
     ['tool description', 'mutation($v: String!) { createTool(input: { name: "t_x", description: $v }) { tool { id } } }', (bad) => ({ v: bad })],
-    ['tool approval name', 'mutation($a: ID!, $v: String!) { setToolApproval(agentId: $a, toolName: $v, requiresApproval: true) { __typename } }', (bad) => ({ v: bad })],
+    ['tool approval name', 'mutation($a: ID!, $v: String!) { setToolApproval(input: { agentId: $a, toolName: $v, requiresApproval: true }) { __typename } }', (bad) => ({ v: bad })],
     ['agent metadata', 'mutation($v: JSON) { createAgent(input: { name: "m", metadata: $v }) { agent { id } } }', (bad) => ({ v: { note: bad, [bad]: 1 } })],
   ];
 
@@ -72,13 +72,13 @@ describe('hostile input', () => {
     expectBadInput(await post(t, JSON.stringify({ query, variables: { id: agentId, after: `x${NUL}` } })), 'cursor');
   });
 
-  it('JSON nested 10,000 levels deep in metadata and in importAgent(json:)', async () => {
+  it('JSON nested 10,000 levels deep in metadata and in importAgent(input: { json })', async () => {
     const deep = deepJsonText(10_000);
     const metadata = `{"query":"mutation($v: JSON) { createAgent(input: { name: \\"d\\", metadata: $v }) { agent { id } } }","variables":{"v":${deep}}}`;
     expectBadInput(await post(t, metadata), 'metadata', /nested/);
-    const importJson = `{"query":"mutation($v: JSON) { importAgent(json: $v) { agentIds } }","variables":{"v":${deep}}}`;
+    const importJson = `{"query":"mutation($v: JSON) { importAgent(input: { json: $v }) { agentIds } }","variables":{"v":${deep}}}`;
     expectBadInput(await post(t, importJson), 'importAgent', /nested/);
-    const asString = JSON.stringify({ query: 'mutation($v: JSON) { importAgent(json: $v) { agentIds } }', variables: { v: deep } });
+    const asString = JSON.stringify({ query: 'mutation($v: JSON) { importAgent(input: { json: $v }) { agentIds } }', variables: { v: deep } });
     expectBadInput(await post(t, asString), 'importAgent string', /nested/);
   });
 
@@ -93,7 +93,7 @@ describe('hostile input', () => {
 
   it('a multipart map sent as an array', async () => {
     const form = new FormData();
-    form.append('operations', JSON.stringify({ query: 'mutation($f: Upload) { importAgent(file: $f) { agentIds } }', variables: { f: null } }));
+    form.append('operations', JSON.stringify({ query: 'mutation($f: Upload) { importAgent(input: { file: $f }) { agentIds } }', variables: { f: null } }));
     form.append('map', JSON.stringify([['variables.f']]));
     form.append('0', new Blob(['{}']), 'a.af');
     const response = await fetch(t.url, { method: 'POST', body: form, headers: { 'x-graphql-yoga-csrf': '1' } });

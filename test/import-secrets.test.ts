@@ -17,8 +17,8 @@ describe('secrets on import', () => {
     const doc = fixtureJson('memgpt_agent.af');
     doc.agents[0].secrets = { FILE_TOKEN: 'value-from-the-file' };
     const result = (await t.ok(
-      'mutation($json: JSON, $options: ImportAgentOptions) { importAgent(json: $json, options: $options) { agentIds } }' as never,
-      { json: doc, options: { secrets: { API_KEY: 'super-secret-value' } } } as never,
+      'mutation($json: JSON, $secrets: JSON) { importAgent(input: { json: $json, secrets: $secrets }) { agentIds } }' as never,
+      { json: doc, secrets: { API_KEY: 'super-secret-value' } } as never,
     )) as { importAgent: { agentIds: string[] } };
     const agentId = result.importAgent.agentIds[0]!;
 

@@ -14,14 +14,14 @@ import type { ModelServer } from './model-server/server.js';
 
 const MIB = 1024 * 1024;
 const CHAT = `subscription Chat($agentId: ID!, $text: String!) {
-  chat(agentId: $agentId, input: { input: $text }) { __typename ... on MessageDeltaEvent { kind delta } ... on StopReasonEvent { stopReason } }
+  chat(input: { agentId: $agentId, input: $text }) { __typename ... on MessageDeltaEvent { kind delta } ... on StopReasonEvent { stopReason } }
 }`;
 const FILE_UPDATED = `subscription Follow($fileId: ID!) { fileUpdated(fileId: $fileId) { file { processingStatus chunksEmbedded totalChunks } } }`;
 const SEND = `mutation Send($agentId: ID!, $text: String!) {
-  sendMessage(agentId: $agentId, input: { input: $text }) { stopReason messages { __typename ... on ToolReturnMessage { toolReturn status } } }
+  sendMessage(input: { agentId: $agentId, input: $text }) { stopReason messages { __typename ... on ToolReturnMessage { toolReturn status } } }
 }`;
-const UPLOAD = parse(`mutation Upload($folderId: ID!, $file: Upload!) { uploadFile(folderId: $folderId, file: $file) { file { id } } }`);
-const IMPORT = parse(`mutation Import($file: Upload, $options: ImportAgentOptions) { importAgent(file: $file, options: $options) { agentIds } }`);
+const UPLOAD = parse(`mutation Upload($folderId: ID!, $file: Upload!) { uploadFile(input: { folderId: $folderId, file: $file }) { file { id } } }`);
+const IMPORT = parse(`mutation Import($file: Upload, $embedding: String) { importAgent(input: { file: $file, embedding: $embedding }) { agentIds } }`);
 
 /** Markdown of about `bytes` bytes: numbered sections of ordinary lines. */
 function markdown(bytes: number): string {
@@ -66,7 +66,7 @@ describe('isolation: heavy work completes off the main thread while streams run'
   const newAgent = async () => (await gql<{ createAgent: { agent: { id: string } } }>(`mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }`)).createAgent.agent.id;
   const newFolder = async (name: string, embedding?: string) =>
     (await gql<{ createFolder: { folder: { id: string } } }>(`mutation($input: CreateFolderInput!) { createFolder(input: $input) { folder { id } } }`, { input: { name, ...(embedding ? { embedding } : {}) } })).createFolder.folder.id;
-  const attach = (agentId: string, folderId: string) => gql(`mutation($a: ID!, $f: ID!) { attachFolder(agentId: $a, folderId: $f) { changed } }`, { a: agentId, f: folderId });
+  const attach = (agentId: string, folderId: string) => gql(`mutation($a: ID!, $f: ID!) { attachFolder(input: { agentId: $a, folderId: $f }) { changed } }`, { a: agentId, f: folderId });
   /** A chat that streams `text` in small deltas with a pause between them. */
   const startChat = (agentId: string, text: string) => {
     model.enqueue({ text, chunkSize: 8, chunkDelayMs: 20 });
@@ -178,12 +178,12 @@ describe('isolation: heavy work completes off the main thread while streams run'
     );
     const tasksBefore = poolTasks();
     const sent = (await gql<{ sendMessage: { stopReason: string; messages: Array<{ __typename: string; toolReturn?: string; status?: string }> } }>(SEND, { agentId, text: 'search' })).sendMessage;
-    expect(sent.stopReason).toBe('end_turn');
+    expect(sent.stopReason).toBe('END_TURN');
     const [catastrophic, backreference] = sent.messages.filter((message) => message.__typename === 'ToolReturnMessage');
-    expect(catastrophic).toMatchObject({ status: 'success' });
+    expect(catastrophic).toMatchObject({ status: 'SUCCESS' });
     expect(catastrophic!.toolReturn).toContain('Found 1 total matches');
     expect(catastrophic!.toolReturn).toContain('aaa.txt:3');
-    expect(backreference).toMatchObject({ status: 'error' });
+    expect(backreference).toMatchObject({ status: 'ERROR' });
     expect(backreference!.toolReturn).toContain("Invalid regex pattern '(a)\\1'");
     expect(backreference!.toolReturn).toContain('RE2 syntax');
     expect(poolTasks() - tasksBefore).toBeGreaterThanOrEqual(2);
@@ -201,7 +201,7 @@ describe('isolation: heavy work completes off the main thread while streams run'
     model.enqueue({ toolCalls: [{ name: 'grep_files', arguments: { pattern: 'a[ab]{40}' } }] }, { text: 'Gave up.' });
     const slow = (await gql<{ sendMessage: { stopReason: string; messages: Array<{ __typename: string; toolReturn?: string; status?: string }> } }>(SEND, { agentId: slowAgent, text: 'search slowly' })).sendMessage;
     const [timedOut] = slow.messages.filter((message) => message.__typename === 'ToolReturnMessage');
-    expect(timedOut).toMatchObject({ status: 'error' });
+    expect(timedOut).toMatchObject({ status: 'ERROR' });
     expect(timedOut!.toolReturn).toContain('did not finish within 1000 ms');
     await eventually(() => chat.completed || chat.errors.length > 0, undefined, 60_000);
     expect(streamed(chat)).toBe('still streaming during a slow search. '.repeat(4));
@@ -218,7 +218,7 @@ describe('isolation: heavy work completes off the main thread while streams run'
 
     const tasksBefore = poolTasks();
     const chat = startChat(await newAgent(), 'streaming through an import and an export. '.repeat(5));
-    const imported = await uploadRequest<{ importAgent: { agentIds: string[] } }>(t, IMPORT, text, { options: { embedding: 'local/hashed-ngram' } }, { fileName: 'big.af' });
+    const imported = await uploadRequest<{ importAgent: { agentIds: string[] } }>(t, IMPORT, text, { embedding: 'local/hashed-ngram' }, { fileName: 'big.af' });
     expect(imported.errors).toBeUndefined();
     const [agentId] = imported.data!.importAgent.agentIds;
 

@@ -30,7 +30,7 @@ const LifecycleCreateAgent = graphql(`
 
 const LifecycleRenameAgent = graphql(`
   mutation LifecycleRenameAgent($id: ID!, $name: String!) {
-    updateAgent(id: $id, input: { name: $name }) { agent { id } }
+    updateAgent(input: { id: $id, name: $name }) { agent { id } }
   }
 `);
 

@@ -6,11 +6,11 @@ import { closeAll, collect, eventually, startWithScriptedModel, type TestServer 
 import { lastUserText, messageText, systemText, type ModelServer } from './model-server/server.js';
 
 const NewAgent = graphql(`
-  mutation NewLongAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation NewLongAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const Send = graphql(`
-  mutation LongSend($agentId: ID!, $input: SendMessageInput!) {
-    sendMessage(agentId: $agentId, input: $input) {
+  mutation LongSend($input: SendMessageInput!) {
+    sendMessage(input: $input) {
       stopReason
       run { id status }
       messages { __typename ... on AssistantMessage { content } ... on ToolReturnMessage { toolReturn status } ... on ToolCallMessage { toolCall { name arguments } } }
@@ -74,8 +74,8 @@ describe('a 300-message conversation in a small context window', () => {
     let last: unknown = null;
     for (let i = 1; i <= 300; i++) {
       const summariesBefore = model.requests.filter(isSummary).length;
-      const sent = (await t.ok(Send, { agentId, input: { input: say(i) } })).sendMessage;
-      expect(sent.stopReason, `message ${i}`).toBe('end_turn');
+      const sent = (await t.ok(Send, { input: { agentId, input: say(i) } })).sendMessage;
+      expect(sent.stopReason, `message ${i}`).toBe('END_TURN');
       last = sent;
       compactedRun ??= model.requests.filter(isSummary).length > summariesBefore ? sent.run.id : null;
       // Every request the model received is measured below; the overview itself every 10 messages.
@@ -115,7 +115,7 @@ describe('a 300-message conversation in a small context window', () => {
     const kinds = events.values.map((value) => value.runEvents);
     const at = kinds.findIndex((event) => event.__typename === 'CompactionEvent');
     expect(at).toBeGreaterThanOrEqual(0);
-    expect(kinds[at]!.trigger).toBe('post_step_context_check');
+    expect(kinds[at]!.trigger).toBe('POST_STEP_CONTEXT_CHECK');
     const summary = kinds.slice(at + 1).find((event) => event.message?.__typename === 'SummaryMessage');
     expect(summary?.message?.summary).toContain(SUMMARY);
   }, 300_000);

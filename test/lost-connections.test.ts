@@ -21,7 +21,7 @@ const ADMIN_URL = (() => {
 interface SendResult {
   sendMessage: { stopReason: string; run: { id: string; status: string; error: { code: string; message: string } | null } };
 }
-const SEND = `mutation($id: ID!, $text: String!) { sendMessage(agentId: $id, input: { input: $text }) { stopReason run { id status error { code message } } } }`;
+const SEND = `mutation($id: ID!, $text: String!) { sendMessage(input: { agentId: $id, input: $text }) { stopReason run { id status error { code message } } } }`;
 
 // PGlite runs inside the server process: it has no connection that could be lost.
 describe.skipIf(!SERVICES_MODE)('lost database connections (services mode only: embedded PGlite has no connection to lose)', () => {
@@ -91,7 +91,7 @@ describe.skipIf(!SERVICES_MODE)('lost database connections (services mode only: 
     hold = false;
     const next = await t.request(SEND, { id: agentId, text: 'are you there?' } as never) as GraphQLResult<SendResult>;
     expect(next.errors).toBeUndefined();
-    expect(next.data?.sendMessage.run.status).toBe('completed');
+    expect(next.data?.sendMessage.run.status).toBe('COMPLETED');
     const active = await t.request<{ runs: { edges: unknown[] } }, unknown>(`query($id: ID!) { runs(first: 10, filter: { agentId: $id, active: true }) { edges { cursor } } }`, { id: agentId });
     expect(active.data?.runs.edges).toEqual([]);
   }
@@ -103,7 +103,7 @@ describe.skipIf(!SERVICES_MODE)('lost database connections (services mode only: 
     release();
     const result = await pending;
     expect(result.errors).toBeUndefined();
-    expect(result.data?.sendMessage).toMatchObject({ stopReason: 'end_turn', run: { status: 'completed', error: null } });
+    expect(result.data?.sendMessage).toMatchObject({ stopReason: 'END_TURN', run: { status: 'COMPLETED', error: null } });
     await expectAgentTakesNextRun(agentId);
   });
 
@@ -130,7 +130,7 @@ describe.skipIf(!SERVICES_MODE)('lost database connections (services mode only: 
     }
     const result = await pending;
     expect(result.errors).toBeUndefined();
-    expect(result.data?.sendMessage).toMatchObject({ stopReason: 'error', run: { status: 'failed', error: { code: 'DATABASE_UNAVAILABLE' } } });
+    expect(result.data?.sendMessage).toMatchObject({ stopReason: 'ERROR', run: { status: 'FAILED', error: { code: 'DATABASE_UNAVAILABLE' } } });
     expect(result.data?.sendMessage.run.error?.message).toMatch(/database connection was lost/);
     await expectAgentTakesNextRun(agentId);
   });
@@ -154,7 +154,7 @@ describe.skipIf(!SERVICES_MODE)('lost database connections (services mode only: 
     }
     const result = await pending;
     expect(result.errors).toBeUndefined();
-    expect(result.data?.sendMessage.run).toMatchObject({ status: 'failed', error: { code: 'INTERNAL' } });
+    expect(result.data?.sendMessage.run).toMatchObject({ status: 'FAILED', error: { code: 'INTERNAL' } });
     await expectAgentTakesNextRun(agentId);
   }, 60_000);
 });

@@ -46,7 +46,7 @@ describe('lost run events', () => {
 
   const startRun = async () => {
     const result = await t.request<{ sendMessageAsync: { run: { id: string } } }, unknown>(
-      `mutation($id: ID!) { sendMessageAsync(agentId: $id, input: { input: "go" }) { run { id } } }`,
+      `mutation($id: ID!) { sendMessageAsync(input: { agentId: $id, input: "go" }) { run { id } } }`,
       { id: agentId },
     );
     return result.data!.sendMessageAsync.run.id;
@@ -82,7 +82,7 @@ describe('lost run events', () => {
     const resumed = await stream(runId, 3);
     expect(resumed[0]).toMatchObject({ __typename: 'EventsLostEvent', reason: 'EXPIRED', fromSeq: 4, toSeq: null, seq: 3 });
     expect(resumed[0]!.messages?.filter((message) => message.__typename === 'AssistantMessage').map((message) => message.content)).toEqual(['expired but not forgotten']);
-    expect(resumed.at(-2)).toMatchObject({ __typename: 'StopReasonEvent', stopReason: 'end_turn' });
+    expect(resumed.at(-2)).toMatchObject({ __typename: 'StopReasonEvent', stopReason: 'END_TURN' });
     expectAccountedFor(resumed, 3);
     expect(live.some((event) => event.__typename === 'EventsLostEvent')).toBe(false);
   });
@@ -113,7 +113,7 @@ describe('lost run events', () => {
       expect(first.toSeq).toBeGreaterThanOrEqual(3);
       expect(replayed[1]!.seq).toBe(first.toSeq! + 1);
       expectAccountedFor(replayed, 0);
-      expect(replayed.at(-2)).toMatchObject({ __typename: 'StopReasonEvent', stopReason: 'end_turn' });
+      expect(replayed.at(-2)).toMatchObject({ __typename: 'StopReasonEvent', stopReason: 'END_TURN' });
     });
 
     it('events that cannot be stored are announced as lost where they are missing', async () => {
@@ -131,7 +131,7 @@ describe('lost run events', () => {
       const lost = list.find((event) => event.__typename === 'EventsLostEvent');
       expect(lost).toMatchObject({ reason: 'NOT_STORED' });
       expectAccountedFor(list, 0);
-      expect(list.at(-2)).toMatchObject({ __typename: 'StopReasonEvent', stopReason: 'end_turn' });
+      expect(list.at(-2)).toMatchObject({ __typename: 'StopReasonEvent', stopReason: 'END_TURN' });
       // The whole answer is in the database, for the client to rebuild from.
       expect(lost!.messages).toBeDefined();
     });

@@ -13,20 +13,20 @@ const Servers = graphql(`
   query AfMcpServers { mcpServers(first: 50) { totalCount nodes { id name transport url status headerNames tools { name tool { id name } } } } }
 `);
 const NewAgent = graphql(`
-  mutation AfMcpAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation AfMcpAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const Attach = graphql(`
-  mutation AfMcpAttach($agentId: ID!, $toolId: ID!) { attachTool(agentId: $agentId, toolId: $toolId) { changed } }
+  mutation AfMcpAttach($agentId: ID!, $toolId: ID!) { attachTool(input: { agentId: $agentId, toolId: $toolId }) { changed } }
 `);
 const Export = graphql(`
   query AfMcpExport($id: ID!) { exportAgent(id: $id) }
 `);
 const Import = graphql(`
-  mutation AfMcpImport($json: JSON, $options: ImportAgentOptions) { importAgent(json: $json, options: $options) { agentIds agents { tools { name toolType mcpToolName mcpServer { name } } } } }
+  mutation AfMcpImport($json: JSON) { importAgent(input: { json: $json }) { agentIds agents { tools { name toolType mcpToolName mcpServer { name } } } } }
 `);
 const Send = graphql(`
-  mutation AfMcpSend($agentId: ID!, $input: SendMessageInput!) {
-    sendMessage(agentId: $agentId, input: $input) { stopReason messages { __typename ... on ToolReturnMessage { toolReturn status } } }
+  mutation AfMcpSend($input: SendMessageInput!) {
+    sendMessage(input: $input) { stopReason messages { __typename ... on ToolReturnMessage { toolReturn status } } }
   }
 `);
 
@@ -80,16 +80,16 @@ describe('MCP servers in agent files', () => {
 
   it("imports a Letta file's mcp_servers and re-links its MCP tools, which then run", async () => {
     const { importAgent } = await t.ok(Import, { json: lettaFile(tools.url) });
-    expect(importAgent.agents[0]!.tools).toEqual([{ name: 'add', toolType: 'external_mcp', mcpToolName: 'add', mcpServer: { name: 'weather' } }]);
+    expect(importAgent.agents[0]!.tools).toEqual([{ name: 'add', toolType: 'EXTERNAL_MCP', mcpToolName: 'add', mcpServer: { name: 'weather' } }]);
     const { mcpServers } = await t.ok(Servers, {});
     const weather = mcpServers.nodes.find((server) => server.name === 'weather')!;
     expect(weather).toMatchObject({ transport: 'STREAMABLE_HTTP', url: tools.url, status: 'UNKNOWN', headerNames: [] });
     expect(weather.tools).toEqual([{ name: 'add', tool: { id: expect.any(String), name: 'add' } }]);
 
     model.enqueue({ toolCalls: [{ name: 'add', arguments: { a: 4, b: 5 } }] }, { text: '9' });
-    const { sendMessage } = await t.ok(Send, { agentId: importAgent.agentIds[0]!, input: { input: 'add' } });
+    const { sendMessage } = await t.ok(Send, { input: { agentId: importAgent.agentIds[0]!, input: 'add' } });
     expect(sendMessage.messages.filter((message) => message.__typename === 'ToolReturnMessage')).toEqual([
-      { __typename: 'ToolReturnMessage', toolReturn: 'The sum of 4 and 5 is 9.', status: 'success' },
+      { __typename: 'ToolReturnMessage', toolReturn: 'The sum of 4 and 5 is 9.', status: 'SUCCESS' },
     ]);
 
     // A second import reuses the server of that name.
@@ -113,13 +113,13 @@ describe('MCP servers in agent files', () => {
 
     const other = await t.newOrganization();
     const imported = await t.ok(Import, { json: file }, { token: other.token });
-    expect(imported.importAgent.agents[0]!.tools).toEqual([{ name: 'whoami', toolType: 'external_mcp', mcpToolName: 'whoami', mcpServer: { name: 'keyed' } }]);
+    expect(imported.importAgent.agents[0]!.tools).toEqual([{ name: 'whoami', toolType: 'EXTERNAL_MCP', mcpToolName: 'whoami', mcpServer: { name: 'keyed' } }]);
     const servers = (await t.ok(Servers, {}, { token: other.token })).mcpServers;
     expect(servers.nodes).toEqual([expect.objectContaining({ name: 'keyed', headerNames: [], status: 'UNKNOWN' })]);
     // Auth must be entered again: the imported server calls without it.
     model.enqueue({ toolCalls: [{ name: 'whoami', arguments: {} }] }, { text: 'ok' });
-    const { sendMessage } = await t.ok(Send, { agentId: imported.importAgent.agentIds[0]!, input: { input: 'who?' } }, { token: other.token });
-    expect(sendMessage.messages.find((message) => message.__typename === 'ToolReturnMessage')).toMatchObject({ toolReturn: 'none', status: 'success' });
+    const { sendMessage } = await t.ok(Send, { input: { agentId: imported.importAgent.agentIds[0]!, input: 'who?' } }, { token: other.token });
+    expect(sendMessage.messages.find((message) => message.__typename === 'ToolReturnMessage')).toMatchObject({ toolReturn: 'none', status: 'SUCCESS' });
   });
 
   it('refuses files whose servers this server may not register (stdio disabled, unknown type)', async () => {

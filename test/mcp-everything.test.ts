@@ -19,24 +19,24 @@ const Status = graphql(`
   query EverythingStatus($id: ID!) { mcpServer(id: $id) { status lastError } }
 `);
 const NewAgent = graphql(`
-  mutation EverythingAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation EverythingAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const Attach = graphql(`
-  mutation EverythingAttach($agentId: ID!, $toolId: ID!) { attachTool(agentId: $agentId, toolId: $toolId) { changed } }
+  mutation EverythingAttach($agentId: ID!, $toolId: ID!) { attachTool(input: { agentId: $agentId, toolId: $toolId }) { changed } }
 `);
 const Send = graphql(`
-  mutation EverythingSend($agentId: ID!, $input: SendMessageInput!) {
-    sendMessage(agentId: $agentId, input: $input) {
+  mutation EverythingSend($input: SendMessageInput!) {
+    sendMessage(input: $input) {
       stopReason
       messages { __typename ... on ToolReturnMessage { toolReturn status } ... on AssistantMessage { content } }
     }
   }
 `);
 const SendAsync = graphql(`
-  mutation EverythingSendAsync($agentId: ID!, $input: SendMessageInput!) { sendMessageAsync(agentId: $agentId, input: $input) { run { id } } }
+  mutation EverythingSendAsync($input: SendMessageAsyncInput!) { sendMessageAsync(input: $input) { run { id } } }
 `);
 const Cancel = graphql(`
-  mutation EverythingCancel($runId: ID!) { cancelRun(runId: $runId) { run { status } } }
+  mutation EverythingCancel($runId: ID!) { cancelRun(input: { runId: $runId }) { run { status } } }
 `);
 const RunById = graphql(`
   query EverythingRun($id: ID!) { run(id: $id) { status stopReason } }
@@ -73,40 +73,40 @@ describe('server-everything and stdio servers', () => {
     const agentId = await agentWith(tools, 'echo', 'get-sum', 'trigger-long-running-operation');
 
     model.enqueue({ toolCalls: [{ name: 'echo', arguments: { message: 'hello MCP' } }] }, { toolCalls: [{ name: 'get-sum', arguments: { a: 19, b: 23 } }] }, { text: '42' });
-    const { sendMessage } = await t.ok(Send, { agentId, input: { input: 'echo, then add' } });
-    expect(sendMessage.stopReason).toBe('end_turn');
+    const { sendMessage } = await t.ok(Send, { input: { agentId, input: 'echo, then add' } });
+    expect(sendMessage.stopReason).toBe('END_TURN');
     expect(returns(sendMessage.messages)).toEqual([
-      { __typename: 'ToolReturnMessage', toolReturn: 'Echo: hello MCP', status: 'success' },
-      { __typename: 'ToolReturnMessage', toolReturn: 'The sum of 19 and 23 is 42.', status: 'success' },
+      { __typename: 'ToolReturnMessage', toolReturn: 'Echo: hello MCP', status: 'SUCCESS' },
+      { __typename: 'ToolReturnMessage', toolReturn: 'The sum of 19 and 23 is 42.', status: 'SUCCESS' },
     ]);
 
     // A long call, cancelled mid-run.
     model.enqueue({ toolCalls: [{ name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 } }] });
     let requests = model.requests.length;
-    const { sendMessageAsync } = await t.ok(SendAsync, { agentId, input: { input: 'long' } });
+    const { sendMessageAsync } = await t.ok(SendAsync, { input: { agentId, input: 'long' } });
     const runId = sendMessageAsync.run.id;
     await eventually(() => model.requests.length > requests && model.pending() === 0);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await t.ok(Cancel, { runId });
     let run = (await t.ok(RunById, { id: runId })).run;
     await eventually(
-      () => run?.stopReason === 'cancelled',
+      () => run?.stopReason === 'CANCELLED',
       async () => {
         run = (await t.ok(RunById, { id: runId })).run;
       },
     );
-    expect(run?.status).toBe('cancelled');
+    expect(run?.status).toBe('CANCELLED');
 
     // Killed mid-call: the model sees a tool error and the run goes on.
     model.enqueue({ toolCalls: [{ name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 } }] }, { text: 'the tool server died' });
     requests = model.requests.length;
-    const pending = t.ok(Send, { agentId, input: { input: 'long again' } });
+    const pending = t.ok(Send, { input: { agentId, input: 'long again' } });
     await eventually(() => model.requests.length > requests);
     await new Promise((resolve) => setTimeout(resolve, 500));
     await everything.kill();
     const killed = await pending;
-    expect(killed.sendMessage.stopReason).toBe('end_turn');
-    expect(returns(killed.sendMessage.messages)[0]).toMatchObject({ status: 'error' });
+    expect(killed.sendMessage.stopReason).toBe('END_TURN');
+    expect(returns(killed.sendMessage.messages)[0]).toMatchObject({ status: 'ERROR' });
     const status = (await t.ok(Status, { id: createMcpServer.mcpServer.id })).mcpServer;
     expect(status?.status).toBe('FAILED');
     expect(model.pending()).toBe(0);
@@ -125,9 +125,9 @@ describe('server-everything and stdio servers', () => {
     expect(names.get('get-env')).toBe('everything-stdio__get-env');
     const agentId = await agentWith(tools, 'echo', 'get-env');
     model.enqueue({ toolCalls: [{ name: names.get('echo')!, arguments: { message: 'over stdio' } }] }, { toolCalls: [{ name: names.get('get-env')!, arguments: {} }] }, { text: 'ok' });
-    const { sendMessage } = await t.ok(Send, { agentId, input: { input: 'echo' } });
+    const { sendMessage } = await t.ok(Send, { input: { agentId, input: 'echo' } });
     const [echo, env] = returns(sendMessage.messages);
-    expect(echo).toMatchObject({ toolReturn: 'Echo: over stdio', status: 'success' });
+    expect(echo).toMatchObject({ toolReturn: 'Echo: over stdio', status: 'SUCCESS' });
     expect(JSON.parse(env!.toolReturn!)).toMatchObject({ AGENTGRAPH_TEST_SECRET: 'stdio-s3cret' });
   });
 
@@ -136,14 +136,14 @@ describe('server-everything and stdio servers', () => {
     const tools = toolMap(createMcpServer.mcpServer);
     const agentId = await agentWith(tools, 'die', 'pid');
     model.enqueue({ toolCalls: [{ name: 'pid', arguments: {} }] }, { toolCalls: [{ name: 'die', arguments: {} }] }, { toolCalls: [{ name: 'pid', arguments: {} }] }, { text: 'back' });
-    const { sendMessage } = await t.ok(Send, { agentId, input: { input: 'die' } });
-    expect(sendMessage.stopReason).toBe('end_turn');
+    const { sendMessage } = await t.ok(Send, { input: { agentId, input: 'die' } });
+    expect(sendMessage.stopReason).toBe('END_TURN');
     const [before, died, after] = returns(sendMessage.messages);
-    expect(before?.status).toBe('success');
-    expect(died).toMatchObject({ status: 'error' });
+    expect(before?.status).toBe('SUCCESS');
+    expect(died).toMatchObject({ status: 'ERROR' });
     expect(died!.toolReturn).toMatch(/^Error: /);
     // A new process answers the next call.
-    expect(after?.status).toBe('success');
+    expect(after?.status).toBe('SUCCESS');
     expect(after!.toolReturn).not.toBe(before!.toolReturn);
     const status = (await t.ok(Status, { id: createMcpServer.mcpServer.id })).mcpServer;
     expect(status?.status).toBe('CONNECTED');

@@ -40,17 +40,17 @@ const RefreshServer = graphql(`
   mutation McpRefresh($input: RefreshMcpServerInput!) { refreshMcpServer(input: $input) { mcpServer { id status lastError tools { name } } } }
 `);
 const NewAgent = graphql(`
-  mutation McpNewAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation McpNewAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const Attach = graphql(`
-  mutation McpAttach($agentId: ID!, $toolId: ID!) { attachTool(agentId: $agentId, toolId: $toolId) { changed agent { tools { name toolType } } } }
+  mutation McpAttach($agentId: ID!, $toolId: ID!) { attachTool(input: { agentId: $agentId, toolId: $toolId }) { changed agent { tools { name toolType } } } }
 `);
 const Detach = graphql(`
-  mutation McpDetach($agentId: ID!, $toolId: ID!) { detachTool(agentId: $agentId, toolId: $toolId) { changed } }
+  mutation McpDetach($agentId: ID!, $toolId: ID!) { detachTool(input: { agentId: $agentId, toolId: $toolId }) { changed } }
 `);
 const Send = graphql(`
-  mutation McpSend($agentId: ID!, $input: SendMessageInput!) {
-    sendMessage(agentId: $agentId, input: $input) {
+  mutation McpSend($input: SendMessageInput!) {
+    sendMessage(input: $input) {
       stopReason
       run { id status }
       messages {
@@ -64,25 +64,25 @@ const Send = graphql(`
   }
 `);
 const SendAsync = graphql(`
-  mutation McpSendAsync($agentId: ID!, $input: SendMessageInput!) { sendMessageAsync(agentId: $agentId, input: $input) { run { id } } }
+  mutation McpSendAsync($input: SendMessageAsyncInput!) { sendMessageAsync(input: $input) { run { id } } }
 `);
 const Cancel = graphql(`
-  mutation McpCancel($runId: ID!) { cancelRun(runId: $runId) { run { id status } } }
+  mutation McpCancel($runId: ID!) { cancelRun(input: { runId: $runId }) { run { id status } } }
 `);
 const RunById = graphql(`
   query McpRun($id: ID!) { run(id: $id) { status stopReason } }
 `);
 const Approval = graphql(`
-  mutation McpApproval($agentId: ID!, $toolName: String!) { setToolApproval(agentId: $agentId, toolName: $toolName, requiresApproval: true) { requiresApproval } }
+  mutation McpApproval($agentId: ID!, $toolName: String!) { setToolApproval(input: { agentId: $agentId, toolName: $toolName, requiresApproval: true }) { requiresApproval } }
 `);
 const Rules = graphql(`
-  mutation McpRules($id: ID!, $rules: JSON) { updateAgent(id: $id, input: { toolRules: $rules }) { agent { id } } }
+  mutation McpRules($id: ID!, $rules: JSON) { updateAgent(input: { id: $id, toolRules: $rules }) { agent { id } } }
 `);
 const Preview = graphql(`
   query McpPreview($agentId: ID!) { previewRawPayload(agentId: $agentId) { payload } }
 `);
 const DeleteTool = graphql(`
-  mutation McpDeleteTool($id: ID!) { deleteTool(id: $id) { deletedToolId } }
+  mutation McpDeleteTool($id: ID!) { deleteTool(input: { id: $id }) { deletedToolId } }
 `);
 
 type Message = { __typename: string; toolReturn?: string; status?: string; content?: string };
@@ -120,7 +120,7 @@ describe.each(['streamable_http', 'sse'] as const)('MCP tools over %s', (transpo
     const add = server.tools.find((tool) => tool.name === 'add')!;
     expect(add.description).toBe('Adds two numbers');
     expect(add.inputSchema).toMatchObject({ type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] });
-    expect(add.tool).toMatchObject({ name: 'add', toolType: 'external_mcp', mcpToolName: 'add', tags: ['mcp:toolbox'], mcpServer: { id: server.id } });
+    expect(add.tool).toMatchObject({ name: 'add', toolType: 'EXTERNAL_MCP', mcpToolName: 'add', tags: ['mcp:toolbox'], mcpServer: { id: server.id } });
     // 'weather.now' is not a name models accept: the tool takes a sanitized one.
     expect(server.tools.find((tool) => tool.name === 'weather.now')?.tool).toMatchObject({ name: 'weather_now', mcpToolName: 'weather.now' });
     for (const tool of server.tools) toolIds.set(tool.name, tool.tool!.id);
@@ -139,11 +139,11 @@ describe.each(['streamable_http', 'sse'] as const)('MCP tools over %s', (transpo
     const agentId = await agentWith('add', 'whoami');
     model.enqueue({ toolCalls: [{ name: 'add', arguments: { a: 2, b: 3 } }] }, { toolCalls: [{ name: 'whoami', arguments: {} }] }, { text: 'It is 5.' });
     const before = model.requests.length;
-    const { sendMessage } = await t.ok(Send, { agentId, input: { input: 'what is 2 + 3?' } });
-    expect(sendMessage.stopReason).toBe('end_turn');
+    const { sendMessage } = await t.ok(Send, { input: { agentId, input: 'what is 2 + 3?' } });
+    expect(sendMessage.stopReason).toBe('END_TURN');
     expect(returns(sendMessage.messages)).toEqual([
-      { __typename: 'ToolReturnMessage', toolReturn: 'The sum of 2 and 3 is 5.', status: 'success' },
-      { __typename: 'ToolReturnMessage', toolReturn: 'Bearer sekrit-123', status: 'success' },
+      { __typename: 'ToolReturnMessage', toolReturn: 'The sum of 2 and 3 is 5.', status: 'SUCCESS' },
+      { __typename: 'ToolReturnMessage', toolReturn: 'Bearer sekrit-123', status: 'SUCCESS' },
     ]);
     // The model was offered the MCP tool and saw its result.
     const first = model.requests[before]!.body;
@@ -160,11 +160,11 @@ describe.each(['streamable_http', 'sse'] as const)('MCP tools over %s', (transpo
       { toolCalls: [{ name: 'long_text', arguments: { size: 60_000 } }] },
       { text: 'done' },
     );
-    const { sendMessage } = await t.ok(Send, { agentId, input: { input: 'try everything' } });
-    expect(sendMessage.stopReason).toBe('end_turn');
+    const { sendMessage } = await t.ok(Send, { input: { agentId, input: 'try everything' } });
+    expect(sendMessage.stopReason).toBe('END_TURN');
     const [failed, picture, weather, long] = returns(sendMessage.messages);
-    expect(failed).toMatchObject({ toolReturn: 'the widget is broken', status: 'error' });
-    expect(picture).toMatchObject({ status: 'success', toolReturn: `Here is a picture: type='image' data='${TINY_PNG}' mimeType='image/png' annotations=None meta=None` });
+    expect(failed).toMatchObject({ toolReturn: 'the widget is broken', status: 'ERROR' });
+    expect(picture).toMatchObject({ status: 'SUCCESS', toolReturn: `Here is a picture: type='image' data='${TINY_PNG}' mimeType='image/png' annotations=None meta=None` });
     expect(JSON.parse(weather!.toolReturn!)).toEqual({ city: 'Oslo', temperature: 21.5, unit: 'C' });
     expect(long!.toolReturn!.length).toBeLessThan(50_200);
     expect(long!.toolReturn).toContain('[NOTE: function output was truncated since it exceeded the character limit (60000 > 50000)]');
@@ -174,9 +174,9 @@ describe.each(['streamable_http', 'sse'] as const)('MCP tools over %s', (transpo
     const agentId = await agentWith('slow');
     const cancelledBefore = tools.cancelled.length;
     model.enqueue({ toolCalls: [{ name: 'slow', arguments: { ms: 30_000 } }] }, { text: 'it timed out' });
-    const { sendMessage } = await t.ok(Send, { agentId, input: { input: 'wait' } });
-    expect(sendMessage.stopReason).toBe('end_turn');
-    expect(returns(sendMessage.messages)[0]).toMatchObject({ status: 'error', toolReturn: "Error: MCP tool 'slow' on server 'toolbox' timed out after 1500 ms" });
+    const { sendMessage } = await t.ok(Send, { input: { agentId, input: 'wait' } });
+    expect(sendMessage.stopReason).toBe('END_TURN');
+    expect(returns(sendMessage.messages)[0]).toMatchObject({ status: 'ERROR', toolReturn: "Error: MCP tool 'slow' on server 'toolbox' timed out after 1500 ms" });
     await eventually(() => tools.cancelled.length > cancelledBefore);
   });
 
@@ -186,18 +186,18 @@ describe.each(['streamable_http', 'sse'] as const)('MCP tools over %s', (transpo
     const cancelledBefore = tools.cancelled.length;
     // Shorter than the timeout (1500 ms): only the cancel can end it early.
     model.enqueue({ toolCalls: [{ name: 'slow', arguments: { ms: 1200 } }] });
-    const { sendMessageAsync } = await t.ok(SendAsync, { agentId, input: { input: 'wait' } });
+    const { sendMessageAsync } = await t.ok(SendAsync, { input: { agentId, input: 'wait' } });
     await eventually(() => tools.started.filter((name) => name === 'slow').length > startedBefore);
     await t.ok(Cancel, { runId: sendMessageAsync.run.id });
     await eventually(() => tools.cancelled.length > cancelledBefore);
     let run = (await t.ok(RunById, { id: sendMessageAsync.run.id })).run;
     await eventually(
-      () => run?.stopReason === 'cancelled',
+      () => run?.stopReason === 'CANCELLED',
       async () => {
         run = (await t.ok(RunById, { id: sendMessageAsync.run.id })).run;
       },
     );
-    expect(run).toMatchObject({ status: 'cancelled', stopReason: 'cancelled' });
+    expect(run).toMatchObject({ status: 'CANCELLED', stopReason: 'CANCELLED' });
   });
 
   it('MCP tools take approvals, tool rules and payload previews like any tool', async () => {
@@ -205,15 +205,15 @@ describe.each(['streamable_http', 'sse'] as const)('MCP tools over %s', (transpo
     expect(JSON.stringify((await t.ok(Preview, { agentId })).previewRawPayload.payload)).toContain('Adds two numbers');
     await t.ok(Approval, { agentId, toolName: 'add' });
     model.enqueue({ toolCalls: [{ id: 'call_mcp_ok', name: 'add', arguments: { a: 20, b: 22 } }] });
-    const asked = await t.ok(Send, { agentId, input: { input: 'add please' } });
-    expect(asked.sendMessage.stopReason).toBe('requires_approval');
+    const asked = await t.ok(Send, { input: { agentId, input: 'add please' } });
+    expect(asked.sendMessage.stopReason).toBe('REQUIRES_APPROVAL');
     expect(tools.started.filter((name) => name === 'add').length).toBeGreaterThan(0);
     const addsBefore = tools.started.filter((name) => name === 'add').length;
     await t.ok(Rules, { id: agentId, rules: [{ type: 'exit_loop', tool_name: 'add' }] });
-    const approved = await t.ok(Send, { agentId, input: { approvals: [{ toolCallId: 'call_mcp_ok', approve: true }] } });
-    expect(returns(approved.sendMessage.messages)[0]).toMatchObject({ toolReturn: 'The sum of 20 and 22 is 42.', status: 'success' });
+    const approved = await t.ok(Send, { input: { agentId, approvals: [{ toolCallId: 'call_mcp_ok', approve: true }] } });
+    expect(returns(approved.sendMessage.messages)[0]).toMatchObject({ toolReturn: 'The sum of 20 and 22 is 42.', status: 'SUCCESS' });
     // exit_loop on the MCP tool ends the turn without another model call.
-    expect(approved.sendMessage.stopReason).toBe('tool_rule');
+    expect(approved.sendMessage.stopReason).toBe('TOOL_RULE');
     expect(tools.started.filter((name) => name === 'add').length).toBe(addsBefore + 1);
     expect((await t.ok(Detach, { agentId, toolId: toolIds.get('add')! })).detachTool.changed).toBe(true);
     const refused = await t.request(DeleteTool, { id: toolIds.get('add')! });
@@ -241,7 +241,7 @@ describe.each(['streamable_http', 'sse'] as const)('MCP tools over %s', (transpo
     expect(renamed.updateMcpServer.mcpServer.tools.find((tool) => tool.name === 'add')?.tool?.tags).toEqual(['mcp:kit']);
     model.enqueue({ toolCalls: [{ name: 'whoami', arguments: {} }] }, { text: 'ok' });
     await t.ok(Attach, { agentId, toolId: toolIds.get('whoami')! });
-    const { sendMessage } = await t.ok(Send, { agentId, input: { input: 'who?' } });
+    const { sendMessage } = await t.ok(Send, { input: { agentId, input: 'who?' } });
     expect(returns(sendMessage.messages)[0]).toMatchObject({ toolReturn: 'Bearer other' });
 
     const deleted = await t.ok(DeleteServer, { input: { id: serverId } });
@@ -274,13 +274,13 @@ describe('MCP servers: failures, validation and tenancy', () => {
     await t.ok(Attach, { agentId, toolId: add });
     model.enqueue({ toolCalls: [{ name: 'slow', arguments: { ms: 20_000 } }] }, { text: 'the server is down' });
     const started = tools.started.length;
-    const pending = t.ok(Send, { agentId, input: { input: 'go' } });
+    const pending = t.ok(Send, { input: { agentId, input: 'go' } });
     await eventually(() => tools.started.length > started);
     await tools.kill();
     const { sendMessage } = await pending;
-    expect(sendMessage.stopReason).toBe('end_turn');
+    expect(sendMessage.stopReason).toBe('END_TURN');
     const [failed] = returns(sendMessage.messages);
-    expect(failed!.status).toBe('error');
+    expect(failed!.status).toBe('ERROR');
     expect(failed!.toolReturn).toMatch(/^Error: /);
     const status = await t.ok(ServerById, { id: server.id });
     expect(status.mcpServer).toMatchObject({ status: 'FAILED' });
@@ -290,8 +290,8 @@ describe('MCP servers: failures, validation and tenancy', () => {
     const again = await startToolServer('streamable_http', tools.port);
     try {
       model.enqueue({ toolCalls: [{ name: 'add', arguments: { a: 1, b: 2 } }] }, { text: 'back' });
-      const next = await t.ok(Send, { agentId, input: { input: 'add' } });
-      expect(returns(next.sendMessage.messages)[0]).toMatchObject({ status: 'success', toolReturn: 'The sum of 1 and 2 is 3.' });
+      const next = await t.ok(Send, { input: { agentId, input: 'add' } });
+      expect(returns(next.sendMessage.messages)[0]).toMatchObject({ status: 'SUCCESS', toolReturn: 'The sum of 1 and 2 is 3.' });
       expect((await t.ok(ServerById, { id: server.id })).mcpServer?.status).toBe('CONNECTED');
     } finally {
       await again.close();

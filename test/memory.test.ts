@@ -3,7 +3,7 @@ import { graphql } from '../src/generated/gql/index.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const CreateWithMemory = graphql(`
-  mutation CreateWithMemory($input: CreateAgentInput) {
+  mutation CreateWithMemory($input: CreateAgentInput!) {
     createAgent(input: $input) {
       agent { id blocks { id label value description limit readOnly charsCurrent } memory systemPrompt }
     }
@@ -18,15 +18,15 @@ const AgentMemory = graphql(`
   }
 `);
 const EditBlock = graphql(`
-  mutation EditBlock($agentId: ID, $label: String, $id: ID, $input: UpdateBlockInput!) {
-    updateBlock(agentId: $agentId, label: $label, id: $id, input: $input) { block { id label value readOnly limit charsCurrent } }
+  mutation EditBlock($input: UpdateBlockInput!) {
+    updateBlock(input: $input) { block { id label value readOnly limit charsCurrent } }
   }
 `);
 const Attach = graphql(`
-  mutation Attach($agentId: ID!, $blockId: ID!) { attachBlock(agentId: $agentId, blockId: $blockId) { changed agent { id blocks { label } } block { id } } }
+  mutation Attach($agentId: ID!, $blockId: ID!) { attachBlock(input: { agentId: $agentId, blockId: $blockId }) { changed agent { id blocks { label } } block { id } } }
 `);
 const Detach = graphql(`
-  mutation Detach($agentId: ID!, $blockId: ID!) { detachBlock(agentId: $agentId, blockId: $blockId) { changed agent { id blocks { label } } } }
+  mutation Detach($agentId: ID!, $blockId: ID!) { detachBlock(input: { agentId: $agentId, blockId: $blockId }) { changed agent { id blocks { label } } } }
 `);
 const BlockById = graphql(`
   query BlockById($id: ID!) { block(id: $id) { id label value agents { id } } node(id: $id) { id __typename } }
@@ -35,10 +35,10 @@ const ListBlocks = graphql(`
   query ListBlocks($filter: BlockFilter) { blocks(first: 50, filter: $filter) { edges { node { id label } } } }
 `);
 const RemoveAgent = graphql(`
-  mutation RemoveAgent($id: ID!) { deleteAgent(id: $id) { deletedAgentId } }
+  mutation RemoveAgent($id: ID!) { deleteAgent(input: { id: $id }) { deletedAgentId } }
 `);
 const SetSystem = graphql(`
-  mutation SetSystem($id: ID!, $system: String!) { updateAgent(id: $id, input: { system: $system }) { agent { id systemPrompt } } }
+  mutation SetSystem($id: ID!, $system: String!) { updateAgent(input: { id: $id, system: $system }) { agent { id systemPrompt } } }
 `);
 
 describe('core memory blocks', () => {
@@ -91,7 +91,7 @@ describe('core memory blocks', () => {
     const a = (await t.ok(CreateWithMemory, { input: { name: 'a', blockIds: [block.id] } })).createAgent.agent;
     const b = (await t.ok(CreateWithMemory, { input: { name: 'b', blockIds: [block.id] } })).createAgent.agent;
 
-    const edited = await t.ok(EditBlock, { agentId: a.id, label: 'project', input: { value: 'Status: shipped' } });
+    const edited = await t.ok(EditBlock, { input: { agentId: a.id, blockLabel: 'project', value: 'Status: shipped' } });
     expect(edited.updateBlock.block).toMatchObject({ id: block.id, value: 'Status: shipped' });
 
     const seenByB = await t.ok(AgentMemory, { id: b.id, label: 'project' });
@@ -102,7 +102,7 @@ describe('core memory blocks', () => {
     expect(seenByB.agent?.systemPrompt).not.toContain('Status: planning');
 
     // by id, too
-    await t.ok(EditBlock, { id: block.id, input: { value: 'Status: archived' } });
+    await t.ok(EditBlock, { input: { id: block.id, value: 'Status: archived' } });
     expect((await t.ok(AgentMemory, { id: a.id, label: 'project' })).agent?.systemPrompt).toContain('Status: archived');
   });
 
@@ -141,23 +141,23 @@ describe('core memory blocks', () => {
 
     const note = (await t.ok(CreateBlock, { input: { label: 'note', value: 'n' } })).createBlock.block;
     await t.ok(Attach, { agentId: agent.id, blockId: note.id });
-    const rename = await t.request(EditBlock, { id: note.id, input: { label: 'human' } });
+    const rename = await t.request(EditBlock, { input: { id: note.id, label: 'human' } });
     expect(rename.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', label: 'human' });
-    const renamed = await t.ok(EditBlock, { id: note.id, input: { label: 'scratch' } });
+    const renamed = await t.ok(EditBlock, { input: { id: note.id, label: 'scratch' } });
     expect(renamed.updateBlock.block.label).toBe('scratch');
     expect((await t.ok(AgentMemory, { id: agent.id, label: 'scratch' })).agent?.block?.id).toBe(note.id);
   });
 
   it('refuses to edit a read-only block unless the update unlocks it', async () => {
     const agent = (await t.ok(CreateWithMemory, { input: { memoryBlocks: [{ label: 'rules', value: 'fixed', readOnly: true }] } })).createAgent.agent;
-    const refused = await t.request(EditBlock, { agentId: agent.id, label: 'rules', input: { value: 'changed' } });
+    const refused = await t.request(EditBlock, { input: { agentId: agent.id, blockLabel: 'rules', value: 'changed' } });
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(refused.errors?.[0]?.message).toContain('read-only');
     expect((await t.ok(AgentMemory, { id: agent.id, label: 'rules' })).agent?.block?.value).toBe('fixed');
 
-    const metadataOnly = await t.ok(EditBlock, { agentId: agent.id, label: 'rules', input: { limit: 10 } });
+    const metadataOnly = await t.ok(EditBlock, { input: { agentId: agent.id, blockLabel: 'rules', limit: 10 } });
     expect(metadataOnly.updateBlock.block.limit).toBe(10);
-    const unlocked = await t.ok(EditBlock, { agentId: agent.id, label: 'rules', input: { value: 'changed', readOnly: false } });
+    const unlocked = await t.ok(EditBlock, { input: { agentId: agent.id, blockLabel: 'rules', value: 'changed', readOnly: false } });
     expect(unlocked.updateBlock.block).toMatchObject({ value: 'changed', readOnly: false });
   });
 
@@ -176,11 +176,11 @@ describe('core memory blocks', () => {
     const inAgent = await t.request(CreateWithMemory, { input: { memoryBlocks: [{ label: 'ok', value: 'v', limit: -5 }] } });
     expect(inAgent.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', path: 'input.memoryBlocks.0.limit' });
     const agent = (await t.ok(CreateWithMemory, { input: { memoryBlocks: [{ label: 'x', value: 'v' }] } })).createAgent.agent;
-    const badLimit = await t.request(EditBlock, { agentId: agent.id, label: 'x', input: { limit: -1 } });
+    const badLimit = await t.request(EditBlock, { input: { agentId: agent.id, blockLabel: 'x', limit: -1 } });
     expect(badLimit.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', path: 'input.limit' });
     const noTarget = await t.request(EditBlock, { input: { value: 'v' } });
     expect(noTarget.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    const missingLabel = await t.request(EditBlock, { agentId: agent.id, label: 'nope', input: { value: 'v' } });
+    const missingLabel = await t.request(EditBlock, { input: { agentId: agent.id, blockLabel: 'nope', value: 'v' } });
     expect(missingLabel.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
@@ -240,7 +240,7 @@ describe('memory across organizations', () => {
     for (const result of [
       await t.request(Attach, { agentId: mine.id, blockId: theirs.id }, { token: acme.token }),
       await t.request(BlockById, { id: theirs.id }, { token: acme.token }),
-      await t.request(EditBlock, { id: theirs.id, input: { value: 'leaked' } }, { token: acme.token }),
+      await t.request(EditBlock, { input: { id: theirs.id, value: 'leaked' } }, { token: acme.token }),
       await t.request(CreateWithMemory, { input: { blockIds: [theirs.id] } }, { token: acme.token }),
     ]) {
       expect(result.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');

@@ -12,10 +12,10 @@ import type { ModelServer } from './model-server/server.js';
  */
 
 const NewAgent = graphql(`
-  mutation IdentityAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation IdentityAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const Send = graphql(`
-  mutation IdentitySend($agentId: ID!, $input: SendMessageInput!) { sendMessage(agentId: $agentId, input: $input) { stopReason } }
+  mutation IdentitySend($input: SendMessageInput!) { sendMessage(input: $input) { stopReason } }
 `);
 const Page = graphql(`
   query IdentityPage($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $options: MessageListOptions) {
@@ -48,7 +48,7 @@ describe('message identity and paging', () => {
         { reasoning: `Remember ${name}.`, toolCalls: [{ id: `call_${name}`, name: 'memory_insert', arguments: { label: 'human', new_string: name, insert_line: -1 } }] },
         { reasoning: 'Done.', text: `Hello ${name}.` },
       );
-      expect((await t.ok(Send, { agentId, input: { input: `I am ${name}` } })).sendMessage.stopReason).toBe('end_turn');
+      expect((await t.ok(Send, { input: { agentId, input: `I am ${name}` } })).sendMessage.stopReason).toBe('END_TURN');
     }
     all = (await t.ok(Page, { id: agentId, first: 500 })).agent!.messages.edges;
   });
@@ -75,7 +75,7 @@ describe('message identity and paging', () => {
   it('ids are stable: the same view has the same id in every page and under a type filter', async () => {
     const again = (await t.ok(Page, { id: agentId, last: 3 })).agent!.messages.edges.map((edge) => edge.node.id);
     expect(again).toEqual(all.slice(-3).map((edge) => edge.node.id));
-    const calls = (await t.ok(Page, { id: agentId, first: 50, options: { includeReturnMessageTypes: ['tool_call_message'] } })).agent!.messages.edges;
+    const calls = (await t.ok(Page, { id: agentId, first: 50, options: { includeReturnMessageTypes: ['TOOL_CALL_MESSAGE'] } })).agent!.messages.edges;
     expect(calls.map((edge) => edge.node.id)).toEqual(all.filter((edge) => edge.node.__typename === 'ToolCallMessage').map((edge) => edge.node.id));
   });
 

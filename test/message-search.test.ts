@@ -4,10 +4,10 @@ import { closeAll, startWithScriptedModel, type TestServer } from './helpers/ser
 import type { ModelServer } from './model-server/server.js';
 
 const NewAgent = graphql(`
-  mutation NewSearchAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation NewSearchAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const Send = graphql(`
-  mutation SearchSend($agentId: ID!, $input: SendMessageInput!) { sendMessage(agentId: $agentId, input: $input) { stopReason } }
+  mutation SearchSend($input: SendMessageInput!) { sendMessage(input: $input) { stopReason } }
 `);
 const Search = graphql(`
   query SearchMessages($input: SearchMessagesInput!) {
@@ -18,7 +18,7 @@ const Search = graphql(`
   }
 `);
 const Summarize = graphql(`
-  mutation SearchSummarize($agentId: ID!) { summarizeConversation(agentId: $agentId, input: { mode: ALL }) { compacted } }
+  mutation SearchSummarize($agentId: ID!) { summarizeConversation(input: { agentId: $agentId, mode: ALL }) { compacted } }
 `);
 
 const FACTS = [
@@ -38,8 +38,8 @@ describe('searchMessages', () => {
     ({ model, t } = await startWithScriptedModel());
     agentId = (await t.ok(NewAgent, { input: { model: 'test/scripted' } })).createAgent.agent.id;
     other = (await t.ok(NewAgent, { input: { model: 'test/scripted' } })).createAgent.agent.id;
-    for (const fact of FACTS) await t.ok(Send, { agentId, input: { input: fact } });
-    await t.ok(Send, { agentId: other, input: { input: 'Tomatoes need a lot of sun.' } });
+    for (const fact of FACTS) await t.ok(Send, { input: { agentId, input: fact } });
+    await t.ok(Send, { input: { agentId: other, input: 'Tomatoes need a lot of sun.' } });
   });
   afterAll(() => closeAll(t, model));
 
@@ -47,7 +47,7 @@ describe('searchMessages', () => {
 
   it('finds words with full-text search (stemmed, ranked), across the organization or for one agent', async () => {
     const all = await search({ query: 'tomato', mode: 'FTS', roles: ['USER'] });
-    expect(all.mode).toBe('fts');
+    expect(all.mode).toBe('FTS');
     expect(all.results.map((r) => r.embeddedText).sort()).toEqual(['My sister Lucia plants tomatoes in her garden every spring.', 'Tomatoes need a lot of sun.']);
     expect(all.results.map((r) => r.ftsRank)).toEqual([1, 2]);
     expect(all.results.every((r) => r.vectorRank === null)).toBe(true);
@@ -55,14 +55,14 @@ describe('searchMessages', () => {
     const mine = await search({ query: 'tomato', mode: 'FTS', roles: ['USER'], agentId });
     expect(mine.results).toHaveLength(1);
     expect(mine.results[0]!.agentId).toBe(agentId);
-    expect(mine.results[0]!.role).toBe('user');
+    expect(mine.results[0]!.role).toBe('USER');
     expect(mine.results[0]!.messages).toEqual([{ __typename: 'UserMessage', content: FACTS[0] }]);
   });
 
   it('finds misspelt words and fragments by vector similarity, where full-text search finds nothing', async () => {
     expect((await search({ query: 'adoptd Pixl', mode: 'FTS', roles: ['USER'], agentId })).results).toEqual([]);
     const result = await search({ query: 'adoptd Pixl', mode: 'VECTOR', roles: ['USER'], agentId, limit: 3 });
-    expect(result.mode).toBe('vector');
+    expect(result.mode).toBe('VECTOR');
     expect(result.results[0]!.embeddedText).toBe(FACTS[2]);
     expect(result.results.map((r) => r.vectorRank)).toEqual([1, 2, 3]);
     expect(result.results.every((r) => r.ftsRank === null)).toBe(true);
@@ -70,7 +70,7 @@ describe('searchMessages', () => {
 
   it('fuses both lists by reciprocal rank (k = 60, equal weights) in HYBRID mode', async () => {
     const result = await search({ query: 'deploying billing releases', roles: ['USER'], agentId, limit: 5 });
-    expect(result.mode).toBe('hybrid');
+    expect(result.mode).toBe('HYBRID');
     const top = result.results[0]!;
     expect(top.embeddedText).toBe(FACTS[3]);
     expect(top.ftsRank).toBe(1);
@@ -85,10 +85,10 @@ describe('searchMessages', () => {
 
   it('lists the newest messages without a query, and filters by role and dates', async () => {
     const recent = await search({ agentId, roles: ['USER'], limit: 2 });
-    expect(recent.mode).toBe('timestamp');
+    expect(recent.mode).toBe('TIMESTAMP');
     expect(recent.results.map((r) => r.embeddedText)).toEqual([FACTS[4], FACTS[3]]);
     const assistant = await search({ agentId, roles: ['ASSISTANT'], query: 'tomatoes', mode: 'FTS' });
-    expect(assistant.results.every((r) => r.role === 'assistant')).toBe(true);
+    expect(assistant.results.every((r) => r.role === 'ASSISTANT')).toBe(true);
     expect(assistant.results[0]!.embeddedText).toContain('tomatoes');
     const future = await search({ agentId, query: 'tomatoes', startDate: new Date(Date.now() + 86_400_000).toISOString() });
     expect(future.results).toEqual([]);
@@ -137,7 +137,7 @@ describe('searchMessages without message embeddings (MESSAGE_EMBEDDINGS=off)', (
   beforeAll(async () => {
     ({ model, t } = await startWithScriptedModel({ MESSAGE_EMBEDDINGS: 'off' }));
     const agentId = (await t.ok(NewAgent, { input: { model: 'test/scripted' } })).createAgent.agent.id;
-    await t.ok(Send, { agentId, input: { input: 'The harbour opens at dawn.' } });
+    await t.ok(Send, { input: { agentId, input: 'The harbour opens at dawn.' } });
   });
   afterAll(() => closeAll(t, model));
 
@@ -146,7 +146,7 @@ describe('searchMessages without message embeddings (MESSAGE_EMBEDDINGS=off)', (
     expect(vector.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(vector.errors?.[0]?.message).toMatch(/MESSAGE_EMBEDDINGS=off/);
     const hybrid = (await t.ok(Search, { input: { query: 'harbour', roles: ['USER'] } })).searchMessages;
-    expect(hybrid.mode).toBe('fts');
+    expect(hybrid.mode).toBe('FTS');
     expect(hybrid.note).toMatch(/fell back to FTS/);
     expect(hybrid.results.map((r) => r.embeddedText)).toEqual(['The harbour opens at dawn.']);
   });

@@ -6,15 +6,15 @@ import type { ModelServer } from './model-server/server.js';
 /** Letta's modify_message, agent.pendingApproval, idempotent sends and a cancelled first step. */
 
 const NewAgent = graphql(`
-  mutation ParityAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation ParityAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const Send = graphql(`
-  mutation ParitySend($agentId: ID!, $input: SendMessageInput!) {
-    sendMessage(agentId: $agentId, input: $input) { stopReason run { id } messages { __typename id messageId } }
+  mutation ParitySend($input: SendMessageInput!) {
+    sendMessage(input: $input) { stopReason run { id } messages { __typename id messageId } }
   }
 `);
 const SendAsync = graphql(`
-  mutation ParitySendAsync($agentId: ID!, $input: SendMessageInput!) { sendMessageAsync(agentId: $agentId, input: $input) { run { id } } }
+  mutation ParitySendAsync($input: SendMessageAsyncInput!) { sendMessageAsync(input: $input) { run { id } } }
 `);
 const Edit = graphql(`
   mutation ParityEdit($input: UpdateMessageInput!) {
@@ -49,19 +49,19 @@ const History = graphql(`
   }
 `);
 const Cancel = graphql(`
-  mutation ParityCancel($runId: ID!) { cancelRun(runId: $runId) { run { status } } }
+  mutation ParityCancel($runId: ID!) { cancelRun(input: { runId: $runId }) { run { status } } }
 `);
 const RunStatus = graphql(`
   query ParityRun($id: ID!) { run(id: $id) { status stopReason } }
 `);
 const Approval = graphql(`
-  mutation ParityApproval($agentId: ID!, $toolName: String!) { setToolApproval(agentId: $agentId, toolName: $toolName, requiresApproval: true) { requiresApproval } }
+  mutation ParityApproval($agentId: ID!, $toolName: String!) { setToolApproval(input: { agentId: $agentId, toolName: $toolName, requiresApproval: true }) { requiresApproval } }
 `);
 
 describe('messages: editing, pending approvals, idempotent sends, cancelled first steps', () => {
   let model: ModelServer;
   let t: TestServer;
-  const newAgent = async (name: string, agentType = 'letta_v1_agent') =>
+  const newAgent = async (name: string, agentType = 'LETTA_V1_AGENT') =>
     (await t.ok(NewAgent, { input: { name, model: 'test/scripted', agentType: agentType as never, memoryBlocks: [{ label: 'human', value: 'Name: unknown' }] } })).createAgent.agent.id;
   const history = async (id: string) => (await t.ok(History, { id })).agent!;
 
@@ -75,7 +75,7 @@ describe('messages: editing, pending approvals, idempotent sends, cancelled firs
   it('updateMessage edits user, assistant and reasoning messages in place, by message id or by view id', async () => {
     const id = await newAgent('editor');
     model.enqueue({ reasoning: 'The user greets me.', signature: 'sig_original', text: 'Hello there.' });
-    const sent = (await t.ok(Send, { agentId: id, input: { input: 'hi' } })).sendMessage;
+    const sent = (await t.ok(Send, { input: { agentId: id, input: 'hi' } })).sendMessage;
     const [reasoning, assistant] = sent.messages;
     expect([reasoning!.__typename, assistant!.__typename]).toEqual(['ReasoningMessage', 'AssistantMessage']);
     const user = (await history(id)).messages.nodes.find((node) => node.__typename === 'UserMessage')!;
@@ -94,7 +94,7 @@ describe('messages: editing, pending approvals, idempotent sends, cancelled firs
     expect(after.find((node) => node.id === assistant!.id)).toMatchObject({ content: 'Hello, Ada.' });
     // The next turn sends the model the edited history.
     model.enqueue({ text: 'ok' });
-    await t.ok(Send, { agentId: id, input: { input: 'again' } });
+    await t.ok(Send, { input: { agentId: id, input: 'again' } });
     const prompt = JSON.stringify(model.requests.at(-1));
     expect(prompt).toContain('hello, I am Ada');
     expect(prompt).toContain('Hello, Ada.');
@@ -102,9 +102,9 @@ describe('messages: editing, pending approvals, idempotent sends, cancelled firs
   });
 
   it("updateMessage edits a legacy agent's send_message call, and refuses what cannot be edited", async () => {
-    const id = await newAgent('legacy', 'memgpt_v2_agent');
+    const id = await newAgent('legacy', 'MEMGPT_V2_AGENT');
     model.enqueue({ toolCalls: [{ id: 'c1', name: 'send_message', arguments: { message: 'Original reply.' } }] });
-    const sent = (await t.ok(Send, { agentId: id, input: { input: 'hi' } })).sendMessage;
+    const sent = (await t.ok(Send, { input: { agentId: id, input: 'hi' } })).sendMessage;
     const reply = sent.messages.find((message) => message.__typename === 'AssistantMessage')!;
     const edited = (await t.ok(Edit, { input: { agentId: id, messageId: reply.messageId, messageType: 'ASSISTANT_MESSAGE', content: 'Edited reply.' } })).updateMessage.message;
     expect(edited).toMatchObject({ __typename: 'AssistantMessage', content: 'Edited reply.' });
@@ -148,7 +148,7 @@ describe('messages: the system message, approvals, idempotency and cancels', () 
     expect(edited).toMatchObject({ __typename: 'SystemMessage', content: kept });
     expect((await history(id)).systemPrompt).toBe(kept);
     model.enqueue({ text: 'Arr.' });
-    await t.ok(Send, { agentId: id, input: { input: 'hi' } });
+    await t.ok(Send, { input: { agentId: id, input: 'hi' } });
     expect(JSON.stringify(model.requests.at(-1))).toContain('Speak like a pirate.');
 
     const dropped = (await t.ok(Edit, { input: { agentId: id, messageId: system.messageId, messageType: 'SYSTEM_MESSAGE', content: 'No memory here.' } })).updateMessage.message;
@@ -162,36 +162,36 @@ describe('messages: the system message, approvals, idempotency and cancels', () 
     const id = await newAgent('approver');
     await t.ok(Approval, { agentId: id, toolName: 'conversation_search' });
     model.enqueue({ reasoning: 'Let me search.', toolCalls: [{ id: 'call_wait', name: 'conversation_search', arguments: { query: 'x' } }] });
-    expect((await t.ok(Send, { agentId: id, input: { input: 'search' } })).sendMessage.stopReason).toBe('requires_approval');
+    expect((await t.ok(Send, { input: { agentId: id, input: 'search' } })).sendMessage.stopReason).toBe('REQUIRES_APPROVAL');
     const pending = (await history(id)).pendingApproval;
     expect(pending).toMatchObject({ toolCalls: [{ toolCallId: 'call_wait', name: 'conversation_search' }] });
-    const refused = await t.request(Send, { agentId: id, input: { input: 'again' } });
+    const refused = await t.request(Send, { input: { agentId: id, input: 'again' } });
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'PENDING_APPROVAL', toolCallIds: ['call_wait'] });
   });
 
   it('a send repeated with the same key attaches to the first run (sendMessageAsync, sendMessage with an otid, chat re-subscribed)', async () => {
     const id = await newAgent('idempotent');
     model.enqueue({ text: 'once', delayMs: 300 });
-    const first = (await t.ok(SendAsync, { agentId: id, input: { input: 'hello', idempotencyKey: 'key-1' } })).sendMessageAsync.run.id;
-    const second = (await t.ok(SendAsync, { agentId: id, input: { input: 'hello', idempotencyKey: 'key-1' } })).sendMessageAsync.run.id;
+    const first = (await t.ok(SendAsync, { input: { agentId: id, input: 'hello', idempotencyKey: 'key-1' } })).sendMessageAsync.run.id;
+    const second = (await t.ok(SendAsync, { input: { agentId: id, input: 'hello', idempotencyKey: 'key-1' } })).sendMessageAsync.run.id;
     expect(second).toBe(first);
     // A waiting send with the same key gets the first run's result.
-    const waited = (await t.ok(Send, { agentId: id, input: { input: 'hello', idempotencyKey: 'key-1' } })).sendMessage;
+    const waited = (await t.ok(Send, { input: { agentId: id, input: 'hello', idempotencyKey: 'key-1' } })).sendMessage;
     expect(waited.run.id).toBe(first);
-    expect(waited.stopReason).toBe('end_turn');
+    expect(waited.stopReason).toBe('END_TURN');
     expect(waited.messages.map((message) => message.__typename)).toEqual(['AssistantMessage']);
 
     // Letta's otid on the message is a key too.
     model.enqueue({ text: 'twice?' });
-    const message = { role: 'user', content: 'with an otid', otid: 'otid-1' };
-    const a = (await t.ok(Send, { agentId: id, input: { messages: [message] } })).sendMessage.run.id;
-    const b = (await t.ok(Send, { agentId: id, input: { messages: [message] } })).sendMessage.run.id;
+    const message = { role: 'USER' as const, content: 'with an otid', otid: 'otid-1' };
+    const a = (await t.ok(Send, { input: { agentId: id, messages: [message] } })).sendMessage.run.id;
+    const b = (await t.ok(Send, { input: { agentId: id, messages: [message] } })).sendMessage.run.id;
     expect(b).toBe(a);
 
     // graphql-ws re-subscribes `chat` after a reconnect with the same payload: one run, both streams.
     model.enqueue({ text: 'streamed once', delayMs: 200 });
-    const query = `subscription($id: ID!, $input: SendMessageInput!) { chat(agentId: $id, input: $input) { __typename runId } }`;
-    const variables = { id, input: { input: 'chat', idempotencyKey: 'chat-1' } };
+    const query = `subscription($input: SendMessageInput!) { chat(input: $input) { __typename runId } }`;
+    const variables = { input: { agentId: id, input: 'chat', idempotencyKey: 'chat-1' } };
     const streams = [collect<any>(t.ws(), { query, variables }), collect<any>(t.ws(), { query, variables })];
     await eventually(() => streams.every((stream) => stream.completed), () => {}, 15_000);
     const runIds = streams.map((stream) => new Set(stream.values.map((value) => value.chat.runId)));
@@ -212,18 +212,18 @@ describe('messages: the system message, approvals, idempotency and cancels', () 
     const id = await newAgent('cancelled');
     for (const text of ['first try', 'second try']) {
       model.enqueue({ hang: true });
-      const runId = (await t.ok(SendAsync, { agentId: id, input: { input: text } })).sendMessageAsync.run.id;
+      const runId = (await t.ok(SendAsync, { input: { agentId: id, input: text } })).sendMessageAsync.run.id;
       await eventually(() => model.active() > 0);
-      expect((await t.ok(Cancel, { runId })).cancelRun.run.status).toBe('cancelled');
+      expect((await t.ok(Cancel, { runId })).cancelRun.run.status).toBe('CANCELLED');
       await eventually(() => model.active() === 0);
     }
     // Queued behind a running run, cancelled before it starts.
     model.enqueue({ text: 'slow', delayMs: 500 });
-    const running = (await t.ok(SendAsync, { agentId: id, input: { input: 'third try' } })).sendMessageAsync.run.id;
-    const queued = (await t.ok(SendAsync, { agentId: id, input: { input: 'never ran' } })).sendMessageAsync.run.id;
-    expect((await t.ok(Cancel, { runId: queued })).cancelRun.run.status).toBe('cancelled');
-    let status = 'running';
-    await eventually(() => status === 'completed', async () => {
+    const running = (await t.ok(SendAsync, { input: { agentId: id, input: 'third try' } })).sendMessageAsync.run.id;
+    const queued = (await t.ok(SendAsync, { input: { agentId: id, input: 'never ran' } })).sendMessageAsync.run.id;
+    expect((await t.ok(Cancel, { runId: queued })).cancelRun.run.status).toBe('CANCELLED');
+    let status = 'RUNNING';
+    await eventually(() => status === 'COMPLETED', async () => {
       status = (await t.ok(RunStatus, { id: running })).run!.status;
     });
 

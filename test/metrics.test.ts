@@ -27,7 +27,7 @@ describe('metrics', () => {
     await t.request('query Broken { agent(id: "nope") { id } }');
     const agentId = ((await t.ok('mutation CreateAgent { createAgent(input: { model: "test/scripted" }) { agent { id } } }' as never)) as { createAgent: { agent: { id: string } } }).createAgent.agent.id;
     model.enqueue({ text: 'hello there' });
-    await t.ok(`mutation Send { sendMessage(agentId: "${agentId}", input: { input: "hi" }) { stopReason } }` as never);
+    await t.ok(`mutation Send { sendMessage(input: { agentId: "${agentId}", input: "hi" }) { stopReason } }` as never);
     const sub = collect(t.ws(), { query: `subscription Watch { agentEvents(agentId: "${agentId}") { type } }` });
     const folderId = ((await t.ok('mutation { createFolder(input: { name: "m" }) { folder { id } } }' as never)) as { createFolder: { folder: { id: string } } }).createFolder.folder.id;
     expect((await uploadFile(t, folderId, 'notes.txt', 'some text to embed')).errors).toBeUndefined();

@@ -14,7 +14,7 @@ const MODELS = `query ($provider: String, $supports: [ModelCapability!]) {
 }`;
 const EMBEDDING_MODELS = `query ($provider: String) { embeddingModels(provider: $provider) { handle provider providerKind name dimensions source } }`;
 const PROVIDERS = `{ modelProviders { name kind modelCount embeddingModelCount modelListError } }`;
-const CREATE_AGENT = `mutation ($input: CreateAgentInput) { createAgent(input: $input) { agent { id contextWindowLimit } } }`;
+const CREATE_AGENT = `mutation ($input: CreateAgentInput!) { createAgent(input: $input) { agent { id contextWindowLimit } } }`;
 const ADD_PASSAGE = `mutation ($input: CreatePassageInput!) { createPassage(input: $input) { passage { id embedding embeddingDim } } }`;
 const SEARCH = `query ($id: ID!, $query: String!) { agent(id: $id) { archivalSearch(query: $query, topK: 1) { content } } }`;
 

@@ -13,7 +13,7 @@ const QUIET = {
 };
 
 const Seed = graphql(`
-  mutation Seed($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }
+  mutation Seed($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }
 `);
 const NestedAgents = graphql(`
   query NestedAgents {
@@ -25,7 +25,7 @@ const NpFolder = graphql(`
   mutation NpFolder($input: CreateFolderInput!) { createFolder(input: $input) { folder { id } } }
 `);
 const NpAttach = graphql(`
-  mutation NpAttach($agentId: ID!, $folderId: ID!) { attachFolder(agentId: $agentId, folderId: $folderId) { changed } }
+  mutation NpAttach($agentId: ID!, $folderId: ID!) { attachFolder(input: { agentId: $agentId, folderId: $folderId }) { changed } }
 `);
 const AgentsWithFiles = graphql(`
   query AgentsWithFiles {
@@ -60,7 +60,7 @@ async function seed(t: TestServer, count: number, withFiles = false) {
     const agent = await t.ok(Seed, {
       input: {
         name: `agent ${i}`,
-        agentType: i % 2 ? 'memgpt_v2_agent' : 'letta_v1_agent',
+        agentType: i % 2 ? 'MEMGPT_V2_AGENT' : 'LETTA_V1_AGENT',
         memoryBlocks: Array.from({ length: 5 }, (_, j) => ({ label: `block_${j}`, value: `value ${i}.${j}` })),
       },
     });

@@ -140,7 +140,7 @@ describe('limits set low', () => {
     const cheap = collect<{ agentEvents: { type: string } }>(client, { query: `subscription($id: ID!) { agentEvents(agentId: $id) { type } }`, variables: { id: agentId } });
     await eventually(
       () => cheap.values.length > 0 || cheap.errors.length > 0,
-      () => t.request(`mutation($id: ID!) { updateAgent(id: $id, input: { description: "poke" }) { agent { id } } }`, { id: agentId } as never),
+      () => t.request(`mutation($id: ID!) { updateAgent(input: { id: $id, description: "poke" }) { agent { id } } }`, { id: agentId } as never),
     );
     expect(cheap.errors).toEqual([]);
     expect(cheap.values[0]?.agentEvents.type).toBe('AGENT_UPDATED');

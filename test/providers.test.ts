@@ -18,9 +18,9 @@ const MESSAGE_FIELDS = `
   ... on ToolCallMessage { toolCall { toolCallId name arguments } }
   ... on ToolReturnMessage { toolCallId status toolReturn }
 `;
-const CREATE_AGENT = `mutation ($input: CreateAgentInput) { createAgent(input: $input) { agent { id model contextWindowLimit } } }`;
-const SEND = `mutation ($agentId: ID!, $input: SendMessageInput!) {
-  sendMessage(agentId: $agentId, input: $input) {
+const CREATE_AGENT = `mutation ($input: CreateAgentInput!) { createAgent(input: $input) { agent { id model contextWindowLimit } } }`;
+const SEND = `mutation ($input: SendMessageInput!) {
+  sendMessage(input: $input) {
     stopReason usage { promptTokens completionTokens }
     run { id status stopReason metadata error { code message } }
     messages { ${MESSAGE_FIELDS} }
@@ -76,7 +76,7 @@ const newAgent = async (c: ProviderCase, input: Record<string, unknown> = {}) =>
       input: { name: uniqueName(c.kind), model: `${c.name}/${c.model}`, memoryBlocks: [{ label: 'human', value: 'Name: Ada' }], ...input },
     })
   ).createAgent.agent;
-const send = async (agentId: string, input: string) => (await ok<{ sendMessage: SendResult }>(t, SEND, { agentId, input: { input } })).sendMessage;
+const send = async (agentId: string, input: string) => (await ok<{ sendMessage: SendResult }>(t, SEND, { input: { agentId, input } })).sendMessage;
 
 describe.each(PROVIDER_CASES)('$kind provider', (c) => {
   it('runs an agent turn with a tool call, carrying the reasoning state from step 1 to step 2', async () => {
@@ -88,8 +88,8 @@ describe.each(PROVIDER_CASES)('$kind provider', (c) => {
       { text: 'Noted: you like tea.', usage: { prompt_tokens: 345, completion_tokens: 6 } },
     );
     const result = await send(agent.id, 'I like tea');
-    expect(result.run.status).toBe('completed');
-    expect(result.stopReason).toBe('end_turn');
+    expect(result.run.status).toBe('COMPLETED');
+    expect(result.stopReason).toBe('END_TURN');
     expect(result.usage.promptTokens).toBe(666);
     // Gemini counts thought tokens as output on top of the candidates' tokens.
     if (c.protocol === 'gemini') expect(result.usage.completionTokens).toBeGreaterThan(18);
@@ -102,13 +102,13 @@ describe.each(PROVIDER_CASES)('$kind provider', (c) => {
     expect((first!.body.tools ?? []).map((tool) => tool.function.name)).toContain('memory_insert');
 
     const types = result.messages.map((message) => message.messageType);
-    expect(types).toEqual(['reasoning_message', 'tool_call_message', 'tool_return_message', 'assistant_message']);
-    const call = result.messages.find((message) => message.messageType === 'tool_call_message')!.toolCall!;
+    expect(types).toEqual(['REASONING_MESSAGE', 'TOOL_CALL_MESSAGE', 'TOOL_RETURN_MESSAGE', 'ASSISTANT_MESSAGE']);
+    const call = result.messages.find((message) => message.messageType === 'TOOL_CALL_MESSAGE')!.toolCall!;
     expect(call.name).toBe('memory_insert');
     expect(JSON.parse(call.arguments)).toMatchObject({ label: 'human', new_string: 'Likes tea.' });
-    expect(result.messages.find((message) => message.messageType === 'tool_return_message')).toMatchObject({ status: 'success', toolCallId: call.toolCallId });
+    expect(result.messages.find((message) => message.messageType === 'TOOL_RETURN_MESSAGE')).toMatchObject({ status: 'SUCCESS', toolCallId: call.toolCallId });
     expect(result.messages.at(-1)!.content).toBe('Noted: you like tea.');
-    const reasoning = result.messages.find((message) => message.messageType === 'reasoning_message')!;
+    const reasoning = result.messages.find((message) => message.messageType === 'REASONING_MESSAGE')!;
     expect(reasoning.reasoning).toBe('Ada likes tea; I should remember it.');
 
     // Step 2 sees the tool result of step 1 ...
@@ -190,7 +190,7 @@ it('anthropic: redacted thinking is kept and sent back as it came', async () => 
     { text: 'Noted.' },
   );
   const result = await send(agent.id, 'I play chess');
-  expect(result.messages.map((message) => message.messageType)).toEqual(['reasoning_message', 'hidden_reasoning_message', 'tool_call_message', 'tool_return_message', 'assistant_message']);
+  expect(result.messages.map((message) => message.messageType)).toEqual(['REASONING_MESSAGE', 'HIDDEN_REASONING_MESSAGE', 'TOOL_CALL_MESSAGE', 'TOOL_RETURN_MESSAGE', 'ASSISTANT_MESSAGE']);
   expect(result.messages[1]).toMatchObject({ state: 'redacted', hiddenReasoning: 'ENCRYPTED-BLOB' });
   const assistant = (model.requests[before + 1]!.raw.messages as Array<{ role: string; content: Array<Record<string, unknown>> }>).find((message) => message.role === 'assistant')!;
   expect(assistant.content.map((block) => block.type)).toEqual(['thinking', 'redacted_thinking', 'tool_use']);
@@ -216,32 +216,32 @@ interface Fault {
 }
 
 const FAULTS: Fault[] = [
-  { name: 'a model that times out', replies: () => [{ text: 'too late', delayMs: 2500 }], stopReason: 'llm_api_error', errorType: 'llm_timeout', attempts: 1 },
-  { name: 'HTTP 429 on every attempt', replies: () => [{ status: 429 }, { status: 429 }, { status: 429 }], stopReason: 'llm_api_error', errorType: 'llm_rate_limit', attempts: 3, message: /LLM_MAX_RETRIES=2/ },
+  { name: 'a model that times out', replies: () => [{ text: 'too late', delayMs: 2500 }], stopReason: 'LLM_API_ERROR', errorType: 'llm_timeout', attempts: 1 },
+  { name: 'HTTP 429 on every attempt', replies: () => [{ status: 429 }, { status: 429 }, { status: 429 }], stopReason: 'LLM_API_ERROR', errorType: 'llm_rate_limit', attempts: 3, message: /LLM_MAX_RETRIES=2/ },
   {
     name: 'HTTP 429 asking for a wait beyond the bound',
     replies: () => [{ status: 429, retryAfter: '30' }],
-    stopReason: 'llm_api_error',
+    stopReason: 'LLM_API_ERROR',
     errorType: 'llm_rate_limit',
     attempts: 1,
     message: /LLM_RETRY_AFTER_MAX_MS=2000/,
   },
-  { name: 'HTTP 401', replies: () => [{ status: 401 }], stopReason: 'llm_api_error', errorType: 'llm_authentication', attempts: 1 },
-  { name: 'HTTP 500', replies: () => [{ status: 500 }], stopReason: 'llm_api_error', errorType: 'llm_error', attempts: 1 },
+  { name: 'HTTP 401', replies: () => [{ status: 401 }], stopReason: 'LLM_API_ERROR', errorType: 'llm_authentication', attempts: 1 },
+  { name: 'HTTP 500', replies: () => [{ status: 500 }], stopReason: 'LLM_API_ERROR', errorType: 'llm_error', attempts: 1 },
   {
     name: 'an overloaded provider (Anthropic 529, 503 elsewhere)',
     replies: (c) => [{ status: c.overloadedStatus }, { status: c.overloadedStatus }, { status: c.overloadedStatus }],
-    stopReason: 'llm_api_error',
+    stopReason: 'LLM_API_ERROR',
     errorType: 'llm_error',
     attempts: 3,
     message: /overloaded/i,
   },
-  { name: 'a malformed stream chunk', replies: () => [{ text: 'an answer with a broken chunk in it', malformedChunk: true }], stopReason: 'invalid_llm_response', errorType: 'llm_error', attempts: 1 },
-  { name: 'a stream cut in the middle', replies: () => [{ text: 'this answer will never be finished by the model', cutAfterChunks: 3 }], stopReason: 'llm_api_error', errorType: 'llm_error', attempts: 1 },
+  { name: 'a malformed stream chunk', replies: () => [{ text: 'an answer with a broken chunk in it', malformedChunk: true }], stopReason: 'INVALID_LLM_RESPONSE', errorType: 'llm_error', attempts: 1 },
+  { name: 'a stream cut in the middle', replies: () => [{ text: 'this answer will never be finished by the model', cutAfterChunks: 3 }], stopReason: 'LLM_API_ERROR', errorType: 'llm_error', attempts: 1 },
   {
     name: 'an error event in the stream',
     replies: () => [{ text: 'starts well and then goes wrong half-way', streamError: { type: 'overloaded_error', message: 'Overloaded' } }],
-    stopReason: 'llm_api_error',
+    stopReason: 'LLM_API_ERROR',
     errorType: 'llm_error',
     attempts: 1,
   },
@@ -253,7 +253,7 @@ describe.each(PROVIDER_CASES)('$kind faults', (c) => {
     const before = model.requests.length;
     model.enqueue(...fault.replies(c));
     const result = await send(agent.id, 'hello?');
-    expect(result.run.status).toBe('failed');
+    expect(result.run.status).toBe('FAILED');
     expect(result.stopReason).toBe(fault.stopReason);
     expect(result.run.metadata?.error?.error_type).toBe(fault.errorType);
     if (fault.message) expect(result.run.error?.message).toMatch(fault.message);
@@ -263,7 +263,7 @@ describe.each(PROVIDER_CASES)('$kind faults', (c) => {
     // The agent stays usable.
     model.enqueue({ text: 'back again' });
     const next = await send(agent.id, 'still there?');
-    expect(next.stopReason).toBe('end_turn');
+    expect(next.stopReason).toBe('END_TURN');
     expect(next.messages.at(-1)!.content).toBe('back again');
   });
 
@@ -273,7 +273,7 @@ describe.each(PROVIDER_CASES)('$kind faults', (c) => {
     // 2 s: at the bound (LLM_RETRY_AFTER_MAX_MS=2000), and longer than the 1 s backoff used without Retry-After.
     model.enqueue({ status: 429, retryAfter: '2' }, { text: 'made it' });
     const result = await send(agent.id, 'hello?');
-    expect(result.stopReason).toBe('end_turn');
+    expect(result.stopReason).toBe('END_TURN');
     expect(result.messages.at(-1)!.content).toBe('made it');
     const [refused, retried] = model.requests.slice(before);
     expect(retried!.time - refused!.time).toBeGreaterThanOrEqual(1950);

@@ -65,7 +65,7 @@ describe('rate limits', () => {
     cleanup.push(model as ModelServer, t);
     const agent = await post(t.url, 'mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }');
     const agentId = (agent.body.data as { createAgent: { agent: { id: string } } }).createAgent.agent.id;
-    const send = `mutation { sendMessageAsync(agentId: "${agentId}", input: { input: "hi" }) { run { id } } }`;
+    const send = `mutation { sendMessageAsync(input: { agentId: "${agentId}", input: "hi" }) { run { id } } }`;
     expect((await post(t.url, send)).body.errors).toBeUndefined();
     expect((await post(t.url, send)).body.errors).toBeUndefined();
     expectLimited(await post(t.url, send), 'third run');

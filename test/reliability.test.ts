@@ -25,7 +25,7 @@ const RUN_EVENTS = `subscription($runId: ID!, $after: Int) {
   }
 }`;
 const CREATE_AGENT = `mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }`;
-const SEND_ASYNC = `mutation($id: ID!, $text: String!) { sendMessageAsync(agentId: $id, input: { input: $text }) { run { id } } }`;
+const SEND_ASYNC = `mutation($id: ID!, $text: String!) { sendMessageAsync(input: { agentId: $id, input: $text }) { run { id } } }`;
 
 /** A Redis of this test's own (so that restarting it disturbs nobody), persisting every write. */
 async function privateRedis() {
@@ -107,10 +107,10 @@ describe('reliability', () => {
     for (const events of [withoutPings(staying.values.map((value) => value.runEvents)), [...seenBefore, ...withoutPings(back.values.map((value) => value.runEvents))]]) {
       expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
       expect(assistantText(events)).toBe(text);
-      expect(events.find((event) => event.__typename === 'StopReasonEvent')?.stopReason).toBe('end_turn');
+      expect(events.find((event) => event.__typename === 'StopReasonEvent')?.stopReason).toBe('END_TURN');
     }
     const run = (await t.ok(`query($id: ID!) { run(id: $id) { status } }` as never, { id: runId } as never)) as Data;
-    expect(run.run.status).toBe('completed');
+    expect(run.run.status).toBe('COMPLETED');
   });
 
   it('10,000 subscribe/unsubscribe cycles leave the heap and Redis subscriptions where they were', async () => {
@@ -195,7 +195,7 @@ describe('reliability', () => {
     }
     expect(watcher.errors).toEqual([]);
     expect(watcher.completed).toBe(false);
-    await t.ok(`mutation($id: ID!) { cancelRun(runId: $id) { run { status } } }` as never, { id: runId } as never);
+    await t.ok(`mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { status } } }` as never, { id: runId } as never);
     await eventually(() => watcher.completed, undefined, 10_000);
   }, 120_000);
 

@@ -33,7 +33,7 @@ const RUN_EVENTS = /* GraphQL */ `
 
 const CHAT = /* GraphQL */ `
   subscription Chat($agentId: ID!, $text: String!) {
-    chat(agentId: $agentId, input: { input: $text }) {
+    chat(input: { agentId: $agentId, input: $text }) {
       __typename seq runId
       ... on MessageDeltaEvent { kind delta }
       ... on StopReasonEvent { stopReason }
@@ -60,7 +60,7 @@ describe('run events', () => {
 
   const startRun = async (input: string) => {
     const result = await t.request<{ sendMessageAsync: { run: { id: string } } }, { agentId: string; input: string }>(
-      `mutation($agentId: ID!, $input: String!) { sendMessageAsync(agentId: $agentId, input: { input: $input }) { run { id } } }`,
+      `mutation($agentId: ID!, $input: String!) { sendMessageAsync(input: { agentId: $agentId, input: $input }) { run { id } } }`,
       { agentId, input },
     );
     return result.data!.sendMessageAsync.run.id;
@@ -112,7 +112,7 @@ describe('run events', () => {
     const message = list.findIndex((event) => event.__typename === 'MessageEvent' && event.message?.__typename === 'AssistantMessage');
     expect(message).toBeGreaterThan(lastDelta);
     expect(list[message]!.message?.content).toBe(reply);
-    expect(list.at(-2)).toMatchObject({ __typename: 'StopReasonEvent', stopReason: 'end_turn', status: 'completed' });
+    expect(list.at(-2)).toMatchObject({ __typename: 'StopReasonEvent', stopReason: 'END_TURN', status: 'COMPLETED' });
     expect(list.at(-1)).toMatchObject({ __typename: 'UsageEvent', usage: { totalTokens: 22, stepCount: 1 } });
   });
 
@@ -162,7 +162,7 @@ describe('run events', () => {
   it('ends a failed run with an error event and its stop reason', async () => {
     model.enqueue({ status: 429 }, { status: 429 }, { status: 429 }); // the first attempt and LLM_MAX_RETRIES (2) retries
     const list = await stream(await startRun('fail please'));
-    expect(list.find((event) => event.__typename === 'StopReasonEvent')).toMatchObject({ stopReason: 'llm_api_error', status: 'failed' });
+    expect(list.find((event) => event.__typename === 'StopReasonEvent')).toMatchObject({ stopReason: 'LLM_API_ERROR', status: 'FAILED' });
     expect(list.at(-1)).toMatchObject({ __typename: 'ErrorEvent', code: 'LLM_RATE_LIMIT' });
   });
 
@@ -182,7 +182,7 @@ describe('run events', () => {
     expect(replayed.filter((event) => event.__typename === 'MessageEvent')).toEqual(
       live.filter((event) => event.__typename === 'MessageEvent').map((event, index) => ({ ...event, seq: index + 1 })),
     );
-    expect(replayed.at(-2)).toMatchObject({ __typename: 'StopReasonEvent', stopReason: 'end_turn' });
+    expect(replayed.at(-2)).toMatchObject({ __typename: 'StopReasonEvent', stopReason: 'END_TURN' });
   });
 
   it('starts and streams a run in one chat subscription', async () => {
@@ -202,7 +202,7 @@ describe('run events', () => {
     );
     model.enqueue({ text: 'theirs' });
     const theirRun = await t.request<{ sendMessage: { run: { id: string } } }, { id: string }>(
-      `mutation($id: ID!) { sendMessage(agentId: $id, input: { input: "x" }) { run { id } } }`, { id: theirAgent.data!.createAgent.agent.id }, { token: other.token },
+      `mutation($id: ID!) { sendMessage(input: { agentId: $id, input: "x" }) { run { id } } }`, { id: theirAgent.data!.createAgent.agent.id }, { token: other.token },
     );
     const mine = await t.newOrganization();
     const client = t.ws({ token: mine.token });
@@ -224,7 +224,7 @@ describe('run events', () => {
     );
     model.enqueue({ text: 'over sse', chunkDelayMs: 10 });
     const started = await t.request<{ sendMessageAsync: { run: { id: string } } }, { id: string }>(
-      `mutation($id: ID!) { sendMessageAsync(agentId: $id, input: { input: "sse" }) { run { id } } }`, { id: own.data!.createAgent.agent.id }, { token },
+      `mutation($id: ID!) { sendMessageAsync(input: { agentId: $id, input: "sse" }) { run { id } } }`, { id: own.data!.createAgent.agent.id }, { token },
     );
     const client = createSseClient({ url: new URL(SSE_PATH, t.url).toString(), headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
     const received: Event[] = [];

@@ -19,13 +19,13 @@ const MESSAGE_FIELDS = `
 `;
 const RUN_FIELDS = `id agentId status stopReason background startedAt completedAt totalDurationMs metadata error { code message } steps { id stopReason }`;
 
-const CREATE_AGENT = `mutation ($input: CreateAgentInput) { createAgent(input: $input) { agent { id model } } }`;
-const SEND = `mutation ($agentId: ID!, $input: SendMessageInput!) {
-  sendMessage(agentId: $agentId, input: $input) { stopReason run { ${RUN_FIELDS} } messages { ${MESSAGE_FIELDS} } }
+const CREATE_AGENT = `mutation ($input: CreateAgentInput!) { createAgent(input: $input) { agent { id model } } }`;
+const SEND = `mutation ($input: SendMessageInput!) {
+  sendMessage(input: $input) { stopReason run { ${RUN_FIELDS} } messages { ${MESSAGE_FIELDS} } }
 }`;
-const SEND_ASYNC = `mutation ($agentId: ID!, $input: SendMessageInput!) { sendMessageAsync(agentId: $agentId, input: $input) { run { ${RUN_FIELDS} } } }`;
-const CANCEL_RUN = `mutation ($runId: ID!) { cancelRun(runId: $runId) { run { ${RUN_FIELDS} } } }`;
-const CANCEL_AGENT_RUNS = `mutation ($agentId: ID!, $runIds: [ID!]) { cancelAgentRuns(agentId: $agentId, runIds: $runIds) { runs { ${RUN_FIELDS} } } }`;
+const SEND_ASYNC = `mutation ($input: SendMessageAsyncInput!) { sendMessageAsync(input: $input) { run { ${RUN_FIELDS} } } }`;
+const CANCEL_RUN = `mutation ($runId: ID!) { cancelRun(input: { runId: $runId }) { run { ${RUN_FIELDS} } } }`;
+const CANCEL_AGENT_RUNS = `mutation ($agentId: ID!, $runIds: [ID!]) { cancelAgentRuns(input: { agentId: $agentId, runIds: $runIds }) { runs { ${RUN_FIELDS} } } }`;
 const GET_RUN = `query ($id: ID!) { run(id: $id) { ${RUN_FIELDS} messages { ${MESSAGE_FIELDS} } } }`;
 const AGENT_STATE = `query ($id: ID!) {
   agent(id: $id) { id lastStopReason block(label: "human") { value } messages(last: 100) { nodes { ${MESSAGE_FIELDS} } } }
@@ -94,9 +94,9 @@ interface SendResult {
   messages: Msg[];
 }
 const send = async (t: TestServer, agentId: string, input: Record<string, unknown>) =>
-  (await ok<{ sendMessage: SendResult }>(t, SEND, { agentId, input })).sendMessage;
+  (await ok<{ sendMessage: SendResult }>(t, SEND, { input: { agentId, ...input } })).sendMessage;
 const sendAsync = async (t: TestServer, agentId: string, input: Record<string, unknown>) =>
-  (await ok<{ sendMessageAsync: { run: RunView } }>(t, SEND_ASYNC, { agentId, input })).sendMessageAsync.run;
+  (await ok<{ sendMessageAsync: { run: RunView } }>(t, SEND_ASYNC, { input: { agentId, ...input } })).sendMessageAsync.run;
 const cancelRun = async (t: TestServer, runId: string) => (await ok<{ cancelRun: { run: RunView } }>(t, CANCEL_RUN, { runId })).cancelRun.run;
 const getRun = async (t: TestServer, id: string) => (await ok<{ run: RunView }>(t, GET_RUN, { id })).run;
 const agentState = async (t: TestServer, id: string) => (await ok<{ agent: AgentState }>(t, AGENT_STATE, { id })).agent;
@@ -117,10 +117,10 @@ const runSettled = (t: TestServer, runId: string) =>
 
 /** Every tool call has its return (and the other way round); nothing the run stored is an unanswered call. */
 function expectConsistent(messages: Msg[]) {
-  const calls = messages.filter((m) => m.messageType === 'tool_call_message').map((m) => m.toolCall!.toolCallId);
-  const returns = messages.filter((m) => m.messageType === 'tool_return_message').map((m) => m.toolCallId!);
+  const calls = messages.filter((m) => m.messageType === 'TOOL_CALL_MESSAGE').map((m) => m.toolCall!.toolCallId);
+  const returns = messages.filter((m) => m.messageType === 'TOOL_RETURN_MESSAGE').map((m) => m.toolCallId!);
   expect(new Set(returns)).toEqual(new Set(calls));
-  expect(messages.filter((m) => m.messageType === 'approval_request_message')).toEqual([]);
+  expect(messages.filter((m) => m.messageType === 'APPROVAL_REQUEST_MESSAGE')).toEqual([]);
 }
 
 /** The prompt the model saw: every assistant tool call is followed by its tool result. */
@@ -139,13 +139,13 @@ async function expectRecovers(t: TestServer, model: ModelServer, agentId: string
   model.enqueue({ text });
   const before = model.requests.length;
   const next = await send(t, agentId, { input: 'are you there?' });
-  expect(next.run.status).toBe('completed');
-  expect(next.stopReason).toBe('end_turn');
-  expect(next.messages.filter((m) => m.messageType === 'assistant_message').map((m) => m.content)).toEqual([text]);
+  expect(next.run.status).toBe('COMPLETED');
+  expect(next.stopReason).toBe('END_TURN');
+  expect(next.messages.filter((m) => m.messageType === 'ASSISTANT_MESSAGE').map((m) => m.content)).toEqual([text]);
   expect(model.requests.length).toBe(before + 1);
   expectPromptConsistent(model, before);
   const state = await agentState(t, agentId);
-  expect(state.lastStopReason).toBe('end_turn');
+  expect(state.lastStopReason).toBe('END_TURN');
   expectConsistent(state.messages.nodes);
   return { state, promptIndex: before };
 }
@@ -161,33 +161,33 @@ interface FaultCase {
 
 // Classification as src/agent/llm/call.ts and src/agent/loop.ts make it.
 const FAULTS: FaultCase[] = [
-  { name: 'a model that times out', replies: [{ text: 'too late', delayMs: 4_000 }], stopReason: 'llm_api_error', errorType: 'llm_timeout' },
+  { name: 'a model that times out', replies: [{ text: 'too late', delayMs: 4_000 }], stopReason: 'LLM_API_ERROR', errorType: 'llm_timeout' },
   // A rate limit is tried again LLM_MAX_RETRIES (2) times before the run fails.
-  { name: 'HTTP 429', replies: [{ status: 429 }, { status: 429 }, { status: 429 }], stopReason: 'llm_api_error', errorType: 'llm_rate_limit' },
-  { name: 'HTTP 401', replies: [{ status: 401 }], stopReason: 'llm_api_error', errorType: 'llm_authentication' },
-  { name: 'HTTP 500', replies: [{ status: 500 }], stopReason: 'llm_api_error', errorType: 'llm_error' },
+  { name: 'HTTP 429', replies: [{ status: 429 }, { status: 429 }, { status: 429 }], stopReason: 'LLM_API_ERROR', errorType: 'llm_rate_limit' },
+  { name: 'HTTP 401', replies: [{ status: 401 }], stopReason: 'LLM_API_ERROR', errorType: 'llm_authentication' },
+  { name: 'HTTP 500', replies: [{ status: 500 }], stopReason: 'LLM_API_ERROR', errorType: 'llm_error' },
   {
     name: 'malformed JSON in tool arguments',
     replies: [{ toolCalls: [{ name: 'memory_insert', arguments: '{"label": ' }] }],
-    stopReason: 'invalid_tool_call',
+    stopReason: 'INVALID_TOOL_CALL',
     errorType: 'llm_error',
   },
   {
     name: 'a call to a tool the agent does not have',
     replies: [{ toolCalls: [{ name: 'launch_rockets', arguments: { target: 'moon' } }] }],
-    stopReason: 'invalid_tool_call',
+    stopReason: 'INVALID_TOOL_CALL',
     errorType: 'llm_error',
   },
   {
     name: 'a stream cut in the middle',
     replies: [{ text: 'this answer will never be finished by the model', cutAfterChunks: 4 }],
-    stopReason: 'llm_api_error',
+    stopReason: 'LLM_API_ERROR',
     errorType: 'llm_error',
   },
   {
     name: 'a malformed stream chunk',
     replies: [{ text: 'an answer with a broken chunk in it', malformedChunk: true }],
-    stopReason: 'invalid_llm_response',
+    stopReason: 'INVALID_LLM_RESPONSE',
     errorType: 'llm_error',
   },
 ];
@@ -204,12 +204,12 @@ describe('model and tool-call faults end the run cleanly', () => {
     const agentId = await createAgent(t);
     // A first good exchange, so the failure happens on top of existing history.
     model.enqueue({ text: 'hello Ada' });
-    expect((await send(t, agentId, { input: 'hi' })).stopReason).toBe('end_turn');
+    expect((await send(t, agentId, { input: 'hi' })).stopReason).toBe('END_TURN');
 
     model.enqueue(...replies);
     const input = uniqueName('doomed input');
     const failed = await send(t, agentId, { input });
-    expect(failed.run.status).toBe('failed');
+    expect(failed.run.status).toBe('FAILED');
     expect(failed.stopReason).toBe(stopReason);
     expect(failed.run.stopReason).toBe(stopReason);
     expect(failed.run.completedAt).not.toBeNull();
@@ -224,7 +224,7 @@ describe('model and tool-call faults end the run cleanly', () => {
     expectConsistent(state.messages.nodes);
     const ofRun = state.messages.nodes.filter((m) => m.runId === failed.run.id);
     // Only the caller's input may remain, marked as errored; no assistant text, call or return.
-    for (const message of ofRun) expect(message).toMatchObject({ messageType: 'user_message', isErr: true });
+    for (const message of ofRun) expect(message).toMatchObject({ messageType: 'USER_MESSAGE', isErr: true });
     for (const message of state.messages.nodes.filter((m) => m.content?.includes(input))) expect(message.isErr).toBe(true);
     expect(state.block?.value).toBe('Name: Ada');
 
@@ -248,14 +248,14 @@ describe('a failed stream is closed', () => {
     const agentId = await createAgent(t);
     model.enqueue({ text: 'z'.repeat(400), chunkDelayMs: 20, malformedChunk: true });
     const failed = await send(t, agentId, { input: 'go' });
-    expect(failed.stopReason).toBe('invalid_llm_response');
+    expect(failed.stopReason).toBe('INVALID_LLM_RESPONSE');
     await waitFor('the request to be aborted', () => model.requests.at(-1)!, (request) => request.aborted === true);
     expect(model.requests.at(-1)!.completed).toBe(false);
   });
 
   it('cancelling an old approval run leaves it, and a newer pending approval, alone', async () => {
     const agentId = await createAgent(t);
-    await ok(t, `mutation($a: ID!) { setToolApproval(agentId: $a, toolName: "memory_replace", requiresApproval: true) { requiresApproval } }`, { a: agentId });
+    await ok(t, `mutation($a: ID!) { setToolApproval(input: { agentId: $a, toolName: "memory_replace", requiresApproval: true }) { requiresApproval } }`, { a: agentId });
     const call = (id: string) => ({ toolCalls: [{ id, name: 'memory_replace', arguments: { label: 'human', old_string: 'Ada', new_string: 'Grace' } }] });
     model.enqueue(call('call_old'));
     const first = await send(t, agentId, { input: 'rename me' });
@@ -263,10 +263,10 @@ describe('a failed stream is closed', () => {
     await send(t, agentId, { approvals: [{ toolCallId: 'call_old', approve: false, reason: 'no' }] });
     model.enqueue(call('call_new'));
     const second = await send(t, agentId, { input: 'rename me again' });
-    expect(second.stopReason).toBe('requires_approval');
+    expect(second.stopReason).toBe('REQUIRES_APPROVAL');
 
     const old = await cancelRun(t, first.run.id);
-    expect(old).toMatchObject({ status: 'completed', stopReason: 'requires_approval' });
+    expect(old).toMatchObject({ status: 'COMPLETED', stopReason: 'REQUIRES_APPROVAL' });
     const pending = await ok<{ agent: { pendingApproval: { toolCalls: Array<{ toolCallId: string }> } | null } }>(
       t,
       `query($id: ID!) { agent(id: $id) { pendingApproval { ... on ApprovalRequestMessage { toolCalls { toolCallId } } } } }`,
@@ -275,9 +275,9 @@ describe('a failed stream is closed', () => {
     expect(pending.agent.pendingApproval?.toolCalls[0]?.toolCallId).toBe('call_new');
 
     // Cancelling the run that waits denies its call and frees the agent.
-    expect(await cancelRun(t, second.run.id)).toMatchObject({ status: 'cancelled', stopReason: 'cancelled' });
+    expect(await cancelRun(t, second.run.id)).toMatchObject({ status: 'CANCELLED', stopReason: 'CANCELLED' });
     model.enqueue({ text: 'free again' });
-    expect((await send(t, agentId, { input: 'hello' })).stopReason).toBe('end_turn');
+    expect((await send(t, agentId, { input: 'hello' })).stopReason).toBe('END_TURN');
   });
 });
 
@@ -293,19 +293,19 @@ describe('a fault after a committed step', () => {
     const agentId = await createAgent(t);
     model.enqueue({ toolCalls: [{ name: 'memory_insert', arguments: { label: 'human', new_string: 'Has a cat.', insert_line: -1 } }] }, { status: 500 });
     const failed = await send(t, agentId, { input: 'I have a cat' });
-    expect(failed.run).toMatchObject({ status: 'failed', stopReason: 'llm_api_error' });
+    expect(failed.run).toMatchObject({ status: 'FAILED', stopReason: 'LLM_API_ERROR' });
     expect(failed.run.metadata?.error?.error_type).toBe('llm_error');
     expect(failed.run.steps).toHaveLength(1);
-    expect(failed.messages.map((m) => m.messageType)).toEqual(['tool_call_message', 'tool_return_message']);
+    expect(failed.messages.map((m) => m.messageType)).toEqual(['TOOL_CALL_MESSAGE', 'TOOL_RETURN_MESSAGE']);
 
     const state = await agentState(t, agentId);
-    expect(state.lastStopReason).toBe('llm_api_error');
+    expect(state.lastStopReason).toBe('LLM_API_ERROR');
     expect(state.block?.value).toContain('Has a cat.');
     const ofRun = state.messages.nodes.filter((m) => m.runId === failed.run.id);
     expect(ofRun.map((m) => [m.messageType, m.isErr])).toEqual([
-      ['user_message', false],
-      ['tool_call_message', false],
-      ['tool_return_message', false],
+      ['USER_MESSAGE', false],
+      ['TOOL_CALL_MESSAGE', false],
+      ['TOOL_RETURN_MESSAGE', false],
     ]);
     expectConsistent(state.messages.nodes);
     const { promptIndex } = await expectRecovers(t, model, agentId);
@@ -336,7 +336,7 @@ describe('bad input is refused before a run starts', () => {
 
   it.each(cases)('%s', async (_name, agent, input, code, message) => {
     for (const document of [SEND, SEND_ASYNC]) {
-      const result = await t.request(document, { agentId: agent(), input } as never);
+      const result = await t.request(document, { input: { agentId: agent(), ...input } } as never);
       const error = errorOf(result);
       expect(error.code).toBe(code);
       if (message) expect(error.message).toMatch(message);
@@ -345,13 +345,13 @@ describe('bad input is refused before a run starts', () => {
 
   it('refuses an agent without a model, and one whose model names no configured provider', async () => {
     const noModel = await createAgent(t, { model: null });
-    const refused = errorOf(await t.request(SEND, { agentId: noModel, input: { input: 'hi' } } as never));
+    const refused = errorOf(await t.request(SEND, { input: { agentId: noModel, input: 'hi' } } as never));
     expect(refused.code).toBe('BAD_USER_INPUT');
     expect(refused.message).toMatch(/model/);
 
     const unknownProvider = await createAgent(t, { model: 'nope/x' });
     for (const document of [SEND, SEND_ASYNC]) {
-      const error = errorOf(await t.request(document, { agentId: unknownProvider, input: { input: 'hi' } } as never));
+      const error = errorOf(await t.request(document, { input: { agentId: unknownProvider, input: 'hi' } } as never));
       expect(error.code).toBe('BAD_USER_INPUT');
       expect(error.message).toContain('nope/x');
       expect(error.message).toMatch(/configured providers: test\b/);
@@ -363,7 +363,7 @@ describe('bad input is refused before a run starts', () => {
     expect(runs.agent.runs.edges).toEqual([]);
     expect(model.requests).toEqual([]);
     const state = await agentState(t, agentId);
-    expect(state.messages.nodes.filter((m) => m.messageType === 'user_message' && m.runId)).toEqual([]);
+    expect(state.messages.nodes.filter((m) => m.messageType === 'USER_MESSAGE' && m.runId)).toEqual([]);
     expect(state.lastStopReason).toBeNull();
   });
 });
@@ -384,7 +384,7 @@ describe('cancellation', () => {
     model.enqueue({ text: 'x'.repeat(2000), chunkDelayMs: 30 });
     const queued = await sendAsync(t, agentId, { input: 'write a long essay' });
     expect(queued.background).toBe(true);
-    expect(['created', 'running']).toContain(queued.status);
+    expect(['CREATED', 'RUNNING']).toContain(queued.status);
     expect(queued.metadata?.run_type).toBe('send_message_async');
 
     await waitFor('the model request', () => model.requests.length, (count) => count > n);
@@ -392,25 +392,25 @@ describe('cancellation', () => {
     expect(model.requests[n]!.completed).toBe(false);
 
     const cancelled = await cancelRun(t, queued.id);
-    expect(cancelled.status).toBe('cancelled');
-    expect(cancelled.stopReason).toBe('cancelled');
+    expect(cancelled.status).toBe('CANCELLED');
+    expect(cancelled.stopReason).toBe('CANCELLED');
 
     const settled = await runSettled(t, queued.id);
-    expect(settled).toMatchObject({ status: 'cancelled', stopReason: 'cancelled' });
+    expect(settled).toMatchObject({ status: 'CANCELLED', stopReason: 'CANCELLED' });
     expect(settled.steps).toEqual([]);
     // What the user sent is kept (docs/runs.md); nothing of the answer is.
-    expect(settled.messages?.map((m) => m.messageType)).toEqual(['user_message']);
+    expect(settled.messages?.map((m) => m.messageType)).toEqual(['USER_MESSAGE']);
     await waitFor('the model request to be aborted', () => model.requests[n]!.aborted, Boolean);
     expect(model.requests[n]!.completed).toBe(false);
 
     const state = await agentState(t, agentId);
-    expect(state.lastStopReason).toBe('cancelled');
+    expect(state.lastStopReason).toBe('CANCELLED');
     expect(state.messages.nodes.filter((m) => m.runId === queued.id).map((m) => m.content)).toEqual(['write a long essay']);
-    expect(state.messages.nodes.filter((m) => m.messageType === 'assistant_message')).toEqual([]);
+    expect(state.messages.nodes.filter((m) => m.messageType === 'ASSISTANT_MESSAGE')).toEqual([]);
 
     // Cancelling again is safe and changes nothing.
     const again = await cancelRun(t, queued.id);
-    expect(again).toMatchObject({ id: queued.id, status: 'cancelled', stopReason: 'cancelled', completedAt: settled.completedAt });
+    expect(again).toMatchObject({ id: queued.id, status: 'CANCELLED', stopReason: 'CANCELLED', completedAt: settled.completedAt });
     const agentWide = await ok<{ cancelAgentRuns: { runs: RunView[] } }>(t, CANCEL_AGENT_RUNS, { agentId });
     expect(agentWide.cancelAgentRuns.runs).toEqual([]);
 
@@ -429,7 +429,7 @@ describe('cancellation', () => {
     await cancelRun(t, queued.id);
     const settled = await waitFor(`run ${queued.id} to settle`, () => getRun(t, queued.id), (run) => run.totalDurationMs !== null, 10_000);
     const latency = Date.now() - cancelledAt;
-    expect(settled).toMatchObject({ status: 'cancelled', stopReason: 'cancelled' });
+    expect(settled).toMatchObject({ status: 'CANCELLED', stopReason: 'CANCELLED' });
     expect(model.requests[n]!.aborted).toBe(true);
     expect(latency, `cancelled after ${latency} ms`).toBeLessThan(2_000);
   });
@@ -438,13 +438,13 @@ describe('cancellation', () => {
     const agentId = await createAgent(t);
     const n = model.requests.length;
     model.enqueue({ hang: true });
-    const pending = t.request(SEND, { agentId, input: { input: 'wait for me' } } as never) as Promise<GraphQLResult<{ sendMessage: SendResult }>>;
+    const pending = t.request(SEND, { input: { agentId, input: 'wait for me' } } as never) as Promise<GraphQLResult<{ sendMessage: SendResult }>>;
     await waitFor('the hanging model request', () => model.requests.length, (count) => count > n);
     const [active] = (await ok<{ runs: { edges: Array<{ node: { id: string } }> } }>(t, `query ($agentId: ID!) { runs(first: 5, filter: { agentId: $agentId, active: true }) { edges { node { id } } } }`, { agentId })).runs.edges;
     await cancelRun(t, active!.node.id);
     const result = await pending;
     expect(result.errors).toBeUndefined();
-    expect(result.data?.sendMessage).toMatchObject({ stopReason: 'cancelled', run: { id: active!.node.id, status: 'cancelled', background: false }, messages: [] });
+    expect(result.data?.sendMessage).toMatchObject({ stopReason: 'CANCELLED', run: { id: active!.node.id, status: 'CANCELLED', background: false }, messages: [] });
     await waitFor('the hanging request to be aborted', () => model.requests[n]!.aborted, Boolean);
     await expectRecovers(t, model, agentId);
   });
@@ -461,21 +461,21 @@ describe('cancellation', () => {
     await waitFor('the second model request', () => model.requests.length, (count) => count >= n + 2);
 
     const cancelled = await cancelRun(t, queued.id);
-    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.status).toBe('CANCELLED');
     const settled = await runSettled(t, queued.id);
-    expect(settled).toMatchObject({ status: 'cancelled', stopReason: 'cancelled' });
+    expect(settled).toMatchObject({ status: 'CANCELLED', stopReason: 'CANCELLED' });
     expect(settled.steps).toHaveLength(1);
     await waitFor('the second model request to be aborted', () => model.requests[n + 1]!.aborted, Boolean);
 
     const state = await agentState(t, agentId);
-    expect(state.lastStopReason).toBe('cancelled');
+    expect(state.lastStopReason).toBe('CANCELLED');
     expect(state.block?.value).toContain('Likes green tea.');
     const ofRun = state.messages.nodes.filter((m) => m.runId === queued.id);
-    expect(ofRun.map((m) => m.messageType)).toEqual(['user_message', 'tool_call_message', 'tool_return_message']);
+    expect(ofRun.map((m) => m.messageType)).toEqual(['USER_MESSAGE', 'TOOL_CALL_MESSAGE', 'TOOL_RETURN_MESSAGE']);
     expect(ofRun[0]).toMatchObject({ content: 'remember that I like green tea', isErr: false });
-    expect(ofRun[2]).toMatchObject({ status: 'success', toolCallId: ofRun[1]!.toolCall!.toolCallId });
+    expect(ofRun[2]).toMatchObject({ status: 'SUCCESS', toolCallId: ofRun[1]!.toolCall!.toolCallId });
     expectConsistent(state.messages.nodes);
-    expect(settled.messages?.map((m) => m.messageType)).toEqual(['user_message', 'tool_call_message', 'tool_return_message']);
+    expect(settled.messages?.map((m) => m.messageType)).toEqual(['USER_MESSAGE', 'TOOL_CALL_MESSAGE', 'TOOL_RETURN_MESSAGE']);
 
     const { promptIndex } = await expectRecovers(t, model, agentId);
     expect(messageText(model.requests[promptIndex]!.body.messages[0])).toContain('Likes green tea.');
@@ -491,14 +491,14 @@ describe('cancellation', () => {
 
     const { cancelAgentRuns } = await ok<{ cancelAgentRuns: { runs: RunView[] } }>(t, CANCEL_AGENT_RUNS, { agentId });
     expect(cancelAgentRuns.runs.map((run) => run.id).sort()).toEqual(runs.map((run) => run.id).sort());
-    for (const run of cancelAgentRuns.runs) expect(run).toMatchObject({ status: 'cancelled', stopReason: 'cancelled' });
+    for (const run of cancelAgentRuns.runs) expect(run).toMatchObject({ status: 'CANCELLED', stopReason: 'CANCELLED' });
 
     await runSettled(t, runs[0]!.id);
     await waitFor('the hanging request to be aborted', () => model.requests[n]!.aborted, Boolean);
     for (const run of runs) {
       const final = await getRun(t, run.id);
-      expect(final).toMatchObject({ status: 'cancelled', stopReason: 'cancelled', steps: [] });
-      expect(final.messages?.map((m) => m.messageType)).toEqual(['user_message']); // what the user sent is kept
+      expect(final).toMatchObject({ status: 'CANCELLED', stopReason: 'CANCELLED', steps: [] });
+      expect(final.messages?.map((m) => m.messageType)).toEqual(['USER_MESSAGE']); // what the user sent is kept
       expect(final.completedAt).not.toBeNull();
     }
     const active = await ok<{ runs: { edges: unknown[] } }>(t, `query ($agentId: ID!) { runs(first: 10, filter: { agentId: $agentId, active: true }) { edges { cursor } } }`, { agentId });
@@ -521,7 +521,7 @@ describe('cancellation', () => {
     expect(errorOf(await t.request(CANCEL_AGENT_RUNS, { agentId, runIds: ['run-nope'] } as never)).code).toBe('BAD_USER_INPUT');
     expect(errorOf(await t.request(CANCEL_RUN, { runId: UNKNOWN_RUN } as never)).code).toBe('NOT_FOUND');
     // The other agent's run is untouched.
-    expect(await getRun(t, foreign.id)).toMatchObject({ status: 'completed', stopReason: 'end_turn' });
+    expect(await getRun(t, foreign.id)).toMatchObject({ status: 'COMPLETED', stopReason: 'END_TURN' });
   });
 
   it('a queued run that is cancelled never calls the model', async () => {
@@ -531,19 +531,19 @@ describe('cancellation', () => {
     const first = await sendAsync(t, agentId, { input: 'first' });
     const second = await sendAsync(t, agentId, { input: 'second, never sent' });
     await waitFor('the first model request', () => model.requests.length, (count) => count > n);
-    expect((await getRun(t, second.id)).status).toBe('created');
+    expect((await getRun(t, second.id)).status).toBe('CREATED');
 
     const cancelled = await cancelRun(t, second.id);
-    expect(cancelled).toMatchObject({ status: 'cancelled', stopReason: 'cancelled', startedAt: null });
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', stopReason: 'CANCELLED', startedAt: null });
     expect(cancelled.completedAt).not.toBeNull();
-    expect((await getRun(t, first.id)).status).toBe('running'); // only the queued run was touched
+    expect((await getRun(t, first.id)).status).toBe('RUNNING'); // only the queued run was touched
 
     await cancelRun(t, first.id);
     await runSettled(t, first.id);
     await sleep(200); // the queue moves on to the cancelled run, which must not start
     expect(model.requests.length).toBe(n + 1);
     const final = await getRun(t, second.id);
-    expect(final).toMatchObject({ status: 'cancelled', stopReason: 'cancelled', startedAt: null, steps: [] });
+    expect(final).toMatchObject({ status: 'CANCELLED', stopReason: 'CANCELLED', startedAt: null, steps: [] });
 
     // What the user sent is kept, in the history and the context (docs/runs.md).
     const state = await agentState(t, agentId);

@@ -58,7 +58,7 @@ async function spawnInstance(like: TestServer, env: Record<string, string>): Pro
 const children = new Set<ChildProcess>();
 process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 
-const SEND_ASYNC = `mutation($id: ID!, $text: String!) { sendMessageAsync(agentId: $id, input: { input: $text }) { run { id } } }`;
+const SEND_ASYNC = `mutation($id: ID!, $text: String!) { sendMessageAsync(input: { agentId: $id, input: $text }) { run { id } } }`;
 const RUN = `query($id: ID!) { run(id: $id) { status stopReason startedAt completedAt error { code message } } }`;
 const CREATE_AGENT = `mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }`;
 
@@ -70,7 +70,7 @@ function lastUserText(request: RecordedRequest): string {
 async function runEnded(url: string, runId: string): Promise<Data> {
   let run: Data = {};
   await eventually(
-    () => ['completed', 'failed', 'cancelled'].includes(run.status),
+    () => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(run.status),
     async () => (run = (await post(url, RUN, { id: runId })).run),
     20_000,
   );
@@ -114,8 +114,8 @@ describe.runIf(SERVICES_MODE)('three instances: A and C serve the API, only B ex
     expect(request.aborted).toBe(false);
 
     const cancelledAt = Date.now();
-    const cancelled = (await post(c.url, `mutation($id: ID!) { cancelRun(runId: $id) { run { status } } }`, { id: runId })).cancelRun.run;
-    expect(cancelled.status).toBe('cancelled');
+    const cancelled = (await post(c.url, `mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { status } } }`, { id: runId })).cancelRun.run;
+    expect(cancelled.status).toBe('CANCELLED');
     await eventually(() => request.aborted, undefined, 5_000);
     expect(request.abortedAt! - cancelledAt).toBeLessThan(500);
 
@@ -123,8 +123,8 @@ describe.runIf(SERVICES_MODE)('three instances: A and C serve the API, only B ex
     expect(stream.errors).toEqual([]);
     const events = stream.values.map((value) => value.runEvents).filter((event) => event.__typename !== 'PingEvent');
     expect(events.map((event) => event.seq)).toEqual([...events.keys()].map((index) => index + 1));
-    expect(events.find((event) => event.__typename === 'StopReasonEvent')).toMatchObject({ stopReason: 'cancelled', status: 'cancelled' });
-    expect((await runEnded(a.url, runId)).status).toBe('cancelled');
+    expect(events.find((event) => event.__typename === 'StopReasonEvent')).toMatchObject({ stopReason: 'CANCELLED', status: 'CANCELLED' });
+    expect((await runEnded(a.url, runId)).status).toBe('CANCELLED');
   });
 
   it('runs sent through A and C in turn execute on B in the order they were sent, one at a time', async () => {
@@ -138,7 +138,7 @@ describe.runIf(SERVICES_MODE)('three instances: A and C serve the API, only B ex
     }
     const runs = [];
     for (const id of runIds) runs.push(await runEnded(a.url, id));
-    expect(runs.map((run) => run.stopReason)).toEqual(texts.map(() => 'end_turn'));
+    expect(runs.map((run) => run.stopReason)).toEqual(texts.map(() => 'END_TURN'));
     expect(model.requests.slice(from).map(lastUserText)).toEqual(texts);
     for (let index = 1; index < runs.length; index += 1) {
       expect(Date.parse(runs[index]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(runs[index - 1]!.completedAt));
@@ -161,18 +161,18 @@ describe.runIf(SERVICES_MODE)('three instances: A and C serve the API, only B ex
     b.kill();
     const failed = await runEnded(a.url, first);
     expect(Date.now() - killedAt).toBeLessThan(10_000);
-    expect(failed).toMatchObject({ status: 'failed', stopReason: 'error', error: { code: 'INTERNAL' } });
+    expect(failed).toMatchObject({ status: 'FAILED', stopReason: 'ERROR', error: { code: 'INTERNAL' } });
     await eventually(() => stream.completed || stream.errors.length > 0, undefined, 10_000);
     expect(stream.errors).toEqual([]);
     const events = stream.values.map((value) => value.runEvents).filter((event) => event.__typename !== 'PingEvent');
-    expect(events.find((event) => event.__typename === 'StopReasonEvent')).toMatchObject({ stopReason: 'error', status: 'failed' });
+    expect(events.find((event) => event.__typename === 'StopReasonEvent')).toMatchObject({ stopReason: 'ERROR', status: 'FAILED' });
     expect(events.at(-1)).toMatchObject({ __typename: 'ErrorEvent', code: 'INTERNAL' });
 
     // No instance executes runs now: the second run stays queued, then a new worker takes it.
-    expect((await post(a.url, RUN, { id: second })).run.status).toBe('created');
+    expect((await post(a.url, RUN, { id: second })).run.status).toBe('CREATED');
     model.enqueue({ text: 'back to work' });
     b = await spawnInstance(a, { LLM_PROVIDERS: providers, RUN_WORKERS: '4', ...LIVENESS });
-    expect(await runEnded(a.url, second)).toMatchObject({ status: 'completed', stopReason: 'end_turn' });
+    expect(await runEnded(a.url, second)).toMatchObject({ status: 'COMPLETED', stopReason: 'END_TURN' });
     expect(lastUserText(model.requests.at(-1)!)).toBe('and then this');
   });
 });
@@ -211,7 +211,7 @@ describe.runIf(SERVICES_MODE)('two instances that both execute runs', () => {
     for (const [agentId, runs] of sent) {
       const ended = [];
       for (const { runId } of runs) ended.push(await runEnded(a.url, runId));
-      expect(ended.map((run) => run.status)).toEqual(runs.map(() => 'completed'));
+      expect(ended.map((run) => run.status)).toEqual(runs.map(() => 'COMPLETED'));
       for (let index = 1; index < ended.length; index += 1) {
         expect(Date.parse(ended[index]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(ended[index - 1]!.completedAt));
       }

@@ -9,10 +9,10 @@ const NewAgent = graphql(`
   mutation NewAgent($name: String!) { createAgent(input: { name: $name }) { agent { id } } }
 `);
 const Rename = graphql(`
-  mutation Rename($id: ID!, $name: String!) { updateAgent(id: $id, input: { name: $name }) { agent { id name } } }
+  mutation Rename($id: ID!, $name: String!) { updateAgent(input: { id: $id, name: $name }) { agent { id name } } }
 `);
 const Remove = graphql(`
-  mutation Remove($id: ID!) { deleteAgent(id: $id) { deletedAgentId } }
+  mutation Remove($id: ID!) { deleteAgent(input: { id: $id }) { deletedAgentId } }
 `);
 
 const AGENT_EVENTS = /* GraphQL */ `

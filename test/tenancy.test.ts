@@ -6,7 +6,7 @@ import { authPolicyFor } from '../src/app.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const CreateOwned = graphql(`
-  mutation CreateOwned($input: CreateAgentInput) { createAgent(input: $input) { agent { id name } } }
+  mutation CreateOwned($input: CreateAgentInput!) { createAgent(input: $input) { agent { id name } } }
 `);
 const ReadOwned = graphql(`
   query ReadOwned($id: ID!) { agent(id: $id) { id name } node(id: $id) { id } agentCount agents { totalCount edges { node { id } } } }
@@ -15,10 +15,10 @@ const WhoAmI = graphql(`
   query WhoAmI { organization { id name } }
 `);
 const MintKey = graphql(`
-  mutation MintKey($name: String!) { createApiKey(name: $name) { key apiKey { id name prefix revokedAt } } }
+  mutation MintKey($name: String!) { createApiKey(input: { name: $name }) { key apiKey { id name prefix revokedAt } } }
 `);
 const RevokeKey = graphql(`
-  mutation RevokeKey($id: ID!) { revokeApiKey(id: $id) { apiKey { id revokedAt } } }
+  mutation RevokeKey($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { id revokedAt } } }
 `);
 
 describe('organizations are isolated', () => {
@@ -51,15 +51,19 @@ describe('organizations are isolated', () => {
     expect(foreign.data?.agentCount).toBe(0);
     expect(foreign.data?.agents.edges).toEqual([]);
 
-    const update = await t.request(`mutation { updateAgent(id: "${id}", input: { name: "pwned" }) { agent { id } } }`, undefined, { token: globex.token });
+    const update = await t.request(`mutation { updateAgent(input: { id: "${id}", name: "pwned" }) { agent { id } } }`, undefined, { token: globex.token });
     expect(update.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    const del = await t.request(`mutation { deleteAgent(id: "${id}") { deletedAgentId } }`, undefined, { token: globex.token });
+    const del = await t.request(`mutation { deleteAgent(input: { id: "${id}" }) { deletedAgentId } }`, undefined, { token: globex.token });
     expect(del.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect((await t.ok(ReadOwned, { id }, { token: acme.token })).agent?.name).toBe('secret');
 
-    // A cursor from another organization does not reveal its position either.
-    const cursor = await t.ok(graphql(`query CursorProbe($after: String) { agents(after: $after) { totalCount } }`), { after: id }, { token: globex.token });
-    expect(cursor.agents.totalCount).toBe(0);
+    // A cursor from another organization does not reveal its position either: it names no row of
+    // this list, as a deleted one does.
+    const probe = graphql(`query CursorProbe($after: String) { agents(after: $after) { totalCount } }`);
+    const cursor = await t.request(probe, { after: id }, { token: globex.token });
+    const gone = await t.request(probe, { after: 'agent-00000000-0000-4000-8000-000000000000' }, { token: globex.token });
+    expect(cursor.errors?.[0]?.extensions).toEqual({ code: 'NOT_FOUND', path: 'after' });
+    expect(cursor.errors?.[0]?.message.replace(id, '<id>')).toBe(gone.errors?.[0]?.message.replace('agent-00000000-0000-4000-8000-000000000000', '<id>'));
   });
 
   it('requests without a key, with a wrong key or a revoked key are UNAUTHENTICATED', async () => {

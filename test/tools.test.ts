@@ -3,7 +3,7 @@ import { graphql } from '../src/generated/gql/index.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const CreateToolAgent = graphql(`
-  mutation CreateToolAgent($input: CreateAgentInput) {
+  mutation CreateToolAgent($input: CreateAgentInput!) {
     createAgent(input: $input) { agent { id agentType tools { id name toolType } toolRules memory } }
   }
 `);
@@ -14,23 +14,23 @@ const CreateTool = graphql(`
   mutation CreateTool($input: CreateToolInput!) { createTool(input: $input) { tool { id name description toolType builtIn parameters jsonSchema } } }
 `);
 const AttachTool = graphql(`
-  mutation AttachTool($agentId: ID!, $toolId: ID!) { attachTool(agentId: $agentId, toolId: $toolId) { changed agent { tools { name } } tool { name } } }
+  mutation AttachTool($agentId: ID!, $toolId: ID!) { attachTool(input: { agentId: $agentId, toolId: $toolId }) { changed agent { tools { name } } tool { name } } }
 `);
 const DetachTool = graphql(`
-  mutation DetachTool($agentId: ID!, $toolId: ID!) { detachTool(agentId: $agentId, toolId: $toolId) { changed agent { tools { name } } } }
+  mutation DetachTool($agentId: ID!, $toolId: ID!) { detachTool(input: { agentId: $agentId, toolId: $toolId }) { changed agent { tools { name } } } }
 `);
 const Approval = graphql(`
   mutation Approval($agentId: ID!, $toolName: String!, $requiresApproval: Boolean!) {
-    setToolApproval(agentId: $agentId, toolName: $toolName, requiresApproval: $requiresApproval) {
+    setToolApproval(input: { agentId: $agentId, toolName: $toolName, requiresApproval: $requiresApproval }) {
       requiresApproval tool { name } agent { attachedTools { tool { name } requiresApproval } }
     }
   }
 `);
 const SetRules = graphql(`
-  mutation SetRules($id: ID!, $rules: JSON) { updateAgent(id: $id, input: { toolRules: $rules }) { agent { toolRules memory systemPrompt } } }
+  mutation SetRules($id: ID!, $rules: JSON) { updateAgent(input: { id: $id, toolRules: $rules }) { agent { toolRules memory systemPrompt } } }
 `);
 const DeleteTool = graphql(`
-  mutation DeleteTool($id: ID!) { deleteTool(id: $id) { deletedToolId } }
+  mutation DeleteTool($id: ID!) { deleteTool(input: { id: $id }) { deletedToolId } }
 `);
 const ToolById = graphql(`
   query ToolById($id: ID!) { tool(id: $id) { id name } node(id: $id) { __typename id } }
@@ -66,9 +66,9 @@ describe('tools', () => {
   it('gives each agent type its base tools, and exactly the requested ones without them', async () => {
     const v1 = (await t.ok(CreateToolAgent, { input: {} })).createAgent.agent;
     expect(names(v1.tools)).toEqual(['conversation_search', 'memory_insert', 'memory_replace']);
-    const v2 = (await t.ok(CreateToolAgent, { input: { agentType: 'memgpt_v2_agent' } })).createAgent.agent;
+    const v2 = (await t.ok(CreateToolAgent, { input: { agentType: 'MEMGPT_V2_AGENT' } })).createAgent.agent;
     expect(names(v2.tools)).toEqual(['conversation_search', 'memory_insert', 'memory_replace', 'send_message']);
-    const react = (await t.ok(CreateToolAgent, { input: { agentType: 'react_agent' } })).createAgent.agent;
+    const react = (await t.ok(CreateToolAgent, { input: { agentType: 'REACT_AGENT' } })).createAgent.agent;
     expect(react.tools).toEqual([]);
 
     const only = (await t.ok(CreateToolAgent, {
@@ -88,7 +88,7 @@ describe('tools', () => {
   it('creates client-side tools and validates their JSON Schema', async () => {
     const parameters = { type: 'object', properties: { city: { type: 'string', description: 'City name' } }, required: ['city'] };
     const { createTool } = await t.ok(CreateTool, { input: { name: 'get_weather', description: 'Weather for a city', parameters } });
-    expect(createTool.tool).toMatchObject({ name: 'get_weather', toolType: 'custom', builtIn: false, parameters });
+    expect(createTool.tool).toMatchObject({ name: 'get_weather', toolType: 'CUSTOM', builtIn: false, parameters });
     expect(createTool.tool.jsonSchema).toEqual({ name: 'get_weather', description: 'Weather for a city', parameters });
 
     const cases: Array<[Record<string, unknown>, string, string]> = [

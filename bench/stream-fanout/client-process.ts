@@ -186,7 +186,7 @@ class Sub {
       return `ASSISTANT deltas differ from the model text at character ${at} (${text.length} vs ${expectedText.length} characters)`;
     }
     if (this.assistantMessage !== expectedText) return 'AssistantMessage content differs from the model text';
-    if (this.stopReason !== 'end_turn') return `stop reason ${this.stopReason}`;
+    if (this.stopReason !== 'END_TURN') return `stop reason ${this.stopReason}`;
     return null;
   }
 }

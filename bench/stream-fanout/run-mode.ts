@@ -22,15 +22,14 @@ const WARMUP_SUBSCRIBERS = 50;
 const WARMUP_CHUNKS = 200;
 const IDLE_WINDOW_MS = 2000;
 
-const CREATE_AGENT = 'mutation ($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }';
-const SEND_ASYNC = 'mutation ($agentId: ID!, $input: SendMessageInput!) { sendMessageAsync(agentId: $agentId, input: $input) { run { id } } }';
+const CREATE_AGENT = 'mutation ($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }';
+const SEND_ASYNC = 'mutation ($input: SendMessageAsyncInput!) { sendMessageAsync(input: $input) { run { id } } }';
 const RUN = 'query ($id: ID!) { run(id: $id) { status stopReason } }';
 
 /** hold: the model waits for release(); tool-then-hold: a tool-call step first, then the held text step. */
 async function startRun(url: string, agentId: string, chunks: number, delayMs: number, how: 'hold' | 'go' | 'tool-then-hold'): Promise<string> {
   const data = await graphql<{ sendMessageAsync: { run: { id: string } } }>(url, SEND_ASYNC, {
-    agentId,
-    input: { input: `bench ${chunks} ${delayMs} ${how}` },
+    input: { agentId, input: `bench ${chunks} ${delayMs} ${how}` },
   });
   return data.sendMessageAsync.run.id;
 }
@@ -39,7 +38,7 @@ async function waitRunEnded(url: string, runId: string, timeoutMs = 30_000): Pro
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { run } = await graphql<{ run: { status: string; stopReason: string | null } }>(url, RUN, { id: runId });
-    if (!['created', 'running'].includes(run.status) || Date.now() > deadline) return run;
+    if (!['CREATED', 'RUNNING'].includes(run.status) || Date.now() > deadline) return run;
     await sleep(50);
   }
 }
@@ -78,7 +77,7 @@ export async function runMode(mode: Mode, model: ModelWorker, clients: Clients):
   };
   const check = (name: string, r: ClientResults, run?: { status: string; stopReason: string | null }) => {
     if (r.failed) failed(`${mode} ${name}: ${r.failed}/${r.subscribers} subscribers failed; ${r.failures.join('; ')}`);
-    if (run && (run.status !== 'completed' || run.stopReason !== 'end_turn')) failed(`${mode} ${name}: run ended ${run.status} (${run.stopReason})`);
+    if (run && (run.status !== 'COMPLETED' || run.stopReason !== 'END_TURN')) failed(`${mode} ${name}: run ended ${run.status} (${run.stopReason})`);
   };
 
   const opened: Partial<BenchServer> = {};

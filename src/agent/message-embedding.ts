@@ -8,7 +8,6 @@
  * is merged; only embedMessageText and MESSAGE_EMBEDDING_DIM are used elsewhere.
  */
 export const MESSAGE_EMBEDDING_DIM = 256;
-export const MESSAGE_EMBEDDING_MODEL = `local/hashed-ngrams-${MESSAGE_EMBEDDING_DIM}`;
 
 /** FNV-1a, 32 bits. */
 function hash(text: string): number {

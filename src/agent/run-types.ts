@@ -28,19 +28,23 @@ export interface StepUsage {
   reasoningTokens?: number;
 }
 
-export type StopReason =
-  | 'end_turn'
-  | 'max_steps'
-  | 'tool_rule'
-  | 'requires_approval'
-  | 'cancelled'
-  | 'error'
-  | 'llm_api_error'
-  | 'invalid_llm_response'
-  | 'invalid_tool_call'
-  | 'no_tool_call'
-  | 'max_tokens_exceeded'
-  | 'context_window_overflow_in_system_prompt';
+/** Letta's stop reasons, as stored (runs, steps, agents' lastStopReason) and sent in .af files. */
+export const STOP_REASONS = [
+  'end_turn',
+  'max_steps',
+  'tool_rule',
+  'requires_approval',
+  'cancelled',
+  'error',
+  'llm_api_error',
+  'invalid_llm_response',
+  'invalid_tool_call',
+  'no_tool_call',
+  'max_tokens_exceeded',
+  'context_window_overflow_in_system_prompt',
+] as const;
+
+export type StopReason = (typeof STOP_REASONS)[number];
 
 export type RunStatus = 'completed' | 'failed' | 'cancelled';
 

@@ -7,12 +7,14 @@ import * as runs from '../services/runs/runs.js';
 import { assertAgentInOrg } from '../services/platform/scope.js';
 import { Agent } from './agents.js';
 import { builder } from './builder.js';
+import { StopReasonEnum, stopReasonOf } from './enums.js';
 import { agentId, blockId } from './ids.js';
 import { Block } from './memory.js';
 import { MessageInterface } from './messages.js';
 import { Run } from './runs.js';
 
 const AgentEventTypeEnum = builder.enumType('AgentEventType', {
+  description: "What happened to an agent.",
   values: {
     AGENT_UPDATED: { description: "The agent's settings changed." },
     AGENT_DELETED: { description: 'The agent was deleted; the subscription then completes.' },
@@ -26,9 +28,9 @@ const AgentEventTypeEnum = builder.enumType('AgentEventType', {
 const AgentEventRef = builder.objectRef<AgentEvent>('AgentEvent').implement({
   description: 'Something that happened to an agent, delivered to subscribers on every server instance.',
   fields: (t) => ({
-    type: t.field({ type: AgentEventTypeEnum, resolve: (event) => event.type }),
-    agentId: t.exposeID('agentId'),
-    at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
+    type: t.field({ description: 'What happened.', type: AgentEventTypeEnum, resolve: (event) => event.type }),
+    agentId: t.exposeID('agentId', { description: 'The agent.' }),
+    at: t.field({ description: 'When it happened.', type: 'DateTime', resolve: (event) => event.at }),
     agent: t.field({
       type: Agent,
       nullable: true,
@@ -36,29 +38,29 @@ const AgentEventRef = builder.objectRef<AgentEvent>('AgentEvent').implement({
       resolve: (event, _args, ctx) =>
         event.type === 'AGENT_DELETED' ? null : agents.getAgent(ctx.services, event.agentId).catch(() => null),
     }),
-    runId: t.id({ nullable: true, resolve: (event) => event.runId ?? null }),
-    run: t.field({
+    runId: t.id({ description: 'RUN_STARTED, RUN_ENDED, MESSAGES_ADDED: the run.', nullable: true, resolve: (event) => event.runId ?? null }),
+    run: t.field({ description: 'The run as it is now.',
       type: Run,
       nullable: true,
       resolve: (event, _args, ctx) => (event.runId ? runs.getRun(ctx.services, event.runId).catch(() => null) : null),
     }),
-    stopReason: t.string({ nullable: true, resolve: (event) => event.stopReason ?? null }),
+    stopReason: t.field({ type: StopReasonEnum, nullable: true, description: 'RUN_ENDED: why the run stopped.', resolve: (event) => stopReasonOf(event.stopReason) }),
     messages: t.field({
       type: [MessageInterface],
       nullable: true,
       description: 'For MESSAGES_ADDED: the new messages.',
       resolve: (event, _args, ctx) => (event.messageIds ? messagesByIds(ctx.services, event.agentId, event.messageIds) : null),
     }),
-    blockIds: t.idList({ nullable: true, resolve: (event) => event.blockIds ?? null }),
+    blockIds: t.idList({ description: 'BLOCK_CHANGED: the blocks concerned.', nullable: true, resolve: (event) => event.blockIds ?? null }),
   }),
 });
 
 const BlockEventRef = builder.objectRef<BlockEvent>('BlockEvent').implement({
   description: 'A memory block changed (or was deleted), through any agent or client, on any instance.',
   fields: (t) => ({
-    blockId: t.exposeID('blockId'),
-    deleted: t.exposeBoolean('deleted'),
-    at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
+    blockId: t.exposeID('blockId', { description: 'The block.' }),
+    deleted: t.exposeBoolean('deleted', { description: 'The block was deleted (the subscription then completes).' }),
+    at: t.field({ description: 'When it happened.', type: 'DateTime', resolve: (event) => event.at }),
     block: t.field({
       type: Block,
       nullable: true,
@@ -72,7 +74,7 @@ builder.subscriptionFields((t) => ({
   agentEvents: t.field({
     type: AgentEventRef,
     description: 'What a chat UI needs about one agent: runs starting and ending, new messages from any client, memory changes.',
-    args: { agentId: t.arg.id({ validate: agentId }) },
+    args: { agentId: t.arg.id({ description: 'The agent.', validate: agentId }) },
     subscribe: async (_root, args, ctx) => {
       await assertAgentInOrg(ctx.services.prisma, ctx.services.orgId, args.agentId);
       return takeUntil(ctx.services.bus.pubsub.subscribe('agentEvents', args.agentId), (event) => event.type === 'AGENT_DELETED');
@@ -82,7 +84,7 @@ builder.subscriptionFields((t) => ({
   blockUpdated: t.field({
     type: BlockEventRef,
     description: 'Live shared memory: every change to one block, whichever agent or client made it.',
-    args: { blockId: t.arg.id({ validate: blockId }) },
+    args: { blockId: t.arg.id({ description: 'The block.', validate: blockId }) },
     subscribe: async (_root, args, ctx) => {
       await blocks.getBlock(ctx.services, args.blockId);
       return takeUntil(ctx.services.bus.pubsub.subscribe('blockUpdated', args.blockId), (event) => event.deleted);

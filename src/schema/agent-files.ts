@@ -17,9 +17,11 @@ builder.prismaObjectFields(Tool, (t) => ({
   sourceCode: t.exposeString('sourceCode', { nullable: true, description: 'Source code of an imported tool, kept for export; this server never runs it.' }),
 }));
 
-const ImportAgentOptions = builder.inputType('ImportAgentOptions', {
-  description: "Letta's import options.",
+const ImportAgentInput = builder.inputType('ImportAgentInput', {
+  description: "A Letta agent file, as an upload (`file`) or as JSON (`json`), with Letta's import options.",
   fields: (t) => ({
+    file: t.field({ type: UploadScalar, required: false, description: 'The .af file as a part of the multipart request (its map points at variables.input.file).' }),
+    json: t.field({ type: 'JSON', required: false, description: 'The agent file as JSON (or as a JSON string).' }),
     overrideExistingTools: t.boolean({ required: false, defaultValue: true, description: 'Custom tools of the same name take the definition in the file; built-in tools never change.' }),
     stripMessages: t.boolean({ required: false, defaultValue: false, description: 'Import without the message history; a fresh system message is built.' }),
     name: t.string({ required: false, description: 'New name of the agent (single-agent files).' }),
@@ -52,10 +54,11 @@ const ImportWarning = builder.objectRef<{ path: string; message: string }>('Impo
 });
 
 const ImportAgentPayload = builder.objectRef<{ agentIds: string[]; warnings: { path: string; message: string }[] }>('ImportAgentPayload').implement({
+  description: 'The result of importAgent.',
   fields: (t) => ({
     agentIds: t.exposeIDList('agentIds', { description: "The new agents, in the file's order." }),
     warnings: t.field({ type: [ImportWarning], description: 'What import ignored (e.g. group ids of groups the file does not hold); empty when nothing was.', resolve: (payload) => payload.warnings }),
-    agents: t.field({
+    agents: t.field({ description: 'The new agents, in the file\'s order.',
       type: [Agent],
       resolve: (payload, _args, ctx) => Promise.all(payload.agentIds.map((id) => agents.getAgent(ctx.services, id))),
     }),
@@ -68,7 +71,7 @@ builder.queryFields((t) => ({
     description: "The agent as a Letta agent file (.af), with file-local ids; members of groups it manages come along.",
     complexity: HEAVY_FIELD_COST.exportAgent,
     args: {
-      id: t.arg.id({ validate: agentId }),
+      id: t.arg.id({ description: 'The agent.', validate: agentId }),
       scrubMessages: t.arg.boolean({ required: false, defaultValue: false, description: 'Leave the message history out.' }),
     },
     resolve: (_root, args, ctx) => exportAgents(ctx.services, [args.id], { scrubMessages: args.scrubMessages ?? false }),
@@ -78,8 +81,8 @@ builder.queryFields((t) => ({
     description: 'Several agents (e.g. agents sharing blocks) in one agent file; shared blocks appear once.',
     complexity: (args) => HEAVY_FIELD_COST.exportAgent * Math.max(1, args.ids.length),
     args: {
-      ids: t.arg.idList(),
-      scrubMessages: t.arg.boolean({ required: false, defaultValue: false }),
+      ids: t.arg.idList({ description: 'The agents.' }),
+      scrubMessages: t.arg.boolean({ description: 'Leave the message histories out.', required: false, defaultValue: false }),
     },
     resolve: (_root, args, ctx) => exportAgents(ctx.services, args.ids, { scrubMessages: args.scrubMessages ?? false }),
   }),
@@ -89,17 +92,13 @@ builder.mutationFields((t) => ({
   importAgent: t.field({
     type: ImportAgentPayload,
     description: 'Imports a Letta agent file, sent as an upload (`file`) or as JSON (`json`, also a JSON string).',
-    args: {
-      file: t.arg({ type: UploadScalar, required: false }),
-      json: t.arg({ type: 'JSON', required: false }),
-      options: t.arg({ type: ImportAgentOptions, required: false }),
-    },
-    resolve: async (_root, args, ctx) => {
-      if ((args.file == null) === (args.json == null)) {
-        throw new AppError('BAD_USER_INPUT', 'importAgent: give exactly one of `file` (an upload) or `json`', { path: 'file' });
+    args: { input: t.arg({ type: ImportAgentInput, description: 'Everything the mutation needs, ids included.' }) },
+    resolve: async (_root, { input: { file, json, ...options } }, ctx) => {
+      if ((file == null) === (json == null)) {
+        throw new AppError('BAD_USER_INPUT', 'input: give exactly one of `file` (an upload) or `json`', { path: 'input.file' });
       }
-      const source = args.file != null ? await args.file.text() : args.json;
-      return importAgentFile(ctx.services, source, args.options ?? {});
+      const source = file != null ? await file.text() : json;
+      return importAgentFile(ctx.services, source, options);
     },
   }),
 }));

@@ -62,6 +62,7 @@ export function createErrorMasker(logger: Logger) {
       if (graphqlError.extensions?.code) return graphqlError;
       return withCode(graphqlError, 'BAD_USER_INPUT');
     }
+    // Only our own typed errors (and the database's known ones) tell the client what went wrong.
     let known = original instanceof AppError ? original : undefined;
     if (!known && original instanceof Prisma.PrismaClientKnownRequestError) known = fromPrisma(original);
     if (!known && isConnectionLost(original)) {
@@ -70,10 +71,12 @@ export function createErrorMasker(logger: Logger) {
     }
     if (!known) known = fromPostgres(original);
     if (known) return withCode(graphqlError, known.code, known.message, { ...known.details, ...httpOf(known) });
-    if (original instanceof GraphQLError) {
-      // Errors from nested GraphQL machinery (e.g. variable coercion inside subscriptions).
+    if (original instanceof GraphQLError && !graphqlError.path) {
+      // Request errors of nested GraphQL machinery, before any resolver ran (e.g. variable
+      // coercion of a subscription, an Upload given inline): the request is at fault.
       return original.extensions?.code ? original : withCode(original, 'BAD_USER_INPUT');
     }
+    // Anything else a resolver threw (a bug, a library's or Pothos's own GraphQLError) is ours.
     logger.error({ err: original, path: graphqlError.path }, 'unexpected error');
     return withCode(graphqlError, 'INTERNAL', 'Internal server error');
   };

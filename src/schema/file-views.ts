@@ -6,7 +6,7 @@ import { Agent } from './agents.js';
 import { loaderFor } from './batch.js';
 import { builder } from './builder.js';
 import { firstArgOptions, nestedFirst, takeOf } from './cost.js';
-import { connectionOf } from './connection.js';
+import { connectionOf, named } from './connection.js';
 import { FileNode, FolderNode } from './files.js';
 import { agentId, idOf } from './ids.js';
 
@@ -20,13 +20,13 @@ export const AgentFile = builder.prismaNode('FileAgent', {
   description: "One agent's view of one file of an attached folder: open or closed, and the line-numbered window it shows.",
   fields: (t) => ({
     fileName: t.exposeString('fileName', { description: 'The name the agent uses: "<folder>/<file>".' }),
-    isOpen: t.exposeBoolean('isOpen'),
+    isOpen: t.exposeBoolean('isOpen', { description: 'Whether its content is in the context.' }),
     visibleContent: t.exposeString('visibleContent', { nullable: true, description: 'What the agent sees while the file is open (header, numbered lines, truncation note).' }),
     startLine: t.exposeInt('startLine', { nullable: true, description: 'First line shown (1-based).' }),
     endLine: t.exposeInt('endLine', { nullable: true, description: 'Line after the last one shown (exclusive), as Letta stores it.' }),
-    lastAccessedAt: t.expose('lastAccessedAt', { type: 'DateTime' }),
-    file: t.relation('file', { type: FileNode }),
-    folder: t.relation('folder', { type: FolderNode }),
+    lastAccessedAt: t.expose('lastAccessedAt', { description: 'When the agent last opened or read it.', type: 'DateTime' }),
+    file: t.relation('file', { description: 'The file.', type: FileNode }),
+    folder: t.relation('folder', { description: 'Its folder.', type: FolderNode }),
   }),
 });
 
@@ -44,7 +44,7 @@ builder.prismaObjectFields(Agent, (t) => ({
   files: t.connection({
     type: AgentFile,
     description: 'Files of attached folders as this agent sees them, by name.',
-    args: { isOpen: t.arg.boolean({ required: false }) },
+    args: { isOpen: t.arg.boolean({ description: 'Only open (true) or closed (false) files.', required: false }) },
     resolve: async (agent, args, ctx, info) => {
       const shape = queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
       if (args.after != null || args.before != null || args.last != null) return connectionOf(await views.listAgentFiles(ctx.services, agent.id, args, shape));
@@ -52,7 +52,7 @@ builder.prismaObjectFields(Agent, (t) => ({
       const loader = loaderFor(ctx, `Agent.files ${JSON.stringify([args.first, args.isOpen, shape])}`, (ids) => views.firstAgentFilePages(ctx.services, ids, args, shape));
       return connectionOf(await loader.load(agent.id));
     },
-  }),
+  }, ...named('FileAgent', 'file views')),
 }));
 
 builder.prismaObjectFields(FolderNode, (t) => ({
@@ -70,62 +70,109 @@ builder.prismaObjectFields(FolderNode, (t) => ({
 
 type AgentFileShape = typeof AgentFile.$inferType;
 
-const FolderAttachmentPayload = builder.objectRef<{ agentId: string; folderId: string; changed: boolean }>('FolderAttachmentPayload').implement({
-  description: 'Result of attachFolder / detachFolder; repeating either is a no-op with changed: false.',
+const agentFolderInput = (name: string, description: string) =>
+  builder.inputType(name, {
+    description,
+    fields: (t) => ({
+      agentId: t.id({ validate: agentId, description: 'The agent.' }),
+      folderId: t.id({ validate: folderId, description: 'The folder.' }),
+    }),
+  });
+
+const AttachFolderInput = agentFolderInput('AttachFolderInput', 'A folder to attach to an agent.');
+const DetachFolderInput = agentFolderInput('DetachFolderInput', 'A folder to detach from an agent.');
+
+const folderAttachmentPayload = (name: string, description: string) =>
+  builder.objectRef<{ agentId: string; folderId: string; changed: boolean }>(name).implement({
+    description,
+    fields: (t) => ({
+      agent: t.prismaField({
+        type: 'Agent',
+        description: 'The agent, with its folders and files as they are now.',
+        resolve: (query, payload, _args, ctx) => agents.getAgent(ctx.services, payload.agentId, query),
+      }),
+      folder: t.prismaField({
+        type: 'Folder',
+        description: 'The folder.',
+        resolve: (query, payload, _args, ctx) => folders.getFolder(ctx.services, payload.folderId, query),
+      }),
+      changed: t.exposeBoolean('changed', { description: 'False when the folder already was (or was not) attached: nothing changed.' }),
+    }),
+  });
+
+const AttachFolderPayload = folderAttachmentPayload('AttachFolderPayload', 'The result of attachFolder. Repeating it is a no-op with changed: false.');
+const DetachFolderPayload = folderAttachmentPayload('DetachFolderPayload', 'The result of detachFolder. Repeating it is a no-op with changed: false.');
+
+const OpenFileInput = builder.inputType('OpenFileInput', {
+  description: 'A file of an attached folder to open, optionally at a line range.',
   fields: (t) => ({
-    agent: t.prismaField({ type: 'Agent', resolve: (query, payload, _args, ctx) => agents.getAgent(ctx.services, payload.agentId, query) }),
-    folder: t.prismaField({ type: 'Folder', resolve: (query, payload, _args, ctx) => folders.getFolder(ctx.services, payload.folderId, query) }),
-    changed: t.exposeBoolean('changed'),
+    agentId: t.id({ validate: agentId, description: 'The agent.' }),
+    fileId: t.id({ validate: fileId, description: 'The file (of one of its folders).' }),
+    offset: t.int({ required: false, description: 'First line to show, 0-based; default: the start.' }),
+    length: t.int({ required: false, description: 'Lines to show; default: up to the per-file view window.' }),
   }),
 });
 
-const OpenFilePayload = builder.objectRef<{ view: AgentFileShape; closedFiles: string[] }>('OpenFilePayload').implement({
+const CloseFileInput = builder.inputType('CloseFileInput', {
+  description: "The file to close.",
   fields: (t) => ({
-    file: t.field({ type: AgentFile, resolve: (payload) => payload.view }),
+    agentId: t.id({ validate: agentId, description: 'The agent.' }),
+    fileId: t.id({ validate: fileId, description: 'The file to close.' }),
+  }),
+});
+
+const CloseAllFilesInput = builder.inputType('CloseAllFilesInput', {
+  description: "The agent whose files to close.",
+  fields: (t) => ({ agentId: t.id({ validate: agentId, description: 'The agent whose open files to close.' }) }),
+});
+
+const OpenFilePayload = builder.objectRef<{ view: AgentFileShape; closedFiles: string[] }>('OpenFilePayload').implement({
+  description: 'The result of openFile.',
+  fields: (t) => ({
+    file: t.field({ type: AgentFile, description: "The agent's view of the file, now open.", resolve: (payload) => payload.view }),
     closedFiles: t.exposeStringList('closedFiles', { description: 'Files closed to stay within max_files_open (least recently used first).' }),
   }),
 });
 
 const CloseFilePayload = builder.objectRef<{ view: AgentFileShape }>('CloseFilePayload').implement({
-  fields: (t) => ({ file: t.field({ type: AgentFile, resolve: (payload) => payload.view }) }),
+  description: 'The result of closeFile.',
+  fields: (t) => ({ file: t.field({ type: AgentFile, description: "The agent's view of the file, now closed.", resolve: (payload) => payload.view }) }),
 });
 
 const CloseAllFilesPayload = builder.objectRef<{ closedFiles: string[] }>('CloseAllFilesPayload').implement({
-  fields: (t) => ({ closedFiles: t.exposeStringList('closedFiles') }),
+  description: 'The result of closeAllFiles.',
+  fields: (t) => ({ closedFiles: t.exposeStringList('closedFiles', { description: 'The names of the files that were open.' }) }),
 });
 
 builder.mutationFields((t) => ({
   attachFolder: t.field({
-    type: FolderAttachmentPayload,
+    type: AttachFolderPayload,
     description: "Attaches a folder: its processed files enter the agent's context (the newest open, up to max_files_open) and the file tools are attached.",
-    args: { agentId: t.arg.id({ validate: agentId }), folderId: t.arg.id({ validate: folderId }) },
-    resolve: async (_root, args, ctx) => ({ ...args, ...(await views.attachFolder(ctx.services, args.agentId, args.folderId)) }),
+    args: { input: t.arg({ type: AttachFolderInput, description: 'Everything the mutation needs, ids included.' }) },
+    resolve: async (_root, { input }, ctx) => ({ ...input, ...(await views.attachFolder(ctx.services, input.agentId, input.folderId)) }),
   }),
   detachFolder: t.field({
-    type: FolderAttachmentPayload,
+    type: DetachFolderPayload,
     description: "Detaches a folder: its files leave the agent's context; the file tools go when no folder remains.",
-    args: { agentId: t.arg.id({ validate: agentId }), folderId: t.arg.id({ validate: folderId }) },
-    resolve: async (_root, args, ctx) => ({ ...args, ...(await views.detachFolder(ctx.services, args.agentId, args.folderId)) }),
+    args: { input: t.arg({ type: DetachFolderInput, description: 'Everything the mutation needs, ids included.' }) },
+    resolve: async (_root, { input }, ctx) => ({ ...input, ...(await views.detachFolder(ctx.services, input.agentId, input.folderId)) }),
   }),
   openFile: t.field({
     type: OpenFilePayload,
     description: 'Opens a file of an attached folder (optionally a line range: offset is 0-based, length a line count).',
-    args: {
-      agentId: t.arg.id({ validate: agentId }),
-      fileId: t.arg.id({ validate: fileId }),
-      offset: t.arg.int({ required: false }),
-      length: t.arg.int({ required: false }),
-    },
-    resolve: (_root, args, ctx) => views.openFile(ctx.services, args.agentId, args.fileId, { offset: args.offset, length: args.length }),
+    args: { input: t.arg({ type: OpenFileInput, description: 'Everything the mutation needs, ids included.' }) },
+    resolve: (_root, { input }, ctx) => views.openFile(ctx.services, input.agentId, input.fileId, { offset: input.offset, length: input.length }),
   }),
   closeFile: t.field({
     type: CloseFilePayload,
-    args: { agentId: t.arg.id({ validate: agentId }), fileId: t.arg.id({ validate: fileId }) },
-    resolve: (_root, args, ctx) => views.closeFile(ctx.services, args.agentId, args.fileId),
+    description: 'Closes a file: it stays attached, but its content leaves the context.',
+    args: { input: t.arg({ type: CloseFileInput, description: 'Everything the mutation needs, ids included.' }) },
+    resolve: (_root, { input }, ctx) => views.closeFile(ctx.services, input.agentId, input.fileId),
   }),
   closeAllFiles: t.field({
     type: CloseAllFilesPayload,
-    args: { agentId: t.arg.id({ validate: agentId }) },
-    resolve: async (_root, args, ctx) => ({ closedFiles: await views.closeAllFiles(ctx.services, args.agentId) }),
+    description: "Closes every open file of the agent.",
+    args: { input: t.arg({ type: CloseAllFilesInput, description: 'Everything the mutation needs, ids included.' }) },
+    resolve: async (_root, { input }, ctx) => ({ closedFiles: await views.closeAllFiles(ctx.services, input.agentId) }),
   }),
 }));

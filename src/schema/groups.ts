@@ -41,7 +41,7 @@ export const Group = builder.prismaNode('Group', {
       resolve: (group) => (group.managerType === 'sleeptime' || group.managerType === 'voice_sleeptime' ? groups.sleeptimeFrequencyOf(group) : null),
     }),
     turnsCounter: t.exposeInt('turnsCounter', { description: 'Turns of the main agent counted so far.' }),
-    lastProcessedMessageId: t.exposeString('lastProcessedMessageId', { nullable: true, description: "The last message of the main agent's transcript the members were given." }),
+    lastProcessedMessageId: t.exposeID('lastProcessedMessageId', { nullable: true, description: "The last message of the main agent's transcript the members were given." }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the group was created.' }),
   }),
 });

@@ -18,4 +18,4 @@ import './tools.js';
 import './mcp.js';
 
 /** The whole GraphQL schema; `npm run schema:print` writes it to schema.graphql. */
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = builder.toSchema({ sortSchema: false });

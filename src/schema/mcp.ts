@@ -2,7 +2,7 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import * as mcp from '../services/mcp/mcp-servers.js';
 import type { ListedMcpTool } from '../services/mcp/mcp-tools.js';
 import { builder } from './builder.js';
-import { connectionOf } from './connection.js';
+import { connectionOf, named } from './connection.js';
 import { idOf } from './ids.js';
 import { Tool } from './tools.js';
 
@@ -153,24 +153,10 @@ builder.queryFields((t) => ({
     {
       type: McpServer,
       description: "Your organization's MCP servers, by name.",
-      resolve: async (_root, args, ctx, info) => {
-        const page = await mcp.listMcpServers(ctx.services, args, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }));
-        return { ...connectionOf(page), totalCount: page.totalCount };
-      },
+      resolve: async (_root, args, ctx, info) =>
+        connectionOf(await mcp.listMcpServers(ctx.services, args, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }))),
     },
-    {
-      name: 'McpServerConnection',
-      description: 'A page of MCP servers.',
-      fields: (t) => ({
-        totalCount: t.int({ description: 'Servers in the organization, across all pages.', resolve: (connection) => (connection as unknown as { totalCount: () => Promise<number> }).totalCount() }),
-        nodes: t.field({
-          type: [McpServer],
-          description: 'The servers of this page (the nodes of `edges`).',
-          resolve: (connection) => connection.edges.map((edge) => edge!.node),
-        }),
-      }),
-    },
-    { name: 'McpServerEdge', description: 'An MCP server in a page.' },
+    ...named('McpServer', 'MCP servers'),
   ),
 }));
 

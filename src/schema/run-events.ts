@@ -3,9 +3,10 @@ import * as runEvents from '../services/runs/run-events.js';
 import * as runs from '../services/runs/runs.js';
 import { builder } from './builder.js';
 import { firstArgOptions, nestedFirst, takeOf } from './cost.js';
-import { agentId, idOf } from './ids.js';
+import { idOf } from './ids.js';
 import { MessageInterface } from './messages.js';
-import { RunStatusEnum, SendMessageInput, UsageRef } from './runs.js';
+import { SendMessageInput, UsageRef } from './runs.js';
+import { CompactionModeEnum, CompactionTriggerEnum, ErrorCodeEnum, errorCodeOf, RunStatusEnum, StopReasonEnum } from './enums.js';
 
 /** Everything a run streams: token deltas, whole messages, its stop reason, usage, errors, pings. */
 
@@ -27,11 +28,12 @@ const RunEventInterface = builder.interfaceRef<RunEventOut>('RunEvent').implemen
   resolveType: (event) => EVENT_TYPES[event.type],
   fields: (t) => ({
     seq: t.int({ description: 'For a ping: the last seq sent before it.', resolve: (event) => event.seq }),
-    runId: t.id({ resolve: (event) => event.runId }),
+    runId: t.id({ description: 'The run.', resolve: (event) => event.runId }),
   }),
 });
 
 const DeltaKindEnum = builder.enumType('DeltaKind', {
+  description: "What a streamed delta carries.",
   values: { REASONING: { value: 'reasoning' }, ASSISTANT: { value: 'assistant' }, TOOL_CALL: { value: 'tool_call', description: 'Arguments of a tool call (JSON text).' } } as const,
 });
 
@@ -42,39 +44,44 @@ event('delta').implement({
   ...base,
   description: 'Text as the model produces it. Concatenate the deltas of one kind (and tool call) of one step.',
   fields: (t) => ({
-    stepId: t.exposeID('stepId'),
-    kind: t.field({ type: DeltaKindEnum, resolve: (delta) => delta.kind }),
-    toolCallId: t.exposeString('toolCallId', { nullable: true }),
-    toolName: t.exposeString('toolName', { nullable: true }),
-    delta: t.exposeString('text'),
+    stepId: t.exposeID('stepId', { description: 'The step the text belongs to.' }),
+    kind: t.field({ type: DeltaKindEnum, description: 'Reasoning, answer text or tool-call arguments.', resolve: (delta) => delta.kind }),
+    toolCallId: t.exposeString('toolCallId', { nullable: true, description: 'TOOL_CALL: the call.' }),
+    toolName: t.exposeString('toolName', { nullable: true, description: 'TOOL_CALL: the tool.' }),
+    delta: t.exposeString('text', { description: 'The new text.' }),
   }),
 });
 event('message').implement({
   ...base,
   description: 'A whole message, once its step is stored (reasoning, assistant text, tool call, tool return, approval request).',
-  fields: (t) => ({ message: t.field({ type: MessageInterface, resolve: (item) => item.message }) }),
+  fields: (t) => ({ message: t.field({ type: MessageInterface, description: 'The message.', resolve: (item) => item.message }) }),
 });
 event('stop').implement({
   ...base,
+  description: 'The run stopped; the last event but usage and error.',
   fields: (t) => ({
-    stopReason: t.exposeString('stopReason'),
-    status: t.field({ type: RunStatusEnum, resolve: (item) => item.status as never }),
+    stopReason: t.field({ type: StopReasonEnum, description: 'Why the run stopped.', resolve: (item) => item.stopReason }),
+    status: t.field({ type: RunStatusEnum, description: 'How the run ended.', resolve: (item) => item.status as never }),
   }),
 });
-event('usage').implement({ ...base, fields: (t) => ({ usage: t.field({ type: UsageRef, resolve: (item) => item.usage }) }) });
+event('usage').implement({
+  ...base,
+  description: 'What the run used, once it stopped.',
+  fields: (t) => ({ usage: t.field({ type: UsageRef, description: 'Tokens and steps of the whole run.', resolve: (item) => item.usage }) }),
+});
 event('error').implement({
   ...base,
   description: 'Why the run failed (it also ends failed with the matching stop reason).',
   fields: (t) => ({
-    code: t.exposeString('code'),
-    message: t.exposeString('message'),
-    detail: t.exposeString('detail', { nullable: true }),
+    code: t.field({ type: ErrorCodeEnum, description: 'LLM_TIMEOUT, LLM_RATE_LIMIT, LLM_AUTHENTICATION, LLM_ERROR, BAD_USER_INPUT or INTERNAL.', resolve: (item) => errorCodeOf(item.code) }),
+    message: t.exposeString('message', { description: 'What went wrong.' }),
+    detail: t.exposeString('detail', { nullable: true, description: "The provider's own message, when there is one." }),
   }),
 });
 event('ping').implement({
   ...base,
   description: 'Sent while a run is silent, so that connections through proxies stay open.',
-  fields: (t) => ({ at: t.field({ type: 'DateTime', resolve: (ping) => ping.at }) }),
+  fields: (t) => ({ at: t.field({ type: 'DateTime', description: 'When it was sent.', resolve: (ping) => ping.at }) }),
 });
 
 event('compaction').implement({
@@ -82,11 +89,11 @@ event('compaction').implement({
   description:
     'The agent’s context is being compacted (the last call passed 90% of the context window, the provider reported an overflow, or summarizeConversation). Its summary follows as a SummaryMessage.',
   fields: (t) => ({
-    trigger: t.exposeString('trigger', { description: 'post_step_context_check, context_window_exceeded or manual.' }),
-    mode: t.exposeString('mode', { description: 'sliding_window or all.' }),
-    contextWindow: t.exposeInt('contextWindow'),
-    contextTokensBefore: t.exposeInt('contextTokensBefore'),
-    messagesCountBefore: t.exposeInt('messagesCountBefore'),
+    trigger: t.field({ type: CompactionTriggerEnum, description: 'What started it.', resolve: (item) => item.trigger as never }),
+    mode: t.field({ type: CompactionModeEnum, description: 'What it summarises.', resolve: (item) => item.mode as never }),
+    contextWindow: t.exposeInt('contextWindow', { description: 'The context window, in tokens.' }),
+    contextTokensBefore: t.exposeInt('contextTokensBefore', { description: 'Tokens in context before it.' }),
+    messagesCountBefore: t.exposeInt('messagesCountBefore', { description: 'Messages in context before it.' }),
   }),
 });
 
@@ -122,7 +129,7 @@ builder.subscriptionFields((t) => ({
   runEvents: t.field({
     type: RunEventInterface,
     description: 'Every event of a run in order. With `after`, what was missed is replayed first; after the run ended, everything is replayed and the subscription completes.',
-    args: { runId: t.arg.id({ validate: runId }), after: t.arg.int({ required: false, defaultValue: 0 }) },
+    args: { runId: t.arg.id({ description: 'The run.', validate: runId }), after: t.arg.int({ description: 'The last seq seen: events after it are sent (0: all).', required: false, defaultValue: 0 }) },
     subscribe: async (_root, args, ctx) => {
       await runs.getRun(ctx.services, args.runId);
       return runEvents.runEvents(ctx.services, args.runId, Math.max(0, args.after ?? 0), ctx.services.runtime.pingMs);
@@ -132,9 +139,9 @@ builder.subscriptionFields((t) => ({
   chat: t.field({
     type: RunEventInterface,
     description: 'Sends a message and streams its run in one operation (to resume, use runEvents with the runId of the events).',
-    args: { agentId: t.arg.id({ validate: agentId }), input: t.arg({ type: SendMessageInput }) },
-    subscribe: async (_root, args, ctx) => {
-      const { run } = await runs.sendMessage(ctx.services, args.agentId, args.input, { wait: false });
+    args: { input: t.arg({ description: 'What to send, as sendMessage takes it.', type: SendMessageInput }) },
+    subscribe: async (_root, { input: { agentId: agent, ...input } }, ctx) => {
+      const { run } = await runs.sendMessage(ctx.services, agent, input, { wait: false });
       return runEvents.runEvents(ctx.services, run.id, 0, ctx.services.runtime.pingMs);
     },
     resolve: (item) => item,

@@ -33,7 +33,7 @@ afterEach(async (context) => {
 async function createAgent(name: string): Promise<string> {
   const data = await gql<{ createAgent: { agent: { id: string } } }>(
     demo.url,
-    `mutation($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }`,
+    `mutation($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }`,
     { input: { name, memoryBlocks: [{ label: 'human', value: '' }, { label: 'persona', value: 'A test agent.' }] } },
   );
   return data.createAgent.agent.id;
@@ -121,7 +121,7 @@ describe('chat example', () => {
 
   it('denies a tool call with a reason, which reaches the model, and memory stays as it was', async () => {
     const agentId = await createAgent('approval');
-    await gql(demo.url, `mutation($id: ID!) { setToolApproval(agentId: $id, toolName: "memory_insert", requiresApproval: true) { requiresApproval } }`, { id: agentId });
+    await gql(demo.url, `mutation($id: ID!) { setToolApproval(input: { agentId: $id, toolName: "memory_insert", requiresApproval: true }) { requiresApproval } }`, { id: agentId });
     const chat = await openChat(agentId);
     await say(chat, 'my name is Ada');
 
@@ -143,7 +143,7 @@ describe('chat example', () => {
       demo.url,
       `mutation { createTool(input: { name: "book_table", description: "Books a table", parameters: { type: "object", properties: { restaurant: { type: "string" } }, required: ["restaurant"] } }) { tool { id } } }`,
     );
-    await gql(demo.url, `mutation($a: ID!, $t: ID!) { attachTool(agentId: $a, toolId: $t) { changed } }`, { a: agentId, t: createTool.tool.id });
+    await gql(demo.url, `mutation($a: ID!, $t: ID!) { attachTool(input: { agentId: $a, toolId: $t }) { changed } }`, { a: agentId, t: createTool.tool.id });
     const chat = await openChat(agentId);
     await say(chat, 'please approve a booking');
 
@@ -158,7 +158,7 @@ describe('chat example', () => {
     const chat = await openChat(agentId);
     const human = chat.locator('.block[data-label="human"] pre');
     await human.waitFor();
-    await gql(demo.url, `mutation($id: ID!) { updateBlock(agentId: $id, label: "human", input: { value: "Edited by another client" }) { block { id } } }`, { id: agentId });
+    await gql(demo.url, `mutation($id: ID!) { updateBlock(input: { agentId: $id, blockLabel: "human", value: "Edited by another client" }) { block { id } } }`, { id: agentId });
     await expect.poll(() => human.textContent(), { timeout: 15_000 }).toBe('Edited by another client');
   });
 

@@ -24,7 +24,7 @@ it('loads GraphiQL and streams a run over graphql-ws', async () => {
   const { createAgent } = await gql<{ createAgent: { agent: { id: string } } }>(demo.url, `mutation { createAgent(input: { name: "graphiql" }) { agent { id } } }`);
   const { sendMessage } = await gql<{ sendMessage: { run: { id: string } } }>(
     demo.url,
-    `mutation($id: ID!) { sendMessage(agentId: $id, input: { input: "hello" }) { run { id } } }`,
+    `mutation($id: ID!) { sendMessage(input: { agentId: $id, input: "hello" }) { run { id } } }`,
     { id: createAgent.agent.id },
   );
   const runId = sendMessage.run.id;

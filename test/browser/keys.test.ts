@@ -26,7 +26,7 @@ afterAll(async () => {
 
 it('asks for an API key when the server requires one, then works with it', async () => {
   await gql(demo.url, `mutation { createAgent(input: { name: "behind a key" }) { agent { id } } }`);
-  const { createApiKey } = await gql<{ createApiKey: { key: string } }>(demo.url, `mutation { createApiKey(name: "browser") { key } }`);
+  const { createApiKey } = await gql<{ createApiKey: { key: string } }>(demo.url, `mutation { createApiKey(input: { name: "browser" }) { key } }`);
 
   page = await browser.newPage();
   watchErrors(page);

@@ -2,7 +2,7 @@ import { graphql } from '../../src/generated/gql/index.js';
 import type { GraphQLResult, TestServer } from './server.js';
 
 const UPLOAD = `mutation Upload($folderId: ID!, $file: Upload!, $duplicateHandling: DuplicateHandling, $name: String) {
-  uploadFile(folderId: $folderId, file: $file, duplicateHandling: $duplicateHandling, name: $name) {
+  uploadFile(input: { folderId: $folderId, file: $file, duplicateHandling: $duplicateHandling, name: $name }) {
     skipped
     file { id fileName originalFileName fileType fileSize processingStatus errorMessage }
   }

@@ -16,7 +16,7 @@ export const AgentsQuery = graphql(`
 `);
 
 export const CreateAgentMutation = graphql(`
-  mutation ChatCreateAgent($input: CreateAgentInput) {
+  mutation ChatCreateAgent($input: CreateAgentInput!) {
     createAgent(input: $input) {
       agent {
         id
@@ -87,8 +87,8 @@ export const MessageFragment = graphql(`
 `);
 
 export const SendMessageMutation = graphql(`
-  mutation ChatSend($agentId: ID!, $input: SendMessageInput!) {
-    sendMessageAsync(agentId: $agentId, input: $input) {
+  mutation ChatSend($input: SendMessageAsyncInput!) {
+    sendMessageAsync(input: $input) {
       run {
         id
       }
@@ -98,7 +98,7 @@ export const SendMessageMutation = graphql(`
 
 export const CancelRunMutation = graphql(`
   mutation ChatCancel($runId: ID!) {
-    cancelRun(runId: $runId) {
+    cancelRun(input: { runId: $runId }) {
       run {
         id
         status
@@ -194,7 +194,7 @@ export const CreateFolderMutation = graphql(`
 
 export const UploadFileMutation = graphql(`
   mutation ChatUpload($folderId: ID!, $file: Upload!) {
-    uploadFile(folderId: $folderId, file: $file) {
+    uploadFile(input: { folderId: $folderId, file: $file }) {
       file {
         id
         fileName
@@ -223,7 +223,7 @@ export const FileUpdatedSubscription = graphql(`
 
 export const AttachFolderMutation = graphql(`
   mutation ChatAttachFolder($agentId: ID!, $folderId: ID!) {
-    attachFolder(agentId: $agentId, folderId: $folderId) {
+    attachFolder(input: { agentId: $agentId, folderId: $folderId }) {
       agent {
         id
       }

@@ -32,7 +32,7 @@ export function itemsOfMessage(message: ChatMessageFragment): Item[] {
     case 'ToolCallMessage':
       return [{ ...base, kind: 'tool-call', text: message.toolCall.arguments, toolName: message.toolCall.name }];
     case 'ToolReturnMessage':
-      return [{ ...base, kind: 'tool-return', text: message.toolReturn, failed: message.status !== 'success' }];
+      return [{ ...base, kind: 'tool-return', text: message.toolReturn, failed: message.status !== 'SUCCESS' }];
     case 'ApprovalRequestMessage':
       return message.toolCalls.map((call) => ({ ...base, key: `${message.id}:${call.toolCallId}`, kind: 'approval', text: call.arguments, toolName: call.name }));
     default:

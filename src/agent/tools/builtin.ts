@@ -8,16 +8,20 @@ import type { ToolRule } from '../tool-rules.js';
  * Executors live elsewhere; nothing here runs a tool.
  */
 
-export type ToolType =
-  | 'custom'
-  | 'letta_core'
-  | 'letta_memory_core'
-  | 'letta_multi_agent_core'
-  | 'letta_sleeptime_core'
-  | 'letta_voice_sleeptime_core'
-  | 'letta_builtin'
-  | 'letta_files_core'
-  | 'external_mcp';
+/** Letta's ToolType enum. */
+export const TOOL_TYPES = [
+  'custom',
+  'letta_core',
+  'letta_memory_core',
+  'letta_multi_agent_core',
+  'letta_sleeptime_core',
+  'letta_voice_sleeptime_core',
+  'letta_builtin',
+  'letta_files_core',
+  'external_mcp',
+] as const;
+
+export type ToolType = (typeof TOOL_TYPES)[number];
 
 export interface ToolJsonSchema {
   name: string;
@@ -413,15 +417,9 @@ export function builtinTool(name: string): BuiltinToolDefinition | undefined {
   return BY_NAME.get(name);
 }
 
-export function isBuiltinToolName(name: string): boolean {
-  return BY_NAME.has(name);
-}
-
 // --- tool sets (letta/constants.py) -------------------------------------------------------
 
-export const SEND_MESSAGE_TOOL_NAME = 'send_message';
 export const BASE_TOOLS = ['send_message', 'conversation_search', 'archival_memory_insert', 'archival_memory_search'] as const;
-export const DEPRECATED_LETTA_TOOLS = ['archival_memory_insert', 'archival_memory_search'] as const;
 export const BASE_MEMORY_TOOLS = ['core_memory_append', 'core_memory_replace', 'memory', 'memory_apply_patch'] as const;
 export const BASE_MEMORY_TOOLS_V2 = ['memory_replace', 'memory_insert'] as const;
 export const BASE_MEMORY_TOOLS_V3 = ['memory'] as const;

@@ -43,10 +43,6 @@ export const MEMORY_TOOL_NAMES: readonly string[] = [
   'memory_apply_patch',
 ];
 
-export function isMemoryToolName(name: string): boolean {
-  return MEMORY_TOOL_NAMES.includes(name);
-}
-
 const str = (name: string, optional = false): ParamSpec => ({ name, kind: 'str', optional });
 const int = (name: string, optional = false): ParamSpec => ({ name, kind: 'int', optional });
 

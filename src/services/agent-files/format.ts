@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ToolType } from '../../agent/tools/builtin.js';
+import { TOOL_TYPES } from '../../agent/tools/builtin.js';
 import { createAgentInput } from '../agents/agents.js';
 import { createBlockInput } from '../memory/blocks.js';
 import { createToolInput } from '../tools/tools.js';
@@ -10,19 +10,6 @@ import { createToolInput } from '../tools/tools.js';
  * from release to release); only what import needs is checked here, references are checked in
  * validate.ts.
  */
-
-/** Letta's ToolType enum. */
-const TOOL_TYPES = [
-  'custom',
-  'letta_core',
-  'letta_memory_core',
-  'letta_multi_agent_core',
-  'letta_sleeptime_core',
-  'letta_voice_sleeptime_core',
-  'letta_builtin',
-  'letta_files_core',
-  'external_mcp',
-] as const satisfies readonly ToolType[];
 
 const json = z.record(z.string(), z.unknown());
 /** Integer columns are int4. */

@@ -53,7 +53,7 @@ const dateOr = (value: string | null | undefined, fallback: Date) => {
 function agentNames(file: AgentFile, options: Options): { names: string[]; problems: Problem[] } {
   const problems: Problem[] = [];
   if (options.name && file.agents.length > 1) {
-    problems.push({ path: 'options.name', message: `renames the agent of a single-agent file; this file holds ${file.agents.length} agents` });
+    problems.push({ path: 'input.name', message: `renames the agent of a single-agent file; this file holds ${file.agents.length} agents` });
   }
   const names = file.agents.map((agent, index) => {
     const name = options.name ?? (options.appendCopySuffix ? `${agent.name}_copy` : agent.name);
@@ -217,7 +217,7 @@ async function readInWorker(ctx: ServiceContext, source: unknown): Promise<{ fil
  */
 export async function importAgentFile(ctx: ServiceContext, source: unknown, rawOptions: ImportOptions = {}): Promise<ImportResult> {
   const given = Object.fromEntries(Object.entries(rawOptions ?? {}).filter(([, value]) => value !== null));
-  const options = parseInput(importOptionsSchema, given, 'options');
+  const options = parseInput(importOptionsSchema, given, 'input');
   const { file, warnings } = await readInWorker(ctx, source);
   const { names, problems } = agentNames(file, options);
   const mcp = await planMcpServers(ctx, file);

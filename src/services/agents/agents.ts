@@ -108,7 +108,7 @@ export type AgentInput = Record<string, unknown>;
 export interface AgentFilter {
   name?: string | null;
   tags?: string[] | null;
-  matchAllTags?: boolean | null;
+  tagMatchMode?: 'any' | 'all' | null;
   search?: string | null;
 }
 
@@ -253,7 +253,7 @@ export async function getAgent(ctx: ServiceContext, id: string, shape: AgentQuer
 function agentWhere(ctx: ServiceContext, filter: AgentFilter = {}): Prisma.AgentWhereInput {
   const where: Prisma.AgentWhereInput = { organizationId: ctx.orgId };
   if (filter.name != null) where.name = filter.name;
-  if (filter.tags?.length) where.tags = filter.matchAllTags ? { hasEvery: filter.tags } : { hasSome: filter.tags };
+  if (filter.tags?.length) where.tags = filter.tagMatchMode === 'all' ? { hasEvery: filter.tags } : { hasSome: filter.tags };
   if (filter.search?.trim()) {
     const text = filter.search.trim();
     where.OR = [
@@ -291,6 +291,7 @@ export async function listAgents(
       return row ? { id: row.id, value: (row as Record<string, unknown>)[field] } : undefined;
     },
     (query) => ctx.prisma.agent.findMany({ ...shape, ...query } as Prisma.AgentFindManyArgs) as Promise<Agent[]>,
+    (where) => ctx.prisma.agent.count({ where: where as Prisma.AgentWhereInput }),
   );
 }
 

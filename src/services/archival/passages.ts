@@ -102,7 +102,7 @@ export interface PassageListArgs {
   after?: string | null;
   before?: string | null;
   search?: string | null;
-  ascending?: boolean | null;
+  direction?: 'asc' | 'desc' | null;
 }
 
 /**
@@ -112,12 +112,12 @@ export interface PassageListArgs {
  */
 export async function listPassages(ctx: ServiceContext, agentId: string, args: PassageListArgs): Promise<Page<Passage>> {
   checkPageArgs({ first: args.first });
-  if (args.last != null) throw badInput('last', 'not supported for passages; use first with ascending: false');
+  if (args.last != null) throw badInput('last', 'not supported for passages; use first with orderBy: { direction: DESC }');
   const limit = args.first ?? DEFAULT_PAGE_SIZE;
-  const ascending = args.ascending ?? true;
   const conditions: Prisma.PassageWhereInput[] = [{ agentId, organizationId: ctx.orgId, fileId: null }];
   const search = args.search?.trim();
   if (search) conditions.push({ text: { contains: search, mode: 'insensitive' } });
+  const filter = [...conditions];
   for (const [key, op] of [['after', 'gt'], ['before', 'lt']] as const) {
     const cursorId = args[key];
     if (cursorId == null) continue;
@@ -126,13 +126,18 @@ export async function listPassages(ctx: ServiceContext, agentId: string, args: P
     if (!cursor) throw new AppError('NOT_FOUND', `${key}: passage ${cursorId} is not in this agent's archival memory`, { path: key });
     conditions.push({ OR: [{ createdAt: { [op]: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { [op]: cursor.id } }] });
   }
-  const direction = ascending ? 'asc' : 'desc';
+  const direction = args.direction ?? 'asc';
   const rows = await ctx.prisma.passage.findMany({
     where: { AND: conditions },
     orderBy: [{ createdAt: direction }, { id: direction }],
     take: limit + 1,
   });
-  return { nodes: rows.slice(0, limit), hasNextPage: rows.length > limit, hasPreviousPage: Boolean(args.after ?? args.before) };
+  return {
+    nodes: rows.slice(0, limit),
+    hasNextPage: rows.length > limit,
+    hasPreviousPage: Boolean(args.after ?? args.before),
+    totalCount: () => ctx.prisma.passage.count({ where: { AND: filter } }),
+  };
 }
 
 // ---- search ----

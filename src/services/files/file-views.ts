@@ -211,6 +211,7 @@ export async function listAgentFiles(
   const limit = args.first ?? DEFAULT_PAGE_SIZE;
   const where: Prisma.FileAgentWhereInput = { agentId, organizationId: ctx.orgId };
   if (args.isOpen != null) where.isOpen = args.isOpen;
+  const filter = { ...where };
   if (args.after != null) {
     assertId('FileAgent', args.after, 'after');
     const cursor = await ctx.prisma.fileAgent.findFirst({ where: { id: args.after, agentId }, select: { fileName: true } });
@@ -218,7 +219,7 @@ export async function listAgentFiles(
     where.fileName = { gt: cursor.fileName };
   }
   const rows = (await ctx.prisma.fileAgent.findMany({ ...shape, where, orderBy: { fileName: 'asc' }, take: limit + 1 } as Prisma.FileAgentFindManyArgs)) as FileAgent[];
-  return { nodes: rows.slice(0, limit), hasNextPage: rows.length > limit, hasPreviousPage: args.after != null };
+  return { nodes: rows.slice(0, limit), hasNextPage: rows.length > limit, hasPreviousPage: args.after != null, totalCount: () => ctx.prisma.fileAgent.count({ where: filter }) };
 }
 
 /** The first page of files of several agents (no cursor), in two statements whatever their number. */
@@ -235,5 +236,6 @@ export async function firstAgentFilePages(
   const rows = ids.length
     ? ((await ctx.prisma.fileAgent.findMany({ ...selecting(shape, 'agentId'), where: { id: { in: ids.map((row) => row.id) } }, orderBy: [{ fileName: 'asc' }, { id: 'asc' }] } as Prisma.FileAgentFindManyArgs)) as FileAgent[])
     : [];
-  return firstPages(agentIds, rows, (row) => row.agentId, limit);
+  const count = (agentId: string) => ctx.prisma.fileAgent.count({ where: { agentId, organizationId: ctx.orgId, ...(args.isOpen != null ? { isOpen: args.isOpen } : {}) } });
+  return firstPages(agentIds, rows, (row) => row.agentId, limit, count);
 }

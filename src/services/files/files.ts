@@ -139,6 +139,7 @@ export async function listFolderFiles(ctx: ServiceContext, folderId: string, arg
       return row ? { id: row.id, value: row.createdAt } : undefined;
     },
     (query) => ctx.prisma.file.findMany({ ...shape, ...query } as Prisma.FileFindManyArgs) as Promise<FileRow[]>,
+    (where) => ctx.prisma.file.count({ where: where as Prisma.FileWhereInput }),
   );
 }
 
@@ -151,7 +152,7 @@ export async function firstFolderFilePages(ctx: ServiceContext, folderIds: reado
   const rows = ids.length
     ? ((await ctx.prisma.file.findMany({ ...selecting(shape, 'folderId'), where: { id: { in: ids.map((row) => row.id) } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } as Prisma.FileFindManyArgs)) as FileRow[])
     : [];
-  return firstPages(folderIds, rows, (row) => row.folderId, limit);
+  return firstPages(folderIds, rows, (row) => row.folderId, limit, (folderId) => ctx.prisma.file.count({ where: { folderId, organizationId: ctx.orgId } }));
 }
 
 export async function deleteFile(ctx: ServiceContext, id: string): Promise<string> {

@@ -112,6 +112,7 @@ export async function listFolders(ctx: ServiceContext, args: PageArgs, shape: Fo
       return row ? { id: row.id, value: row.createdAt } : undefined;
     },
     (query) => ctx.prisma.folder.findMany({ ...shape, ...query } as Prisma.FolderFindManyArgs) as Promise<Folder[]>,
+    (where) => ctx.prisma.folder.count({ where: where as Prisma.FolderWhereInput }),
   );
 }
 

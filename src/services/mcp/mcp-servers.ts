@@ -260,12 +260,12 @@ export async function getMcpServer(ctx: ServiceContext, id: string, shape: McpSe
   return server;
 }
 
-export async function listMcpServers(ctx: ServiceContext, args: PageArgs, shape: McpServerQueryShape = {}): Promise<Page<McpServer> & { totalCount: () => Promise<number> }> {
+export async function listMcpServers(ctx: ServiceContext, args: PageArgs, shape: McpServerQueryShape = {}): Promise<Page<McpServer>> {
   for (const key of ['after', 'before'] as const) {
     if (args[key] != null) assertId('McpServer', args[key]!, key);
   }
   const where = { organizationId: ctx.orgId };
-  const page = await paginate(
+  return paginate(
     args,
     { field: 'name', nullable: false, direction: 'asc' },
     where,
@@ -274,6 +274,6 @@ export async function listMcpServers(ctx: ServiceContext, args: PageArgs, shape:
       return row ? { id: row.id, value: row.name } : undefined;
     },
     (query) => ctx.prisma.mcpServer.findMany({ ...shape, ...query } as Prisma.McpServerFindManyArgs) as Promise<McpServer[]>,
+    (where) => ctx.prisma.mcpServer.count({ where: where as Prisma.McpServerWhereInput }),
   );
-  return { ...page, totalCount: () => ctx.prisma.mcpServer.count({ where }) };
 }

@@ -127,6 +127,7 @@ export async function listBlocks(
       return row ? { id: row.id, value: row.createdAt } : undefined;
     },
     (query) => ctx.prisma.block.findMany({ ...shape, ...query } as Prisma.BlockFindManyArgs) as Promise<Block[]>,
+    (where) => ctx.prisma.block.count({ where: where as Prisma.BlockWhereInput }),
   );
 }
 
@@ -241,4 +242,4 @@ export async function detachBlock(ctx: ServiceContext, agentId: string, blockId:
 }
 
 export const blockRefError = () =>
-  new AppError('BAD_USER_INPUT', 'Address the block either by id, or by agentId and label', { path: 'id' });
+  new AppError('BAD_USER_INPUT', 'input: address the block either by id, or by agentId and blockLabel', { path: 'input.id' });

@@ -98,6 +98,7 @@ export async function listMessages(
     edges: page,
     hasNextPage: forward ? more : before !== undefined,
     hasPreviousPage: forward ? after !== undefined : more,
+    totalCount: () => ctx.prisma.message.count({ where: { agentId } }),
   };
 }
 

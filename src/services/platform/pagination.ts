@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Prisma } from '../../generated/prisma/client.js';
 import type { Db } from './scope.js';
-import { badInput } from '../../errors.js';
+import { AppError, badInput } from '../../errors.js';
 
 /**
  * Keyset pagination with Letta's semantics: cursors are row ids, relative to the sort order
@@ -21,7 +21,13 @@ export interface Page<T> {
   nodes: T[];
   hasNextPage: boolean;
   hasPreviousPage: boolean;
+  /** Rows of the whole list (across pages), counted only when a client asks. */
+  totalCount: () => Promise<number>;
 }
+
+/** A cursor whose row no longer exists: the list cannot continue from it (it never restarts silently). */
+export const cursorGone = (name: 'after' | 'before', cursor: string) =>
+  new AppError('NOT_FOUND', `${name}: cursor ${cursor.slice(0, 80)} names no row of this list (deleted?); page again without it`, { path: name });
 
 export interface SortKey {
   field: string;
@@ -77,7 +83,8 @@ export interface KeysetQuery {
 
 /**
  * Runs keyset pagination. `loadCursor` returns the sort value of a cursor row (undefined when
- * the row is gone: the cursor is then ignored); `find` runs the query built here.
+ * the row is gone: NOT_FOUND, see cursorGone); `find` runs the query built here and `count`
+ * counts the filter's rows.
  */
 export async function paginate<T>(
   args: PageArgs,
@@ -85,13 +92,21 @@ export async function paginate<T>(
   filter: Where,
   loadCursor: (id: string) => Promise<Cursor | undefined>,
   find: (query: KeysetQuery) => Promise<T[]>,
+  count: (where: Where) => Promise<number>,
 ): Promise<Page<T>> {
   checkPageArgs(args);
   const backward = args.last != null;
   const limit = backward ? args.last! : (args.first ?? DEFAULT_PAGE_SIZE);
   const conditions: Where[] = [filter];
-  const after = args.after ? await loadCursor(args.after) : undefined;
-  const before = args.before ? await loadCursor(args.before) : undefined;
+  const load = async (name: 'after' | 'before') => {
+    const id = args[name];
+    if (!id) return undefined;
+    const cursor = await loadCursor(id);
+    if (!cursor) throw cursorGone(name, id);
+    return cursor;
+  };
+  const after = await load('after');
+  const before = await load('before');
   if (after) conditions.push(beyond(key, after, true));
   if (before) conditions.push(beyond(key, before, false));
 
@@ -103,6 +118,7 @@ export async function paginate<T>(
     nodes,
     hasNextPage: backward ? Boolean(before) : more,
     hasPreviousPage: backward ? more : Boolean(after),
+    totalCount: () => count(filter),
   };
 }
 
@@ -138,13 +154,13 @@ export async function firstRowsPerParent(db: Db, list: PerParentList, parentIds:
     ORDER BY parent, n`;
 }
 
-/** First pages of several parents from their rows (in order, at most limit + 1 each). */
-export function firstPages<T>(parentIds: readonly string[], rows: T[], parentOf: (row: T) => string, limit: number): Array<Page<T>> {
+/** First pages of several parents from their rows (in order, at most limit + 1 each); `count` counts one parent's rows. */
+export function firstPages<T>(parentIds: readonly string[], rows: T[], parentOf: (row: T) => string, limit: number, count: (parentId: string) => Promise<number>): Array<Page<T>> {
   const byParent = new Map<string, T[]>(parentIds.map((id) => [id, []]));
   for (const row of rows) byParent.get(parentOf(row))?.push(row);
   return parentIds.map((id) => {
     const list = byParent.get(id)!;
-    return { nodes: list.slice(0, limit), hasNextPage: list.length > limit, hasPreviousPage: false };
+    return { nodes: list.slice(0, limit), hasNextPage: list.length > limit, hasPreviousPage: false, totalCount: () => count(id) };
   });
 }
 

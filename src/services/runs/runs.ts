@@ -503,6 +503,7 @@ export async function listRuns(ctx: ServiceContext, args: PageArgs & { filter?: 
       return row ? { id: row.id, value: row.createdAt } : undefined;
     },
     (query) => ctx.prisma.run.findMany(query as Prisma.RunFindManyArgs),
+    (where) => ctx.prisma.run.count({ where: where as Prisma.RunWhereInput }),
   );
 }
 

@@ -146,6 +146,7 @@ export async function listTools(
       return row ? { id: row.id, value: row.name } : undefined;
     },
     (query) => ctx.prisma.tool.findMany({ ...shape, ...query } as Prisma.ToolFindManyArgs) as Promise<Tool[]>,
+    (where) => ctx.prisma.tool.count({ where: where as Prisma.ToolWhereInput }),
   );
 }
 

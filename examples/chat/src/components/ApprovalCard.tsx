@@ -1,5 +1,7 @@
 import { useState } from 'react';
-import type { SendMessageInput } from '../gql/graphql';
+import type { SendMessageAsyncInput } from '../gql/graphql';
+
+type Sending = Omit<SendMessageAsyncInput, 'agentId'>;
 
 export interface PendingCall {
   toolCallId: string;
@@ -11,14 +13,14 @@ export interface PendingCall {
  * The tool calls the agent waits on. Calls of tools the server runs are approved or denied (a
  * denial's reason reaches the model); calls of client-side tools are answered with their result.
  */
-export function ApprovalCard(props: { calls: PendingCall[]; clientSideTools: Set<string>; onAnswer: (input: SendMessageInput) => Promise<void> }) {
+export function ApprovalCard(props: { calls: PendingCall[]; clientSideTools: Set<string>; onAnswer: (input: Sending) => Promise<void> }) {
   const [reasons, setReasons] = useState<Record<string, string>>({});
   const [results, setResults] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const clientSide = props.calls.filter((call) => props.clientSideTools.has(call.name));
   const serverSide = props.calls.filter((call) => !props.clientSideTools.has(call.name));
 
-  const answer = async (input: SendMessageInput) => {
+  const answer = async (input: Sending) => {
     setBusy(true);
     try {
       await props.onAnswer(input);

@@ -2,7 +2,10 @@ import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { Client as WsClient } from 'graphql-ws';
 import { CancelRunMutation, HistoryQuery, SendMessageMutation } from '../documents';
-import type { SendMessageInput } from '../gql/graphql';
+import type { SendMessageAsyncInput } from '../gql/graphql';
+
+/** What the user sends; the conversation adds its agent. */
+type Sending = Omit<SendMessageAsyncInput, 'agentId'>;
 import { followRun, type RunEvent } from '../follow-run';
 import { applyRunEvent, itemsOfMessage, type Item } from '../transcript';
 import { ApprovalCard, type PendingCall } from './ApprovalCard';
@@ -64,9 +67,9 @@ export function Conversation(props: { agentId: string; ws: WsClient }) {
     );
   };
 
-  const submit = async (input: SendMessageInput) => {
+  const submit = async (input: Sending) => {
     setSendError(undefined);
-    const result = await send({ agentId: props.agentId, input });
+    const result = await send({ input: { ...input, agentId: props.agentId } });
     const runId = result.data?.sendMessageAsync.run.id;
     if (runId) follow(runId);
     else setSendError(result.error?.message ?? 'the message was not sent');
@@ -96,7 +99,7 @@ export function Conversation(props: { agentId: string; ws: WsClient }) {
     if (result.error) setSendError(result.error.message);
   };
 
-  const answered = async (input: SendMessageInput) => {
+  const answered = async (input: Sending) => {
     if (await submit(input)) setPending([]);
   };
 
