@@ -85,6 +85,7 @@ function createGraphQLHandler(app: AppContext, maskError: MaskError, origins: Or
       maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, ignoreIntrospection: true, flattenFragments: true }),
       maxAliasesPlugin({ n: config.MAX_QUERY_ALIASES }),
       ...useOperationLimits({ maxCost: config.MAX_QUERY_COST, queryTimeoutMs: config.QUERY_TIMEOUT_MS, maxResponseBytes: config.MAX_RESPONSE_BYTES }),
+      ...(app.tracing?.plugins(maskError) ?? []),
       useOperationMetrics(app.metrics, logger),
       useCsrfPrevention(),
       useStrictRequestParsers(),
