@@ -192,6 +192,59 @@ describe('tracing', () => {
     expect(childrenOf(receiver.spans, run).map((span) => span.name)).toEqual(['agent.step']);
   });
 
+  it('speaks OTLP/HTTP protobuf by default', { timeout: 60_000 }, async () => {
+    const receiver = await startOtlpReceiver();
+    cleanup.push(receiver);
+    const { model, t } = await startWithScriptedModel({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.url}/` });
+    cleanup.push(model);
+    const words = { input: secret(), reply: secret() };
+    try {
+      const agentId = await newAgent(t);
+      model.enqueue({ text: words.reply });
+      expect((await t.request<{ sendMessage: { stopReason: string } }, unknown>(Send, { agentId, input: { input: words.input } })).data?.sendMessage.stopReason).toBe('end_turn');
+    } finally {
+      await t.close();
+    }
+    expect(receiver.bodies).toEqual([]);
+    const exported = Buffer.concat(receiver.protobufBodies).toString('latin1');
+    for (const name of ['mutation.NewTracedAgent', 'mutation.Send', 'agent.run', 'agent.step', 'chat scripted', 'agentgraph.run.id']) expect(exported).toContain(name);
+    for (const word of Object.values(words)) expect(exported).not.toContain(word);
+  });
+
+  it("a sleeptime agent's run is a child of the run that triggered it", { timeout: 120_000 }, async () => {
+    const receiver = await startOtlpReceiver();
+    cleanup.push(receiver);
+    const { model, t } = await startWithScriptedModel(tracingOn(receiver));
+    cleanup.push(model);
+    let mainRunId: string;
+    let sleeperRunId = '';
+    try {
+      const created = await t.request<{ createAgent: { agent: { id: string } } }, unknown>(NewAgent, { input: { model: 'test/scripted', enableSleeptime: true, memoryBlocks: [{ label: 'human', value: 'Name: unknown' }] } });
+      const agentId = created.data!.createAgent.agent.id;
+      const groups = await t.request<{ agent: { groups: Array<{ id: string; agents: Array<{ id: string }> }> } }, unknown>(`query TracedGroups($id: ID!) { agent(id: $id) { groups { id agents { id } } } }`, { id: agentId });
+      const group = groups.data!.agent.groups[0]!;
+      await t.request(`mutation TracedGroupUpdate($input: UpdateGroupInput!) { updateGroup(input: $input) { group { id } } }`, { input: { id: group.id, sleeptimeAgentFrequency: 1 } });
+      model.enqueue({ text: 'Noted.' }, { toolCalls: [{ name: 'memory_finish_edits', arguments: {} }] });
+      const sent = await t.request<{ sendMessage: { run: { id: string } } }, unknown>(Send, { agentId, input: { input: secret() } });
+      mainRunId = sent.data!.sendMessage.run.id;
+      const sleeper = group.agents[0]!.id;
+      for (;;) {
+        const runs = await t.request<{ agent: { runs: { edges: Array<{ node: { id: string; status: string } }> } } }, unknown>(`query TracedRuns($id: ID!) { agent(id: $id) { runs(first: 5) { edges { node { id status } } } } }`, { id: sleeper });
+        const run = runs.data!.agent.runs.edges[0]?.node;
+        if (run && !['created', 'running'].includes(run.status)) {
+          sleeperRunId = run.id;
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await t.close();
+    }
+    const runSpan = (id: string) => receiver.spans.find((span) => span.name === 'agent.run' && span.attributes['agentgraph.run.id'] === id)!;
+    expect(runSpan(sleeperRunId).parentSpanId).toBe(runSpan(mainRunId).spanId);
+    expect(runSpan(sleeperRunId).traceId).toBe(runSpan(mainRunId).traceId);
+  });
+
   it('exports nothing when tracing is off (the default)', { timeout: 60_000 }, async () => {
     const receiver = await startOtlpReceiver();
     cleanup.push(receiver);

@@ -80,7 +80,7 @@ function releaseGlobals() {
 
 const propagator = new W3CTraceContextPropagator();
 
-/** The W3C trace headers of the request an operation came with (HTTP, SSE or the WebSocket upgrade). */
+/** The W3C trace headers of the request an operation came with (HTTP or SSE; graphql-ws operations have none). */
 function incomingTraceHeaders(graphqlContext: unknown): Record<string, string> | undefined {
   const headers = (graphqlContext as { request?: { headers?: Headers | IncomingHttpHeaders } } | undefined)?.request?.headers;
   if (!headers) return undefined;

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A small OTLP/HTTP trace receiver, as a collector would be: it accepts `POST /v1/traces` in the
- * OTLP JSON encoding (the server is configured with OTEL_EXPORTER_OTLP_PROTOCOL=http/json),
- * answers as the protocol says, and records every request and span.
+ * OTLP JSON encoding (the server is configured with OTEL_EXPORTER_OTLP_PROTOCOL=http/json), whose
+ * spans it records, and in protobuf (the default protocol), whose bodies it keeps undecoded.
  */
 
 type AnyValue = { stringValue?: string; boolValue?: boolean; intValue?: number | string; doubleValue?: number; arrayValue?: { values?: AnyValue[] } };
@@ -30,7 +30,9 @@ export interface OtlpReceiver {
   readonly spans: ReceivedSpan[];
   /** Every request body as received (to check what never leaves the server). */
   readonly bodies: string[];
-  /** Requests to paths other than /v1/traces, or not JSON. */
+  /** Protobuf request bodies (strings appear in them as UTF-8). */
+  readonly protobufBodies: Buffer[];
+  /** Requests to paths other than /v1/traces, or neither JSON nor protobuf. */
   readonly rejected: string[];
   close(): Promise<void>;
 }
@@ -51,12 +53,20 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const bodies: string[] = [];
   const rejected: string[] = [];
+  const protobufBodies: Buffer[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      if (req.method !== 'POST' || req.url !== '/v1/traces' || !(req.headers['content-type'] ?? '').includes('application/json')) {
+      const raw = Buffer.concat(chunks);
+      const type = req.headers['content-type'] ?? '';
+      if (req.method === 'POST' && req.url === '/v1/traces' && type === 'application/x-protobuf') {
+        protobufBodies.push(raw);
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        return;
+      }
+      const body = raw.toString('utf8');
+      if (req.method !== 'POST' || req.url !== '/v1/traces' || !type.includes('application/json')) {
         rejected.push(`${req.method} ${req.url} ${req.headers['content-type']}`);
         res.writeHead(404).end();
         return;
@@ -95,6 +105,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     url: `http://127.0.0.1:${port}`,
     spans,
     bodies,
+    protobufBodies,
     rejected,
     close: () =>
       new Promise<void>((resolve) => {
