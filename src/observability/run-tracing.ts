@@ -2,7 +2,7 @@ import { context, createContextKey, defaultTextMapGetter, defaultTextMapSetter, 
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { LoopTrace } from '../agent/loop-trace.js';
 import { CallAborted, LlmError } from '../agent/llm/call.js';
-import { statusOf, type StepUsage } from '../agent/run-types.js';
+import { statusOf, type StepUsage, type StopReason } from '../agent/run-types.js';
 import { AppError, ToolExecutionError } from '../errors.js';
 
 /**
@@ -33,7 +33,7 @@ export interface RunTracing {
 export interface RunTrace {
   readonly loop: LoopTrace;
   /** Ends the run's span when `finishing` (storing the run's end) settles with the final stop reason. */
-  ended<T extends string>(finishing: Promise<T>, outcome: { error?: { code: string }; usage: Pick<StepUsage, 'promptTokens' | 'completionTokens'> & { stepCount: number } }): Promise<T>;
+  ended(finishing: Promise<StopReason>, outcome: { error?: { code: string }; usage: Pick<StepUsage, 'promptTokens' | 'completionTokens'> & { stepCount: number } }): Promise<StopReason>;
 }
 
 const propagator = new W3CTraceContextPropagator();
@@ -165,12 +165,12 @@ class RunSpans implements RunTrace {
     this.step = undefined;
   }
 
-  async ended<T extends string>(finishing: Promise<T>, outcome: Parameters<RunTrace['ended']>[1]): Promise<T> {
+  async ended(finishing: Promise<StopReason>, outcome: Parameters<RunTrace['ended']>[1]): Promise<StopReason> {
     try {
       const stopReason = await finishing;
       this.span.setAttributes({
         'agentgraph.run.stop_reason': stopReason,
-        'agentgraph.run.status': statusOf(stopReason as Parameters<typeof statusOf>[0]),
+        'agentgraph.run.status': statusOf(stopReason),
         'agentgraph.run.steps': outcome.usage.stepCount,
         ...usageAttributes(outcome.usage),
       });
