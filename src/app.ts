@@ -22,6 +22,7 @@ import { listAndStoreTools } from './services/mcp/mcp-servers.js';
 import { createWorkerPool, type WorkerPool } from './workers/pool.js';
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { startTracing, type Tracing } from './observability/tracing.js';
 
 /** The long-lived resources of one server process, built once and passed down. */
 export interface AppContext {
@@ -33,6 +34,8 @@ export interface AppContext {
   readonly runtime: Runtime;
   readonly limits: RateLimits;
   readonly metrics: Metrics;
+  /** OpenTelemetry tracing; absent when off. */
+  readonly tracing?: Tracing;
   /** Stops background listeners. */
   readonly stop: () => unknown;
 }
@@ -86,6 +89,7 @@ async function indexDefaultEmbedding(db: Database, embeddings: EmbedderRegistry)
 export async function createAppContext(config: Config, logger: Logger): Promise<AppContext> {
   const db = await openDatabase(config, logger);
   let pool: WorkerPool | undefined;
+  let tracing: Tracing | undefined;
   try {
     await ensureDefaultOrganization(db.prisma);
     await syncBuiltinToolsEverywhere(db.prisma);
@@ -130,12 +134,17 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       (runtime, serverId) => listAndStoreTools(db.prisma, runtime, serverId),
     );
     const instanceId = randomUUID();
+    tracing = await startTracing(config, logger, instanceId);
+    const runTracing = tracing?.runs;
     const limits = createRateLimits(config, logger, (limit) => metrics.rateLimited.inc({ limit }));
     const queue: RunQueue = new RunQueue({
       concurrency: config.RUN_WORKERS,
       pollMs: config.RUN_QUEUE_POLL_MS,
       claim: () => claimNextRun(db.prisma, instanceId),
-      execute: (run, signal) => executeRun({ prisma: db.prisma, orgId: run.organizationId, bus, logger, runtime }, run.id, signal),
+      execute: (run, signal) => {
+        const execute = () => executeRun({ prisma: db.prisma, orgId: run.organizationId, bus, logger, runtime }, run.id, signal);
+        return runTracing ? runTracing.detached(execute) : execute();
+      },
       logger,
     });
     const runtime: Runtime = {
@@ -156,6 +165,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       fileJobs,
       runLimit: limits,
       observer: metrics,
+      tracing: runTracing,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       pool: workers,
       grepTimeoutMs: config.GREP_TIMEOUT_MS,
@@ -184,8 +194,9 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       await limits.close();
       await mcp.connections.closeAll();
     };
-    return { config, logger, db, bus, authPolicy, runtime, limits, metrics, stop };
+    return { config, logger, db, bus, authPolicy, runtime, limits, metrics, tracing, stop };
   } catch (error) {
+    await tracing?.shutdown();
     await pool?.close();
     await db.close();
     throw error;
@@ -195,6 +206,8 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
 export async function closeAppContext(app: AppContext): Promise<void> {
   await app.stop();
   await app.runtime.queue.drain();
+  // After the runs: their spans end, then the last ones are exported.
+  await app.tracing?.shutdown();
   await app.runtime.pool.close();
   await Promise.allSettled([app.bus.close(), app.runtime.streams.close(), app.db.close()]);
 }

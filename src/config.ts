@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { providerEntrySchema } from './config-providers.js';
 import { operationsConfigShape } from './config-operations.js';
+import { tracingConfigShape } from './config-tracing.js';
 
 /**
  * Every environment variable the server reads, parsed once. Nothing else reads process.env.
@@ -123,6 +124,7 @@ const configSchema = z.object({
     .default('true')
     .transform((value) => value === 'true'),
   ...operationsConfigShape,
+  ...tracingConfigShape,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -21,7 +21,7 @@ import { checkCsrf, corsOptions, createOriginPolicy, foreignOriginMessage, reque
 import { pipeStream } from './server/stream-response.js';
 import { clientAddress } from './limits/client-address.js';
 import { RateLimitedError, subjectOf } from './limits/rate-limits.js';
-import { countedHold, useOperationMetrics } from './observability/metrics.js';
+import { countClientErrors, countedHold, useOperationMetrics } from './observability/metrics.js';
 import { METRICS_PATH, metricsAccess, serveMetrics, startMetricsServer } from './observability/metrics-endpoint.js';
 import { useInputChecks } from './server/input-checks.js';
 import { useStrictRequestParsers } from './server/request-parsers.js';
@@ -112,13 +112,21 @@ function createGraphQLHandler(app: AppContext, maskError: MaskError, origins: Or
       maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, ignoreIntrospection: true, flattenFragments: true }),
       maxAliasesPlugin({ n: config.MAX_QUERY_ALIASES }),
       ...useOperationLimits({ maxCost: config.MAX_QUERY_COST, queryTimeoutMs: config.QUERY_TIMEOUT_MS, maxResponseBytes: config.MAX_RESPONSE_BYTES }),
+      ...(app.tracing?.plugins(maskError) ?? []),
       useOperationMetrics(app.metrics, logger),
       useCsrfPrevention(),
       useStrictRequestParsers(),
       useInputChecks(),
       useIntrospectionPolicy(config.INTROSPECTION),
-      useGraphQLOverSSE(SSE_PATH, maskError, checkCsrf, (request, address) =>
-        countedHold(app.metrics, 'sse', () => app.limits.openSubscription(subjectOf(bearerToken(request.headers.get('authorization')), address))),
+      useGraphQLOverSSE(
+        SSE_PATH,
+        maskError,
+        checkCsrf,
+        (request, address) => countedHold(app.metrics, 'sse', () => app.limits.openSubscription(subjectOf(bearerToken(request.headers.get('authorization')), address))),
+        {
+          errors: (operation, errors) => countClientErrors(app.metrics, logger, 'sse', operation, errors),
+          refused: (reason) => app.metrics.rejectedConnections.inc({ transport: 'sse', reason }),
+        },
       ),
       useSharedSubscriptionExecution(),
       useErrorCodes(),

@@ -12,6 +12,7 @@ import { HEARTBEAT_MESSAGES, ToolRulesSolver, heartbeatMessage, packageToolResul
 import { MEMORY_TOOL_NAMES, executeMemoryTool } from './tools/memory-tools.js';
 import type { EditableBlock } from './tools/memory-workspace.js';
 import { ToolExecutionError } from '../errors.js';
+import { UNTRACED, type LoopTrace } from './loop-trace.js';
 
 /**
  * The agent loop (letta-domain §3): one step is one model call plus the execution of the tool it
@@ -139,6 +140,8 @@ export interface LoopDeps {
   retry?: RetryPolicy;
   events?: RunEventSink;
   now?: () => Date;
+  /** Spans for steps, model calls and tool calls (tracing on). */
+  trace?: LoopTrace;
 }
 
 export interface LoopOutcome {
@@ -156,6 +159,7 @@ const localCallId = () => `call_${randomBytes(12).toString('hex')}`;
 export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: AbortSignal): Promise<LoopOutcome> {
   const { agent } = input;
   const now = deps.now ?? (() => new Date());
+  const trace = deps.trace ?? UNTRACED;
   const memgpt = isMemgpt(agent);
   const solver = new ToolRulesSolver(agent.toolRules);
   const blocks = new Map(agent.blocks.map((block) => [block.label, { ...block }]));
@@ -179,6 +183,7 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
   for (let stepIndex = 0; stepIndex < input.maxSteps; stepIndex++) {
     if (cancel.aborted || (await deps.store.isCancelled(input.runId))) return cancelled();
     const stepId = newId('Step');
+    trace.stepStarted(stepId, stepIndex);
     const stepStart = process.hrtime.bigint();
     const edits: BlockEdits = { changed: new Map(), created: new Map(), deleted: new Set(), contextChanged: false };
     const stepMessages: NewMessage[] = [...pendingInput];
@@ -203,14 +208,14 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
         const request = stepRequest(agent, solver, [...history, ...stepMessages.map(asPromptMessage)], resolved);
         requestStart = process.hrtime.bigint();
         try {
-          turn = await callModel({
+          turn = await trace.modelCall({ provider: resolved.provider, model: resolved.modelName, streaming: Boolean(deps.events) }, () => callModel({
             model: resolved,
             ...request,
             cancel,
             timeoutMs: deps.timeoutMs,
             retry: deps.retry,
             onDelta: deps.events ? (delta) => deps.events!.emit(input.runId, { type: 'delta', stepId, delta }) : undefined,
-          });
+          }));
         } catch (error) {
           if (error instanceof CallAborted) return cancelled();
           if (error instanceof LlmError && isContextOverflow(error) && attempt < OVERFLOW_RETRIES && deps.store.compact) {
@@ -299,7 +304,7 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
         const args = { ...(solver.prefilledArgs(call.name) ?? {}), ...(JSON.parse(call.arguments || '{}') as Record<string, unknown>) };
         delete args.request_heartbeat;
         try {
-          result = await executeTool(deps, agent, call.name, args, blocks, edits, cancel);
+          result = await trace.toolCall({ name: call.name, callId: call.id, toolType: tool.toolType, mcpServerId: tool.mcp?.serverId }, () => executeTool(deps, agent, call.name, args, blocks, edits, cancel));
         } catch (error) {
           if (!(error instanceof ToolExecutionError)) throw error;
           status = 'error';
@@ -363,6 +368,7 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
       stepNs: process.hrtime.bigint() - stepStart,
       ttftNs: ttftSeen ? null : ttftNs,
     });
+    trace.stepStored(stepId, usage, stopReason);
     messageIds.push(...ids);
     ttftSeen ||= ttftNs !== null;
     const memoryChanged = edits.changed.size + edits.created.size + edits.deleted.size > 0 || edits.contextChanged;

@@ -28,7 +28,8 @@ export function createMetrics() {
     registry,
     operations: new Counter({ name: 'agentgraph_operations_total', help: 'GraphQL operations executed, by operation name and type', labelNames: ['operation', 'type'], registers: [registry] }),
     operationDuration: new Histogram({ name: 'agentgraph_operation_duration_seconds', help: 'Execution time of queries and mutations', labelNames: ['operation', 'type'], buckets: SECONDS, registers: [registry] }),
-    errors: new Counter({ name: 'agentgraph_errors_total', help: 'Errors sent to clients over HTTP, by extensions.code and operation name', labelNames: ['code', 'operation'], registers: [registry] }),
+    errors: new Counter({ name: 'agentgraph_errors_total', help: 'Errors sent to clients, by extensions.code, operation name and transport (http, graphql-ws, sse)', labelNames: ['code', 'operation', 'transport'], registers: [registry] }),
+    rejectedConnections: new Counter({ name: 'agentgraph_rejected_connections_total', help: 'graphql-ws connections and SSE streams refused before any operation, by transport and reason (an error code)', labelNames: ['transport', 'reason'], registers: [registry] }),
     rateLimited: new Counter({ name: 'agentgraph_rate_limited_total', help: 'Requests refused by a rate limit, by limit', labelNames: ['limit'], registers: [registry] }),
     connections: new Gauge({ name: 'agentgraph_open_connections', help: 'Open graphql-ws sockets and streamed HTTP responses (SSE)', labelNames: ['transport'], registers: [registry] }),
     subscriptions: new Gauge({ name: 'agentgraph_open_subscriptions', help: 'Subscriptions open over graphql-ws and SSE', labelNames: ['transport'], registers: [registry] }),
@@ -73,19 +74,38 @@ function operationOf(document: DocumentNode | undefined, name: string | null | u
 /** Client errors are expected: logged at info (warn for refusals), never at error. */
 const WARN_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED']);
 
-/**
- * Operation counts and durations (every transport); error codes of HTTP results, counted and
- * logged with their operation (unexpected errors are logged with their stack by the masker).
- */
 /** The name of the first operation in a document's text (`query Name {`), without parsing it. */
 const FIRST_OPERATION_NAME = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/;
 
+/** The operation a request names, or the first one of its query text. */
+export function requestedOperation(params: { operationName?: string | null; query?: unknown } | undefined): string | undefined {
+  return params?.operationName ?? (typeof params?.query === 'string' ? FIRST_OPERATION_NAME.exec(params.query)?.[1] : undefined);
+}
+
+type SentError = { readonly extensions?: { readonly [key: string]: unknown }; readonly message?: string };
+
+/** Counts and logs the errors one result sends a client (every transport). */
+export function countClientErrors(metrics: Metrics, logger: Logger, transport: 'http' | 'graphql-ws' | 'sse', operation: string | undefined, errors: ReadonlyArray<SentError> | undefined) {
+  for (const error of errors ?? []) {
+    const code = String(error.extensions?.code ?? 'UNKNOWN');
+    const name = operation ?? 'anonymous';
+    metrics.errors.inc({ code, operation: name, transport });
+    if (code === 'INTERNAL') continue;
+    logger[WARN_CODES.has(code) ? 'warn' : 'info']({ code, operation: name, transport, error: error.message }, `client error ${code} in ${name}`);
+  }
+}
+
+/**
+ * Operation counts and durations (every transport); error codes of HTTP results, counted and
+ * logged with their operation (unexpected errors are logged with their stack by the masker).
+ * graphql-ws and SSE count the errors they send with countClientErrors.
+ */
 export function useOperationMetrics(metrics: Metrics, logger: Logger): Plugin {
   const names = new WeakMap<Request, string>();
   return {
     onParams({ params, request }) {
       // Named here too, for operations refused before execution (validation, cost limit).
-      const name = params.operationName ?? (typeof params.query === 'string' ? FIRST_OPERATION_NAME.exec(params.query)?.[1] : undefined);
+      const name = requestedOperation(params);
       if (name) names.set(request, name);
     },
     onExecute({ args }) {
@@ -102,14 +122,7 @@ export function useOperationMetrics(metrics: Metrics, logger: Logger): Plugin {
     onResultProcess({ request, result }) {
       const results = Array.isArray(result) ? result : [result];
       for (const single of results) {
-        const errors = (single as { errors?: ReadonlyArray<{ extensions?: { code?: unknown } }> } | undefined)?.errors;
-        for (const error of errors ?? []) {
-          const code = String(error.extensions?.code ?? 'UNKNOWN');
-          const operation = names.get(request) ?? 'anonymous';
-          metrics.errors.inc({ code, operation });
-          if (code === 'INTERNAL') continue;
-          logger[WARN_CODES.has(code) ? 'warn' : 'info']({ code, operation, error: (error as { message?: string }).message }, `client error ${code} in ${operation}`);
-        }
+        countClientErrors(metrics, logger, 'http', names.get(request), (single as { errors?: ReadonlyArray<SentError> } | undefined)?.errors);
       }
     },
   };

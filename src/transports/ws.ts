@@ -10,7 +10,7 @@ import { sendMessage, sharedPayloadReplacer } from './ws-sending.js';
 import { foreignOriginMessage, type OriginPolicy } from '../server/browser.js';
 import { clientAddress } from '../limits/client-address.js';
 import { subjectOf } from '../limits/rate-limits.js';
-import { countedHold } from '../observability/metrics.js';
+import { countClientErrors, countedHold, requestedOperation } from '../observability/metrics.js';
 
 /** The API key of a graphql-ws connection: `{ authorization: "Bearer …" }` (or `apiKey`) in connection_init. */
 export function tokenFromConnectionParams(params: Record<string, unknown> | undefined): string | undefined {
@@ -44,6 +44,7 @@ export function attachWebSocketServer(app: AppContext, handler: StreamingHandler
     verifyClient: ({ origin, req }: { origin: string | undefined; req: http.IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
       if (origins.allows(origin, req.headers.host)) return done(true);
       app.logger.warn({ origin, transport: 'graphql-ws' }, 'WebSocket from a foreign origin refused');
+      app.metrics.rejectedConnections.inc({ transport: 'graphql-ws', reason: 'FORBIDDEN' });
       done(false, 403, foreignOriginMessage(origin!));
     },
   });
@@ -66,6 +67,7 @@ export function attachWebSocketServer(app: AppContext, handler: StreamingHandler
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         app.logger.info({ code: error.code, address, transport: 'graphql-ws' }, `WebSocket connection refused: ${error.message}`);
+        app.metrics.rejectedConnections.inc({ transport: 'graphql-ws', reason: error.code });
         if (token && error.code === 'UNAUTHENTICATED') await app.limits.authFailed(address).catch(() => {});
         // Returning false closes with 4403 Forbidden, which graphql-ws clients retry; a refused key closes first.
         if (error.code === 'UNAUTHENTICATED') ctx.extra.socket.close(CloseCode.Unauthorized, closeReason(error.message));
@@ -115,7 +117,12 @@ export function attachWebSocketServer(app: AppContext, handler: StreamingHandler
     },
     // The result itself (not graphql-ws's copy of it) is the payload, so that sharedPayloadReplacer
     // recognises a result shared by several subscriptions.
-    onNext: (_ctx, _id, _payload, _args, result) => result,
+    onNext: (_ctx, _id, payload, _args, result) => {
+      countClientErrors(app.metrics, app.logger, 'graphql-ws', requestedOperation(payload), result.errors);
+      return result;
+    },
+    // Errors instead of a result (limits, validation, rate limits), sent as graphql-ws `error` messages.
+    onError: (_ctx, _id, payload, errors) => void countClientErrors(app.metrics, app.logger, 'graphql-ws', requestedOperation(payload), errors),
     jsonMessageReplacer: sharedPayloadReplacer,
   });
 

@@ -62,7 +62,7 @@ export async function afterMainTurn(ctx: ServiceContext, agentId: string, runId:
           agentId: member.agentId,
           status: 'created',
           background: true,
-          input: { messages: [{ role: 'user', content: [{ type: 'text', text }], groupId: group.id }], maxSteps: 50 } as Prisma.InputJsonValue,
+          input: { messages: [{ role: 'user', content: [{ type: 'text', text }], groupId: group.id }], maxSteps: 50, ...ctx.runtime.tracing?.carrier() } as Prisma.InputJsonValue,
           requestConfig: { use_assistant_message: true, assistant_message_tool_name: 'send_message', assistant_message_tool_kwarg: 'message', include_return_message_types: null, max_steps: 50 },
           metadata: { run_type: 'sleeptime', group_id: group.id, trigger_run_id: runId, manager_agent_id: agentId },
         },

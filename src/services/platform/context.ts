@@ -13,6 +13,7 @@ import type { EnsurePassageIndex } from '../../db/vector-index.js';
 import type { VectorMethod } from '../../db/vector-search.js';
 import type { McpRuntime } from '../mcp/runtime.js';
 import type { WorkerPool } from '../../workers/pool.js';
+import type { RunTracing } from '../../observability/run-tracing.js';
 
 /** What runs need beyond the database: models, the run queue, limits and live events. */
 export interface Runtime {
@@ -53,6 +54,8 @@ export interface Runtime {
   readonly mcp: McpRuntime;
   /** Told about claimed runs, stored steps and ended runs (metrics). */
   readonly observer?: RunObserver;
+  /** Spans of runs, steps, model and tool calls (observability/run-tracing.ts); absent: tracing off. */
+  readonly tracing?: RunTracing;
   /** Runs started per minute (limits/rate-limits.ts); absent: no limit. */
   readonly runLimit?: { runStarted(orgId: string): Promise<void> };
 }

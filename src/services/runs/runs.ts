@@ -14,6 +14,7 @@ import { loadLoopAgent } from './loop-agent.js';
 import { agentIsBusy } from './run-status.js';
 import { isConnectionLost, isUniqueViolation, retryOnConnectionLoss } from '../../db/errors.js';
 import { afterMainTurn } from '../groups/sleeptime.js';
+import type { TraceCarrier } from '../../observability/run-tracing.js';
 
 /**
  * Runs: sending messages to an agent, in the background or waiting for the end, and cancelling.
@@ -135,6 +136,8 @@ interface RunInput {
   messages: NewMessage[];
   resume?: ResumeCalls;
   maxSteps: number;
+  /** The W3C trace context of the operation that queued the run (tracing on). */
+  trace?: TraceCarrier;
 }
 
 /**
@@ -200,7 +203,7 @@ export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Rec
         })),
         ...(input.input ? [{ role: 'user' as const, content: [{ type: 'text', text: input.input }] }] : []),
       ];
-  const runInput: RunInput = { messages, ...(decision ? { resume: decision.resume } : {}), maxSteps: input.maxSteps ?? DEFAULT_MAX_STEPS };
+  const runInput: RunInput = { messages, ...(decision ? { resume: decision.resume } : {}), maxSteps: input.maxSteps ?? DEFAULT_MAX_STEPS, ...ctx.runtime.tracing?.carrier() };
 
   const create = ctx.prisma.run.create({
     data: {
@@ -272,6 +275,7 @@ export async function executeRun(ctx: ServiceContext, runId: string, signal: Abo
   ctx.logger.info({ runId, agentId }, 'run started');
   const input = (run.input ?? { messages: [], maxSteps: DEFAULT_MAX_STEPS }) as unknown as RunInput;
   publishAgentEvent(ctx, agentId, { type: 'RUN_STARTED', runId });
+  const trace = ctx.runtime.tracing?.startRun({ runId, agentId, orgId: ctx.orgId, queuedAt: run.createdAt, carrier: input.trace });
   let stopReason: StopReason = 'error';
   let error: { code: string; message: string; detail?: string } | undefined;
   let usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, stepCount: 0 };
@@ -279,7 +283,7 @@ export async function executeRun(ctx: ServiceContext, runId: string, signal: Abo
     const agent = await loadLoopAgent(ctx.prisma, agentId);
     if (!agent) throw notFound('Agent', agentId);
     const outcome = await runAgentLoop(
-      { store: observed(createRunStore(ctx), ctx.runtime.observer), models: ctx.runtime.models, timeoutMs: ctx.runtime.llmTimeoutMs, retry: ctx.runtime.llmRetry, events: ctx.runtime.events },
+      { store: observed(createRunStore(ctx), ctx.runtime.observer), models: ctx.runtime.models, timeoutMs: ctx.runtime.llmTimeoutMs, retry: ctx.runtime.llmRetry, events: ctx.runtime.events, trace: trace?.loop },
       { runId, agent, input: input.messages, maxSteps: input.maxSteps, resume: input.resume },
       signal,
     );
@@ -300,9 +304,10 @@ export async function executeRun(ctx: ServiceContext, runId: string, signal: Abo
   }
   // However it ended, the run is marked ended; if even that fails, the run is no longer
   // heartbeaten and the liveness check ends it (see run-liveness.ts).
-  await retryOnConnectionLoss(() => finishRun(ctx, runId, agentId, stopReason, usage, error, Date.now() - started), FINISH_RETRIES_MS, (caught, delayMs) =>
+  const finishing = retryOnConnectionLoss(() => finishRun(ctx, runId, agentId, stopReason, usage, error, Date.now() - started), FINISH_RETRIES_MS, (caught, delayMs) =>
     ctx.logger.warn({ err: caught, runId, retryInMs: delayMs }, 'database connection lost while ending a run; trying again'),
   );
+  await (trace ? trace.ended(finishing, { error, usage }) : finishing);
 }
 
 /** Waits before writing a run's end again after the connection was lost (about 10 s in all). */
@@ -363,6 +368,7 @@ async function finishRun(
   } catch (caught) {
     ctx.logger.error({ err: caught, runId }, 'sleeptime runs could not be started');
   }
+  return finalReason;
 }
 
 /** The run store, telling the observer about every stored step. */
