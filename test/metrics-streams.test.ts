@@ -47,11 +47,11 @@ describe('metrics of the streaming transports', () => {
     const refusedStream = await fetch(new URL(`${SSE_PATH}?query=${encodeURIComponent('{ agents { totalCount } }')}`, t.url), { headers: { accept: 'text/event-stream' } });
     expect(refusedStream.status).toBe(403);
 
-    // Sockets refused: a wrong key (4403) and a foreign origin (HTTP 403 at the upgrade).
+    // Sockets refused: a wrong key (4401) and a foreign origin (HTTP 403 at the upgrade).
     const wrongKey = new WebSocket(t.wsUrl, 'graphql-transport-ws');
     const closed = new Promise<number>((resolve) => wrongKey.on('close', (code) => resolve(code)));
     wrongKey.on('open', () => wrongKey.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer ag-not-a-real-key' } })));
-    expect(await closed).toBe(4403);
+    expect(await closed).toBe(4401);
     const foreign = new WebSocket(t.wsUrl, 'graphql-transport-ws', { headers: { origin: 'http://evil.example' } });
     const upgrade = await new Promise<number>((resolve) => {
       foreign.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));

@@ -16,11 +16,11 @@ afterAll(async () => {
   await closeAll(...cleanup.reverse());
 });
 
-const NewAgent = `mutation NewTracedAgent($input: CreateAgentInput) { createAgent(input: $input) { agent { id } } }`;
-const Send = `mutation Send($agentId: ID!, $input: SendMessageInput!) {
-  sendMessage(agentId: $agentId, input: $input) { stopReason run { id status steps { id } } }
+const NewAgent = `mutation NewTracedAgent($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }`;
+const Send = `mutation Send($input: SendMessageInput!) {
+  sendMessage(input: $input) { stopReason run { id status steps { id } } }
 }`;
-const SendAsync = `mutation SendLater($agentId: ID!, $input: SendMessageInput!) { sendMessageAsync(agentId: $agentId, input: $input) { run { id } } }`;
+const SendAsync = `mutation SendLater($input: SendMessageAsyncInput!) { sendMessageAsync(input: $input) { run { id } } }`;
 const RunById = `query RunById($id: ID!) { run(id: $id) { id status } }`;
 
 const tracingOn = (receiver: OtlpReceiver): Record<string, string> => ({
@@ -46,7 +46,7 @@ async function newAgent(t: TestServer) {
 async function waitForRun(t: TestServer, id: string) {
   for (;;) {
     const run = await t.request<{ run: { status: string } }, unknown>(RunById, { id });
-    if (!['created', 'running'].includes(run.data!.run.status)) return run.data!.run.status;
+    if (!['CREATED', 'RUNNING'].includes(run.data!.run.status)) return run.data!.run.status;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -72,19 +72,19 @@ describe('tracing', () => {
         { toolCalls: [{ name: 'memory_replace', arguments: { label: 'human', old_string: words.badOld, new_string: 'x' } }], usage: { prompt_tokens: 120, completion_tokens: 10 } },
         { text: words.reply, usage: { prompt_tokens: 150, completion_tokens: 8 } },
       );
-      const result = await t.request<{ sendMessage: typeof sent }, unknown>(Send, { agentId, input: { input: words.input } });
+      const result = await t.request<{ sendMessage: typeof sent }, unknown>(Send, { input: { agentId, input: words.input } });
       expect(result.errors).toBeUndefined();
       sent = result.data!.sendMessage;
-      expect(sent.stopReason).toBe('end_turn');
+      expect(sent.stopReason).toBe('END_TURN');
       expect(sent.run.steps).toHaveLength(3);
 
       // A failing operation, and a run whose model call fails.
-      const missing = await t.request(Send, { agentId: 'agent-00000000-0000-4000-8000-000000000000', input: { input: words.input } });
+      const missing = await t.request(Send, { input: { agentId: 'agent-00000000-0000-4000-8000-000000000000', input: words.input } });
       expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
       model.enqueue({ status: 400, errorMessage: 'bad request' });
-      const failed = await t.request<{ sendMessage: typeof sent }, unknown>(Send, { agentId, input: { input: words.input } });
+      const failed = await t.request<{ sendMessage: typeof sent }, unknown>(Send, { input: { agentId, input: words.input } });
       failedRunId = failed.data!.sendMessage.run.id;
-      expect(failed.data!.sendMessage.run.status).toBe('failed');
+      expect(failed.data!.sendMessage.run.status).toBe('FAILED');
 
       // A request carrying a W3C traceparent continues the caller's trace.
       const response = await fetch(t.url, {
@@ -165,8 +165,8 @@ describe('tracing', () => {
     for (const word of Object.values(words)) expect(exported).not.toContain(word);
   });
 
-  it('links a run executed by another instance to the operation that queued it', { timeout: 120_000 }, async () => {
-    if (!SERVICES_MODE) return; // one process executes every run of an embedded database
+  // Services mode only: one process executes every run of an embedded database.
+  it.skipIf(!SERVICES_MODE)('links a run executed by another instance to the operation that queued it', { timeout: 120_000 }, async () => {
     const receiver = await startOtlpReceiver();
     cleanup.push(receiver);
     const { model, t: worker } = await startWithScriptedModel(tracingOn(receiver));
@@ -177,9 +177,9 @@ describe('tracing', () => {
     try {
       const agentId = await newAgent(front);
       model.enqueue({ text: 'done' });
-      const queued = await front.request<{ sendMessageAsync: { run: { id: string } } }, unknown>(SendAsync, { agentId, input: { input: secret() } });
+      const queued = await front.request<{ sendMessageAsync: { run: { id: string } } }, unknown>(SendAsync, { input: { agentId, input: secret() } });
       runId = queued.data!.sendMessageAsync.run.id;
-      expect(await waitForRun(front, runId)).toBe('completed');
+      expect(await waitForRun(front, runId)).toBe('COMPLETED');
     } finally {
       await front.close();
       await worker.close();
@@ -201,7 +201,7 @@ describe('tracing', () => {
     try {
       const agentId = await newAgent(t);
       model.enqueue({ text: words.reply });
-      expect((await t.request<{ sendMessage: { stopReason: string } }, unknown>(Send, { agentId, input: { input: words.input } })).data?.sendMessage.stopReason).toBe('end_turn');
+      expect((await t.request<{ sendMessage: { stopReason: string } }, unknown>(Send, { input: { agentId, input: words.input } })).data?.sendMessage.stopReason).toBe('END_TURN');
     } finally {
       await t.close();
     }
@@ -225,7 +225,7 @@ describe('tracing', () => {
       const group = groups.data!.agent.groups[0]!;
       await t.request(`mutation TracedGroupUpdate($input: UpdateGroupInput!) { updateGroup(input: $input) { group { id } } }`, { input: { id: group.id, sleeptimeAgentFrequency: 1 } });
       model.enqueue({ text: 'Noted.' }, { toolCalls: [{ name: 'memory_finish_edits', arguments: {} }] });
-      const sent = await t.request<{ sendMessage: { run: { id: string } } }, unknown>(Send, { agentId, input: { input: secret() } });
+      const sent = await t.request<{ sendMessage: { run: { id: string } } }, unknown>(Send, { input: { agentId, input: secret() } });
       mainRunId = sent.data!.sendMessage.run.id;
       const sleeper = group.agents[0]!.id;
       for (;;) {
@@ -253,8 +253,8 @@ describe('tracing', () => {
     try {
       const agentId = await newAgent(t);
       model.enqueue({ toolCalls: [{ name: 'memory_replace', arguments: { label: 'human', old_string: 'Name: unknown', new_string: 'Name: Ada' } }] }, { text: 'hello' });
-      const result = await t.request<{ sendMessage: { stopReason: string } }, unknown>(Send, { agentId, input: { input: 'hi' } });
-      expect(result.data?.sendMessage.stopReason).toBe('end_turn');
+      const result = await t.request<{ sendMessage: { stopReason: string } }, unknown>(Send, { input: { agentId, input: 'hi' } });
+      expect(result.data?.sendMessage.stopReason).toBe('END_TURN');
     } finally {
       await t.close();
     }
@@ -281,9 +281,9 @@ describe('tracing', () => {
       const agentId = await newAgent(t);
       for (let i = 0; i < 3; i++) {
         model.enqueue({ text: `answer ${i}` });
-        const result = await t.request<{ sendMessage: { stopReason: string } }, unknown>(Send, { agentId, input: { input: `message ${i}` } });
+        const result = await t.request<{ sendMessage: { stopReason: string } }, unknown>(Send, { input: { agentId, input: `message ${i}` } });
         expect(result.errors).toBeUndefined();
-        expect(result.data?.sendMessage.stopReason).toBe('end_turn');
+        expect(result.data?.sendMessage.stopReason).toBe('END_TURN');
       }
     } finally {
       await t.close();
