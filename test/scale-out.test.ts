@@ -117,7 +117,9 @@ describe.runIf(SERVICES_MODE)('three instances: A and C serve the API, only B ex
     const cancelled = (await post(c.url, `mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { status } } }`, { id: runId })).cancelRun.run;
     expect(cancelled.status).toBe('CANCELLED');
     await eventually(() => request.aborted, undefined, 5_000);
-    expect(request.abortedAt! - cancelledAt).toBeLessThan(500);
+    // Within the heartbeat's reach on an idle machine; the bound only catches a cancel that waits for
+    // the run to end (the reply would take ~4 s more). It took 0.6–1 s at load 13–37.
+    expect(request.abortedAt! - cancelledAt).toBeLessThan(2_000);
 
     await eventually(() => stream.completed, undefined, 10_000);
     expect(stream.errors).toEqual([]);
