@@ -1,4 +1,6 @@
 import type { RunStore, StepRecord } from '../../agent/loop.js';
+import type { EditableBlock } from '../../agent/tools/memory-workspace.js';
+import type { Prisma } from '../../generated/prisma/client.js';
 import { formatConversationSearchResults, parseConversationSearchArgs } from '../../agent/tools/conversation-search.js';
 import { newId } from '../../ids.js';
 import { retryOnConnectionLoss } from '../../db/errors.js';
@@ -8,15 +10,37 @@ import type { ServiceContext } from '../platform/context.js';
 import { publishAgentEvent, publishBlockChanges } from '../platform/events.js';
 import { executeServerTool } from '../tools/server-tools.js';
 import { executeMcpTool } from '../mcp/mcp-tools.js';
-import { compactContext, compactIfNeeded } from '../messages/compaction.js';
+import { compactContext, compactIfNeeded, compactionSettings, type CompactionSettings } from '../messages/compaction.js';
 import { MESSAGE_SEARCH_MAX_LIMIT, runMessageSearch, searchSettingsOf } from '../messages/message-search.js';
 import { insertMessages, loadContextMessages, messageRows } from '../messages/message-store.js';
+
+/**
+ * Writes an edited block (value, label, description), keeps the label its agents show it under in
+ * step, and returns the agents that show it: one statement.
+ */
+async function writeBlockEdit(tx: Prisma.TransactionClient, block: EditableBlock): Promise<string[]> {
+  const [row] = await tx.$queryRaw<Array<{ edited: number; agentIds: string[] }>>`
+    WITH edited AS (
+      UPDATE "Block" SET value = ${block.value}, label = ${block.label}, description = ${block.description}, "updatedAt" = now()
+       WHERE id = ${block.id} RETURNING id
+    ), relabelled AS (
+      UPDATE "BlockAgent" SET "blockLabel" = ${block.label}
+       WHERE "blockId" IN (SELECT id FROM edited) AND "blockLabel" <> ${block.label}
+    )
+    SELECT (SELECT count(*) FROM edited)::int AS edited,
+           ARRAY(SELECT "agentId" FROM "BlockAgent" WHERE "blockId" = ${block.id}) AS "agentIds"`;
+  if (!row || row.edited === 0) throw new Error(`Block ${block.id} no longer exists`);
+  return row.agentIds;
+}
 
 /** Waits before storing a step again after its connection was lost. */
 const STEP_COMMIT_RETRIES_MS = [200, 1_000];
 
-export function createRunStore(ctx: ServiceContext): RunStore {
+/** A store serves one run; `loaded.compaction`: the agent's compaction settings, read with the agent. */
+export function createRunStore(ctx: ServiceContext, loaded: { compaction?: CompactionSettings } = {}): RunStore {
   const { prisma, orgId } = ctx;
+  // Else they are read once, at the first check.
+  let settings: Promise<CompactionSettings | null> | undefined = loaded.compaction ? Promise.resolve(loaded.compaction) : undefined;
   return {
     history: (agentId) => loadContextMessages(prisma, agentId),
 
@@ -28,7 +52,14 @@ export function createRunStore(ctx: ServiceContext): RunStore {
     async commitStep(runId, agentId, step: StepRecord) {
       // A lost connection rolls the step's transaction back: it is written again on a new one.
       const write = () => prisma.$transaction(async (tx) => {
-        const stepRow = await tx.step.create({
+        // A run cancelled meanwhile (possibly on another instance) stores nothing of the step. The
+        // update takes the run's row lock, so a cancel either lands before this or after the commit.
+        const live = await tx.run.updateMany({
+          where: { id: runId, status: { not: 'cancelled' } },
+          data: step.ttftNs !== null ? { ttftNs: step.ttftNs } : { updatedAt: new Date() },
+        });
+        if (live.count === 0) return null;
+        await tx.step.create({
           data: {
             id: step.stepId,
             organizationId: orgId,
@@ -47,13 +78,12 @@ export function createRunStore(ctx: ServiceContext): RunStore {
             stepNs: step.stepNs,
             completedAt: new Date(),
           },
+          select: { id: true },
         });
-        const rows = messageRows(orgId, agentId, runId, stepRow.id, step.messages);
+        const rows = messageRows(orgId, agentId, runId, step.stepId, step.messages);
         await insertMessages(tx, rows);
-        for (const block of step.changedBlocks) {
-          await tx.block.update({ where: { id: block.id }, data: { value: block.value, label: block.label, description: block.description } });
-          await tx.blockAgent.updateMany({ where: { blockId: block.id }, data: { blockLabel: block.label } });
-        }
+        const showing = new Set<string>([agentId]);
+        for (const block of step.changedBlocks) for (const id of await writeBlockEdit(tx, block)) showing.add(id);
         for (const blockId of step.deletedBlockIds) {
           await tx.blockAgent.deleteMany({ where: { agentId, blockId } });
           // A block no agent shows any more goes too (it was this agent's own).
@@ -63,31 +93,35 @@ export function createRunStore(ctx: ServiceContext): RunStore {
           const id = newId('Block');
           await tx.block.create({
             data: { id, organizationId: orgId, label: block.label, value: block.value, limit: block.limit ?? BLOCK_LIMIT_DEFAULT, description: block.description },
+            select: { id: true },
           });
           await tx.blockAgent.create({ data: { agentId, blockId: id, blockLabel: block.label } });
           block.id = id;
         }
-        await tx.agent.update({ where: { id: agentId }, data: { messageIds: { push: rows.map((row) => row.id) } } });
+        await tx.agent.update({ where: { id: agentId }, data: { messageIds: { push: rows.map((row) => row.id) } }, select: { id: true } });
         let touchedAgents: string[] = [];
+        let systemPrompt: string | undefined;
         if (step.changedBlocks.length || step.createdBlocks.length || step.deletedBlockIds.length) {
           // A shared block edited by this agent changes every agent that shows it.
-          const ids = step.changedBlocks.map((block) => block.id!).filter(Boolean);
-          const others = ids.length ? await tx.blockAgent.findMany({ where: { blockId: { in: ids } }, select: { agentId: true } }) : [];
-          touchedAgents = [...new Set([agentId, ...others.map((link) => link.agentId)])];
-          for (const id of touchedAgents) await rebuildSystemPrompt(tx, id);
+          touchedAgents = [...showing];
+          for (const id of touchedAgents) {
+            const text = await rebuildSystemPrompt(tx, id);
+            if (id === agentId) systemPrompt = text ?? undefined;
+          }
         }
-        if (step.ttftNs !== null) await tx.run.update({ where: { id: runId }, data: { ttftNs: step.ttftNs } });
-        return { ids: rows.map((row) => row.id), touchedAgents };
+        return { messageIds: rows.map((row) => row.id), systemPrompt, touchedAgents };
       });
-      const { ids, touchedAgents } = await retryOnConnectionLoss(write, STEP_COMMIT_RETRIES_MS, (error, delayMs) =>
+      const stored = await retryOnConnectionLoss(write, STEP_COMMIT_RETRIES_MS, (error, delayMs) =>
         ctx.logger.warn({ err: error, runId, retryInMs: delayMs }, 'database connection lost while storing a step; storing it again'),
       );
+      if (!stored) return null;
+      const { messageIds: ids, touchedAgents } = stored;
       publishAgentEvent(ctx, agentId, { type: 'MESSAGES_ADDED', runId, messageIds: ids });
       if (touchedAgents.length) {
         const blockIds = [...step.changedBlocks, ...step.createdBlocks].map((block) => block.id!).filter(Boolean);
         publishBlockChanges(ctx, { agentIds: touchedAgents, blockIds: [...blockIds, ...step.deletedBlockIds] });
       }
-      return ids;
+      return { messageIds: ids, systemPrompt: stored.systemPrompt };
     },
 
     async keepInput(runId, agentId, messages) {
@@ -130,7 +164,8 @@ export function createRunStore(ctx: ServiceContext): RunStore {
     },
 
     async compactIfNeeded(runId, agentId, usage, cancel) {
-      return compactIfNeeded(ctx, runId, agentId, usage?.totalTokens ?? 0, cancel);
+      settings ??= compactionSettings(ctx, agentId);
+      return compactIfNeeded(ctx, runId, agentId, await settings, usage?.totalTokens ?? 0, cancel);
     },
 
     async compact(runId, agentId, cancel) {
