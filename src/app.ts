@@ -135,7 +135,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       concurrency: config.RUN_WORKERS,
       pollMs: config.RUN_QUEUE_POLL_MS,
       claim: () => claimNextRun(db.prisma, instanceId),
-      execute: (run, signal) => executeRun({ prisma: db.prisma, orgId: run.organizationId, bus, logger, runtime }, run.id, signal),
+      execute: (run, signal) => executeRun({ prisma: db.prisma, orgId: run.organizationId, bus, logger, runtime }, run, signal),
       logger,
     });
     const runtime: Runtime = {
@@ -169,10 +169,13 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     const listeners = [
       // A run cancelled on another instance is aborted here if it executes here.
       listen(bus.pubsub.subscribe('runCancelled'), logger, ({ runId }) => queue.abort(runId)),
-      listen(bus.pubsub.subscribe('runQueued'), logger, () => queue.notify()),
-      listen(bus.pubsub.subscribe('runEnded'), logger, ({ runId }) => {
+      // This instance's own runs were claimed for already (see `from`).
+      listen(bus.pubsub.subscribe('runQueued'), logger, ({ from }) => {
+        if (from !== instanceId) queue.notify();
+      }),
+      listen(bus.pubsub.subscribe('runEnded'), logger, ({ runId, from }) => {
         runtime.endings.ended(runId);
-        queue.notify();
+        if (from !== instanceId) queue.notify();
       }),
     ];
     queue.notify(); // runs queued while no instance was up
