@@ -30,17 +30,16 @@ export async function finishRun(
     WITH previous AS (
       SELECT id, status = 'cancelled' AS cancelled FROM "Run" WHERE id = ${runId} FOR UPDATE
     ), ended AS (
-      UPDATE "Run" r
-         SET status = (CASE WHEN p.cancelled THEN 'cancelled' ELSE ${statusOf(stopReason)} END)::"RunStatus",
-             "stopReason" = CASE WHEN p.cancelled THEN 'cancelled' ELSE ${stopReason} END,
-             "completedAt" = ${completedAt},
-             "totalDurationNs" = ${BigInt(durationMs) * 1_000_000n},
-             usage = ${JSON.stringify(storedUsage)}::jsonb,
-             metadata = COALESCE(r.metadata, '{}'::jsonb) || ${JSON.stringify(errorMetadata)}::jsonb,
-             "updatedAt" = ${completedAt}
-        FROM previous p
-       WHERE r.id = p.id
-      RETURNING r."stopReason"
+      UPDATE "Run" SET "status" = (CASE WHEN p.cancelled THEN 'cancelled' ELSE ${statusOf(stopReason)} END)::"RunStatus",
+                       "stopReason" = CASE WHEN p.cancelled THEN 'cancelled' ELSE ${stopReason} END,
+                       "completedAt" = ${completedAt},
+                       "totalDurationNs" = ${BigInt(durationMs) * 1_000_000n},
+                       usage = ${JSON.stringify(storedUsage)}::jsonb,
+                       metadata = COALESCE("Run".metadata, '{}'::jsonb) || ${JSON.stringify(errorMetadata)}::jsonb,
+                       "updatedAt" = ${completedAt}
+       FROM previous p
+      WHERE "Run".id = p.id
+      RETURNING "Run"."stopReason"
     ), agent AS (
       UPDATE "Agent"
          SET "lastStopReason" = (SELECT "stopReason" FROM ended), "lastRunCompletion" = ${completedAt}, "lastRunDurationMs" = ${durationMs}, "updatedAt" = ${completedAt}

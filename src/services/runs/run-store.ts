@@ -1,5 +1,4 @@
 import type { RunStore, StepRecord } from '../../agent/loop.js';
-import type { EditableBlock } from '../../agent/tools/memory-workspace.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { formatConversationSearchResults, parseConversationSearchArgs } from '../../agent/tools/conversation-search.js';
 import { newId } from '../../ids.js';
@@ -13,24 +12,37 @@ import { executeMcpTool } from '../mcp/mcp-tools.js';
 import { compactContext, compactIfNeeded, compactionSettings, type CompactionSettings } from '../messages/compaction.js';
 import { MESSAGE_SEARCH_MAX_LIMIT, runMessageSearch, searchSettingsOf } from '../messages/message-search.js';
 import { insertMessages, loadContextMessages, messageRows } from '../messages/message-store.js';
+import { writeBlockEdit, writeStep } from './step-writes.js';
 
 /**
- * Writes an edited block (value, label, description), keeps the label its agents show it under in
- * step, and returns the agents that show it: one statement.
+ * A step's memory edits: blocks written, created and removed, and the system prompt of every
+ * agent that shows one of them rebuilt (this agent's new prompt is returned).
  */
-async function writeBlockEdit(tx: Prisma.TransactionClient, block: EditableBlock): Promise<string[]> {
-  const [row] = await tx.$queryRaw<Array<{ edited: number; agentIds: string[] }>>`
-    WITH edited AS (
-      UPDATE "Block" SET value = ${block.value}, label = ${block.label}, description = ${block.description}, "updatedAt" = now()
-       WHERE id = ${block.id} RETURNING id
-    ), relabelled AS (
-      UPDATE "BlockAgent" SET "blockLabel" = ${block.label}
-       WHERE "blockId" IN (SELECT id FROM edited) AND "blockLabel" <> ${block.label}
-    )
-    SELECT (SELECT count(*) FROM edited)::int AS edited,
-           ARRAY(SELECT "agentId" FROM "BlockAgent" WHERE "blockId" = ${block.id}) AS "agentIds"`;
-  if (!row || row.edited === 0) throw new Error(`Block ${block.id} no longer exists`);
-  return row.agentIds;
+async function writeMemoryEdits(tx: Prisma.TransactionClient, orgId: string, agentId: string, step: StepRecord) {
+  const showing = new Set<string>([agentId]);
+  for (const block of step.changedBlocks) for (const id of await writeBlockEdit(tx, block)) showing.add(id);
+  for (const blockId of step.deletedBlockIds) {
+    await tx.blockAgent.deleteMany({ where: { agentId, blockId } });
+    // A block no agent shows any more goes too (it was this agent's own).
+    if ((await tx.blockAgent.count({ where: { blockId } })) === 0) await tx.block.delete({ where: { id: blockId } });
+  }
+  for (const block of step.createdBlocks) {
+    const id = newId('Block');
+    await tx.block.create({
+      data: { id, organizationId: orgId, label: block.label, value: block.value, limit: block.limit ?? BLOCK_LIMIT_DEFAULT, description: block.description },
+      select: { id: true },
+    });
+    await tx.blockAgent.create({ data: { agentId, blockId: id, blockLabel: block.label } });
+    block.id = id;
+  }
+  // A shared block edited by this agent changes every agent that shows it.
+  const touchedAgents = [...showing];
+  let systemPrompt: string | undefined;
+  for (const id of touchedAgents) {
+    const text = await rebuildSystemPrompt(tx, id);
+    if (id === agentId) systemPrompt = text ?? undefined;
+  }
+  return { systemPrompt, touchedAgents };
 }
 
 /** Waits before storing a step again after its connection was lost. */
@@ -50,78 +62,27 @@ export function createRunStore(ctx: ServiceContext, loaded: { compaction?: Compa
     },
 
     async commitStep(runId, agentId, step: StepRecord) {
-      // A lost connection rolls the step's transaction back: it is written again on a new one.
-      const write = () => prisma.$transaction(async (tx) => {
-        // A run cancelled meanwhile (possibly on another instance) stores nothing of the step. The
-        // update takes the run's row lock, so a cancel either lands before this or after the commit.
-        const live = await tx.run.updateMany({
-          where: { id: runId, status: { not: 'cancelled' } },
-          data: step.ttftNs !== null ? { ttftNs: step.ttftNs } : { updatedAt: new Date() },
+      const ids = { orgId, runId, agentId, messageIds: step.messages.map(() => newId('Message')) };
+      const editsMemory = step.changedBlocks.length + step.createdBlocks.length + step.deletedBlockIds.length > 0;
+      // A step without memory edits is one statement; with them, one transaction. A lost
+      // connection rolls either back: it is written again on a new connection.
+      const write = async (): Promise<{ systemPrompt?: string; touchedAgents: string[] } | null> => {
+        if (!editsMemory) return (await writeStep(prisma, ids, step)) ? { touchedAgents: [] } : null;
+        return prisma.$transaction(async (tx) => {
+          if (!(await writeStep(tx, ids, step))) return null;
+          return writeMemoryEdits(tx, orgId, agentId, step);
         });
-        if (live.count === 0) return null;
-        await tx.step.create({
-          data: {
-            id: step.stepId,
-            organizationId: orgId,
-            runId,
-            agentId,
-            providerName: step.provider,
-            model: step.model,
-            promptTokens: step.usage?.promptTokens ?? 0,
-            completionTokens: step.usage?.completionTokens ?? 0,
-            totalTokens: step.usage?.totalTokens ?? 0,
-            cachedInputTokens: step.usage?.cachedInputTokens ?? null,
-            reasoningTokens: step.usage?.reasoningTokens ?? null,
-            stopReason: step.stopReason,
-            status: 'success',
-            llmRequestNs: step.llmRequestNs,
-            stepNs: step.stepNs,
-            completedAt: new Date(),
-          },
-          select: { id: true },
-        });
-        const rows = messageRows(orgId, agentId, runId, step.stepId, step.messages);
-        await insertMessages(tx, rows);
-        const showing = new Set<string>([agentId]);
-        for (const block of step.changedBlocks) for (const id of await writeBlockEdit(tx, block)) showing.add(id);
-        for (const blockId of step.deletedBlockIds) {
-          await tx.blockAgent.deleteMany({ where: { agentId, blockId } });
-          // A block no agent shows any more goes too (it was this agent's own).
-          if ((await tx.blockAgent.count({ where: { blockId } })) === 0) await tx.block.delete({ where: { id: blockId } });
-        }
-        for (const block of step.createdBlocks) {
-          const id = newId('Block');
-          await tx.block.create({
-            data: { id, organizationId: orgId, label: block.label, value: block.value, limit: block.limit ?? BLOCK_LIMIT_DEFAULT, description: block.description },
-            select: { id: true },
-          });
-          await tx.blockAgent.create({ data: { agentId, blockId: id, blockLabel: block.label } });
-          block.id = id;
-        }
-        await tx.agent.update({ where: { id: agentId }, data: { messageIds: { push: rows.map((row) => row.id) } }, select: { id: true } });
-        let touchedAgents: string[] = [];
-        let systemPrompt: string | undefined;
-        if (step.changedBlocks.length || step.createdBlocks.length || step.deletedBlockIds.length) {
-          // A shared block edited by this agent changes every agent that shows it.
-          touchedAgents = [...showing];
-          for (const id of touchedAgents) {
-            const text = await rebuildSystemPrompt(tx, id);
-            if (id === agentId) systemPrompt = text ?? undefined;
-          }
-        }
-        return { messageIds: rows.map((row) => row.id), systemPrompt, touchedAgents };
-      });
+      };
       const stored = await retryOnConnectionLoss(write, STEP_COMMIT_RETRIES_MS, (error, delayMs) =>
         ctx.logger.warn({ err: error, runId, retryInMs: delayMs }, 'database connection lost while storing a step; storing it again'),
       );
       if (!stored) return null;
-      const { messageIds: ids, touchedAgents } = stored;
-      publishAgentEvent(ctx, agentId, { type: 'MESSAGES_ADDED', runId, messageIds: ids });
-      if (touchedAgents.length) {
+      publishAgentEvent(ctx, agentId, { type: 'MESSAGES_ADDED', runId, messageIds: ids.messageIds });
+      if (stored.touchedAgents.length) {
         const blockIds = [...step.changedBlocks, ...step.createdBlocks].map((block) => block.id!).filter(Boolean);
-        publishBlockChanges(ctx, { agentIds: touchedAgents, blockIds: [...blockIds, ...step.deletedBlockIds] });
+        publishBlockChanges(ctx, { agentIds: stored.touchedAgents, blockIds: [...blockIds, ...step.deletedBlockIds] });
       }
-      return { messageIds: ids, systemPrompt: stored.systemPrompt };
+      return { messageIds: ids.messageIds, systemPrompt: stored.systemPrompt };
     },
 
     async keepInput(runId, agentId, messages) {
