@@ -192,7 +192,9 @@ async function runMode(mode: Mode, model: ModelWorker): Promise<ModeResult> {
   // Also run by the signal handler when the benchmark is interrupted.
   const release = cleanupStep(() => closeServer(opened, schemaUrl));
   try {
-    Object.assign(opened, await openServer({ LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]), ...databaseEnv }));
+    // No rate limits: the bench starts far more runs per minute than a client would.
+    const unlimited = { RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_RUNS_PER_MINUTE: '0' };
+    Object.assign(opened, await openServer({ LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]), ...unlimited, ...databaseEnv }));
     const { app, server } = opened as BenchServer;
     const url = server.url;
     console.log(

@@ -142,7 +142,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       pollMs: config.RUN_QUEUE_POLL_MS,
       claim: () => claimNextRun(db.prisma, instanceId),
       execute: (run, signal) => {
-        const execute = () => executeRun({ prisma: db.prisma, orgId: run.organizationId, bus, logger, runtime }, run.id, signal);
+        const execute = () => executeRun({ prisma: db.prisma, orgId: run.organizationId, bus, logger, runtime }, run, signal);
         return runTracing ? runTracing.detached(execute) : execute();
       },
       logger,
@@ -179,10 +179,13 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     const listeners = [
       // A run cancelled on another instance is aborted here if it executes here.
       listen(bus.pubsub.subscribe('runCancelled'), logger, ({ runId }) => queue.abort(runId)),
-      listen(bus.pubsub.subscribe('runQueued'), logger, () => queue.notify()),
-      listen(bus.pubsub.subscribe('runEnded'), logger, ({ runId }) => {
+      // This instance's own runs were claimed for already (see `from`).
+      listen(bus.pubsub.subscribe('runQueued'), logger, ({ from }) => {
+        if (from !== instanceId) queue.notify();
+      }),
+      listen(bus.pubsub.subscribe('runEnded'), logger, ({ runId, from }) => {
         runtime.endings.ended(runId);
-        queue.notify();
+        if (from !== instanceId) queue.notify();
       }),
     ];
     queue.notify(); // runs queued while no instance was up

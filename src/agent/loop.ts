@@ -59,13 +59,22 @@ export interface StepRecord {
   ttftNs: bigint | null;
 }
 
+export interface CommittedStep {
+  messageIds: string[];
+  systemPrompt?: string;
+}
+
 /** Persistence the loop needs; implemented over Prisma in services/run-store.ts. */
 export interface RunStore {
   /** The in-context messages, system message first. */
   history(agentId: string): Promise<PromptMessage[]>;
   isCancelled(runId: string): Promise<boolean>;
-  /** Writes a step atomically and returns the ids of the messages it added. */
-  commitStep(runId: string, agentId: string, step: StepRecord): Promise<string[]>;
+  /**
+   * Writes a step atomically unless the run was cancelled (then nothing is written: null), and
+   * returns the ids of the messages it added and, when the step rebuilt the agent's system
+   * prompt, its new text.
+   */
+  commitStep(runId: string, agentId: string, step: StepRecord): Promise<CommittedStep | null>;
   searchConversation(agentId: string, args: unknown, timezone: string): Promise<string>;
   /**
    * Built-in tools that live in services (archival memory, files): the result, or undefined when
@@ -181,7 +190,8 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
   };
 
   for (let stepIndex = 0; stepIndex < input.maxSteps; stepIndex++) {
-    if (cancel.aborted || (await deps.store.isCancelled(input.runId))) return cancelled();
+    // Later steps rely on the previous commit, which checked the run in its transaction.
+    if (cancel.aborted || (stepIndex === 0 && (await deps.store.isCancelled(input.runId)))) return cancelled();
     const stepId = newId('Step');
     trace.stepStarted(stepId, stepIndex);
     const stepStart = process.hrtime.bigint();
@@ -353,8 +363,8 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
     if (!stopReason && stepIndex === input.maxSteps - 1) stopReason = 'max_steps';
 
     // A cancel that arrived while the step ran (possibly on another instance) drops the step.
-    if (cancel.aborted || (await deps.store.isCancelled(input.runId))) return cancelled();
-    const ids = await deps.store.commitStep(input.runId, agent.id, {
+    if (cancel.aborted) return cancelled();
+    const committed = await deps.store.commitStep(input.runId, agent.id, {
       stepId,
       messages: stepMessages,
       usage,
@@ -368,12 +378,12 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
       stepNs: process.hrtime.bigint() - stepStart,
       ttftNs: ttftSeen ? null : ttftNs,
     });
+    if (!committed) return cancelled();
+    const ids = committed.messageIds;
     trace.stepStored(stepId, usage, stopReason);
     messageIds.push(...ids);
     ttftSeen ||= ttftNs !== null;
-    const memoryChanged = edits.changed.size + edits.created.size + edits.deleted.size > 0 || edits.contextChanged;
-    if (history && !memoryChanged) history.push(...stepMessages.map(asPromptMessage));
-    else history = undefined;
+    history = extendHistory(history, stepMessages, committed, edits);
     pendingInput = [];
     if (usage) {
       totals.promptTokens += usage.promptTokens;
@@ -393,6 +403,22 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
     if (stopReason) return finish(stopReason);
   }
   return finish('max_steps');
+}
+
+/**
+ * The context after a committed step: the step's messages appended and, after a memory edit, the
+ * rebuilt system prompt in place of the old one; undefined (read it again) when a server tool
+ * changed the context.
+ */
+function extendHistory(history: PromptMessage[] | undefined, stepMessages: NewMessage[], committed: CommittedStep, edits: BlockEdits): PromptMessage[] | undefined {
+  if (!history || edits.contextChanged) return undefined;
+  const memoryChanged = edits.changed.size + edits.created.size + edits.deleted.size > 0;
+  if (memoryChanged) {
+    if (committed.systemPrompt === undefined || history[0]?.role !== 'system') return undefined;
+    history[0] = { ...history[0], content: [{ type: 'text', text: committed.systemPrompt }] };
+  }
+  history.push(...stepMessages.map(asPromptMessage));
+  return history;
 }
 
 function asPromptMessage(message: NewMessage): PromptMessage {

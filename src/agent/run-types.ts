@@ -62,7 +62,13 @@ export type RunEvent =
   | { type: 'compaction'; trigger: string; mode: string; contextWindow: number; contextTokensBefore: number; messagesCountBefore: number }
   /** ... and its summary message was stored. */
   | { type: 'summary'; messageId: string }
-  | { type: 'stop'; stopReason: StopReason; error?: { code: string; message: string } };
+  | {
+      type: 'stop';
+      stopReason: StopReason;
+      error?: { code: string; message: string };
+      /** The usage stored on the run, when the announcer has it (else it is read back). */
+      usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number; step_count: number };
+    };
 
 export interface RunEventSink {
   emit(runId: string, event: RunEvent): void;

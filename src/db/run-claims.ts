@@ -4,6 +4,11 @@ export interface ClaimedRun {
   id: string;
   agentId: string;
   organizationId: string;
+  /** What the run was sent (see RunInput in services/runs) and when it was queued. */
+  input: unknown;
+  createdAt: Date;
+  /** Other runs were queued when this one was claimed (some may be claimable now). */
+  more: boolean;
 }
 
 /**
@@ -13,7 +18,8 @@ export interface ClaimedRun {
  * execute one at a time in (createdAt, id) order, whichever instances queued and execute them.
  * `FOR UPDATE SKIP LOCKED` lets instances claim concurrently: a run being claimed elsewhere is
  * skipped, and while it is (still 'created' in this snapshot) it also holds back its agent's
- * later runs, so two instances never start two runs of one agent.
+ * later runs, so two instances never start two runs of one agent. `more` (read in the same
+ * snapshot) spares the claimer a second statement when nothing else waits.
  */
 export async function claimNextRun(prisma: PrismaClient, executorId: string): Promise<ClaimedRun | null> {
   const rows = await prisma.$queryRaw<ClaimedRun[]>`
@@ -31,6 +37,7 @@ export async function claimNextRun(prisma: PrismaClient, executorId: string): Pr
           ORDER BY c."createdAt", c.id
           LIMIT 1
           FOR UPDATE SKIP LOCKED)
-    RETURNING id, "agentId", "organizationId"`;
+    RETURNING id, "agentId", "organizationId", input, "createdAt",
+              EXISTS (SELECT 1 FROM "Run" o WHERE o.status = 'created' AND o.id <> "Run".id) AS more`;
   return rows[0] ?? null;
 }

@@ -37,10 +37,16 @@ export type BusChannels = {
   fileUpdated: [fileId: string, event: FileEvent];
   /** A run was cancelled: the instance executing it aborts its model call. */
   runCancelled: [event: { runId: string }];
-  /** A run was queued: instances with free capacity try to claim it. */
-  runQueued: [event: { runId: string }];
-  /** A run ended: its waiters wake up and the agent's next run may start. */
-  runEnded: [event: { runId: string }];
+  /**
+   * A run was queued: instances with free capacity try to claim it. `from`: the instance that
+   * queued it, which has tried already.
+   */
+  runQueued: [event: { runId: string; from?: string }];
+  /**
+   * A run ended: its waiters wake up and the agent's next run may start. `from`: the instance
+   * that executed it, which looks for the next run by itself.
+   */
+  runEnded: [event: { runId: string; from?: string }];
 };
 
 export interface EventBus {

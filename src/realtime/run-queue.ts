@@ -4,6 +4,10 @@ export interface QueuedRun {
   id: string;
   agentId: string;
   organizationId: string;
+  input: unknown;
+  createdAt: Date;
+  /** Whether other runs were queued at the claim: if not, there is nothing more to claim now. */
+  more?: boolean;
 }
 
 export interface RunQueueOptions {
@@ -64,6 +68,8 @@ export class RunQueue {
       }
       if (!run) return;
       this.start(run);
+      // Runs queued after the claim notify again.
+      if (run.more === false) return;
     }
   }
 

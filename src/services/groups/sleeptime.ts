@@ -68,7 +68,7 @@ export async function afterMainTurn(ctx: ServiceContext, agentId: string, runId:
         },
       });
       started.push(run.id);
-      ctx.bus.pubsub.publish('runQueued', { runId: run.id });
+      ctx.bus.pubsub.publish('runQueued', { runId: run.id, from: ctx.runtime.instanceId });
     }
   }
   if (started.length) ctx.runtime.queue.notify();

@@ -84,40 +84,32 @@ async function loadAgentForPrompt(db: Db, agentId: string): Promise<AgentForProm
   return db.agent.findUnique({ where: { id: agentId }, select: agentForPrompt });
 }
 
-async function renderSystemPrompt(db: Db, agent: AgentForPrompt, memory: string): Promise<string> {
-  const [totalMessages, archivalMemoryCount] = await Promise.all([
-    db.message.count({ where: { agentId: agent.id } }),
-    db.passage.count({ where: { agentId: agent.id } }),
-  ]);
+/** The agent for a rebuild: what the prompt shows, with its message and passage counts in the same statement. */
+const agentForRebuild = { ...agentForPrompt, _count: { select: { messages: true, passages: true } } } satisfies Prisma.AgentSelect;
+
+/**
+ * Writes the agent's system message (message_ids[0]) from its current template and memory,
+ * creating it when the agent has none yet, and returns its text. Callers rebuild only after a
+ * change, so the stored text (and a provider's prompt cache) stays put otherwise.
+ */
+export async function rebuildSystemPrompt(db: Db, agentId: string): Promise<string | null> {
+  const agent = await db.agent.findUnique({ where: { id: agentId }, select: agentForRebuild });
+  if (!agent) return null;
   const metadata = compileMemoryMetadata({
     agentId: agent.id,
     timezone: agent.timezone,
     recompiledAt: new Date(),
-    previousMessageCount: Math.max(0, totalMessages - agent.messageIds.length),
-    archivalMemoryCount,
+    previousMessageCount: Math.max(0, agent._count.messages - agent.messageIds.length),
+    archivalMemoryCount: agent._count.passages,
   });
-  return compileSystemPrompt(agent.system, memory, metadata);
-}
-
-/**
- * Writes the agent's system message (message_ids[0]) from its current template and memory,
- * creating it when the agent has none yet. Callers rebuild only after a change, so the stored
- * text (and a provider's prompt cache) stays put otherwise.
- */
-export async function rebuildSystemPrompt(db: Db, agentId: string): Promise<void> {
-  const agent = await loadAgentForPrompt(db, agentId);
-  if (!agent) return;
-  const systemId = agent.messageIds[0];
-  const stored = systemId ? await db.message.findUnique({ where: { id: systemId }, select: { id: true } }) : null;
-  const text = await renderSystemPrompt(db, agent, memoryOf(agent));
+  const text = compileSystemPrompt(agent.system, memoryOf(agent), metadata);
   const content = [{ type: 'text', text }];
-  if (stored && systemId) {
-    await db.message.update({ where: { id: systemId }, data: { content } });
-    return;
-  }
+  const systemId = agent.messageIds[0];
+  if (systemId && (await db.message.updateMany({ where: { id: systemId }, data: { content } })).count === 1) return text;
   const id = newId('Message');
   await db.message.create({ data: { id, organizationId: agent.organizationId, agentId, role: 'system', content } });
   await db.agent.update({ where: { id: agentId }, data: { messageIds: [id, ...agent.messageIds] } });
+  return text;
 }
 
 /** The agent's compiled core memory as its system prompt would hold it now. */

@@ -3,6 +3,7 @@ import { COMPACTION_THRESHOLD, SystemPromptTooLarge, packSummary, planCompaction
 import { CallAborted, LlmError, callModel } from '../../agent/llm/call.js';
 import { tokenizerFor } from '../../agent/tokenizer.js';
 import { newId } from '../../ids.js';
+import type { Prisma } from '../../generated/prisma/client.js';
 import type { ServiceContext } from '../platform/context.js';
 import { contextWindowOf, measureRequest } from './context-window.js';
 import { AppError, parseInput } from '../../errors.js';
@@ -155,9 +156,15 @@ export async function compactContext(ctx: Ctx, agentId: string, options: Compact
   return outcome;
 }
 
+/** What the post-step check needs of the agent (read once per run). */
+export type CompactionSettings = Prisma.AgentGetPayload<{ select: { llmConfig: true; model: true; messageBufferAutoclear: true } }>;
+
+export function compactionSettings(ctx: Ctx, agentId: string): Promise<CompactionSettings | null> {
+  return ctx.prisma.agent.findUnique({ where: { id: agentId }, select: { llmConfig: true, model: true, messageBufferAutoclear: true } });
+}
+
 /** The post-step check: the call's tokens, or the measured next request, past 90% of the window. */
-export async function compactIfNeeded(ctx: Ctx, runId: string, agentId: string, usageTokens: number, cancel: AbortSignal): Promise<boolean> {
-  const settings = await ctx.prisma.agent.findUnique({ where: { id: agentId }, select: { llmConfig: true, model: true, messageBufferAutoclear: true } });
+export async function compactIfNeeded(ctx: Ctx, runId: string, agentId: string, settings: CompactionSettings | null, usageTokens: number, cancel: AbortSignal): Promise<boolean> {
   if (!settings || settings.messageBufferAutoclear) return false;
   const window = contextWindowOf(ctx.runtime, settings);
   let over = usageTokens > COMPACTION_THRESHOLD * window;

@@ -38,20 +38,24 @@ export function messageRows(orgId: string, agentId: string, runId: string | null
   }));
 }
 
-/** Inserts messages one statement at a time so that sequence ids follow their order. */
+/**
+ * Inserts messages in one statement: PostgreSQL numbers the rows of a VALUES list in order, so
+ * sequence ids follow the order of `rows`.
+ */
 export async function insertMessages(tx: Prisma.TransactionClient, rows: ReturnType<typeof messageRows>) {
-  for (const row of rows) await tx.message.create({ data: row });
+  if (rows.length === 1) await tx.message.create({ data: rows[0]! });
+  else if (rows.length > 1) await tx.message.createMany({ data: rows });
 }
 
-/** The messages in the agent's context window, in order. */
+/** The messages in the agent's context window, in order, in one statement. */
 export async function loadContextMessages(prisma: PrismaClient, agentId: string): Promise<PromptMessage[]> {
-  const agent = await prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { messageIds: true } });
-  const rows = await prisma.message.findMany({
-    where: { id: { in: agent.messageIds } },
-    select: { id: true, role: true, content: true, toolCalls: true, toolCallId: true, name: true, model: true },
-  });
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return agent.messageIds.map((id) => byId.get(id)).filter((row): row is NonNullable<typeof row> => Boolean(row)) as PromptMessage[];
+  return prisma.$queryRaw<PromptMessage[]>`
+    SELECT m.role::text AS role, m.content, m."toolCalls", m."toolCallId", m.name, m.model
+      FROM "Agent" a
+     CROSS JOIN LATERAL unnest(a."messageIds") WITH ORDINALITY AS context(id, position)
+      JOIN "Message" m ON m.id = context.id
+     WHERE a.id = ${agentId}
+     ORDER BY context.position`;
 }
 
 export interface MessageViewOptions {

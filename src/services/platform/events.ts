@@ -1,5 +1,5 @@
 import type { AgentEvent } from '../../realtime/bus.js';
-import type { StopReason } from '../../agent/run-types.js';
+import type { RunEvent, StopReason } from '../../agent/run-types.js';
 import type { ServiceContext } from './context.js';
 
 /** Publishing on the event bus (Redis pub/sub across instances, or in process). */
@@ -35,8 +35,9 @@ export function announceRunEnded(
   run: { id: string; agentId: string },
   stopReason: StopReason,
   error?: { code: string; message: string; detail?: string },
+  ending?: { usage: Extract<RunEvent, { type: 'stop' }>['usage']; executedHere: boolean },
 ): void {
-  ctx.runtime.events?.emit(run.id, { type: 'stop', stopReason, error });
+  ctx.runtime.events?.emit(run.id, { type: 'stop', stopReason, error, usage: ending?.usage });
   publishAgentEvent(ctx, run.agentId, { type: 'RUN_ENDED', runId: run.id, stopReason });
-  ctx.bus.pubsub.publish('runEnded', { runId: run.id });
+  ctx.bus.pubsub.publish('runEnded', { runId: run.id, ...(ending?.executedHere ? { from: ctx.runtime.instanceId } : {}) });
 }

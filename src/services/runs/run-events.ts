@@ -13,7 +13,7 @@ import type { ServiceContext } from '../platform/context.js';
 import { getRun } from './runs.js';
 import { interruptible, STOPPED, type Interrupt } from '../../realtime/interruptible.js';
 import { silenceTimer, TIMEOUT, waitForFirstEvent } from './run-event-waits.js';
-import { messagesByIds, toEdges } from '../messages/message-store.js';
+import { messagesByIds, toEdges, type MessageViewOptions } from '../messages/message-store.js';
 
 /**
  * What a run's subscribers receive, as stored in its stream (seq is added by the store).
@@ -54,6 +54,23 @@ interface PendingRun {
   toolNames: Map<string, string>;
   /** Events could not be stored since the last ones that were: the next append says so first. */
   lost: boolean;
+  /** How the run shows its messages (its request's options and the agent's type), read once. */
+  view?: Promise<{ agentType: string; options: MessageViewOptions }>;
+}
+
+/** How a run's messages are shown: its request's options and its agent's type. */
+async function viewOf(prisma: PrismaClient, runId: string): Promise<{ agentType: string; options: MessageViewOptions }> {
+  const run = await prisma.run.findUnique({ where: { id: runId }, select: { requestConfig: true, agent: { select: { agentType: true } } } });
+  const config = (run?.requestConfig ?? {}) as Record<string, unknown>;
+  return {
+    agentType: run?.agent.agentType ?? 'letta_v1_agent',
+    options: {
+      useAssistantMessage: config.use_assistant_message as boolean | undefined,
+      assistantMessageToolName: config.assistant_message_tool_name as string | undefined,
+      assistantMessageToolKwarg: config.assistant_message_tool_kwarg as string | undefined,
+      includeReturnMessageTypes: config.include_return_message_types as string[] | undefined,
+    },
+  };
 }
 
 /**
@@ -115,14 +132,13 @@ export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams
     flushDeltas(runId);
     void enqueue(runId, async () => {
       const rows = await prisma.message.findMany({ where: { id: { in: messageIds } }, orderBy: { sequenceId: 'asc' } });
-      const run = await prisma.run.findUnique({ where: { id: runId }, select: { requestConfig: true, agent: { select: { agentType: true } } } });
-      const config = (run?.requestConfig ?? {}) as Record<string, unknown>;
-      const edges = toEdges(rows, run?.agent.agentType ?? 'letta_v1_agent', {
-        useAssistantMessage: config.use_assistant_message as boolean | undefined,
-        assistantMessageToolName: config.assistant_message_tool_name as string | undefined,
-        assistantMessageToolKwarg: config.assistant_message_tool_kwarg as string | undefined,
-        includeReturnMessageTypes: config.include_return_message_types as string[] | undefined,
+      const run = state(runId);
+      run.view ??= viewOf(prisma, runId);
+      const view = await run.view.catch((error: unknown) => {
+        run.view = undefined;
+        throw error;
       });
+      const edges = toEdges(rows, view.agentType, view.options);
       // The caller's own input is not echoed back, as in Letta's streams.
       const messages = edges.map((edge) => edge.node).filter((message) => !(message.messageType === 'user_message' && isInput(rows, message.id)));
       if (messages.length) await append(runId, messages.map((message) => ({ data: { type: 'message', message } satisfies RunEventData })));
@@ -133,10 +149,12 @@ export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams
     flushDeltas(runId);
     void enqueue(runId, async () => {
       // The end is announced even when the usage cannot be read (the database connection lost).
-      const run = await prisma.run.findUnique({ where: { id: runId }, select: { usage: true } }).catch((error: unknown) => {
-        logger.warn({ err: error, runId }, 'usage of an ended run could not be read; announcing the end without it');
-        return null;
-      });
+      const run = event.usage
+        ? { usage: event.usage }
+        : await prisma.run.findUnique({ where: { id: runId }, select: { usage: true } }).catch((error: unknown) => {
+            logger.warn({ err: error, runId }, 'usage of an ended run could not be read; announcing the end without it');
+            return null;
+          });
       const usage = (run?.usage ?? {}) as Partial<Extract<RunEventData, { type: 'usage' }>['usage']>;
       const events: RunEventData[] = [
         { type: 'stop', stopReason: event.stopReason, status: statusOf(event.stopReason) },

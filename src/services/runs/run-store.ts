@@ -1,4 +1,5 @@
 import type { RunStore, StepRecord } from '../../agent/loop.js';
+import type { Prisma } from '../../generated/prisma/client.js';
 import { formatConversationSearchResults, parseConversationSearchArgs } from '../../agent/tools/conversation-search.js';
 import { newId } from '../../ids.js';
 import { retryOnConnectionLoss } from '../../db/errors.js';
@@ -8,15 +9,50 @@ import type { ServiceContext } from '../platform/context.js';
 import { publishAgentEvent, publishBlockChanges } from '../platform/events.js';
 import { executeServerTool } from '../tools/server-tools.js';
 import { executeMcpTool } from '../mcp/mcp-tools.js';
-import { compactContext, compactIfNeeded } from '../messages/compaction.js';
+import { compactContext, compactIfNeeded, compactionSettings, type CompactionSettings } from '../messages/compaction.js';
 import { MESSAGE_SEARCH_MAX_LIMIT, runMessageSearch, searchSettingsOf } from '../messages/message-search.js';
 import { insertMessages, loadContextMessages, messageRows } from '../messages/message-store.js';
+import { writeBlockEdit, writeStep } from './step-writes.js';
+
+/**
+ * A step's memory edits: blocks written, created and removed, and the system prompt of every
+ * agent that shows one of them rebuilt (this agent's new prompt is returned).
+ */
+async function writeMemoryEdits(tx: Prisma.TransactionClient, orgId: string, agentId: string, step: StepRecord) {
+  const showing = new Set<string>([agentId]);
+  for (const block of step.changedBlocks) for (const id of await writeBlockEdit(tx, block)) showing.add(id);
+  for (const blockId of step.deletedBlockIds) {
+    await tx.blockAgent.deleteMany({ where: { agentId, blockId } });
+    // A block no agent shows any more goes too (it was this agent's own).
+    if ((await tx.blockAgent.count({ where: { blockId } })) === 0) await tx.block.delete({ where: { id: blockId } });
+  }
+  for (const block of step.createdBlocks) {
+    const id = newId('Block');
+    await tx.block.create({
+      data: { id, organizationId: orgId, label: block.label, value: block.value, limit: block.limit ?? BLOCK_LIMIT_DEFAULT, description: block.description },
+      select: { id: true },
+    });
+    await tx.blockAgent.create({ data: { agentId, blockId: id, blockLabel: block.label } });
+    block.id = id;
+  }
+  // A shared block edited by this agent changes every agent that shows it.
+  const touchedAgents = [...showing];
+  let systemPrompt: string | undefined;
+  for (const id of touchedAgents) {
+    const text = await rebuildSystemPrompt(tx, id);
+    if (id === agentId) systemPrompt = text ?? undefined;
+  }
+  return { systemPrompt, touchedAgents };
+}
 
 /** Waits before storing a step again after its connection was lost. */
 const STEP_COMMIT_RETRIES_MS = [200, 1_000];
 
-export function createRunStore(ctx: ServiceContext): RunStore {
+/** A store serves one run; `loaded.compaction`: the agent's compaction settings, read with the agent. */
+export function createRunStore(ctx: ServiceContext, loaded: { compaction?: CompactionSettings } = {}): RunStore {
   const { prisma, orgId } = ctx;
+  // Else they are read once, at the first check.
+  let settings: Promise<CompactionSettings | null> | undefined = loaded.compaction ? Promise.resolve(loaded.compaction) : undefined;
   return {
     history: (agentId) => loadContextMessages(prisma, agentId),
 
@@ -26,68 +62,27 @@ export function createRunStore(ctx: ServiceContext): RunStore {
     },
 
     async commitStep(runId, agentId, step: StepRecord) {
-      // A lost connection rolls the step's transaction back: it is written again on a new one.
-      const write = () => prisma.$transaction(async (tx) => {
-        const stepRow = await tx.step.create({
-          data: {
-            id: step.stepId,
-            organizationId: orgId,
-            runId,
-            agentId,
-            providerName: step.provider,
-            model: step.model,
-            promptTokens: step.usage?.promptTokens ?? 0,
-            completionTokens: step.usage?.completionTokens ?? 0,
-            totalTokens: step.usage?.totalTokens ?? 0,
-            cachedInputTokens: step.usage?.cachedInputTokens ?? null,
-            reasoningTokens: step.usage?.reasoningTokens ?? null,
-            stopReason: step.stopReason,
-            status: 'success',
-            llmRequestNs: step.llmRequestNs,
-            stepNs: step.stepNs,
-            completedAt: new Date(),
-          },
+      const ids = { orgId, runId, agentId, messageIds: step.messages.map(() => newId('Message')) };
+      const editsMemory = step.changedBlocks.length + step.createdBlocks.length + step.deletedBlockIds.length > 0;
+      // A step without memory edits is one statement; with them, one transaction. A lost
+      // connection rolls either back: it is written again on a new connection.
+      const write = async (): Promise<{ systemPrompt?: string; touchedAgents: string[] } | null> => {
+        if (!editsMemory) return (await writeStep(prisma, ids, step)) ? { touchedAgents: [] } : null;
+        return prisma.$transaction(async (tx) => {
+          if (!(await writeStep(tx, ids, step))) return null;
+          return writeMemoryEdits(tx, orgId, agentId, step);
         });
-        const rows = messageRows(orgId, agentId, runId, stepRow.id, step.messages);
-        await insertMessages(tx, rows);
-        for (const block of step.changedBlocks) {
-          await tx.block.update({ where: { id: block.id }, data: { value: block.value, label: block.label, description: block.description } });
-          await tx.blockAgent.updateMany({ where: { blockId: block.id }, data: { blockLabel: block.label } });
-        }
-        for (const blockId of step.deletedBlockIds) {
-          await tx.blockAgent.deleteMany({ where: { agentId, blockId } });
-          // A block no agent shows any more goes too (it was this agent's own).
-          if ((await tx.blockAgent.count({ where: { blockId } })) === 0) await tx.block.delete({ where: { id: blockId } });
-        }
-        for (const block of step.createdBlocks) {
-          const id = newId('Block');
-          await tx.block.create({
-            data: { id, organizationId: orgId, label: block.label, value: block.value, limit: block.limit ?? BLOCK_LIMIT_DEFAULT, description: block.description },
-          });
-          await tx.blockAgent.create({ data: { agentId, blockId: id, blockLabel: block.label } });
-          block.id = id;
-        }
-        await tx.agent.update({ where: { id: agentId }, data: { messageIds: { push: rows.map((row) => row.id) } } });
-        let touchedAgents: string[] = [];
-        if (step.changedBlocks.length || step.createdBlocks.length || step.deletedBlockIds.length) {
-          // A shared block edited by this agent changes every agent that shows it.
-          const ids = step.changedBlocks.map((block) => block.id!).filter(Boolean);
-          const others = ids.length ? await tx.blockAgent.findMany({ where: { blockId: { in: ids } }, select: { agentId: true } }) : [];
-          touchedAgents = [...new Set([agentId, ...others.map((link) => link.agentId)])];
-          for (const id of touchedAgents) await rebuildSystemPrompt(tx, id);
-        }
-        if (step.ttftNs !== null) await tx.run.update({ where: { id: runId }, data: { ttftNs: step.ttftNs } });
-        return { ids: rows.map((row) => row.id), touchedAgents };
-      });
-      const { ids, touchedAgents } = await retryOnConnectionLoss(write, STEP_COMMIT_RETRIES_MS, (error, delayMs) =>
+      };
+      const stored = await retryOnConnectionLoss(write, STEP_COMMIT_RETRIES_MS, (error, delayMs) =>
         ctx.logger.warn({ err: error, runId, retryInMs: delayMs }, 'database connection lost while storing a step; storing it again'),
       );
-      publishAgentEvent(ctx, agentId, { type: 'MESSAGES_ADDED', runId, messageIds: ids });
-      if (touchedAgents.length) {
+      if (!stored) return null;
+      publishAgentEvent(ctx, agentId, { type: 'MESSAGES_ADDED', runId, messageIds: ids.messageIds });
+      if (stored.touchedAgents.length) {
         const blockIds = [...step.changedBlocks, ...step.createdBlocks].map((block) => block.id!).filter(Boolean);
-        publishBlockChanges(ctx, { agentIds: touchedAgents, blockIds: [...blockIds, ...step.deletedBlockIds] });
+        publishBlockChanges(ctx, { agentIds: stored.touchedAgents, blockIds: [...blockIds, ...step.deletedBlockIds] });
       }
-      return ids;
+      return { messageIds: ids.messageIds, systemPrompt: stored.systemPrompt };
     },
 
     async keepInput(runId, agentId, messages) {
@@ -130,7 +125,8 @@ export function createRunStore(ctx: ServiceContext): RunStore {
     },
 
     async compactIfNeeded(runId, agentId, usage, cancel) {
-      return compactIfNeeded(ctx, runId, agentId, usage?.totalTokens ?? 0, cancel);
+      settings ??= compactionSettings(ctx, agentId);
+      return compactIfNeeded(ctx, runId, agentId, await settings, usage?.totalTokens ?? 0, cancel);
     },
 
     async compact(runId, agentId, cancel) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Prisma, type Run } from '../../generated/prisma/client.js';
 import { runAgentLoop, type ResumeCalls, type RunStore } from '../../agent/loop.js';
-import { statusOf, type NewMessage, type StopReason } from '../../agent/run-types.js';
+import type { NewMessage, StopReason } from '../../agent/run-types.js';
 import { newId } from '../../ids.js';
 import type { RunObserver, ServiceContext } from '../platform/context.js';
 import { AppError, assertId, badInput, notFound, parseInput } from '../../errors.js';
@@ -10,11 +10,11 @@ import { createRunStore } from './run-store.js';
 import { assertAgentInOrg } from '../platform/scope.js';
 import { announceRunEnded, publishAgentEvent } from '../platform/events.js';
 import { insertMessages, messageRows, messagesByIds } from '../messages/message-store.js';
-import { loadLoopAgent } from './loop-agent.js';
+import { loadRunAgent } from './loop-agent.js';
 import { agentIsBusy } from './run-status.js';
 import { isConnectionLost, isUniqueViolation, retryOnConnectionLoss } from '../../db/errors.js';
-import { afterMainTurn } from '../groups/sleeptime.js';
 import type { TraceCarrier } from '../../observability/run-tracing.js';
+import { FINISH_RETRIES_MS, finishRun, keepErroredInput, runError } from './run-finish.js';
 
 /**
  * Runs: sending messages to an agent, in the background or waiting for the end, and cancelling.
@@ -78,11 +78,25 @@ interface PendingApproval {
   calls: Array<{ id: string; name: string; arguments: string }>;
 }
 
-async function pendingApproval(ctx: ServiceContext, agentId: string): Promise<PendingApproval | null> {
-  const agent = await ctx.prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { messageIds: true } });
-  const lastId = agent.messageIds.at(-1);
-  if (!lastId) return null;
-  const last = await ctx.prisma.message.findUnique({ where: { id: lastId }, select: { id: true, role: true, toolCalls: true, runId: true } });
+interface AgentHead {
+  model: string | null;
+  /** The last message of the context window, if any. */
+  last: { id: string; role: string; toolCalls: unknown; runId: string | null } | null;
+}
+
+/** The agent's model and last context message, in one statement; null when the agent is not in the organisation. */
+async function agentHead(ctx: ServiceContext, agentId: string): Promise<AgentHead | null> {
+  const [row] = await ctx.prisma.$queryRaw<Array<{ model: string | null; id: string | null; role: string | null; toolCalls: unknown; runId: string | null }>>`
+    SELECT a.model, m.id, m.role::text AS role, m."toolCalls", m."runId"
+      FROM "Agent" a
+      LEFT JOIN "Message" m ON m.id = a."messageIds"[array_upper(a."messageIds", 1)]
+     WHERE a.id = ${agentId} AND a."organizationId" = ${ctx.orgId}`;
+  if (!row) return null;
+  return { model: row.model, last: row.id ? { id: row.id, role: row.role!, toolCalls: row.toolCalls, runId: row.runId } : null };
+}
+
+async function pendingApproval(ctx: ServiceContext, agentId: string, head?: AgentHead): Promise<PendingApproval | null> {
+  const last = (head ?? (await agentHead(ctx, agentId)))?.last;
   if (!last || last.role !== 'approval' || !Array.isArray(last.toolCalls) || last.toolCalls.length === 0) return null;
   const calls = (last.toolCalls as Array<{ id: string; function: { name: string; arguments: string } }>).map((call) => ({
     id: call.id,
@@ -166,20 +180,22 @@ async function attachToRun(ctx: ServiceContext, run: Run, wait: boolean): Promis
 }
 
 export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Record<string, unknown>, options: { wait: boolean }): Promise<RunResult> {
-  await assertAgentInOrg(ctx.prisma, ctx.orgId, agentId);
+  assertId('Agent', agentId, 'agentId');
+  const head = await agentHead(ctx, agentId);
+  if (!head) throw notFound('Agent', agentId);
   const input = parseInput(sendMessageInput, raw ?? {});
   const idempotencyKey = idempotencyKeyOf(input);
   if (idempotencyKey) {
     const earlier = await ctx.prisma.run.findUnique({ where: { agentId_idempotencyKey: { agentId, idempotencyKey } } });
     if (earlier) return attachToRun(ctx, earlier, options.wait);
   }
-  const agent = await ctx.prisma.agent.findUniqueOrThrow({ where: { id: agentId }, select: { model: true } });
+  const agent = head;
   if (!agent.model) throw badInput('agentId', 'the agent has no model: set one with updateAgent(input: { model: "provider/model" })');
   ctx.runtime.models.resolve(agent.model);
   if (input.failIfBusy && (await agentIsBusy(ctx, agentId))) {
     throw new AppError('AGENT_BUSY', `Agent ${agentId} is already running; retry later or send without failIfBusy to queue`, { agentId });
   }
-  const pending = await pendingApproval(ctx, agentId);
+  const pending = await pendingApproval(ctx, agentId, head);
   const answering = Boolean(input.approvals?.length || input.toolReturns?.length);
   if (pending && !answering) {
     throw new AppError('PENDING_APPROVAL', 'The agent is waiting for an approval of its tool call; answer it with approvals or toolReturns', {
@@ -239,7 +255,7 @@ export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Rec
   }
   const ended = options.wait ? ctx.runtime.endings.wait(run.id, () => runHasEnded(ctx, run.id)) : undefined;
   ctx.runtime.queue.notify();
-  ctx.bus.pubsub.publish('runQueued', { runId: run.id });
+  ctx.bus.pubsub.publish('runQueued', { runId: run.id, from: ctx.runtime.instanceId });
   if (!ended) return { run, messageIds: [] };
 
   await ended;
@@ -267,10 +283,9 @@ function nextCreatedAt(): Date {
 }
 
 /** Executes a run this instance claimed from the queue (it is marked running already). */
-export async function executeRun(ctx: ServiceContext, runId: string, signal: AbortSignal): Promise<void> {
+export async function executeRun(ctx: ServiceContext, run: { id: string; agentId: string; input: unknown; createdAt: Date }, signal: AbortSignal): Promise<void> {
   const started = Date.now();
-  const run = await ctx.prisma.run.findUniqueOrThrow({ where: { id: runId }, select: { agentId: true, input: true, createdAt: true } });
-  const agentId = run.agentId;
+  const { id: runId, agentId } = run;
   ctx.runtime.observer?.runClaimed((started - run.createdAt.getTime()) / 1000);
   ctx.logger.info({ runId, agentId }, 'run started');
   const input = (run.input ?? { messages: [], maxSteps: DEFAULT_MAX_STEPS }) as unknown as RunInput;
@@ -279,11 +294,15 @@ export async function executeRun(ctx: ServiceContext, runId: string, signal: Abo
   let stopReason: StopReason = 'error';
   let error: { code: string; message: string; detail?: string } | undefined;
   let usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, stepCount: 0 };
+  // Unknown until the agent is loaded: then the sleeptime check runs.
+  let sleeptimeManager = true;
   try {
-    const agent = await loadLoopAgent(ctx.prisma, agentId);
-    if (!agent) throw notFound('Agent', agentId);
+    const loaded = await loadRunAgent(ctx.prisma, agentId);
+    if (!loaded) throw notFound('Agent', agentId);
+    const { agent } = loaded;
+    sleeptimeManager = loaded.sleeptimeManager;
     const outcome = await runAgentLoop(
-      { store: observed(createRunStore(ctx), ctx.runtime.observer), models: ctx.runtime.models, timeoutMs: ctx.runtime.llmTimeoutMs, retry: ctx.runtime.llmRetry, events: ctx.runtime.events, trace: trace?.loop },
+      { store: observed(createRunStore(ctx, { compaction: loaded.compaction }), ctx.runtime.observer), models: ctx.runtime.models, timeoutMs: ctx.runtime.llmTimeoutMs, retry: ctx.runtime.llmRetry, events: ctx.runtime.events, trace: trace?.loop },
       { runId, agent, input: input.messages, maxSteps: input.maxSteps, resume: input.resume },
       signal,
     );
@@ -304,71 +323,10 @@ export async function executeRun(ctx: ServiceContext, runId: string, signal: Abo
   }
   // However it ended, the run is marked ended; if even that fails, the run is no longer
   // heartbeaten and the liveness check ends it (see run-liveness.ts).
-  const finishing = retryOnConnectionLoss(() => finishRun(ctx, runId, agentId, stopReason, usage, error, Date.now() - started), FINISH_RETRIES_MS, (caught, delayMs) =>
+  const finishing = retryOnConnectionLoss(() => finishRun(ctx, runId, agentId, stopReason, usage, error, Date.now() - started, sleeptimeManager), FINISH_RETRIES_MS, (caught, delayMs) =>
     ctx.logger.warn({ err: caught, runId, retryInMs: delayMs }, 'database connection lost while ending a run; trying again'),
   );
   await (trace ? trace.ended(finishing, { error, usage }) : finishing);
-}
-
-/** Waits before writing a run's end again after the connection was lost (about 10 s in all). */
-const FINISH_RETRIES_MS = [100, 300, 600, 1_000, 2_000, 3_000, 3_000];
-
-/** The code and message a failed run shows for what made it fail. */
-function runError(caught: unknown): { code: string; message: string } {
-  if (caught instanceof AppError) return { code: caught.code, message: caught.message };
-  if (isConnectionLost(caught)) {
-    return { code: 'DATABASE_UNAVAILABLE', message: 'The database connection was lost while the run was storing its work; the steps stored before remain' };
-  }
-  return { code: 'INTERNAL', message: 'The run failed unexpectedly' };
-}
-
-async function keepErroredInput(ctx: ServiceContext, runId: string, agentId: string, messages: NewMessage[]) {
-  const rows = messageRows(ctx.orgId, agentId, runId, null, messages.map((message) => ({ ...message, isErr: true })));
-  await retryOnConnectionLoss(() => ctx.prisma.$transaction((tx) => insertMessages(tx, rows)), FINISH_RETRIES_MS.slice(0, 3), () => {});
-}
-
-async function finishRun(
-  ctx: ServiceContext,
-  runId: string,
-  agentId: string,
-  stopReason: StopReason,
-  usage: { promptTokens: number; completionTokens: number; totalTokens: number; stepCount: number },
-  error: { code: string; message: string; detail?: string } | undefined,
-  durationMs: number,
-) {
-  const completedAt = new Date();
-  const finalReason = await ctx.prisma.$transaction(async (tx) => {
-    const current = await tx.run.findUniqueOrThrow({ where: { id: runId }, select: { status: true, metadata: true } });
-    const finalReason: StopReason = current.status === 'cancelled' ? 'cancelled' : stopReason;
-    await tx.run.update({
-      where: { id: runId },
-      data: {
-        status: statusOf(finalReason),
-        stopReason: finalReason,
-        completedAt,
-        totalDurationNs: BigInt(durationMs) * 1_000_000n,
-        usage: {
-          prompt_tokens: usage.promptTokens,
-          completion_tokens: usage.completionTokens,
-          total_tokens: usage.totalTokens,
-          step_count: usage.stepCount,
-        },
-        metadata: { ...((current.metadata as Record<string, unknown> | null) ?? {}), ...(error ? { error: { error_type: error.code.toLowerCase(), message: error.message, detail: error.detail ?? null } } : {}) },
-      },
-    });
-    await tx.agent.update({ where: { id: agentId }, data: { lastStopReason: finalReason, lastRunCompletion: completedAt, lastRunDurationMs: durationMs } });
-    return finalReason;
-  });
-  announceRunEnded(ctx, { id: runId, agentId }, finalReason, error);
-  ctx.runtime.observer?.runEnded(statusOf(finalReason), finalReason, durationMs / 1000);
-  ctx.logger.info({ runId, agentId, stopReason: finalReason, durationMs, steps: usage.stepCount, ...(error ? { code: error.code } : {}) }, 'run ended');
-  // A turn of a sleeptime group's main agent may start its sleeptime agent's run.
-  try {
-    await afterMainTurn(ctx, agentId, runId);
-  } catch (caught) {
-    ctx.logger.error({ err: caught, runId }, 'sleeptime runs could not be started');
-  }
-  return finalReason;
 }
 
 /** The run store, telling the observer about every stored step. */
