@@ -13,6 +13,7 @@ import { MEMORY_TOOL_NAMES, executeMemoryTool } from './tools/memory-tools.js';
 import type { EditableBlock } from './tools/memory-workspace.js';
 import { ToolExecutionError } from '../errors.js';
 import { UNTRACED, type LoopTrace } from './loop-trace.js';
+import { asPromptMessage, extendHistory, type BlockEdits } from './loop-history.js';
 
 /**
  * The agent loop (letta-domain §3): one step is one model call plus the execution of the tool it
@@ -405,33 +406,6 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
   return finish('max_steps');
 }
 
-/**
- * The context after a committed step: the step's messages appended and, after a memory edit, the
- * rebuilt system prompt in place of the old one; undefined (read it again) when a server tool
- * changed the context.
- */
-function extendHistory(history: PromptMessage[] | undefined, stepMessages: NewMessage[], committed: CommittedStep, edits: BlockEdits): PromptMessage[] | undefined {
-  if (!history || edits.contextChanged) return undefined;
-  const memoryChanged = edits.changed.size + edits.created.size + edits.deleted.size > 0;
-  if (memoryChanged) {
-    if (committed.systemPrompt === undefined || history[0]?.role !== 'system') return undefined;
-    history[0] = { ...history[0], content: [{ type: 'text', text: committed.systemPrompt }] };
-  }
-  history.push(...stepMessages.map(asPromptMessage));
-  return history;
-}
-
-function asPromptMessage(message: NewMessage): PromptMessage {
-  return {
-    role: message.role,
-    content: message.content,
-    toolCalls: message.toolCalls ?? null,
-    toolCallId: message.toolCallId ?? null,
-    name: message.name ?? null,
-    model: message.model ?? null,
-  };
-}
-
 function parseObject(text: string): Record<string, unknown> {
   try {
     const value = JSON.parse(text || '{}') as unknown;
@@ -439,15 +413,6 @@ function parseObject(text: string): Record<string, unknown> {
   } catch {
     return {};
   }
-}
-
-/** Block edits of one step: existing blocks by id, new ones by label. */
-interface BlockEdits {
-  changed: Map<string, EditableBlock>;
-  created: Map<string, EditableBlock>;
-  deleted: Set<string>;
-  /** A server tool rebuilt the system prompt (archival insert, file views). */
-  contextChanged: boolean;
 }
 
 async function executeTool(

@@ -1,16 +1,8 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { AGENT_TYPES } from '../../src/agent/prompts.js';
-import {
-  BUILTIN_TOOLS,
-  CONTINUE_BASE_TOOLS,
-  FILE_TOOL_NAMES,
-  TERMINAL_BASE_TOOLS,
-  baseToolNames,
-  baseToolRules,
-  builtinTool,
-  isModelExcludedFromBaseToolRules,
-} from '../../src/agent/tools/builtin.js';
+import { BUILTIN_TOOLS, FILE_TOOL_NAMES, baseToolNames, builtinTool } from '../../src/agent/tools/builtin.js';
+import { CONTINUE_BASE_TOOLS, TERMINAL_BASE_TOOLS, baseToolRules, isModelExcludedFromBaseToolRules } from '../../src/agent/tools/base-tool-rules.js';
 import { toolRulesSchema } from '../../src/agent/tool-rules.js';
 
 const ajv = new Ajv({ strict: false });
