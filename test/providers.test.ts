@@ -191,7 +191,7 @@ it('anthropic: redacted thinking is kept and sent back as it came', async () => 
   );
   const result = await send(agent.id, 'I play chess');
   expect(result.messages.map((message) => message.messageType)).toEqual(['REASONING_MESSAGE', 'HIDDEN_REASONING_MESSAGE', 'TOOL_CALL_MESSAGE', 'TOOL_RETURN_MESSAGE', 'ASSISTANT_MESSAGE']);
-  expect(result.messages[1]).toMatchObject({ state: 'redacted', hiddenReasoning: 'ENCRYPTED-BLOB' });
+  expect(result.messages[1]).toMatchObject({ state: 'REDACTED', hiddenReasoning: 'ENCRYPTED-BLOB' });
   const assistant = (model.requests[before + 1]!.raw.messages as Array<{ role: string; content: Array<Record<string, unknown>> }>).find((message) => message.role === 'assistant')!;
   expect(assistant.content.map((block) => block.type)).toEqual(['thinking', 'redacted_thinking', 'tool_use']);
   expect(assistant.content[0]).toMatchObject({ thinking: 'visible thought', signature: 'sig-visible' });
