@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeAll, collect, eventually, SERVICES_MODE, startWithScriptedModel } from './helpers/server.js';
 import { freePort } from './helpers/ports.js';
+import { SSE_PATH } from '../src/server.js';
 
 /**
  * What a chat UI relies on when things go wrong: Redis restarting mid-stream, clients that come
@@ -249,5 +251,52 @@ describe('reliability', () => {
     expect(all.map((event) => event.seq)).toEqual(fastEvents.map((event) => event.seq));
     expect(assistantText(all)).toBe(text);
     slow.close();
+  }, 240_000);
+
+  it('an SSE client that stops reading is ended with SLOW_CONSUMER while a graphql-ws subscriber gets everything', async () => {
+    const { model, t } = await startWithScriptedModel({ SSE_BUFFER_BYTES: String(1024 * 1024) });
+    cleanup.push(model, t);
+    const agentId = ((await t.ok(CREATE_AGENT as never)) as Data).createAgent.agent.id;
+    // About 24 MB in 480 deltas: far more than the kernel's socket buffers and SSE_BUFFER_BYTES.
+    const piece = 'abcdefghij'.repeat(5_000);
+    const text = Array.from({ length: 480 }, (_, index) => `${index}:${piece}`.slice(0, piece.length)).join('');
+    model.enqueue({ text, chunkSize: piece.length, chunkDelayMs: 5 });
+    const runId = ((await t.ok(SEND_ASYNC as never, { id: agentId, text: 'talk a lot' } as never)) as Data).sendMessageAsync.run.id;
+    const fast = collect<{ runEvents: RunEvent }>(t.ws(), { query: RUN_EVENTS, variables: { runId } });
+
+    // The slow client reads the first bytes of its event stream, then stops reading.
+    let body = '';
+    let ended = false;
+    const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const request = http.request(new URL(SSE_PATH, t.url), { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' } }, resolve);
+      request.on('error', reject);
+      request.end(JSON.stringify({ query: RUN_EVENTS, variables: { runId } }));
+    });
+    expect(response.statusCode).toBe(200);
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => (body += chunk));
+    response.on('end', () => (ended = true));
+    response.on('error', () => {});
+    await eventually(() => body.includes('event: next'), undefined, 15_000);
+    response.pause();
+
+    // Storing the 24 MB reply takes a while after its last delta (about 17 s embedded on a quiet machine).
+    await eventually(() => fast.completed, undefined, 150_000);
+    expect(fast.errors).toEqual([]);
+    const fastEvents = withoutPings(fast.values.map((value) => value.runEvents));
+    expect(assistantText(fastEvents)).toBe(text);
+
+    response.resume();
+    await eventually(() => ended, undefined, 60_000);
+    const events = body.split('\n\n').filter(Boolean).map((frame) => ({
+      event: /^event: (.*)$/m.exec(frame)?.[1],
+      data: /^data: (.*)$/m.exec(frame)?.[1],
+    }));
+    expect(events.at(-1)?.event).toBe('complete');
+    const last = JSON.parse(events.filter((event) => event.event === 'next').at(-1)!.data!) as Data;
+    expect(last.errors?.[0]?.extensions?.code).toBe('SLOW_CONSUMER');
+    const received = events.filter((event) => event.event === 'next').map((event) => JSON.parse(event.data!) as Data).filter((payload) => payload.data);
+    expect(received.length).toBeGreaterThan(0);
+    expect(received.length).toBeLessThan(fastEvents.length);
   }, 240_000);
 });
