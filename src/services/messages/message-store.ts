@@ -12,21 +12,16 @@ import type { ServiceContext } from '../platform/context.js';
 
 const json = (value: unknown) => (value === null || value === undefined ? Prisma.DbNull : (value as Prisma.InputJsonValue));
 
-/** Rows for new messages of one agent, in order (the sequence follows insertion order). */
-export function messageRows(orgId: string, agentId: string, runId: string | null, stepId: string | null, messages: NewMessage[]) {
-  return messages.map((message) => ({
-    id: newId('Message'),
-    organizationId: orgId,
-    agentId,
-    runId,
-    stepId,
+/** A new message's stored columns, nullable ones as null (JSON columns as plain values). */
+export function messageFields(message: NewMessage) {
+  return {
     role: message.role,
-    content: json(message.content),
+    content: message.content ?? null,
     name: message.name ?? null,
-    toolCalls: json(message.toolCalls),
+    toolCalls: message.toolCalls ?? null,
     toolCallId: message.toolCallId ?? null,
-    toolReturns: json(message.toolReturns),
-    approvals: json(message.approvals),
+    toolReturns: message.toolReturns ?? null,
+    approvals: message.approvals ?? null,
     approve: message.approve ?? null,
     approvalRequestId: message.approvalRequestId ?? null,
     denialReason: message.denialReason ?? null,
@@ -35,7 +30,26 @@ export function messageRows(orgId: string, agentId: string, runId: string | null
     groupId: message.groupId ?? null,
     isErr: message.isErr ?? false,
     model: message.model ?? null,
-  }));
+  };
+}
+
+/** Rows for new messages of one agent, in order (the sequence follows insertion order). */
+export function messageRows(orgId: string, agentId: string, runId: string | null, stepId: string | null, messages: NewMessage[]) {
+  return messages.map((message) => {
+    const fields = messageFields(message);
+    return {
+      id: newId('Message'),
+      organizationId: orgId,
+      agentId,
+      runId,
+      stepId,
+      ...fields,
+      content: json(fields.content),
+      toolCalls: json(fields.toolCalls),
+      toolReturns: json(fields.toolReturns),
+      approvals: json(fields.approvals),
+    };
+  });
 }
 
 /**

@@ -1,34 +1,12 @@
 import type { StepRecord } from '../../agent/loop.js';
-import type { NewMessage } from '../../agent/run-types.js';
 import type { EditableBlock } from '../../agent/tools/memory-workspace.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { PrismaClient } from '../../db/client.js';
+import { messageFields } from '../messages/message-store.js';
 
 /** The SQL of a step's writes: each one statement, so that a step costs few round trips. */
 
 type Db = PrismaClient | Prisma.TransactionClient;
-
-/** A message as the step statement reads it from its JSON parameter (null for SQL NULL). */
-function messageJson(id: string, message: NewMessage) {
-  return {
-    id,
-    role: message.role,
-    content: message.content ?? null,
-    name: message.name ?? null,
-    toolCalls: message.toolCalls ?? null,
-    toolCallId: message.toolCallId ?? null,
-    toolReturns: message.toolReturns ?? null,
-    approvals: message.approvals ?? null,
-    approve: message.approve ?? null,
-    approvalRequestId: message.approvalRequestId ?? null,
-    denialReason: message.denialReason ?? null,
-    otid: message.otid ?? null,
-    senderId: message.senderId ?? null,
-    groupId: message.groupId ?? null,
-    isErr: message.isErr ?? false,
-    model: message.model ?? null,
-  };
-}
 
 /**
  * Stores a step in one statement unless its run was cancelled meanwhile (then nothing: false):
@@ -40,7 +18,7 @@ export async function writeStep(db: Db, ids: { orgId: string; runId: string; age
   const { orgId, runId, agentId, messageIds } = ids;
   const now = new Date();
   const usage = step.usage;
-  const messages = JSON.stringify(step.messages.map((message, index) => messageJson(messageIds[index]!, message)));
+  const messages = JSON.stringify(step.messages.map((message, index) => ({ id: messageIds[index]!, ...messageFields(message) })));
   const [row] = await db.$queryRaw<Array<{ live: number }>>`
     WITH live AS (
       UPDATE "Run" SET "ttftNs" = COALESCE(${step.ttftNs}::bigint, "ttftNs"), "updatedAt" = ${now}::timestamptz
