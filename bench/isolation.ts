@@ -124,7 +124,7 @@ async function main() {
     const encoded = new Response(form);
     const body = Buffer.from(await encoded.arrayBuffer());
     return new Promise((resolve, reject) => {
-      const request = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': encoded.headers.get('content-type')!, 'content-length': body.length } }, (response) => {
+      const request = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': encoded.headers.get('content-type')!, 'content-length': body.length, 'x-graphql-yoga-csrf': '1' } }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));

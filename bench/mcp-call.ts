@@ -4,7 +4,7 @@
  *
  *   npm run bench:mcp          (embedded mode; BENCH_MESSAGES per agent, default 100)
  *
- * One server process (auth disabled, logs silent, in-memory PGlite), the scripted model server,
+ * One server process (auth disabled, rate limits off, logs silent, in-memory PGlite), the scripted model server,
  * and an MCP server built on the SDK's McpServer over streamable HTTP, all in this process. The
  * model's script per message: call the tool, then answer. Two agents, messages alternating:
  *   - baseline: the built-in `memory_insert` (executed in memory);
@@ -88,7 +88,7 @@ async function main() {
         : { toolCalls: [{ name: 'memory_insert', arguments: { label: 'human', new_string: `Fact ${fact}.` } }], usage };
     },
   });
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: 'memory://', AUTH_MODE: 'disabled', LOG_LEVEL: 'silent', LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]) });
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: 'memory://', AUTH_MODE: 'disabled', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_RUNS_PER_MINUTE: '0', LLM_PROVIDERS: JSON.stringify([{ name: 'test', baseUrl: model.url }]) });
   const app = await createAppContext(config, createLogger(config));
   const server = await startServer(app);
   const request = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
