@@ -33,3 +33,5 @@ process.on('message', (message: { type: string; reset?: boolean }) => {
   }
 });
 process.send!({ type: 'ready', url: server.url });
+// A parent that died without sending 'close' (a failed bench) must not leave the server running.
+process.on('disconnect', () => process.exit(1));
