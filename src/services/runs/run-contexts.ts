@@ -18,29 +18,37 @@ export interface KeptContext {
   history: PromptMessage[];
 }
 
-/** Contexts kept at most (least recently used go first). */
-const MAX_KEPT = 1_000;
+/** What is kept at most (least recently used contexts go first): agents, and messages in all. */
+const MAX_AGENTS = 1_000;
+const MAX_MESSAGES = 50_000;
 
 export class RunContexts {
   private readonly kept = new Map<string, KeptContext>();
+  private messages = 0;
 
-  constructor(private readonly max = MAX_KEPT) {}
+  constructor(private readonly limits = { agents: MAX_AGENTS, messages: MAX_MESSAGES }) {}
 
   /** The agent's kept context, which the caller now owns (it is no longer kept). */
   take(agentId: string): KeptContext | undefined {
     const context = this.kept.get(agentId);
-    this.kept.delete(agentId);
+    if (context) this.drop(agentId, context);
     return context;
   }
 
   put(agentId: string, context: KeptContext): void {
-    this.kept.delete(agentId);
+    this.take(agentId);
+    if (context.history.length > this.limits.messages) return;
     this.kept.set(agentId, context);
-    if (this.kept.size > this.max) this.kept.delete(this.kept.keys().next().value!);
+    this.messages += context.history.length;
+    for (const [oldest, kept] of this.kept) {
+      if (this.kept.size <= this.limits.agents && this.messages <= this.limits.messages) break;
+      this.drop(oldest, kept);
+    }
   }
 
-  get size(): number {
-    return this.kept.size;
+  private drop(agentId: string, context: KeptContext): void {
+    this.kept.delete(agentId);
+    this.messages -= context.history.length;
   }
 }
 
