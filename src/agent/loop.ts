@@ -111,13 +111,14 @@ export interface RunStore {
 const OVERFLOW_RETRIES = 3;
 
 /** The model call of a step: the prompt, the tools offered and whether a tool call is required. */
-export function stepRequest(agent: LoopAgent, solver: ToolRulesSolver, messages: PromptMessage[], target?: PromptTarget) {
+/** `history`: the context, converted once and then only where it grew (see buildPrompt); `extra`: the step's own messages. */
+export function stepRequest(agent: LoopAgent, solver: ToolRulesSolver, history: PromptMessage[], target?: PromptTarget, extra: PromptMessage[] = []) {
   const memgpt = isMemgpt(agent);
   const available = agent.tools.map((tool) => tool.name);
   const allowed = solver.allowedTools(available);
   const offered = agent.tools.filter((tool) => allowed.includes(tool.name));
   return {
-    prompt: buildPrompt(messages, target),
+    prompt: buildPrompt(history, target, extra),
     tools: toolsForModel(offered, { heartbeat: (name) => memgpt && !solver.isTerminal(name) && !TERMINAL_FOR_MEMGPT.has(name) }),
     requireTool: (memgpt && offered.length > 0) || solver.mustCallTool(available),
   };
@@ -230,7 +231,7 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
       let requestStart = process.hrtime.bigint();
       for (let attempt = 0; !turn; attempt++) {
         history ??= await deps.store.history(agent.id);
-        const request = stepRequest(agent, solver, [...history, ...stepMessages.map(asPromptMessage)], resolved);
+        const request = stepRequest(agent, solver, history, resolved, stepMessages.map(asPromptMessage));
         requestStart = process.hrtime.bigint();
         try {
           turn = await trace.modelCall({ provider: resolved.provider, model: resolved.modelName, streaming: Boolean(deps.events) }, () => callModel({
