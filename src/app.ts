@@ -13,6 +13,7 @@ import { createModelRegistry, providerEntries } from './agent/llm/providers.js';
 import { RunQueue } from './realtime/run-queue.js';
 import { createRunStreams } from './realtime/run-streams.js';
 import { createRunEventRecorder } from './services/runs/run-events.js';
+import { RunContexts } from './services/runs/run-contexts.js';
 import { startRunLiveness } from './services/runs/run-liveness.js';
 import type { Runtime } from './services/platform/context.js';
 import { createEmbedderRegistry, type EmbedderRegistry } from './agent/embeddings/index.js';
@@ -157,6 +158,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       defaultModel: config.DEFAULT_MODEL,
       streams,
       events: createRunEventRecorder(db.prisma, streams, logger),
+      contexts: new RunContexts(),
       pingMs: config.RUN_EVENT_PING_MS,
       instanceId,
       embeddings,

@@ -63,13 +63,18 @@ export interface StepRecord {
 export interface CommittedStep {
   messageIds: string[];
   systemPrompt?: string;
+  /** The messages as stored (the store's rows), for the run's stream. */
+  rows?: unknown[];
 }
 
 /** Persistence the loop needs; implemented over Prisma in services/run-store.ts. */
 export interface RunStore {
-  /** The in-context messages, system message first. */
+  /** Before the first step: whether the run was cancelled meanwhile, and the in-context messages, system message first. */
+  begin(runId: string, agentId: string): Promise<{ cancelled: boolean; history: PromptMessage[] }>;
+  /** The in-context messages, read again (after a compaction or a server tool changed them). */
   history(agentId: string): Promise<PromptMessage[]>;
-  isCancelled(runId: string): Promise<boolean>;
+  /** At the end: the context as the run left it, undefined when unknown (the next run reads it). */
+  keepContext?(agentId: string, history: PromptMessage[] | undefined): void;
   /**
    * Writes a step atomically unless the run was cancelled (then nothing is written: null), and
    * returns the ids of the messages it added and, when the step rebuilt the agent's system
@@ -106,13 +111,14 @@ export interface RunStore {
 const OVERFLOW_RETRIES = 3;
 
 /** The model call of a step: the prompt, the tools offered and whether a tool call is required. */
-export function stepRequest(agent: LoopAgent, solver: ToolRulesSolver, messages: PromptMessage[], target?: PromptTarget) {
+/** `history`: the context, converted once and then only where it grew (see buildPrompt); `extra`: the step's own messages. */
+export function stepRequest(agent: LoopAgent, solver: ToolRulesSolver, history: PromptMessage[], target?: PromptTarget, extra: PromptMessage[] = []) {
   const memgpt = isMemgpt(agent);
   const available = agent.tools.map((tool) => tool.name);
   const allowed = solver.allowedTools(available);
   const offered = agent.tools.filter((tool) => allowed.includes(tool.name));
   return {
-    prompt: buildPrompt(messages, target),
+    prompt: buildPrompt(history, target, extra),
     tools: toolsForModel(offered, { heartbeat: (name) => memgpt && !solver.isTerminal(name) && !TERMINAL_FOR_MEMGPT.has(name) }),
     requireTool: (memgpt && offered.length > 0) || solver.mustCallTool(available),
   };
@@ -178,21 +184,30 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
   const messageIds: string[] = [];
   let pendingInput = [...input.input];
   let resume = input.resume;
-  // The context is read once and extended as steps commit; a memory edit re-reads it (new system text).
+  // The context is read once (or kept from the agent's last run) and extended as steps commit.
   let history: PromptMessage[] | undefined;
   let ttftSeen = false;
 
-  const finish = (stopReason: StopReason, error?: LoopOutcome['error']): LoopOutcome => ({ stopReason, usage: totals, error, messageIds });
+  const finish = (stopReason: StopReason, error?: LoopOutcome['error']): LoopOutcome => {
+    deps.store.keepContext?.(agent.id, history);
+    return { stopReason, usage: totals, error, messageIds };
+  };
   // A cancel before the first step was written keeps the caller's messages (not an approval answer, which needs its step).
   const cancelled = async (): Promise<LoopOutcome> => {
+    history = undefined;
     if (pendingInput.length && !input.resume && deps.store.keepInput) messageIds.push(...(await deps.store.keepInput(input.runId, agent.id, pendingInput)));
     pendingInput = [];
     return finish('cancelled');
   };
 
   for (let stepIndex = 0; stepIndex < input.maxSteps; stepIndex++) {
-    // Later steps rely on the previous commit, which checked the run in its transaction.
-    if (cancel.aborted || (stepIndex === 0 && (await deps.store.isCancelled(input.runId)))) return cancelled();
+    // Later steps rely on the previous commit, which checked the run in its statement.
+    if (cancel.aborted) return cancelled();
+    if (stepIndex === 0) {
+      const begun = await deps.store.begin(input.runId, agent.id);
+      if (begun.cancelled) return cancelled();
+      history = begun.history;
+    }
     const stepId = newId('Step');
     trace.stepStarted(stepId, stepIndex);
     const stepStart = process.hrtime.bigint();
@@ -216,7 +231,7 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
       let requestStart = process.hrtime.bigint();
       for (let attempt = 0; !turn; attempt++) {
         history ??= await deps.store.history(agent.id);
-        const request = stepRequest(agent, solver, [...history, ...stepMessages.map(asPromptMessage)], resolved);
+        const request = stepRequest(agent, solver, history, resolved, stepMessages.map(asPromptMessage));
         requestStart = process.hrtime.bigint();
         try {
           turn = await trace.modelCall({ provider: resolved.provider, model: resolved.modelName, streaming: Boolean(deps.events) }, () => callModel({
@@ -392,7 +407,7 @@ export async function runAgentLoop(deps: LoopDeps, input: LoopInput, cancel: Abo
       totals.totalTokens += usage.totalTokens;
     }
     totals.stepCount += 1;
-    deps.events?.emit(input.runId, { type: 'messages', stepId, messageIds: ids });
+    deps.events?.emit(input.runId, { type: 'messages', stepId, messageIds: ids, rows: committed.rows });
     if (deps.store.compactIfNeeded) {
       try {
         if (await deps.store.compactIfNeeded(input.runId, agent.id, usage, cancel)) history = undefined;

@@ -49,53 +49,103 @@ function parseArguments(text: string): unknown {
  * Converts the in-context messages (system message first) into the provider-neutral prompt.
  * Approval requests are the model's own tool calls; approval responses are bookkeeping the model
  * never sees (their outcome is in the tool messages that follow).
+ *
+ * `history` followed by `extra`: the conversion of `history` is kept with that array, and a later
+ * call with the same array (the loop's context, kept across steps and runs, only ever appended
+ * to or given a new system message) converts only the messages that are new, so that a step's
+ * prompt does not cost more as the history grows.
  */
-export function buildPrompt(messages: PromptMessage[], target?: PromptTarget): LanguageModelV3Prompt {
-  const prompt: LanguageModelV3Message[] = [];
-  const toolNames = new Map<string, string>();
-  for (const message of messages) {
-    if (message.role === 'system') {
-      prompt.push({ role: 'system', content: textOfContent(message.content) });
-    } else if (message.role === 'user' || message.role === 'summary') {
-      prompt.push({ role: 'user', content: [{ type: 'text', text: textOfContent(message.content) }] });
-    } else if (message.role === 'assistant' || (message.role === 'approval' && toolCallsOf(message).length > 0)) {
-      const text = textOfContent(message.content);
-      const calls = toolCallsOf(message);
-      for (const call of calls) toolNames.set(call.id, call.function.name);
-      const sameProvider = target !== undefined && typeof message.model === 'string' && message.model.startsWith(`${target.provider}/`);
-      const reasoning = sameProvider ? replayedReasoning(target.kind, message.content) : [];
-      prompt.push({
-        role: 'assistant',
-        content: [
-          ...reasoning,
-          ...(text ? [{ type: 'text' as const, text }] : []),
-          ...calls.map((call) => {
-            const providerOptions = sameProvider ? toolCallOptions(target.kind, message.content, call.id) : undefined;
-            return {
-              type: 'tool-call' as const,
-              toolCallId: call.id,
-              toolName: call.function.name,
-              input: parseArguments(call.function.arguments),
-              ...(providerOptions ? { providerOptions } : {}),
-            };
-          }),
-        ],
-      });
-    } else if (message.role === 'tool' && message.toolCallId) {
-      prompt.push({
-        role: 'tool',
-        content: [
-          {
-            type: 'tool-result',
-            toolCallId: message.toolCallId,
-            toolName: message.name ?? toolNames.get(message.toolCallId) ?? 'unknown',
-            output: { type: 'text', value: textOfContent(message.content) },
-          },
-        ],
-      });
+export function buildPrompt(history: PromptMessage[], target?: PromptTarget, extra: PromptMessage[] = []): LanguageModelV3Prompt {
+  const targetKey = target ? `${target.provider}\u0000${target.kind}` : '';
+  let state = conversions.get(history);
+  if (!state || state.target !== targetKey || state.sources.length > history.length) {
+    state = { target: targetKey, sources: [], converted: [], toolNames: new Map() };
+    conversions.set(history, state);
+  }
+  const { sources, converted, toolNames } = state;
+  // A replaced message (the system message, rebuilt) is converted again; a replaced later one starts over.
+  for (let i = 0; i < sources.length; i++) {
+    if (sources[i] === history[i]) continue;
+    if (i > 0) {
+      sources.length = 0;
+      converted.length = 0;
+      toolNames.clear();
+      break;
     }
+    sources[0] = history[0]!;
+    converted[0] = convertMessage(history[0]!, target, (id) => toolNames.get(id));
+  }
+  for (let i = sources.length; i < history.length; i++) {
+    const message = history[i]!;
+    rememberToolNames(message, toolNames);
+    sources.push(message);
+    converted.push(convertMessage(message, target, (id) => toolNames.get(id)));
+  }
+  const extraNames = new Map<string, string>();
+  const prompt = converted.filter((message): message is LanguageModelV3Message => message !== null);
+  for (const message of extra) {
+    rememberToolNames(message, extraNames);
+    const value = convertMessage(message, target, (id) => extraNames.get(id) ?? toolNames.get(id));
+    if (value) prompt.push(value);
   }
   return prompt;
+}
+
+interface Conversion {
+  target: string;
+  /** The history's messages converted so far, and what each became (null: not shown to the model). */
+  sources: PromptMessage[];
+  converted: Array<LanguageModelV3Message | null>;
+  /** Tool names by call id, for tool results stored without a name. */
+  toolNames: Map<string, string>;
+}
+
+const conversions = new WeakMap<PromptMessage[], Conversion>();
+
+function rememberToolNames(message: PromptMessage, names: Map<string, string>) {
+  if (message.role === 'assistant' || message.role === 'approval') for (const call of toolCallsOf(message)) names.set(call.id, call.function.name);
+}
+
+function convertMessage(message: PromptMessage, target: PromptTarget | undefined, toolNameOf: (callId: string) => string | undefined): LanguageModelV3Message | null {
+  if (message.role === 'system') return { role: 'system', content: textOfContent(message.content) };
+  if (message.role === 'user' || message.role === 'summary') return { role: 'user', content: [{ type: 'text', text: textOfContent(message.content) }] };
+  if (message.role === 'assistant' || (message.role === 'approval' && toolCallsOf(message).length > 0)) {
+    const text = textOfContent(message.content);
+    const calls = toolCallsOf(message);
+    const sameProvider = target !== undefined && typeof message.model === 'string' && message.model.startsWith(`${target.provider}/`);
+    const reasoning = sameProvider ? replayedReasoning(target.kind, message.content) : [];
+    return {
+      role: 'assistant',
+      content: [
+        ...reasoning,
+        ...(text ? [{ type: 'text' as const, text }] : []),
+        ...calls.map((call) => {
+          const providerOptions = sameProvider ? toolCallOptions(target.kind, message.content, call.id) : undefined;
+          return {
+            type: 'tool-call' as const,
+            toolCallId: call.id,
+            toolName: call.function.name,
+            input: parseArguments(call.function.arguments),
+            ...(providerOptions ? { providerOptions } : {}),
+          };
+        }),
+      ],
+    };
+  }
+  if (message.role === 'tool' && message.toolCallId) {
+    return {
+      role: 'tool',
+      content: [
+        {
+          type: 'tool-result',
+          toolCallId: message.toolCallId,
+          toolName: message.name ?? toolNameOf(message.toolCallId) ?? 'unknown',
+          output: { type: 'text', value: textOfContent(message.content) },
+        },
+      ],
+    };
+  }
+  return null;
 }
 
 export interface ToolForModel {

@@ -57,7 +57,8 @@ export function statusOf(stopReason: StopReason): RunStatus {
 /** What a subscriber of a run can see as it happens (the streaming issue fans these out). */
 export type RunEvent =
   | { type: 'delta'; stepId: string; delta: ModelDelta }
-  | { type: 'messages'; stepId: string; messageIds: string[] }
+  /** `rows`: the messages as the store wrote them, when it has them (else they are read back). */
+  | { type: 'messages'; stepId: string; messageIds: string[]; rows?: unknown[] }
   /** Compaction starts (before the summary is written) ... */
   | { type: 'compaction'; trigger: string; mode: string; contextWindow: number; contextTokensBefore: number; messagesCountBefore: number }
   /** ... and its summary message was stored. */
@@ -72,4 +73,6 @@ export type RunEvent =
 
 export interface RunEventSink {
   emit(runId: string, event: RunEvent): void;
+  /** How the run's messages are shown (its agent's type, its request's options), known when it starts. */
+  runStarted?(runId: string, view: { agentType: string; requestConfig: unknown }): void;
 }

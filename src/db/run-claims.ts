@@ -7,6 +7,8 @@ export interface ClaimedRun {
   /** What the run was sent (see RunInput in services/runs) and when it was queued. */
   input: unknown;
   createdAt: Date;
+  /** The options it was sent with (how its messages are shown). */
+  requestConfig: unknown;
   /** Other runs were queued when this one was claimed (some may be claimable now). */
   more: boolean;
 }
@@ -37,7 +39,7 @@ export async function claimNextRun(prisma: PrismaClient, executorId: string): Pr
           ORDER BY c."createdAt", c.id
           LIMIT 1
           FOR UPDATE SKIP LOCKED)
-    RETURNING id, "agentId", "organizationId", input, "createdAt",
+    RETURNING id, "agentId", "organizationId", input, "createdAt", "requestConfig",
               EXISTS (SELECT 1 FROM "Run" o WHERE o.status = 'created' AND o.id <> "Run".id) AS more`;
   return rows[0] ?? null;
 }

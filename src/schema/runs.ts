@@ -301,8 +301,9 @@ builder.mutationFields((t) => ({
     type: SendMessagePayload,
     description: 'Sends messages and waits until the run ends. Runs of one agent execute one at a time, in order.',
     args: { input: t.arg({ type: SendMessageInput, description: 'Everything the mutation needs, ids included.' }) },
-    resolve: async (_root, { input: { agentId: agent, ...input } }, ctx) => ({
-      ...(await runs.sendMessage(ctx.services, agent, input, { wait: true })),
+    resolve: async (_root, { input: { agentId: agent, ...input } }, ctx, info) => ({
+      // The ended run is read once, with what the selection asks of it (its steps, say).
+      ...(await runs.sendMessage(ctx.services, agent, input, { wait: true, runShape: queryFromInfo({ context: ctx, info, path: ['run'] }) })),
       options: viewOptionsOf(input),
     }),
   }),

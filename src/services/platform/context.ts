@@ -7,6 +7,7 @@ import type { ModelCatalog } from '../../agent/llm/catalog.js';
 import type { ModelRegistry } from '../../agent/llm/providers.js';
 import type { RetryPolicy } from '../../agent/llm/retry.js';
 import type { RunEventSink } from '../../agent/run-types.js';
+import type { RunContexts } from '../runs/run-contexts.js';
 import type { RunStreams } from '../../realtime/run-streams.js';
 import type { EmbedderRegistry } from '../../agent/embeddings/index.js';
 import type { EnsurePassageIndex } from '../../db/vector-index.js';
@@ -29,6 +30,8 @@ export interface Runtime {
   readonly llmRetry?: RetryPolicy;
   readonly defaultModel?: string;
   readonly events?: RunEventSink;
+  /** Agents' context windows kept between runs (see services/runs/run-contexts.ts). */
+  readonly contexts?: RunContexts;
   /** Stored run events, for runEvents subscribers. */
   readonly streams: RunStreams;
   /** How often a silent run's subscribers get a ping. */

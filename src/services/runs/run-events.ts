@@ -8,7 +8,7 @@ import type { PrismaClient } from '../../db/client.js';
 import type { Logger } from '../../logger.js';
 import { RunAlreadyEnded, SubscriberOverflow, type RunStreams, type StoredRunEvent } from '../../realtime/run-streams.js';
 import { AppError } from '../../errors.js';
-import type { Run } from '../../generated/prisma/client.js';
+import type { Message, Run } from '../../generated/prisma/client.js';
 import type { ServiceContext } from '../platform/context.js';
 import { getRun } from './runs.js';
 import { interruptible, STOPPED, type Interrupt } from '../../realtime/interruptible.js';
@@ -61,9 +61,13 @@ interface PendingRun {
 /** How a run's messages are shown: its request's options and its agent's type. */
 async function viewOf(prisma: PrismaClient, runId: string): Promise<{ agentType: string; options: MessageViewOptions }> {
   const run = await prisma.run.findUnique({ where: { id: runId }, select: { requestConfig: true, agent: { select: { agentType: true } } } });
-  const config = (run?.requestConfig ?? {}) as Record<string, unknown>;
+  return viewFrom(run?.agent.agentType ?? 'letta_v1_agent', run?.requestConfig);
+}
+
+function viewFrom(agentType: string, requestConfig: unknown): { agentType: string; options: MessageViewOptions } {
+  const config = (requestConfig ?? {}) as Record<string, unknown>;
   return {
-    agentType: run?.agent.agentType ?? 'letta_v1_agent',
+    agentType,
     options: {
       useAssistantMessage: config.use_assistant_message as boolean | undefined,
       assistantMessageToolName: config.assistant_message_tool_name as string | undefined,
@@ -128,10 +132,10 @@ export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams
     run.timer ??= setTimeout(() => flushDeltas(runId), DELTA_WINDOW_MS);
   };
 
-  const onMessages = (runId: string, messageIds: string[]) => {
+  const onMessages = (runId: string, messageIds: string[], stored: Message[] | undefined) => {
     flushDeltas(runId);
     void enqueue(runId, async () => {
-      const rows = await prisma.message.findMany({ where: { id: { in: messageIds } }, orderBy: { sequenceId: 'asc' } });
+      const rows = stored ?? (await prisma.message.findMany({ where: { id: { in: messageIds } }, orderBy: { sequenceId: 'asc' } }));
       const run = state(runId);
       run.view ??= viewOf(prisma, runId);
       const view = await run.view.catch((error: unknown) => {
@@ -194,9 +198,12 @@ export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams
   return {
     emit(runId, event) {
       if (event.type === 'delta') onDelta(runId, event.stepId, event.delta);
-      else if (event.type === 'messages') onMessages(runId, event.messageIds);
+      else if (event.type === 'messages') onMessages(runId, event.messageIds, event.rows as Message[] | undefined);
       else if (event.type === 'compaction' || event.type === 'summary') onCompaction(runId, event);
       else onStop(runId, event);
+    },
+    runStarted(runId, view) {
+      state(runId).view = Promise.resolve(viewFrom(view.agentType, view.requestConfig));
     },
   };
 }

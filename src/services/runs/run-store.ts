@@ -11,8 +11,9 @@ import { executeServerTool } from '../tools/server-tools.js';
 import { executeMcpTool } from '../mcp/mcp-tools.js';
 import { compactContext, compactIfNeeded, compactionSettings, type CompactionSettings } from '../messages/compaction.js';
 import { MESSAGE_SEARCH_MAX_LIMIT, runMessageSearch, searchSettingsOf } from '../messages/message-search.js';
-import { insertMessages, loadContextMessages, messageRows } from '../messages/message-store.js';
-import { writeBlockEdit, writeStep } from './step-writes.js';
+import { insertMessages, messageRows } from '../messages/message-store.js';
+import { writeBlockEdit, writeStep, type WrittenStep } from './step-writes.js';
+import { beginRun, readContext, RunContextChain, type RunContexts } from './run-contexts.js';
 
 /**
  * A step's memory edits: blocks written, created and removed, and the system prompt of every
@@ -48,17 +49,28 @@ async function writeMemoryEdits(tx: Prisma.TransactionClient, orgId: string, age
 /** Waits before storing a step again after its connection was lost. */
 const STEP_COMMIT_RETRIES_MS = [200, 1_000];
 
-/** A store serves one run; `loaded.compaction`: the agent's compaction settings, read with the agent. */
-export function createRunStore(ctx: ServiceContext, loaded: { compaction?: CompactionSettings } = {}): RunStore {
+/**
+ * A store serves one run; `loaded.compaction`: the agent's compaction settings, read with the
+ * agent. The run's context comes from `contexts` when the agent's is kept there and current.
+ */
+export function createRunStore(ctx: ServiceContext, loaded: { compaction?: CompactionSettings; contexts?: RunContexts } = {}): RunStore {
   const { prisma, orgId } = ctx;
   // Else they are read once, at the first check.
   let settings: Promise<CompactionSettings | null> | undefined = loaded.compaction ? Promise.resolve(loaded.compaction) : undefined;
+  const chain = new RunContextChain();
   return {
-    history: (agentId) => loadContextMessages(prisma, agentId),
+    async begin(runId, agentId) {
+      const kept = loaded.contexts?.take(agentId);
+      const begun = await beginRun(prisma, runId, agentId, kept?.version);
+      if (begun.version !== undefined) chain.read(begun.version);
+      return { cancelled: begun.cancelled, history: begun.messages ?? kept!.history };
+    },
 
-    async isCancelled(runId) {
-      const run = await prisma.run.findUnique({ where: { id: runId }, select: { status: true } });
-      return run?.status === 'cancelled';
+    async history(agentId) {
+      const read = await readContext(prisma, agentId);
+      if (read.version === undefined) chain.broken();
+      else chain.read(read.version);
+      return read.messages;
     },
 
     async commitStep(runId, agentId, step: StepRecord) {
@@ -66,26 +78,48 @@ export function createRunStore(ctx: ServiceContext, loaded: { compaction?: Compa
       const editsMemory = step.changedBlocks.length + step.createdBlocks.length + step.deletedBlockIds.length > 0;
       // A step without memory edits is one statement; with them, one transaction. A lost
       // connection rolls either back: it is written again on a new connection.
-      const write = async (): Promise<{ systemPrompt?: string; touchedAgents: string[] } | null> => {
-        if (!editsMemory) return (await writeStep(prisma, ids, step)) ? { touchedAgents: [] } : null;
+      type Stored = { written: WrittenStep; systemPrompt?: string; touchedAgents: string[] };
+      const write = async (): Promise<Stored | null> => {
+        if (!editsMemory) {
+          const written = await writeStep(prisma, ids, step);
+          return written ? { written, touchedAgents: [] } : null;
+        }
         return prisma.$transaction(async (tx) => {
-          if (!(await writeStep(tx, ids, step))) return null;
-          return writeMemoryEdits(tx, orgId, agentId, step);
+          const written = await writeStep(tx, ids, step);
+          if (!written) return null;
+          return { written, ...(await writeMemoryEdits(tx, orgId, agentId, step)) };
         });
       };
       const stored = await retryOnConnectionLoss(write, STEP_COMMIT_RETRIES_MS, (error, delayMs) =>
         ctx.logger.warn({ err: error, runId, retryInMs: delayMs }, 'database connection lost while storing a step; storing it again'),
       );
-      if (!stored) return null;
+      if (!stored) {
+        chain.broken();
+        return null;
+      }
+      // The step's messages move the version by one; the rebuild of this agent's system prompt,
+      // in the same transaction (which holds the agent's row), by one more.
+      if (ids.messageIds.length) chain.wrote(stored.written.version);
+      else if (stored.written.version !== chain.current) chain.broken();
+      if (editsMemory) {
+        if (stored.systemPrompt === undefined) chain.broken();
+        else chain.bumped();
+      }
       publishAgentEvent(ctx, agentId, { type: 'MESSAGES_ADDED', runId, messageIds: ids.messageIds });
       if (stored.touchedAgents.length) {
         const blockIds = [...step.changedBlocks, ...step.createdBlocks].map((block) => block.id!).filter(Boolean);
         publishBlockChanges(ctx, { agentIds: stored.touchedAgents, blockIds: [...blockIds, ...step.deletedBlockIds] });
       }
-      return { messageIds: ids.messageIds, systemPrompt: stored.systemPrompt };
+      return { messageIds: ids.messageIds, systemPrompt: stored.systemPrompt, rows: stored.written.rows };
+    },
+
+    keepContext(agentId, history) {
+      const version = chain.current;
+      if (history && version !== undefined) loaded.contexts?.put(agentId, { version, history });
     },
 
     async keepInput(runId, agentId, messages) {
+      chain.broken();
       const rows = messageRows(orgId, agentId, runId, null, messages);
       await prisma.$transaction(async (tx) => {
         await insertMessages(tx, rows);
@@ -126,10 +160,13 @@ export function createRunStore(ctx: ServiceContext, loaded: { compaction?: Compa
 
     async compactIfNeeded(runId, agentId, usage, cancel) {
       settings ??= compactionSettings(ctx, agentId);
-      return compactIfNeeded(ctx, runId, agentId, await settings, usage?.totalTokens ?? 0, cancel);
+      const compacted = await compactIfNeeded(ctx, runId, agentId, await settings, usage?.totalTokens ?? 0, cancel);
+      if (compacted) chain.broken();
+      return compacted;
     },
 
     async compact(runId, agentId, cancel) {
+      chain.broken();
       return (await compactContext(ctx, agentId, { trigger: 'context_window_exceeded', runId, cancel })).compacted;
     },
   };

@@ -179,7 +179,13 @@ async function attachToRun(ctx: ServiceContext, run: Run, wait: boolean): Promis
   return { run: finished, messageIds: added.slice(sent).map((message) => message.id) };
 }
 
-export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Record<string, unknown>, options: { wait: boolean }): Promise<RunResult> {
+/** `runShape`: what the caller reads of the ended run (Pothos' selection), read with it. */
+export async function sendMessage(
+  ctx: ServiceContext,
+  agentId: string,
+  raw: Record<string, unknown>,
+  options: { wait: boolean; runShape?: Pick<Prisma.RunFindUniqueArgs, 'include' | 'select'> },
+): Promise<RunResult> {
   assertId('Agent', agentId, 'agentId');
   const head = await agentHead(ctx, agentId);
   if (!head) throw notFound('Agent', agentId);
@@ -260,7 +266,7 @@ export async function sendMessage(ctx: ServiceContext, agentId: string, raw: Rec
 
   await ended;
   const [finished, added] = await Promise.all([
-    ctx.prisma.run.findUniqueOrThrow({ where: { id: run.id } }),
+    ctx.prisma.run.findUniqueOrThrow({ ...options.runShape, where: { id: run.id } } as Prisma.RunFindUniqueOrThrowArgs) as Promise<Run>,
     ctx.prisma.message.findMany({ where: { runId: run.id }, orderBy: { sequenceId: 'asc' }, select: { id: true } }),
   ]);
   // The response carries what the agent added, not the caller's own input (as LettaResponse).
@@ -283,7 +289,7 @@ function nextCreatedAt(): Date {
 }
 
 /** Executes a run this instance claimed from the queue (it is marked running already). */
-export async function executeRun(ctx: ServiceContext, run: { id: string; agentId: string; input: unknown; createdAt: Date }, signal: AbortSignal): Promise<void> {
+export async function executeRun(ctx: ServiceContext, run: { id: string; agentId: string; input: unknown; createdAt: Date; requestConfig?: unknown }, signal: AbortSignal): Promise<void> {
   const started = Date.now();
   const { id: runId, agentId } = run;
   ctx.runtime.observer?.runClaimed((started - run.createdAt.getTime()) / 1000);
@@ -301,8 +307,9 @@ export async function executeRun(ctx: ServiceContext, run: { id: string; agentId
     if (!loaded) throw notFound('Agent', agentId);
     const { agent } = loaded;
     sleeptimeManager = loaded.sleeptimeManager;
+    if (run.requestConfig !== undefined) ctx.runtime.events?.runStarted?.(runId, { agentType: agent.agentType, requestConfig: run.requestConfig });
     const outcome = await runAgentLoop(
-      { store: observed(createRunStore(ctx, { compaction: loaded.compaction }), ctx.runtime.observer), models: ctx.runtime.models, timeoutMs: ctx.runtime.llmTimeoutMs, retry: ctx.runtime.llmRetry, events: ctx.runtime.events, trace: trace?.loop },
+      { store: observed(createRunStore(ctx, { compaction: loaded.compaction, contexts: ctx.runtime.contexts }), ctx.runtime.observer), models: ctx.runtime.models, timeoutMs: ctx.runtime.llmTimeoutMs, retry: ctx.runtime.llmRetry, events: ctx.runtime.events, trace: trace?.loop },
       { runId, agent, input: input.messages, maxSteps: input.maxSteps, resume: input.resume },
       signal,
     );

@@ -1,6 +1,6 @@
 import type { StepRecord } from '../../agent/loop.js';
 import type { EditableBlock } from '../../agent/tools/memory-workspace.js';
-import type { Prisma } from '../../generated/prisma/client.js';
+import type { Message as MessageRow, Prisma } from '../../generated/prisma/client.js';
 import type { PrismaClient } from '../../db/client.js';
 import { messageFields } from '../messages/message-store.js';
 
@@ -14,12 +14,12 @@ type Db = PrismaClient | Prisma.TransactionClient;
  * numbers the sorted rows in order) and the agent's context window. Updating the run first takes
  * its row lock, so a cancel lands either before the step or after it.
  */
-export async function writeStep(db: Db, ids: { orgId: string; runId: string; agentId: string; messageIds: string[] }, step: StepRecord): Promise<boolean> {
+export async function writeStep(db: Db, ids: { orgId: string; runId: string; agentId: string; messageIds: string[] }, step: StepRecord): Promise<WrittenStep | null> {
   const { orgId, runId, agentId, messageIds } = ids;
   const now = new Date();
   const usage = step.usage;
   const messages = JSON.stringify(step.messages.map((message, index) => ({ id: messageIds[index]!, ...messageFields(message) })));
-  const [row] = await db.$queryRaw<Array<{ live: number }>>`
+  const [row] = await db.$queryRaw<Array<{ live: number; version: number | null; stored: Array<{ id: string; sequenceId: string; createdAt: string }> }>>`
     WITH live AS (
       UPDATE "Run" SET "ttftNs" = COALESCE(${step.ttftNs}::bigint, "ttftNs"), "updatedAt" = ${now}::timestamptz
        WHERE id = ${runId} AND status <> 'cancelled'
@@ -43,13 +43,40 @@ export async function writeStep(db: Db, ids: { orgId: string; runId: string; age
              ${now}::timestamptz
         FROM step, jsonb_array_elements(${messages}::jsonb) WITH ORDINALITY AS e(m, position)
        ORDER BY e.position
-      RETURNING id
+      RETURNING id, "sequenceId", "createdAt"
     ), context AS (
       UPDATE "Agent" SET "messageIds" = "messageIds" || ${messageIds}::text[], "updatedAt" = ${now}::timestamptz
        WHERE id = ${agentId} AND EXISTS (SELECT 1 FROM step)
+      RETURNING "contextVersion"
     )
-    SELECT count(*)::int AS live FROM live`;
-  return (row?.live ?? 0) > 0;
+    SELECT (SELECT count(*) FROM live)::int AS live, (SELECT "contextVersion" FROM context) AS version,
+           (SELECT COALESCE(json_agg(json_build_object('id', id, 'sequenceId', "sequenceId"::text, 'createdAt', "createdAt") ORDER BY "sequenceId"), '[]'::json)
+              FROM messages) AS stored`;
+  if (!row || row.live === 0) return null;
+  const byId = new Map(row.stored.map((stored) => [stored.id, stored]));
+  const rows = step.messages.map((message, index): MessageRow => {
+    const id = messageIds[index]!;
+    const stored = byId.get(id)!;
+    return {
+      id,
+      organizationId: orgId,
+      agentId,
+      runId,
+      stepId: step.stepId,
+      batchItemId: null,
+      ...messageFields(message),
+      sequenceId: BigInt(stored.sequenceId),
+      createdAt: new Date(stored.createdAt),
+      updatedAt: now,
+    } as MessageRow;
+  });
+  return { version: row.version ?? undefined, rows };
+}
+
+/** A stored step: the agent's context version after it, and its messages as stored. */
+export interface WrittenStep {
+  version: number | undefined;
+  rows: MessageRow[];
 }
 
 /**
