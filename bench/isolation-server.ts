@@ -5,6 +5,7 @@
  *   { type: 'stats', reset?: boolean } → { type: 'stats', p50, p99, max (ms), rss (bytes), poolTasks }
  *   { type: 'close' } → closes and exits.
  */
+import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { closeAppContext, createAppContext } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -17,6 +18,19 @@ const server = await startServer(app);
 const loop = monitorEventLoopDelay({ resolution: 5 });
 loop.enable();
 
+// Profiling (BENCH_CPU_PROF): the stalls over 30 ms as [start, end] in the CPU profile's clock
+// (monotonic microseconds), to find in the profile what ran then.
+const stalls: Array<[number, number]> = [];
+if (process.env.BENCH_CPU_PROF) {
+  const now = () => Number(process.hrtime.bigint() / 1000n);
+  let last = now();
+  setInterval(() => {
+    const at = now();
+    if (at - last > 35_000) stalls.push([last + 5_000, at]);
+    last = at;
+  }, 5).unref();
+}
+
 process.on('message', (message: { type: string; reset?: boolean }) => {
   if (message.type === 'stats') {
     const ms = (ns: number) => ns / 1e6;
@@ -26,6 +40,7 @@ process.on('message', (message: { type: string; reset?: boolean }) => {
   if (message.type === 'close') {
     void (async () => {
       loop.disable();
+      if (process.env.BENCH_CPU_PROF) writeFileSync(`${process.env.BENCH_CPU_PROF}/stalls-${process.pid}.json`, JSON.stringify(stalls));
       await server.close();
       await closeAppContext(app);
       process.exit(0);

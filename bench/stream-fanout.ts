@@ -128,6 +128,12 @@ async function main(): Promise<number> {
       const capacityRatio = (100 * result.replay.eventsPerSecond) / result.burst.eventsPerSecond;
       const perEvent = (scenario: Scenario) => scenario.cost!.serverMicros / Math.max(1, scenario.results.events);
       const cpuRatio = (100 * perEvent(result.burst)) / perEvent(result.replay);
+      // Issue 19: server CPU per delivered event at most twice plain ws's, live (against the
+      // broadcast on the run's schedule) and on replay (against the burst).
+      const cpuTimes = (graphql: Scenario, ws: Scenario) => {
+        const times = perEvent(graphql) / perEvent(ws);
+        return `${fixed(perEvent(graphql), 1)} vs ${fixed(perEvent(ws), 1)} µs (${fixed(times, 2)}×) ${verdict(times <= 2)}`;
+      };
       const first = scenario === result.live;
       const memoryRow = scenario === result.started ? result.memory.find((row) => row.name.includes('already started')) : first ? result.memory[0] : undefined;
       const kb = memoryRow ? heapPlusExternalKb(memoryRow) : NaN;
@@ -138,11 +144,13 @@ async function main(): Promise<number> {
         first ? `${fixed(liveRatio, 0)}% ${verdict(liveRatio >= 50)}` : '-',
         first ? `${fixed(capacityRatio, 0)}% ${verdict(capacityRatio >= 50)}` : '-',
         first ? `${fixed(cpuRatio, 0)}% ${verdict(cpuRatio >= 50)}` : '-',
+        cpuTimes(scenario, result.baselinePaced),
+        first ? cpuTimes(result.replay, result.burst) : '-',
         memoryRow ? `${fixed(kb)} ${verdict(kb < 50)}` : '-',
       ]);
     }
   }
-  printTable(['mode', 'in order', 'e2e p99 ms', 'live ev/s vs ws', 'replay vs ws burst', 'same, by CPU/event', 'KB/idle sub'], rows);
+  printTable(['mode', 'in order', 'e2e p99 ms', 'live ev/s vs ws', 'replay vs ws burst', 'same, by CPU/event', 'server CPU/event live vs ws (≤ 2×)', 'replay vs ws burst (≤ 2×)', 'KB/idle sub'], rows);
   console.log(
     'live ev/s is bounded by the model’s pace (both sides follow it); replay vs burst is the unpaced capacity, measured (wall clock, sensitive to other load)\n' +
       'and derived from server CPU per delivered event (ws burst µs/event ÷ GraphQL replay µs/event: the throughput ratio when the server is CPU-bound)',

@@ -25,6 +25,7 @@ import { countClientErrors, countedHold, useOperationMetrics } from './observabi
 import { METRICS_PATH, metricsAccess, serveMetrics, startMetricsServer } from './observability/metrics-endpoint.js';
 import { useInputChecks } from './server/input-checks.js';
 import { useStrictRequestParsers } from './server/request-parsers.js';
+import { useSlicedLargeResults } from './server/large-results.js';
 
 export const GRAPHQL_PATH = '/graphql';
 export const SSE_PATH = '/graphql/stream';
@@ -130,6 +131,7 @@ function createGraphQLHandler(app: AppContext, maskError: MaskError, origins: Or
       ),
       useSharedSubscriptionExecution(),
       useErrorCodes(),
+      useSlicedLargeResults(),
     ],
     context: async (initial): Promise<GraphQLContext> => {
       const requestId = initial.request?.headers.get('x-request-id') ?? randomUUID();
@@ -259,13 +261,15 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
     });
     const response = await yoga.fetch(request, { clientAddress: address });
     res.writeHead(response.status, Object.fromEntries(response.headers));
-    if (!response.body) return void res.end();
     const type = response.headers.get('content-type') ?? '';
     if (!type.includes('text/event-stream') && !type.includes('multipart/mixed')) {
-      // A plain result: one write instead of one per chunk of the body stream.
-      res.end(Buffer.from(await response.arrayBuffer()));
+      // A plain result: one write instead of one per chunk of the body stream. (Reading
+      // `response.body` first would encode a text body to bytes once more.)
+      const bytes = await response.arrayBuffer();
+      res.end(bytes.byteLength === 0 ? undefined : Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
       return;
     }
+    if (!response.body) return void res.end();
     streams.add(abort);
     try {
       await pipeStream(response.body, res, abort.signal, { maxBufferedBytes: config.SSE_BUFFER_BYTES, eventStream: type.includes('text/event-stream') });

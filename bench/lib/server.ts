@@ -36,8 +36,22 @@ export function modeEnv(mode: Mode): ModeEnv {
   return { env: { DATABASE_URL: schemaUrl, REDIS_URL: redisUrl }, schemaUrl, redisUrl };
 }
 
-/** The server settings every bench uses: loopback, an ephemeral port, no auth, no logs, no GraphiQL. */
-export const BENCH_SERVER_ENV = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', AUTH_MODE: 'disabled', GRAPHIQL: 'false' } as const;
+/**
+ * The server settings every bench uses: loopback, an ephemeral port, no auth, no logs, no
+ * GraphiQL, and no rate limits (a bench sends hundreds of requests and subscriptions a minute
+ * from one address).
+ */
+export const BENCH_SERVER_ENV = {
+  HOST: '127.0.0.1',
+  PORT: '0',
+  LOG_LEVEL: 'silent',
+  AUTH_MODE: 'disabled',
+  GRAPHIQL: 'false',
+  RATE_LIMIT_PER_MINUTE: '0',
+  RATE_LIMIT_RUNS_PER_MINUTE: '0',
+  RATE_LIMIT_SUBSCRIPTIONS_PER_CONNECTION: '0',
+  RATE_LIMIT_SUBSCRIPTIONS_PER_KEY: '0',
+} as const;
 
 export interface BenchServer {
   app: AppContext;

@@ -97,7 +97,8 @@ builder.mutationFields((t) => ({
       if ((file == null) === (json == null)) {
         throw new AppError('BAD_USER_INPUT', 'input: give exactly one of `file` (an upload) or `json`', { path: 'input.file' });
       }
-      const source = file != null ? await file.text() : json;
+      // An upload's bytes go to the worker that reads the file, which decodes them (as file.text() would).
+      const source = file != null ? new Uint8Array(await file.arrayBuffer()) : json;
       return importAgentFile(ctx.services, source, options);
     },
   }),

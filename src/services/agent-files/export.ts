@@ -152,6 +152,24 @@ function skillsOf(agents: ExportedAgent[]): Json[] {
   return [...byName.values()];
 }
 
+/** Messages read per statement: turning thousands of rows into objects at once held the event loop for tens of milliseconds. */
+const MESSAGE_PAGE = 250;
+
+/** An agent's whole history in order, a page at a time. */
+async function messagesOf(ctx: ServiceContext, agentId: string): Promise<Prisma.MessageGetPayload<object>[]> {
+  const rows: Prisma.MessageGetPayload<object>[] = [];
+  for (;;) {
+    const after = rows.at(-1)?.sequenceId;
+    const page = await ctx.prisma.message.findMany({
+      where: { agentId, ...(after === undefined ? {} : { sequenceId: { gt: after } }) },
+      orderBy: { sequenceId: 'asc' },
+      take: MESSAGE_PAGE,
+    });
+    rows.push(...page);
+    if (page.length < MESSAGE_PAGE) return rows;
+  }
+}
+
 export interface ExportOptions {
   /** Leaves the message history out (the system message is rebuilt on import). */
   scrubMessages?: boolean;
@@ -201,9 +219,7 @@ export async function exportAgents(ctx: ServiceContext, agentIds: string[], opti
 
   const messagesByAgent = new Map<string, Prisma.MessageGetPayload<object>[]>();
   for (const agent of agents) {
-    const rows = options.scrubMessages
-      ? []
-      : await ctx.prisma.message.findMany({ where: { agentId: agent.id }, orderBy: { sequenceId: 'asc' } });
+    const rows = options.scrubMessages ? [] : await messagesOf(ctx, agent.id);
     rows.forEach((row) => ids.add('message', row.id));
     messagesByAgent.set(agent.id, rows);
   }

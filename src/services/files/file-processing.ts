@@ -83,7 +83,9 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'em
     if (!prepared.ok) throw new FileParseError(prepared.message);
     const { text, chunks } = prepared;
     if (signal.aborted) throw new Aborted();
-    await progress({ processingStatus: 'embedding', content: text, totalChunks: chunks.length, chunksEmbedded: 0 });
+    // The text goes back only when parsing changed it (a PDF's, or a cleaned one): writing megabytes
+    // again through Prisma costs the main thread tens of milliseconds (issue 13).
+    await progress({ processingStatus: 'embedding', ...(text === file.content ? {} : { content: text }), totalChunks: chunks.length, chunksEmbedded: 0 });
     // Passages of an earlier attempt that stopped halfway.
     await prisma.passage.deleteMany({ where: { fileId } });
 
