@@ -117,8 +117,9 @@ export function attachWebSocketServer(app: AppContext, handler: StreamingHandler
     },
     // The result itself (not graphql-ws's copy of it) is the payload, so that sharedPayloadReplacer
     // recognises a result shared by several subscriptions.
+    // Runs once per subscriber and event: the operation's name (a regex over the query) only when there are errors to count.
     onNext: (_ctx, _id, payload, _args, result) => {
-      countClientErrors(app.metrics, app.logger, 'graphql-ws', requestedOperation(payload), result.errors);
+      if (result.errors) countClientErrors(app.metrics, app.logger, 'graphql-ws', requestedOperation(payload), result.errors);
       return result;
     },
     // Errors instead of a result (limits, validation, rate limits), sent as graphql-ws `error` messages.
