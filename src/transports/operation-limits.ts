@@ -71,11 +71,23 @@ export function costError(schema: GraphQLSchema, document: DocumentNode, params:
 const VERDICTS_PER_DOCUMENT = 64;
 const MAX_VERDICT_KEY_CHARS = 1024;
 
+/** The request's operation name and variables as a key; undefined when they are too large (or too deep) for one. */
+function verdictKey(params: RequestParams): string | undefined {
+  let variables: string;
+  try {
+    variables = params.variables ? JSON.stringify(params.variables) : '';
+  } catch {
+    return undefined; // nested too deep to serialise: the input checks refuse it later
+  }
+  const key = `${params.operationName ?? ''}\u0000${variables}`;
+  return key.length > MAX_VERDICT_KEY_CHARS ? undefined : key;
+}
+
 function costVerdicts(maxCost: number) {
   const verdicts = new WeakMap<DocumentNode, Map<string, GraphQLError | null>>();
   return (schema: GraphQLSchema, document: DocumentNode, params: RequestParams): GraphQLError | undefined => {
-    const key = `${params.operationName ?? ''}\u0000${params.variables ? JSON.stringify(params.variables) : ''}`;
-    if (key.length > MAX_VERDICT_KEY_CHARS) return costError(schema, document, params, maxCost);
+    const key = verdictKey(params);
+    if (key === undefined) return costError(schema, document, params, maxCost);
     let byRequest = verdicts.get(document);
     if (!byRequest) verdicts.set(document, (byRequest = new Map()));
     const known = byRequest.get(key);
