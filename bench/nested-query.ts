@@ -1,67 +1,94 @@
 /**
  * Nested-list benchmark: the GraphQL server against a hand-written SQL baseline.
  *
- *   npx tsx bench/nested-query.ts
+ *   npx tsx bench/nested-query.ts [embedded|services|both]     (default: both)
  *
- * Starts the real server (services mode: PostgreSQL, a fresh `bench_<random>` schema, auth
- * disabled) on an ephemeral port, seeds 50 agents × 5 memory blocks × 8 tools through the
- * GraphQL API, then measures over keep-alive HTTP, with a fixed number of requests in flight,
+ * Each mode starts the real server in this process (auth and rate limits off, logs silent) on an
+ * ephemeral port:
+ *   - embedded: DATA_DIR=memory:// (in-memory PGlite on its thread, reached through pg and
+ *     Prisma's adapter-pg over a Unix socket);
+ *   - services: PostgreSQL in a fresh `bench_<random>` schema (dropped at the end) and Redis.
+ * It seeds 50 agents × 5 memory blocks × 8 tools through the GraphQL API, then measures over
+ * keep-alive HTTP, with a fixed number of requests in flight,
  *
  *   query { agents(first: 50) { edges { node { id blocks { label value } tools { name } } } } }
  *
- * against two tiny node:http servers that answer the same JSON from hand-written SQL (pg.Pool on
- * the same schema):
+ * against two tiny node:http servers (bench/nested-query/baselines.ts) that answer the same JSON
+ * from hand-written SQL on the same data:
  *   - "SQL json_agg": one statement; PostgreSQL builds the whole response document, Node only
  *     writes the text;
  *   - "SQL 3 queries": agents page, then blocks and tools of those agents (`= ANY($1)`, the two
  *     run in parallel), assembled and JSON.stringify'd in Node (what a hand-written REST
  *     endpoint typically does).
- * The two are about equally fast (PostgreSQL-bound vs. Node-bound); the ratio is taken against
- * whichever was faster in the run.
+ * Services mode: the baselines use a pg.Pool of their own (the server's size and search_path)
+ * with prepared statements. Embedded mode: PGlite serves one connection, so they run their
+ * statements on the server's own pool, as the server's Prisma adapter does.
+ * The ratio is taken against whichever baseline was faster in the run.
  * Before timing, every baseline's response must deep-equal the GraphQL one (same agents, same
  * order, same block/tool order); otherwise the run aborts with exit code 1.
+ *
+ * The server's operation limits (cost, depth, tokens, aliases, response size, query deadline)
+ * stay at their defaults: the measured path is the production one.
  *
  * The load generator is autocannon in a worker thread (bench/lib/load.ts: its own event loop), so
  * it does not queue behind the servers' JavaScript; it still shares the machine's cores with them
  * and with PostgreSQL. Every response must be byte-identical to the verified one.
  *
  * Environment:
- *   BENCH_SECONDS         timed window per target (default 10)
+ *   BENCH_SECONDS         timed window per target and concurrency (default 10)
  *   BENCH_ROUNDS          the timed window is cut into this many slices, measured interleaved with
  *                         the other targets' (default 5)
- *   BENCH_WARMUP_SECONDS  warm-up per target (default 2)
- *   BENCH_CONCURRENCY     requests in flight (default 8)
+ *   BENCH_WARMUP_SECONDS  warm-up per target and concurrency (default 2)
+ *   BENCH_CONCURRENCY     requests in flight: a comma-separated list, each measured in turn
+ *                         (default 16,8,1; the targets: ≥ 40% of the fastest baseline at 16 and
+ *                         8, and a GraphQL p50 ≤ 3 ms at 1)
+ *   BENCH_PROFILE=1       after the timings, a CPU profile of the server's thread under GraphQL
+ *                         load alone (BENCH_PROFILE_SECONDS, default 5, at the first concurrency),
+ *                         printed as tables; BENCH_PROFILE_FILE=path also writes the .cpuprofile
+ *                         (one mode at a time, or the second overwrites it)
  *   BENCH_DATABASE_URL    PostgreSQL server (default DATABASE_URL without its schema, else
  *                         postgresql://postgres@127.0.0.1:5432/test)
+ *   BENCH_REDIS_URL       Redis for services mode (default REDIS_URL, else redis://127.0.0.1:6379)
  *
  * Exit code 0 whatever the ratio (a measurement, not a test); non-zero when responses differ,
  * a request fails, or anything else goes wrong. The schema is dropped at the end.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
-import { DEFAULT_ORG_ID } from '../src/ids.js';
-import { cleanupStep, runMain, runPendingCleanups } from './lib/cleanup.js';
-import { sleep } from './lib/clock.js';
+import { cleanupStep, runMain } from './lib/cleanup.js';
 import { numberFromEnv } from './lib/env.js';
 import { fetchText, graphql } from './lib/graphql.js';
 import { LoadGenerator } from './lib/load.js';
-import { closeServer, freshSchemaUrl, machine, openServer, type BenchServer } from './lib/server.js';
-import { Distribution } from './lib/stats.js';
+import { closeServer, machine, modeEnv, modesFromArgs, openServer, type BenchServer, type Mode } from './lib/server.js';
 import { fixed, printTable } from './lib/table.js';
+import { jsonAggHandler, startBaseline, threeQueriesHandler, type RunSql } from './nested-query/baselines.js';
+import { measureAll, printMeasurements, profileTarget, type Measurement, type Target } from './nested-query/measure.js';
 
 const AGENTS = 50;
 const BLOCKS_PER_AGENT = 5;
 const TOOLS_PER_AGENT = 8;
-const TARGET_PERCENT = 25;
+/** Of the fastest baseline's throughput, at every concurrency but 1. */
+const TARGET_PERCENT = 40;
+/** GraphQL p50 with one request in flight. */
+const TARGET_SINGLE_P50_MS = 3;
 
 const QUERY = 'query { agents(first: 50) { edges { node { id blocks { label value } tools { name } } } } }';
 
 const SECONDS = numberFromEnv('BENCH_SECONDS', 10, { min: 0.1, integer: false });
 const WARMUP_SECONDS = numberFromEnv('BENCH_WARMUP_SECONDS', 2, { integer: false });
-const CONCURRENCY = numberFromEnv('BENCH_CONCURRENCY', 8, { min: 1 });
 const ROUNDS = numberFromEnv('BENCH_ROUNDS', 5, { min: 1 });
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const PROFILE_SECONDS = numberFromEnv('BENCH_PROFILE_SECONDS', 5, { min: 0.5, integer: false });
+
+function concurrencyLevels(): number[] {
+  const raw = process.env.BENCH_CONCURRENCY || '16,8,1';
+  const levels = raw.split(',').map((part) => Number(part.trim()));
+  if (!levels.every((level) => Number.isInteger(level) && level >= 1 && level <= 1000)) {
+    throw new Error(`BENCH_CONCURRENCY must be a comma-separated list of integers in [1, 1000], got '${raw}'`);
+  }
+  return levels;
+}
+const CONCURRENCY = concurrencyLevels();
 
 // ---- seeding through the GraphQL API ----
 
@@ -94,191 +121,6 @@ async function seed(url: string): Promise<void> {
   }
 }
 
-// ---- hand-written baselines ----
-
-interface Baseline {
-  readonly name: string;
-  readonly url: string;
-  statementCount(): number;
-  close(): Promise<void>;
-}
-
-/** One statement: PostgreSQL builds the response document; Node sends the text as is. */
-const JSON_AGG_SQL = `
-SELECT json_build_object('data', json_build_object('agents', json_build_object('edges',
-         coalesce(json_agg(json_build_object('node', json_build_object(
-           'id', a.id,
-           'blocks', coalesce(b.items, '[]'::json),
-           'tools', coalesce(t.items, '[]'::json))) ORDER BY a."createdAt" DESC, a.id DESC), '[]'::json))))::text AS body
-  FROM (SELECT id, "createdAt" FROM "Agent" WHERE "organizationId" = $1
-         ORDER BY "createdAt" DESC, id DESC LIMIT $2) a
-  LEFT JOIN LATERAL (
-    SELECT json_agg(json_build_object('label', blk.label, 'value', blk.value) ORDER BY ba."createdAt", ba."blockLabel") AS items
-      FROM "BlockAgent" ba JOIN "Block" blk ON blk.id = ba."blockId"
-     WHERE ba."agentId" = a.id) b ON true
-  LEFT JOIN LATERAL (
-    SELECT json_agg(json_build_object('name', tl.name) ORDER BY ta."createdAt", ta."toolId") AS items
-      FROM "ToolAgent" ta JOIN "Tool" tl ON tl.id = ta."toolId"
-     WHERE ta."agentId" = a.id) t ON true`;
-
-const AGENTS_SQL = `SELECT id FROM "Agent" WHERE "organizationId" = $1 ORDER BY "createdAt" DESC, id DESC LIMIT $2`;
-const BLOCKS_SQL = `
-SELECT ba."agentId", b.label, b.value FROM "BlockAgent" ba JOIN "Block" b ON b.id = ba."blockId"
- WHERE ba."agentId" = ANY($1) ORDER BY ba."agentId", ba."createdAt", ba."blockLabel"`;
-const TOOLS_SQL = `
-SELECT ta."agentId", t.name FROM "ToolAgent" ta JOIN "Tool" t ON t.id = ta."toolId"
- WHERE ta."agentId" = ANY($1) ORDER BY ta."agentId", ta."createdAt", ta."toolId"`;
-
-type Handler = (count: () => void) => Promise<string>;
-
-function jsonAggHandler(pool: pg.Pool): Handler {
-  return async (count) => {
-    count();
-    const { rows } = await pool.query<{ body: string }>({ name: 'bench_json_agg', text: JSON_AGG_SQL, values: [DEFAULT_ORG_ID, AGENTS] });
-    return rows[0]!.body;
-  };
-}
-
-function threeQueriesHandler(pool: pg.Pool): Handler {
-  return async (count) => {
-    count();
-    const agents = await pool.query<{ id: string }>({ name: 'bench_agents', text: AGENTS_SQL, values: [DEFAULT_ORG_ID, AGENTS] });
-    const ids = agents.rows.map((row) => row.id);
-    const nodes = new Map(ids.map((id) => [id, { id, blocks: [] as Array<{ label: string; value: string }>, tools: [] as Array<{ name: string }> }]));
-    count();
-    count();
-    const [blocks, tools] = await Promise.all([
-      pool.query<{ agentId: string; label: string; value: string }>({ name: 'bench_blocks', text: BLOCKS_SQL, values: [ids] }),
-      pool.query<{ agentId: string; name: string }>({ name: 'bench_tools', text: TOOLS_SQL, values: [ids] }),
-    ]);
-    for (const row of blocks.rows) nodes.get(row.agentId)!.blocks.push({ label: row.label, value: row.value });
-    for (const row of tools.rows) nodes.get(row.agentId)!.tools.push({ name: row.name });
-    return JSON.stringify({ data: { agents: { edges: [...nodes.values()].map((node) => ({ node })) } } });
-  };
-}
-
-async function startBaseline(name: string, handler: Handler): Promise<Baseline> {
-  let statements = 0;
-  const count = () => void (statements += 1);
-  const server = http.createServer((req, res) => {
-    // Read (and ignore) the request body, as a real endpoint would.
-    req.resume();
-    req.on('end', () => {
-      handler(count).then(
-        (body) => {
-          res.writeHead(200, { 'content-type': 'application/graphql-response+json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-          res.end(body);
-        },
-        (error: unknown) => {
-          console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
-          res.writeHead(500).end();
-        },
-      );
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    name,
-    url: `http://127.0.0.1:${port}/`,
-    statementCount: () => statements,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
-// ---- measurement ----
-
-interface Measurement {
-  name: string;
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  statementsPerRequest: number;
-}
-
-interface Target {
-  name: string;
-  url: string;
-  /** The verified response: every response must be exactly this. */
-  expectBody: string;
-  statementCount(): number;
-}
-
-/**
- * Waits until a counter has stopped moving for 60 ms: autocannon drops the requests still in
- * flight when it stops, but the server finishes them, and their statements belong to this slice
- * (not to the next target's).
- */
-async function settled(counter: () => number): Promise<void> {
-  let last = counter();
-  for (let quiet = 0; quiet < 3; ) {
-    await sleep(20);
-    const now = counter();
-    quiet = now === last ? quiet + 1 : 0;
-    last = now;
-  }
-}
-
-/**
- * Warms every target up, then measures them in ROUNDS interleaved slices of SECONDS / ROUNDS
- * each (the starting target rotating per round), so that a slow drift of the machine's speed
- * (other work, CPU steal) is shared by all targets instead of landing on one of them.
- */
-async function measureAll(load: LoadGenerator, targets: Target[], body: string): Promise<Measurement[]> {
-  for (const target of targets) {
-    if (WARMUP_SECONDS <= 0) break;
-    const warm = await load.run({ url: target.url, body, seconds: WARMUP_SECONDS, connections: CONCURRENCY, expectBody: target.expectBody });
-    if (warm.failures) throw new Error(`${target.name}: ${warm.failures} failed requests during warm-up (first: ${warm.firstFailure})`);
-  }
-  const totals = targets.map(() => ({ latencies: new Distribution(), inWindow: 0, windowMs: 0, sent: 0, statements: 0 }));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let k = 0; k < targets.length; k++) {
-      const index = (round + k) % targets.length;
-      const target = targets[index]!;
-      const before = target.statementCount();
-      const result = await load.run({ url: target.url, body, seconds: SECONDS / ROUNDS, connections: CONCURRENCY, expectBody: target.expectBody });
-      const total = totals[index]!;
-      await settled(target.statementCount);
-      total.statements += target.statementCount() - before;
-      if (result.failures) throw new Error(`${target.name}: ${result.failures} failed requests (first: ${result.firstFailure})`);
-      total.latencies.recordAll(result.latencies);
-      total.inWindow += result.inWindow;
-      total.sent += result.sent;
-      total.windowMs += result.windowMs;
-    }
-  }
-  return targets.map((target, index) => {
-    const total = totals[index]!;
-    const requests = total.latencies.count;
-    return {
-      name: target.name,
-      requests,
-      // Completions inside the windows per second: the drain after each window is not counted.
-      rps: total.inWindow / (total.windowMs / 1000),
-      p50: total.latencies.percentile(50),
-      p99: total.latencies.percentile(99),
-      // Every request sent reached the server, also those autocannon dropped when it stopped.
-      statementsPerRequest: total.statements / total.sent,
-    };
-  });
-}
-
-function printMeasurements(rows: Measurement[]) {
-  printTable(
-    ['target', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'SQL stmts/req'],
-    rows.map((row) => [row.name, String(row.requests), fixed(row.rps), fixed(row.p50, 2), fixed(row.p99, 2), fixed(row.statementsPerRequest, 2)]),
-  );
-}
-
 /** The path of the first place where two JSON values differ (with both values), or null when deep-equal. */
 function firstDifference(expected: unknown, actual: unknown, path = '$'): string | null {
   if (isDeepStrictEqual(expected, actual)) return null;
@@ -297,32 +139,56 @@ function firstDifference(expected: unknown, actual: unknown, path = '$'): string
   return `${path}: GraphQL ${JSON.stringify(expected)?.slice(0, 200)}, baseline ${JSON.stringify(actual)?.slice(0, 200)}`;
 }
 
-// ---- main ----
+// ---- one mode ----
 
-async function main(): Promise<number> {
-  const DATABASE_URL = freshSchemaUrl();
+interface ModeResult {
+  mode: Mode;
+  /** Per concurrency: GraphQL's row, then the baselines'. */
+  levels: Array<{ connections: number; rows: Measurement[] }>;
+}
+
+/** The baselines' statements: their own prepared-statement pool (services) or the server's pool (embedded). */
+function baselineSql(mode: Mode, app: BenchServer['app'], schemaUrl: string | undefined): RunSql {
+  if (mode === 'embedded') {
+    return async <Row>(_name: string, text: string, values: unknown[]) => {
+      const session = await app.db.session();
+      try {
+        return await session.query<Row>(text, values);
+      } finally {
+        await session.release();
+      }
+    };
+  }
+  const connection = new URL(schemaUrl!);
+  const schema = connection.searchParams.get('schema')!;
+  connection.searchParams.delete('schema');
+  // The same pool size and search_path as the server's own pool (src/db/client.ts).
+  const pool = new pg.Pool({ connectionString: connection.toString(), max: 10, options: `-c search_path="${schema}"` });
+  cleanupStep(() => pool.end());
+  return async <Row>(name: string, text: string, values: unknown[]) => (await pool.query({ name, text, values })).rows as Row[];
+}
+
+async function runMode(mode: Mode, load: LoadGenerator): Promise<ModeResult> {
+  const { env, schemaUrl } = modeEnv(mode);
   const opened: Partial<BenchServer> = {};
-  cleanupStep(() => closeServer(opened, DATABASE_URL));
+  const closeOpened = cleanupStep(() => closeServer(opened, schemaUrl));
+  const closers: Array<() => Promise<void>> = [];
   try {
-    Object.assign(opened, await openServer({ DATABASE_URL }));
+    // Rate limits off: the bench sends thousands of requests a minute from one address.
+    Object.assign(opened, await openServer({ ...env, RATE_LIMIT_PER_MINUTE: '0' }));
     const { app, server } = opened as BenchServer;
-    const schema = new URL(DATABASE_URL).searchParams.get('schema')!;
-    console.log(`GraphQL server ${server.url} (PostgreSQL schema ${schema})`);
+    console.log(`\n=== ${mode}: GraphQL server ${server.url}${schemaUrl ? ` (PostgreSQL schema ${new URL(schemaUrl).searchParams.get('schema')})` : ' (PGlite in memory)'}`);
 
     const seedStart = performance.now();
     await seed(server.url);
     console.log(`seeded ${AGENTS} agents × ${BLOCKS_PER_AGENT} blocks × ${TOOLS_PER_AGENT} tools in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
 
-    const connection = new URL(DATABASE_URL);
-    connection.searchParams.delete('schema');
-    // The same pool size and search_path as the server's own pool (src/db/client.ts).
-    const pool = new pg.Pool({ connectionString: connection.toString(), max: 10, options: `-c search_path="${schema}"` });
-    cleanupStep(() => pool.end());
+    const sql = baselineSql(mode, app, schemaUrl);
     const baselines = [
-      await startBaseline('SQL json_agg (1 stmt)', jsonAggHandler(pool)),
-      await startBaseline('SQL 3 queries + JSON.stringify', threeQueriesHandler(pool)),
+      await startBaseline('SQL json_agg (1 stmt)', jsonAggHandler(sql, AGENTS)),
+      await startBaseline('SQL 3 queries + JSON.stringify', threeQueriesHandler(sql, AGENTS)),
     ];
-    for (const baseline of baselines) cleanupStep(() => baseline.close());
+    for (const baseline of baselines) closers.push(cleanupStep(() => baseline.close()));
 
     // Verify once, before timing: the same document from every target.
     const body = JSON.stringify({ query: QUERY });
@@ -354,42 +220,67 @@ async function main(): Promise<number> {
     console.log(
       `responses verified deep-equal (${AGENTS} agents; GraphQL ${Buffer.byteLength(graphqlText)} bytes, ${singleRequestStatements} SQL statements for one request)`,
     );
-    console.log(
-      `load: autocannon, ${CONCURRENCY} requests in flight over keep-alive HTTP, warm-up ${WARMUP_SECONDS} s, timed ${SECONDS} s per target in ${ROUNDS} interleaved rounds`,
-    );
-    console.log(`machine: ${machine()} (servers, load generator and PostgreSQL share these CPUs; other work skews the numbers)\n`);
+    const targets: Target[] = [
+      { name: 'GraphQL (yoga + Pothos + Prisma)', url: server.url, expectBody: graphqlText, statementCount: () => app.db.statementCount() },
+      ...baselines.map((baseline) => ({
+        name: baseline.name,
+        url: baseline.url,
+        expectBody: expectedBodies.get(baseline.name)!,
+        statementCount: () => baseline.statementCount(),
+      })),
+    ];
 
-    const load = new LoadGenerator();
-    cleanupStep(() => load.close());
-    const results = await measureAll(
-      load,
-      [
-        { name: 'GraphQL (yoga + Pothos + Prisma)', url: server.url, expectBody: graphqlText, statementCount: () => app.db.statementCount() },
-        ...baselines.map((baseline) => ({
-          name: baseline.name,
-          url: baseline.url,
-          expectBody: expectedBodies.get(baseline.name)!,
-          statementCount: () => baseline.statementCount(),
-        })),
-      ],
-      body,
-    );
-
-    printMeasurements(results);
-    const [graphqlResult, ...baselineResults] = results as [Measurement, ...Measurement[]];
-    const fastest = baselineResults.reduce((best, row) => (row.rps > best.rps ? row : best));
-    console.log('');
-    for (const row of baselineResults) {
-      console.log(`GraphQL / ${row.name}: ${((100 * graphqlResult.rps) / row.rps).toFixed(1)}% of its throughput`);
+    const levels: ModeResult['levels'] = [];
+    for (const connections of CONCURRENCY) {
+      console.log(
+        `\n${mode}, ${connections} request${connections === 1 ? '' : 's'} in flight over keep-alive HTTP (autocannon), warm-up ${WARMUP_SECONDS} s, timed ${SECONDS} s per target in ${ROUNDS} interleaved rounds`,
+      );
+      const rows = await measureAll(load, targets, body, { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, rounds: ROUNDS, connections });
+      console.log(`machine: ${machine()} (servers, load generator and database share these CPUs; other work skews the numbers)`);
+      printMeasurements(rows);
+      levels.push({ connections, rows });
     }
-    const ratio = (100 * graphqlResult.rps) / fastest.rps;
-    console.log(
-      `GraphQL / baseline (fastest: ${fastest.name}): ${ratio.toFixed(1)}%  (target ≥ ${TARGET_PERCENT}%: ${ratio >= TARGET_PERCENT ? 'met' : 'NOT met'})`,
-    );
-    return 0;
+    if (PROFILE) await profileTarget(load, targets[0]!, body, PROFILE_SECONDS, CONCURRENCY[0]!, `${mode}, GraphQL target at ${CONCURRENCY[0]} connections`);
+    return { mode, levels };
   } finally {
-    await runPendingCleanups(); // latest first: load generator, baselines, pool, server and schema
+    for (const close of closers.reverse()) await close();
+    await closeOpened();
   }
+}
+
+// ---- main ----
+
+function printSummary(results: ModeResult[]): void {
+  console.log(`\n=== targets: GraphQL ≥ ${TARGET_PERCENT}% of the fastest baseline's req/s (except at 1 connection); GraphQL p50 ≤ ${TARGET_SINGLE_P50_MS} ms at 1 connection`);
+  const rows: string[][] = [];
+  for (const { mode, levels } of results) {
+    for (const { connections, rows: [graphqlRow, ...baselineRows] } of levels) {
+      const fastest = baselineRows.reduce((best, row) => (row.rps > best.rps ? row : best));
+      const ratio = (100 * graphqlRow!.rps) / fastest.rps;
+      const met = connections === 1 ? graphqlRow!.p50 <= TARGET_SINGLE_P50_MS : ratio >= TARGET_PERCENT;
+      rows.push([
+        mode,
+        String(connections),
+        fixed(graphqlRow!.rps),
+        `${fixed(fastest.rps)} (${fastest.name.startsWith('SQL json_agg') ? 'json_agg' : '3 queries'})`,
+        `${ratio.toFixed(1)}%`,
+        fixed(graphqlRow!.p50, 2),
+        fixed(fastest.p50, 2),
+        met ? 'met' : 'NOT met',
+      ]);
+    }
+  }
+  printTable(['mode', 'connections', 'GraphQL req/s', 'fastest baseline req/s', 'ratio', 'GraphQL p50 ms', 'baseline p50 ms', 'target'], rows);
+}
+
+async function main(): Promise<number> {
+  const modes = modesFromArgs('bench/nested-query.ts');
+  const load = new LoadGenerator();
+  cleanupStep(() => load.close());
+  const results: ModeResult[] = [];
+  for (const mode of modes) results.push(await runMode(mode, load));
+  printSummary(results);
+  return 0;
 }
 
 runMain(main);

@@ -11,6 +11,7 @@ import type { GraphQLContext } from './schema/builder.js';
 import { createErrorMasker, useErrorCodes } from './schema/error-masking.js';
 import { useSharedSubscriptionExecution } from './transports/shared-execution.js';
 import { useOperationLimits } from './transports/operation-limits.js';
+import { useCompiledQueries } from './transports/compiled-queries.js';
 import { authenticate, bearerToken, type Caller } from './services/platform/auth.js';
 import { AppError } from './errors.js';
 import { useGraphQLOverSSE } from './transports/sse.js';
@@ -112,6 +113,7 @@ function createGraphQLHandler(app: AppContext, maskError: MaskError, origins: Or
       maxTokensPlugin({ n: config.MAX_QUERY_TOKENS }),
       maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, ignoreIntrospection: true, flattenFragments: true }),
       maxAliasesPlugin({ n: config.MAX_QUERY_ALIASES }),
+      useCompiledQueries(logger),
       ...useOperationLimits({ maxCost: config.MAX_QUERY_COST, queryTimeoutMs: config.QUERY_TIMEOUT_MS, maxResponseBytes: config.MAX_RESPONSE_BYTES }),
       ...(app.tracing?.plugins(maskError) ?? []),
       useOperationMetrics(app.metrics, logger),

@@ -63,7 +63,44 @@ export function costError(schema: GraphQLSchema, document: DocumentNode, params:
   return verdict;
 }
 
+/**
+ * Costing once per request shape: verdicts per document (yoga's parse cache hands out one
+ * document per query text), operation name and variables. Bounded per document; requests with
+ * large variables (uploads, long inputs) are costed each time rather than keyed by them.
+ */
+const VERDICTS_PER_DOCUMENT = 64;
+const MAX_VERDICT_KEY_CHARS = 1024;
+
+/** The request's operation name and variables as a key; undefined when they are too large (or too deep) for one. */
+function verdictKey(params: RequestParams): string | undefined {
+  let variables: string;
+  try {
+    variables = params.variables ? JSON.stringify(params.variables) : '';
+  } catch {
+    return undefined; // nested too deep to serialise: the input checks refuse it later
+  }
+  const key = `${params.operationName ?? ''}\u0000${variables}`;
+  return key.length > MAX_VERDICT_KEY_CHARS ? undefined : key;
+}
+
+function costVerdicts(maxCost: number) {
+  const verdicts = new WeakMap<DocumentNode, Map<string, GraphQLError | null>>();
+  return (schema: GraphQLSchema, document: DocumentNode, params: RequestParams): GraphQLError | undefined => {
+    const key = verdictKey(params);
+    if (key === undefined) return costError(schema, document, params, maxCost);
+    let byRequest = verdicts.get(document);
+    if (!byRequest) verdicts.set(document, (byRequest = new Map()));
+    const known = byRequest.get(key);
+    if (known !== undefined) return known ?? undefined;
+    const verdict = costError(schema, document, params, maxCost);
+    if (byRequest.size >= VERDICTS_PER_DOCUMENT) byRequest.clear();
+    byRequest.set(key, verdict ?? null);
+    return verdict;
+  };
+}
+
 function operationCostPlugin(maxCost: number): Plugin {
+  const verdictOf = costVerdicts(maxCost);
   return {
     onValidate({ context, params }) {
       return ({ result, setResult }) => {
@@ -74,7 +111,7 @@ function operationCostPlugin(maxCost: number): Plugin {
           if (others.length !== result.length) setResult(others);
           return;
         }
-        const verdict = costError(params.schema, params.documentAST, ((context as { params?: RequestParams }).params ?? {}), maxCost);
+        const verdict = verdictOf(params.schema, params.documentAST, (context as { params?: RequestParams }).params ?? {});
         setResult(verdict ? [verdict] : []);
       };
     },
@@ -112,48 +149,43 @@ function queryDeadlinePlugin(timeoutMs: number): Plugin {
   };
 }
 
-/**
- * Whether the JSON text of `value` would be longer than `limit` characters (strings counted by
- * length, escapes aside). Walks without building the text and stops as soon as it is over.
- */
-export function exceedsSize(value: unknown, limit: number): boolean {
-  let size = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const item = stack.pop();
-    if (item === null || item === undefined) size += 4;
-    else if (typeof item === 'string') size += item.length + 2;
-    else if (typeof item === 'number' || typeof item === 'boolean' || typeof item === 'bigint') size += 8;
-    else if (item instanceof Date) size += 26;
-    else if (Array.isArray(item)) {
-      size += item.length + 1;
-      for (const element of item) stack.push(element);
-    } else if (typeof item === 'object') {
-      const json = (item as { toJSON?: () => unknown }).toJSON;
-      if (typeof json === 'function') {
-        stack.push(json.call(item));
-        continue;
-      }
-      for (const key in item) {
-        size += key.length + 4;
-        stack.push((item as Record<string, unknown>)[key]);
-      }
-    }
-    if (size > limit) return true;
-  }
-  return false;
-}
+const tooLarge = (maxBytes: number): ExecutionResult => ({
+  data: null,
+  errors: [coded('RESPONSE_TOO_LARGE', `The result is larger than ${maxBytes} bytes and was not sent; ask for less (fewer items, fields or aliases)`, { limit: maxBytes })],
+});
 
+/** Whether a result is `{ data }` alone (graphql-jit adds its `stringify`, which JSON leaves out). */
+const dataOnly = (result: object) => Object.keys(result).every((key) => key === 'data' || key === 'stringify');
+
+/**
+ * The size is that of the result's JSON text (UTF-16 units, close to bytes for JSON), which is
+ * needed anyway: the text of a `{ data }` result is handed on to yoga's result processor (which
+ * takes `result.stringify` when there is one), so it is built once per response.
+ */
 function responseSizePlugin(maxBytes: number): Plugin {
   return {
     onExecute() {
       return {
         onExecuteDone({ result, setResult }) {
           if (!result || typeof result !== 'object' || Symbol.asyncIterator in result) return;
-          if (!exceedsSize((result as ExecutionResult).data, maxBytes)) return;
-          setResult({
-            data: null,
-            errors: [coded('RESPONSE_TOO_LARGE', `The result is larger than ${maxBytes} bytes and was not sent; ask for less (fewer items, fields or aliases)`, { limit: maxBytes })],
+          const executed = result as ExecutionResult;
+          let text: string | undefined;
+          try {
+            text = JSON.stringify(executed.data);
+          } catch (error) {
+            // Longer than the longest string V8 can build.
+            if (error instanceof RangeError) return setResult(tooLarge(maxBytes));
+            throw error;
+          }
+          if (text === undefined) return;
+          if (text.length > maxBytes) return setResult(tooLarge(maxBytes));
+          if (!dataOnly(executed)) return;
+          // Only for this very object, unchanged: a later hook that replaces or adds to the result
+          // (masking errors, extensions) gets the text built afresh.
+          const document = `{"data":${text}}`;
+          Object.defineProperty(executed, 'stringify', {
+            configurable: true,
+            value: (value: object) => (value === executed && dataOnly(value) ? document : JSON.stringify(value)),
           });
         },
       };
