@@ -33,8 +33,10 @@ export function useSlicedLargeResults(): Plugin {
   return {
     onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
       if (resultProcessor !== processRegularResult || Array.isArray(result) || isAsyncIterable(result)) return;
-      const single = result as ExecutionResult & { extensions?: { http?: unknown }; stringify?: unknown };
-      if (single.errors?.length || single.extensions?.http || single.stringify || !estimateAtLeast(single, LARGE_RESULT_CHARS)) return;
+      // A compiled query's result carries graphql-jit's `stringify`, which is JSON.stringify here
+      // (no custom serializer): the slices write the same text.
+      const single = result as ExecutionResult & { extensions?: { http?: unknown } };
+      if (single.errors?.length || single.extensions?.http || !estimateAtLeast(single, LARGE_RESULT_CHARS)) return;
       const mediaType = jsonMediaType(request);
       setResultProcessor(
         (large, fetchAPI) => new fetchAPI.Response(jsonChunks(large) as unknown as BodyInit, { status: 200, headers: { 'Content-Type': `${mediaType}; charset=utf-8` } }),

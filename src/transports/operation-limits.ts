@@ -149,43 +149,48 @@ function queryDeadlinePlugin(timeoutMs: number): Plugin {
   };
 }
 
-const tooLarge = (maxBytes: number): ExecutionResult => ({
-  data: null,
-  errors: [coded('RESPONSE_TOO_LARGE', `The result is larger than ${maxBytes} bytes and was not sent; ask for less (fewer items, fields or aliases)`, { limit: maxBytes })],
-});
-
-/** Whether a result is `{ data }` alone (graphql-jit adds its `stringify`, which JSON leaves out). */
-const dataOnly = (result: object) => Object.keys(result).every((key) => key === 'data' || key === 'stringify');
-
 /**
- * The size is that of the result's JSON text (UTF-16 units, close to bytes for JSON), which is
- * needed anyway: the text of a `{ data }` result is handed on to yoga's result processor (which
- * takes `result.stringify` when there is one), so it is built once per response.
+ * Whether the JSON text of `value` would be longer than `limit` characters (strings counted by
+ * length, escapes aside). Walks without building the text and stops as soon as it is over.
  */
+export function exceedsSize(value: unknown, limit: number): boolean {
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (item === null || item === undefined) size += 4;
+    else if (typeof item === 'string') size += item.length + 2;
+    else if (typeof item === 'number' || typeof item === 'boolean' || typeof item === 'bigint') size += 8;
+    else if (item instanceof Date) size += 26;
+    else if (Array.isArray(item)) {
+      size += item.length + 1;
+      for (const element of item) stack.push(element);
+    } else if (typeof item === 'object') {
+      const json = (item as { toJSON?: () => unknown }).toJSON;
+      if (typeof json === 'function') {
+        stack.push(json.call(item));
+        continue;
+      }
+      for (const key in item) {
+        size += key.length + 4;
+        stack.push((item as Record<string, unknown>)[key]);
+      }
+    }
+    if (size > limit) return true;
+  }
+  return false;
+}
+
 function responseSizePlugin(maxBytes: number): Plugin {
   return {
     onExecute() {
       return {
         onExecuteDone({ result, setResult }) {
           if (!result || typeof result !== 'object' || Symbol.asyncIterator in result) return;
-          const executed = result as ExecutionResult;
-          let text: string | undefined;
-          try {
-            text = JSON.stringify(executed.data);
-          } catch (error) {
-            // Longer than the longest string V8 can build.
-            if (error instanceof RangeError) return setResult(tooLarge(maxBytes));
-            throw error;
-          }
-          if (text === undefined) return;
-          if (text.length > maxBytes) return setResult(tooLarge(maxBytes));
-          if (!dataOnly(executed)) return;
-          // Only for this very object, unchanged: a later hook that replaces or adds to the result
-          // (masking errors, extensions) gets the text built afresh.
-          const document = `{"data":${text}}`;
-          Object.defineProperty(executed, 'stringify', {
-            configurable: true,
-            value: (value: object) => (value === executed && dataOnly(value) ? document : JSON.stringify(value)),
+          if (!exceedsSize((result as ExecutionResult).data, maxBytes)) return;
+          setResult({
+            data: null,
+            errors: [coded('RESPONSE_TOO_LARGE', `The result is larger than ${maxBytes} bytes and was not sent; ask for less (fewer items, fields or aliases)`, { limit: maxBytes })],
           });
         },
       };
