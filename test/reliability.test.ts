@@ -78,6 +78,22 @@ function withoutPings(events: RunEvent[]) {
 
 describe('reliability', () => {
   const cleanup: Array<{ close(): Promise<void> } | undefined> = [];
+
+  /**
+   * A run streaming about 24 MB in 480 deltas (more than the kernel's and the server's buffers
+   * between it and a client that stops reading hold), and a graphql-ws subscriber reading it all.
+   */
+  async function startLongRun(env: Record<string, string>) {
+    const { model, t } = await startWithScriptedModel(env);
+    cleanup.push(model, t);
+    const agentId = ((await t.ok(CREATE_AGENT as never)) as Data).createAgent.agent.id;
+    const piece = 'abcdefghij'.repeat(5_000);
+    const text = Array.from({ length: 480 }, (_, index) => `${index}:${piece}`.slice(0, piece.length)).join('');
+    model.enqueue({ text, chunkSize: piece.length, chunkDelayMs: 5 });
+    const runId = ((await t.ok(SEND_ASYNC as never, { id: agentId, text: 'talk a lot' } as never)) as Data).sendMessageAsync.run.id;
+    const fast = collect<{ runEvents: RunEvent }>(t.ws(), { query: RUN_EVENTS, variables: { runId } });
+    return { t, text, runId, fast };
+  }
   afterAll(async () => closeAll(...cleanup.reverse()));
 
   it('Redis restarting mid-stream: subscribers go on from their last seq, nothing lost or repeated', async () => {
@@ -204,17 +220,7 @@ describe('reliability', () => {
   it('a subscriber that stops reading is ended with SLOW_CONSUMER, others get everything, and it resumes with after', async () => {
     // A client that stops reading also stops answering pings: keep-alive would cut it off first
     // on a slow machine, so it is long here.
-    const { model, t } = await startWithScriptedModel({ RUN_EVENT_BUFFER_LIMIT: '20', WS_KEEPALIVE_MS: '600000' });
-    cleanup.push(model, t);
-    const agentId = ((await t.ok(CREATE_AGENT as never)) as Data).createAgent.agent.id;
-    // About 24 MB of text in 480 deltas: more than the socket buffers (kernel and ws) between the
-    // server and a client that stops reading hold, so that its events back up on the server.
-    const piece = 'abcdefghij'.repeat(5_000);
-    const text = Array.from({ length: 480 }, (_, index) => `${index}:${piece}`.slice(0, piece.length)).join('');
-    model.enqueue({ text, chunkSize: piece.length, chunkDelayMs: 5 });
-    const runId = ((await t.ok(SEND_ASYNC as never, { id: agentId, text: 'talk a lot' } as never)) as Data).sendMessageAsync.run.id;
-
-    const fast = collect<{ runEvents: RunEvent }>(t.ws(), { query: RUN_EVENTS, variables: { runId } });
+    const { t, text, runId, fast } = await startLongRun({ RUN_EVENT_BUFFER_LIMIT: '20', WS_KEEPALIVE_MS: '600000' });
 
     // The slow client speaks graphql-ws itself, so that it can stop reading its socket.
     const slow = new WebSocket(t.wsUrl, 'graphql-transport-ws');
@@ -254,15 +260,7 @@ describe('reliability', () => {
   }, 240_000);
 
   it('an SSE client that stops reading is ended with SLOW_CONSUMER while a graphql-ws subscriber gets everything', async () => {
-    const { model, t } = await startWithScriptedModel({ SSE_BUFFER_BYTES: String(1024 * 1024) });
-    cleanup.push(model, t);
-    const agentId = ((await t.ok(CREATE_AGENT as never)) as Data).createAgent.agent.id;
-    // About 24 MB in 480 deltas: far more than the kernel's socket buffers and SSE_BUFFER_BYTES.
-    const piece = 'abcdefghij'.repeat(5_000);
-    const text = Array.from({ length: 480 }, (_, index) => `${index}:${piece}`.slice(0, piece.length)).join('');
-    model.enqueue({ text, chunkSize: piece.length, chunkDelayMs: 5 });
-    const runId = ((await t.ok(SEND_ASYNC as never, { id: agentId, text: 'talk a lot' } as never)) as Data).sendMessageAsync.run.id;
-    const fast = collect<{ runEvents: RunEvent }>(t.ws(), { query: RUN_EVENTS, variables: { runId } });
+    const { t, text, runId, fast } = await startLongRun({ SSE_BUFFER_BYTES: String(1024 * 1024) });
 
     // The slow client reads the first bytes of its event stream, then stops reading.
     let body = '';

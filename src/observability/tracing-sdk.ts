@@ -112,29 +112,19 @@ function useTracedOperations(maskError: (error: unknown) => Error, propagate: bo
     setResult({ ...result, errors });
     trace.getSpan(getCurrentOtelContext(graphqlContext))?.setAttribute('graphql.error.codes', [...new Set(errors.map(codeOf))]);
   };
+  /** The same for a query's result and a subscription's: each result (or each event's) finished. */
+  const follow = (graphqlContext: unknown) => {
+    start(graphqlContext);
+    const done = finish(graphqlContext);
+    return ({ result, setResult }: { result: ExecutionResult | AsyncIterable<ExecutionResult>; setResult: (result: ExecutionResult) => void }) => {
+      if (isAsyncIterable(result)) return { onNext: ({ result: next, setResult: setNext }: { result: ExecutionResult; setResult: (result: ExecutionResult) => void }) => done(next, setNext) };
+      done(result, setResult);
+      return undefined;
+    };
+  };
   return {
-    onExecute({ args }) {
-      start(args.contextValue);
-      const done = finish(args.contextValue);
-      return {
-        onExecuteDone({ result, setResult }) {
-          if (isAsyncIterable(result)) return { onNext: ({ result: next, setResult: setNext }) => done(next, setNext) };
-          done(result, setResult);
-          return undefined;
-        },
-      };
-    },
-    onSubscribe({ args }) {
-      start(args.contextValue);
-      const done = finish(args.contextValue);
-      return {
-        onSubscribeResult({ result, setResult }) {
-          if (isAsyncIterable(result)) return { onNext: ({ result: next, setResult: setNext }) => done(next, setNext) };
-          done(result, setResult);
-          return undefined;
-        },
-      };
-    },
+    onExecute: ({ args }) => ({ onExecuteDone: follow(args.contextValue) }),
+    onSubscribe: ({ args }) => ({ onSubscribeResult: follow(args.contextValue) }),
   };
 }
 
