@@ -1,4 +1,4 @@
-import { getOperationAST, isInputObjectType, typeFromAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { getOperationAST, isInputObjectType, Kind, typeFromAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import type { Logger } from '../logger.js';
@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
  * Queries run through graphql-jit: each document is compiled once into plain JavaScript (no
  * per-field walking of the AST, argument re-coercion, or promise per object) and cached with it.
  *
- * Only queries: mutations run once and mostly wait on the database; subscriptions have their own
+ * Only documents of one query: mutations run once and mostly wait on the database; subscriptions have their own
  * shared execution (shared-execution.ts). And only queries without input-object variables:
  * graphql-jit 0.8's coercion of variables leaves out the defaults of input fields (`orderBy:
  * $order` with `{ direction: ASC }` fails on the missing `field`), where literals are right.
@@ -15,14 +15,14 @@ import type { Logger } from '../logger.js';
  * function it finds.
  */
 export function useCompiledQueries(logger: Logger): Plugin {
-  const compilable = new WeakMap<DocumentNode, Map<string, boolean>>();
+  const compilable = new WeakMap<DocumentNode, boolean>();
   const isCompilable = (args: ExecutionArgs): boolean => {
-    const name = args.operationName ?? '';
-    let byOperation = compilable.get(args.document);
-    if (!byOperation) compilable.set(args.document, (byOperation = new Map()));
-    let verdict = byOperation.get(name);
+    let verdict = compilable.get(args.document);
     if (verdict === undefined) {
-      const operation = getOperationAST(args.document, args.operationName);
+      // One operation only: the plugin keeps one compiled query per document, whatever operation
+      // a later request names (GraphiQL sends its whole editor with the name of the one to run).
+      const operations = args.document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+      const operation = operations.length === 1 ? getOperationAST(args.document) : null;
       verdict =
         operation?.operation === 'query' &&
         (operation.variableDefinitions ?? []).every((definition) => {
@@ -30,7 +30,7 @@ export function useCompiledQueries(logger: Logger): Plugin {
           while (type && 'ofType' in type) type = type.ofType;
           return type !== undefined && !isInputObjectType(type);
         });
-      byOperation.set(name, verdict);
+      compilable.set(args.document, verdict);
     }
     return verdict;
   };
