@@ -191,7 +191,8 @@ export class McpConnections {
       );
     };
     client.onclose = () => {
-      if (this.entries.get(target.id) !== entry || entry.closing) return;
+      // Before the handshake completes, a close is a failed connect: reported by the catch below.
+      if (!entry.client || this.entries.get(target.id) !== entry || entry.closing) return;
       this.entries.delete(target.id);
       const tail = stderrTail();
       this.options.onStatus?.(target.id, `connection closed${tail ? `: ${tail}` : ''}`);

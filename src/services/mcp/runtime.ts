@@ -67,6 +67,7 @@ export function createMcpRuntime(
   logger: Logger,
   refreshTools: (runtime: McpRuntime, serverId: string) => Promise<unknown>,
 ): McpRuntime {
+  const statusWrites = new Map<string, Promise<void>>();
   const connections: McpConnections = new McpConnections({
     allowPrivate: settings.allowPrivate,
     stdioEnabled: settings.stdioEnabled,
@@ -75,7 +76,15 @@ export function createMcpRuntime(
     idleMs: settings.idleMs,
     maxTools: settings.maxTools,
     onStatus: (serverId, error) => {
-      recordStatus(prisma, serverId, error).catch((failure: unknown) => logger.warn({ err: failure, serverId }, 'could not record MCP server status'));
+      // One write at a time per server, so the last status seen is the one that stays.
+      const previous = statusWrites.get(serverId) ?? Promise.resolve();
+      const write = previous
+        .then(() => recordStatus(prisma, serverId, error))
+        .catch((failure: unknown) => logger.warn({ err: failure, serverId }, 'could not record MCP server status'))
+        .finally(() => {
+          if (statusWrites.get(serverId) === write) statusWrites.delete(serverId);
+        });
+      statusWrites.set(serverId, write);
     },
     onToolsChanged: (serverId) => {
       refreshTools(runtime, serverId).catch((failure: unknown) => logger.warn({ err: failure, serverId }, 'MCP tools/list_changed refresh failed'));
