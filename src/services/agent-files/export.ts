@@ -3,6 +3,7 @@ import type { ServiceContext } from '../platform/context.js';
 import { AppError, assertId, badInput, notFound } from '../../errors.js';
 import { MAX_AGENTS_PER_FILE } from './format.js';
 import { exportMcpServer, exportedToolMetadata } from './mcp-servers.js';
+import { readFileContent } from '../files/file-content.js';
 
 /**
  * Export: one or more agents as Letta's multi-entity agent file. Database ids become file-local
@@ -21,7 +22,8 @@ type Json = Record<string, unknown>;
 const agentInclude = {
   blocks: { include: { block: true }, orderBy: { blockLabel: 'asc' } },
   tools: { include: { tool: { include: { mcpServer: true } } } },
-  folders: { include: { folder: { include: { files: { orderBy: { fileName: 'asc' } } } } } },
+  // A file's text is read apart, a piece at a time (services/files/file-content.ts); its upload's bytes never travel.
+  folders: { include: { folder: { include: { files: { orderBy: { fileName: 'asc' }, omit: { content: true, rawBytes: true } } } } } },
   files: { orderBy: { fileName: 'asc' } },
   managedGroups: { include: { agents: { orderBy: [{ position: 'asc' }, { agentId: 'asc' }] } }, orderBy: { createdAt: 'asc' } },
   skills: { orderBy: [{ position: 'asc' }, { name: 'asc' }] },
@@ -211,6 +213,8 @@ export async function exportAgents(ctx: ServiceContext, agentIds: string[], opti
   }
   const files = [...folders.values()].flatMap((folder) => folder.files);
   files.forEach((file) => ids.add('file', file.id));
+  const contents = new Map<string, string | null>();
+  for (const file of files) contents.set(file.id, await readFileContent(ctx.prisma, ctx.orgId, file.id));
   // Views of files in folders the agent no longer has are not exported: their file is not in the document.
   const exportedFiles = new Set(files.map((file) => file.id));
 
@@ -329,7 +333,7 @@ export async function exportAgents(ctx: ServiceContext, agentIds: string[], opti
       error_message: file.errorMessage,
       total_chunks: file.totalChunks,
       chunks_embedded: file.chunksEmbedded,
-      content: file.content,
+      content: contents.get(file.id) ?? null,
     })),
     sources: [...folders.values()].map((folder) => ({
       id: ids.get(folder.id, 'source'),
