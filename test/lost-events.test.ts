@@ -22,7 +22,7 @@ type Event = {
 };
 
 const RUN_EVENTS = /* GraphQL */ `
-  subscription($runId: ID!, $after: Int) {
+  subscription FollowRunEvents($runId: ID!, $after: Int) {
     runEvents(runId: $runId, after: $after) {
       __typename seq
       ... on MessageDeltaEvent { delta }
