@@ -14,7 +14,6 @@ import type { EventBus } from '../../realtime/bus.js';
 import type { WorkerPool } from '../../workers/pool.js';
 import { publishFileUpdates } from '../platform/events.js';
 import { addFileToAgents } from './file-views.js';
-import { readFileContent } from './file-content.js';
 
 /**
  * Chunks embedded and written per batch: each batch is one short statement, so a large file
@@ -56,13 +55,11 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'em
   const { prisma } = deps;
   const claimed = await prisma.file.updateMany({ where: { id: fileId, processingStatus: 'pending' }, data: { processingStatus: 'parsing', errorMessage: null } });
   if (claimed.count === 0) return;
-  const row = await prisma.file.findUnique({
+  const file = await prisma.file.findUnique({
     where: { id: fileId },
     include: { folder: { select: { name: true, embedding: true } } },
-    omit: { content: true },
   });
-  if (!row) return;
-  const file = { ...row, content: await readFileContent(prisma, row.organizationId, fileId) };
+  if (!file) return;
   const announce = () => publishFileUpdates(deps.bus, file.organizationId, [fileId]);
   announce();
   const visibleName = `${file.folder.name}/${file.fileName}`;
