@@ -3,7 +3,6 @@ import type { ServiceContext } from '../platform/context.js';
 import { AppError, assertId, badInput, notFound } from '../../errors.js';
 import { MAX_AGENTS_PER_FILE } from './format.js';
 import { exportMcpServer, exportedToolMetadata } from './mcp-servers.js';
-import { readFileContent } from '../files/file-content.js';
 
 /**
  * Export: one or more agents as Letta's multi-entity agent file. Database ids become file-local
@@ -22,7 +21,8 @@ type Json = Record<string, unknown>;
 const agentInclude = {
   blocks: { include: { block: true }, orderBy: { blockLabel: 'asc' } },
   tools: { include: { tool: { include: { mcpServer: true } } } },
-  // A file's text is read apart, a piece at a time (services/files/file-content.ts); its upload's bytes never travel.
+  // A file's text is read apart, as a plain column: inside the relation join it came back in a JSON
+  // aggregate that Prisma parsed in one block (53 ms for 6 MiB). Its upload's bytes never travel.
   folders: { include: { folder: { include: { files: { orderBy: { fileName: 'asc' }, omit: { content: true, rawBytes: true } } } } } },
   files: { orderBy: { fileName: 'asc' } },
   managedGroups: { include: { agents: { orderBy: [{ position: 'asc' }, { agentId: 'asc' }] } }, orderBy: { createdAt: 'asc' } },
@@ -214,7 +214,7 @@ export async function exportAgents(ctx: ServiceContext, agentIds: string[], opti
   const files = [...folders.values()].flatMap((folder) => folder.files);
   files.forEach((file) => ids.add('file', file.id));
   const contents = new Map<string, string | null>();
-  for (const file of files) contents.set(file.id, await readFileContent(ctx.prisma, ctx.orgId, file.id));
+  for (const file of files) contents.set(file.id, (await ctx.prisma.file.findUnique({ where: { id: file.id }, select: { content: true } }))?.content ?? null);
   // Views of files in folders the agent no longer has are not exported: their file is not in the document.
   const exportedFiles = new Set(files.map((file) => file.id));
 

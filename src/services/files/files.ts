@@ -8,7 +8,6 @@ import { publishAgentEvent, publishFileUpdates } from '../platform/events.js';
 import { DEFAULT_PAGE_SIZE, checkPageArgs, firstPages, firstRowsPerParent, paginate, selecting, type Page, type PageArgs } from '../platform/pagination.js';
 import type { Db } from '../platform/scope.js';
 import { rebuildSystemPrompt } from '../memory/system-prompt.js';
-import { readFileContent } from './file-content.js';
 
 /** Uploaded files: stored at once with status pending, then parsed, chunked and embedded in the background. */
 
@@ -179,7 +178,8 @@ async function deleteFilesAndRebuild(tx: Db, fileIds: string[]): Promise<string[
 
 /** A file's text (null until parsed); for a file row read without it. */
 export async function fileContent(ctx: ServiceContext, id: string): Promise<string | null> {
-  return readFileContent(ctx.prisma, ctx.orgId, id);
+  const row = await ctx.prisma.file.findFirst({ where: { id, organizationId: ctx.orgId }, select: { content: true } });
+  return row?.content ?? null;
 }
 
 /** A followed file's state: the file as it is now (without its text, loaded when asked for), or null once deleted. */
