@@ -52,7 +52,12 @@ builder.prismaObjectFields(Agent, (t) => ({
     type: [Block],
     description: 'Core memory blocks, in the order they were attached.',
     args: { first: t.arg.int({ ...firstArgOptions('blocks'), validate: nestedFirst }) },
-    resolve: (agent, args, ctx, info) => nestedList(ctx, info, agent.id, takeOf(args.first), (ids, take, shape) => blocks.firstBlocksOfAgents(ctx.services, ids, take, shape)),
+    // In the agent's own statement (an agent's blocks are few, and a list of agents with their
+    // blocks is the most common query); Block.agents below is what bounds a deep query's levels.
+    select: (args, _ctx, nestedSelection) => ({
+      blocks: { orderBy: [{ createdAt: 'asc' }, { blockLabel: 'asc' }], take: takeOf(args.first), select: { block: nestedSelection(true) } },
+    }),
+    resolve: (agent) => agent.blocks.map((link) => link.block),
   }),
   block: t.field({ description: 'The block with this label in its core memory, or null.',
     type: Block,

@@ -100,19 +100,6 @@ export async function getBlock(ctx: ServiceContext, id: string, shape: BlockQuer
 const nested = (shape: { select?: unknown; include?: unknown }) => (shape.select ? { select: shape.select } : shape.include ? { include: shape.include } : true);
 
 /**
- * The first `take` blocks of each agent, in the order they were attached, one list per id of
- * `agentIds` (empty for an agent outside the organization). One statement for all of them.
- */
-export async function firstBlocksOfAgents(ctx: ServiceContext, agentIds: readonly string[], take: number, shape: BlockQueryShape = {}): Promise<Block[][]> {
-  const agents = await ctx.prisma.agent.findMany({
-    where: { id: { in: [...agentIds] }, organizationId: ctx.orgId },
-    select: { id: true, blocks: { orderBy: [{ createdAt: 'asc' }, { blockLabel: 'asc' }], take, select: { block: nested(shape) } } },
-  } as Prisma.AgentFindManyArgs) as unknown as Array<{ id: string; blocks: Array<{ block: Block }> }>;
-  const byId = new Map(agents.map((agent) => [agent.id, agent.blocks.map((link) => link.block)]));
-  return agentIds.map((id) => byId.get(id) ?? []);
-}
-
-/**
  * The first `take` agents showing each block, oldest attachment first, one list per id of
  * `blockIds` (empty for a block outside the organization). One statement for all of them.
  */
