@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, startTestServer, type TestServer } from './helpers/server.js';
 
 /**
- * Nested lists of records (Agent.blocks ↔ Block.agents) through GraphQL HTTP: every level loads
- * for all its parents at once (a shared block once), and a large answer is completed in paced
- * batches (src/schema/pacing.ts). Whatever the loading, the answer must be exactly what the data
- * says: each agent's first blocks in attachment order, each block's first agents, oldest
- * attachment first, at every depth.
+ * Nested lists of records (Agent.blocks ↔ Block.agents) through GraphQL HTTP: Agent.blocks loads
+ * in its agent's statement, Block.agents for all the blocks of a level at once (a shared block
+ * once), and a large answer is completed in paced batches (src/schema/pacing.ts). Whatever the
+ * loading, the answer must be exactly what the data says: each agent's first blocks in
+ * attachment order, each block's first agents, oldest attachment first, at every depth.
  */
 
 interface Seeded {
