@@ -9,6 +9,7 @@ import { firstArgOptions, nestedFirst, takeOf } from './cost.js';
 import { builder } from './builder.js';
 import { agentId, blockId } from './ids.js';
 import { CreateBlockInput } from './inputs.js';
+import { nestedList } from './nested-lists.js';
 
 export const Block = builder.prismaNode('Block', {
   id: { field: 'id' },
@@ -31,10 +32,7 @@ export const Block = builder.prismaNode('Block', {
       type: [Agent],
       description: 'The agents that show this block, oldest attachment first.',
       args: { first: t.arg.int({ ...firstArgOptions('agents'), validate: nestedFirst }) },
-      select: (args, _ctx, nestedSelection) => ({
-        agents: { orderBy: { createdAt: 'asc' }, take: takeOf(args.first), select: { agent: nestedSelection(true) } },
-      }),
-      resolve: (block) => block.agents.map((link) => link.agent),
+      resolve: (block, args, ctx, info) => nestedList(ctx, info, block.id, takeOf(args.first), (ids, take, shape) => blocks.firstAgentsOfBlocks(ctx.services, ids, take, shape)),
     }),
     createdAt: t.expose('createdAt', { description: 'When it was created.', type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { description: 'When it last changed.', type: 'DateTime' }),
@@ -54,6 +52,8 @@ builder.prismaObjectFields(Agent, (t) => ({
     type: [Block],
     description: 'Core memory blocks, in the order they were attached.',
     args: { first: t.arg.int({ ...firstArgOptions('blocks'), validate: nestedFirst }) },
+    // In the agent's own statement (an agent's blocks are few, and a list of agents with their
+    // blocks is the most common query); Block.agents below is what bounds a deep query's levels.
     select: (args, _ctx, nestedSelection) => ({
       blocks: { orderBy: [{ createdAt: 'asc' }, { blockLabel: 'asc' }], take: takeOf(args.first), select: { block: nestedSelection(true) } },
     }),

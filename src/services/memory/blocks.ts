@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Prisma, type Block } from '../../generated/prisma/client.js';
+import { Prisma, type Agent, type Block } from '../../generated/prisma/client.js';
 import { defaultBlockDescription } from '../../agent/memory.js';
 import { newId } from '../../ids.js';
 import type { ServiceContext } from '../platform/context.js';
@@ -94,6 +94,22 @@ export async function getBlock(ctx: ServiceContext, id: string, shape: BlockQuer
   const block = await ctx.prisma.block.findFirst({ ...shape, where: { id, organizationId: ctx.orgId } } as Prisma.BlockFindFirstArgs);
   if (!block) throw notFound('Block', id);
   return block;
+}
+
+/** A shape nested under a relation: its own select or include, else the whole row. */
+const nested = (shape: { select?: unknown; include?: unknown }) => (shape.select ? { select: shape.select } : shape.include ? { include: shape.include } : true);
+
+/**
+ * The first `take` agents showing each block, oldest attachment first, one list per id of
+ * `blockIds` (empty for a block outside the organization). One statement for all of them.
+ */
+export async function firstAgentsOfBlocks(ctx: ServiceContext, blockIds: readonly string[], take: number, shape: Pick<Prisma.AgentFindManyArgs, 'include' | 'select'> = {}): Promise<Agent[][]> {
+  const blocks = await ctx.prisma.block.findMany({
+    where: { id: { in: [...blockIds] }, organizationId: ctx.orgId },
+    select: { id: true, agents: { orderBy: [{ createdAt: 'asc' }, { agentId: 'asc' }], take, select: { agent: nested(shape) } } },
+  } as Prisma.BlockFindManyArgs) as unknown as Array<{ id: string; agents: Array<{ agent: Agent }> }>;
+  const byId = new Map(blocks.map((block) => [block.id, block.agents.map((link) => link.agent)]));
+  return blockIds.map((id) => byId.get(id) ?? []);
 }
 
 export interface BlockFilter {
