@@ -78,6 +78,7 @@
  *   BENCH_PROFILE=1       CPU-profile the server thread (idle wait, both live runs, replay) and
  *                         sample what the idle subscriptions keep on its heap; print the top
  *                         modules, functions and allocation sites (the profiler slows the server)
+ *   BENCH_PROFILE_DIR     with BENCH_PROFILE=1: also write each CPU profile there (.cpuprofile)
  *   BENCH_DATABASE_URL    PostgreSQL for services mode (default DATABASE_URL without its schema,
  *                         else postgresql://postgres@127.0.0.1:5432/test)
  *   BENCH_REDIS_URL       Redis for services mode (default REDIS_URL, else redis://127.0.0.1:6379)

@@ -10,6 +10,8 @@ export interface CpuProfileNode {
 }
 
 export const PROFILE = process.env.BENCH_PROFILE === '1';
+/** BENCH_PROFILE_DIR: also write each CPU profile there as a .cpuprofile (Chrome DevTools, speedscope). */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 
 export async function startProfile() {
   if (!PROFILE) return { stop: async () => {} };
@@ -24,8 +26,17 @@ export async function startProfile() {
       const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: CpuProfileNode[] } };
       session.disconnect();
       printProfile(title, profile.nodes);
+      if (PROFILE_DIR) await saveProfile(title, profile);
     },
   };
+}
+
+async function saveProfile(title: string, profile: unknown): Promise<void> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  await mkdir(PROFILE_DIR!, { recursive: true });
+  const file = `${PROFILE_DIR}/${title.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.cpuprofile`;
+  await writeFile(file, JSON.stringify(profile));
+  console.log(`profile written to ${file}`);
 }
 
 export interface HeapNode {

@@ -1,10 +1,12 @@
 import { REPLAY_BATCH, SubscriberOverflow, type RunStreamStatus, type StoredRunEvent } from './run-stream-types.js';
+import { PUSH, PushPort, type Pushable, type PushSink } from './stream-push.js';
 
 // ---------------------------------------------------------------------------------------------
 // Subscriber: shared by both stores. Replay is pulled in batches from the store (nothing is
 // buffered for it); live events are pushed by the store. Live events that arrive while the
 // subscriber is still replaying wait in `stash`; on going live both are merged and deduplicated by
-// seq, so nothing is missed or repeated (see `RunSource.goLive`).
+// seq, so nothing is missed or repeated (see `RunSource.goLive`). While a next() waits, queued and
+// live events are pushed to the consumer's sink instead when it takes them (see stream-push.ts).
 // ---------------------------------------------------------------------------------------------
 
 export interface RunSource {
@@ -23,7 +25,7 @@ export interface RunSource {
 
 const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
 
-export class Subscriber implements AsyncIterableIterator<StoredRunEvent> {
+export class Subscriber implements AsyncIterableIterator<StoredRunEvent>, Pushable<StoredRunEvent> {
   private state: 'init' | 'replay' | 'live' | 'done' = 'init';
   /** Highest seq queued (or delivered): anything at or below it is a duplicate. */
   private queuedSeq: number;
@@ -39,6 +41,7 @@ export class Subscriber implements AsyncIterableIterator<StoredRunEvent> {
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
   private pending: Promise<unknown> = Promise.resolve();
+  private readonly push = new PushPort<StoredRunEvent>();
 
   constructor(
     readonly runId: string,
@@ -67,6 +70,10 @@ export class Subscriber implements AsyncIterableIterator<StoredRunEvent> {
     return result;
   }
 
+  [PUSH](sink: PushSink<StoredRunEvent>): void {
+    this.push[PUSH](sink);
+  }
+
   async return(): Promise<IteratorResult<StoredRunEvent>> {
     this.end();
     return DONE;
@@ -82,6 +89,8 @@ export class Subscriber implements AsyncIterableIterator<StoredRunEvent> {
       return;
     }
     if (this.state === 'live') {
+      // A waiting next() (`wake`) means nothing handed out is still on its way to the consumer.
+      if (this.wake && this.head === this.queue.length && this.pushed(event)) return;
       this.enqueue(event);
       this.notify();
     } else {
@@ -132,6 +141,21 @@ export class Subscriber implements AsyncIterableIterator<StoredRunEvent> {
     return event;
   }
 
+  /** Hands `event` to the consumer's sink; false when it refused (or failed: the pull path then meets the failure). */
+  private pushed(event: StoredRunEvent): boolean {
+    let taken: boolean;
+    try {
+      taken = this.push.offer(event);
+    } catch {
+      taken = false;
+    }
+    if (!taken) return false;
+    this.queuedSeq = Math.max(this.queuedSeq, event.seq);
+    this.deliveredSeq = event.seq;
+    if (event.final) this.end();
+    return true;
+  }
+
   private async pull(): Promise<IteratorResult<StoredRunEvent>> {
     for (;;) {
       if (this.failure) {
@@ -139,6 +163,8 @@ export class Subscriber implements AsyncIterableIterator<StoredRunEvent> {
         this.failure = undefined;
         throw failure;
       }
+      // This next() is what the consumer waits on: queued events may be pushed while it takes them.
+      while (this.state !== 'done' && this.head < this.queue.length && this.pushed(this.queue[this.head]!)) this.dequeue();
       if (this.state === 'done') return DONE;
       const event = this.dequeue();
       if (event) {

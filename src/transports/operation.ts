@@ -3,6 +3,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { GraphQLContext } from '../schema/builder.js';
 import { codedRequestError } from '../schema/error-masking.js';
 import { subscribeShared, type MaskError } from './shared-execution.js';
+import { PUSH, pushTo, type PushSink } from '../realtime/stream-push.js';
 import { inputProblemError, operationInputProblem } from '../server/input-checks.js';
 
 import type { Caller } from '../services/platform/auth.js';
@@ -122,6 +123,7 @@ function releasing(result: unknown, release: () => void): unknown {
     [Symbol.asyncIterator]() {
       return this;
     },
+    [PUSH]: (sink: PushSink<unknown>) => pushTo(source, sink),
     next: () =>
       source.next().then(
         (step) => (step.done ? end(step) : step),

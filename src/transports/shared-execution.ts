@@ -1,5 +1,6 @@
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { PUSH, pushTo, type Pushable, type PushSink } from '../realtime/stream-push.js';
 
 /**
  * Subscribers of the same operation share its execution. A subscription's source events are
@@ -9,12 +10,15 @@ import type { Plugin } from 'graphql-yoga';
  * subscriber, as the same object (transports/ws-sending.ts serialises it once too).
  *
  * Sharing needs the same event object for every subscriber (runEvents hands out one object per
- * stored event, see services/run-events.ts); other events simply miss the cache.
+ * stored event, see services/run-events.ts); other events simply miss the cache. A selection whose
+ * resolvers are synchronous is executed synchronously, so that its results can be pushed
+ * (realtime/stream-push.ts) to every subscriber in the turn the event arrives.
  */
 
 export type MaskError = (error: unknown) => Error;
 
-type Results = Map<string, Promise<ExecutionResult> | ExecutionResult>;
+type Result = Promise<ExecutionResult> | ExecutionResult;
+type Results = Map<string, Result>;
 
 /** Per source event, per document, per variant: the event's result (weak: dropped with the event). */
 const shared = new WeakMap<object, WeakMap<DocumentNode, Results>>();
@@ -29,11 +33,16 @@ function masked(result: ExecutionResult, maskError: MaskError | undefined): Exec
   return { ...result, errors: result.errors.map((error) => maskError(error) as never) };
 }
 
-async function executeMasked(args: ExecutionArgs, event: unknown, maskError: MaskError | undefined): Promise<ExecutionResult> {
-  return masked(await execute({ ...args, rootValue: event }), maskError);
+function executeMasked(args: ExecutionArgs, event: unknown, maskError: MaskError | undefined): Result {
+  const result = execute({ ...args, rootValue: event });
+  return isPending(result) ? result.then((value) => masked(value, maskError)) : masked(result, maskError);
 }
 
-function resultFor(event: unknown, args: ExecutionArgs, variant: string, maskError: MaskError | undefined): Promise<ExecutionResult> | ExecutionResult {
+function isPending(result: Result): result is Promise<ExecutionResult> {
+  return typeof (result as Partial<Promise<unknown>>).then === 'function';
+}
+
+function resultFor(event: unknown, args: ExecutionArgs, variant: string, maskError: MaskError | undefined): Result {
   if (typeof event !== 'object' || event === null) return executeMasked(args, event, maskError);
   let byDocument = shared.get(event);
   if (!byDocument) shared.set(event, (byDocument = new WeakMap()));
@@ -41,11 +50,10 @@ function resultFor(event: unknown, args: ExecutionArgs, variant: string, maskErr
   if (!results) byDocument.set(args.document, (results = new Map()));
   let result = results.get(variant);
   if (!result) {
-    const executing = executeMasked(args, event, maskError);
-    results.set(variant, executing);
+    result = executeMasked(args, event, maskError);
+    results.set(variant, result);
     // Once computed, later subscribers take the result itself rather than awaiting a promise.
-    void executing.then((value) => results!.set(variant, value), () => {});
-    result = executing;
+    if (isPending(result)) void result.then((value) => results!.set(variant, value), () => {});
   }
   return result;
 }
@@ -53,12 +61,19 @@ function resultFor(event: unknown, args: ExecutionArgs, variant: string, maskErr
 /** The source stream mapped to results; return() reaches the source at once, even mid-wait. */
 function mapEvents(
   source: AsyncIterator<unknown>,
-  map: (event: unknown) => Promise<ExecutionResult> | ExecutionResult,
+  map: (event: unknown) => Result,
   maskError: MaskError | undefined,
-): AsyncIterableIterator<ExecutionResult> {
+): AsyncIterableIterator<ExecutionResult> & Pushable<ExecutionResult> {
   return {
     [Symbol.asyncIterator]() {
       return this;
+    },
+    // A result still being computed is not pushed: the event takes next(), which awaits it.
+    [PUSH](sink: PushSink<ExecutionResult>) {
+      pushTo(source, (event: unknown) => {
+        const result = map(event);
+        return !isPending(result) && sink(result);
+      });
     },
     next() {
       // Without `async`: a result already computed for another subscriber costs no extra turn.
@@ -66,7 +81,7 @@ function mapEvents(
         (step): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
           if (step.done) return { done: true, value: undefined };
           const result = map(step.value);
-          return result instanceof Promise ? result.then((value) => ({ done: false, value })) : { done: false, value: result };
+          return isPending(result) ? result.then((value) => ({ done: false, value })) : { done: false, value: result };
         },
         (error: unknown) => {
           throw maskError ? maskError(error) : error;

@@ -6,7 +6,8 @@ import type { AppContext } from '../app.js';
 import { authenticate, bearerToken, type Caller } from '../services/platform/auth.js';
 import { AppError } from '../errors.js';
 import { prepareOperation, withData, type StreamingHandler } from './operation.js';
-import { sendMessage, sharedPayloadReplacer } from './ws-sending.js';
+import { nextMessageSender, sendMessage, sharedPayloadReplacer } from './ws-sending.js';
+import { pushTo, type PushSink } from '../realtime/stream-push.js';
 import { foreignOriginMessage, type OriginPolicy } from '../server/browser.js';
 import { clientAddress } from '../limits/client-address.js';
 import { subjectOf } from '../limits/rate-limits.js';
@@ -24,7 +25,7 @@ function closeReason(message: string): string {
   return Buffer.byteLength(reason) <= 123 ? reason : 'Unauthorized: the API key was refused';
 }
 
-type RunnableArgs = ExecutionArgs & { rootValue: { run: () => unknown } };
+type RunnableArgs = ExecutionArgs & { rootValue: { run: () => unknown; push?: PushSink<unknown> } };
 
 /**
  * graphql-ws on the HTTP server's port and path. The key is checked once, at connection_init:
@@ -55,7 +56,13 @@ export function attachWebSocketServer(app: AppContext, handler: StreamingHandler
   const addressOf = (request: http.IncomingMessage) => clientAddress(request, app.config.TRUST_PROXY);
   const graphqlWs = makeServer<Record<string, unknown> | undefined, { socket: WebSocket; request: http.IncomingMessage }>({
     execute: async (args) => withData(await (args as RunnableArgs).rootValue.run()) as never,
-    subscribe: async (args) => withData(await (args as RunnableArgs).rootValue.run()) as never,
+    // A subscription that can push its results sends them without graphql-ws's per-message steps.
+    subscribe: async (args) => {
+      const { run, push } = (args as RunnableArgs).rootValue;
+      const result = withData(await run());
+      if (push) pushTo(result, push);
+      return result as never;
+    },
     onConnect: async (ctx) => {
       const token = tokenFromConnectionParams(ctx.connectionParams);
       const address = addressOf(ctx.extra.request);
@@ -74,7 +81,7 @@ export function attachWebSocketServer(app: AppContext, handler: StreamingHandler
         return false;
       }
     },
-    onSubscribe: async (ctx, _id, payload) => {
+    onSubscribe: async (ctx, id, payload) => {
       const socket = ctx.extra.socket;
       const address = addressOf(ctx.extra.request);
       const subject = subjectOf(tokenFromConnectionParams(ctx.connectionParams), address);
@@ -113,7 +120,9 @@ export function attachWebSocketServer(app: AppContext, handler: StreamingHandler
         countedHold(app.metrics, 'graphql-ws', hold),
       );
       if (!prepared.ok) return prepared.errors;
-      return { ...prepared.args, rootValue: { run: prepared.run } };
+      // graphql-ws forgets the id when the client completes it or the socket closes.
+      const push = nextMessageSender(socket, id, () => id in ctx.subscriptions);
+      return { ...prepared.args, rootValue: { run: prepared.run, push } };
     },
     // The result itself (not graphql-ws's copy of it) is the payload, so that sharedPayloadReplacer
     // recognises a result shared by several subscriptions.

@@ -108,6 +108,7 @@ export function silenceTimer(ms: number, interrupt: Interrupt) {
   let lastReset = Date.now();
   let timer: NodeJS.Timeout | undefined;
   let onSilence: (() => void) | undefined;
+  let elapsed = false;
   const check = () => {
     timer = undefined;
     const left = lastReset + ms - Date.now();
@@ -115,13 +116,19 @@ export function silenceTimer(ms: number, interrupt: Interrupt) {
       timer = setTimeout(check, left);
       return;
     }
-    const elapsed = onSilence;
+    const waiting = onSilence;
     onSilence = undefined;
-    elapsed?.();
+    elapsed = waiting !== undefined;
+    waiting?.();
   };
   return {
     reset() {
       lastReset = Date.now();
+      elapsed = false;
+    },
+    /** The current race has ended with TIMEOUT (set at once, before the racer resumes); cleared by reset(). */
+    get elapsed() {
+      return elapsed;
     },
     race<T>(step: Promise<T>): Promise<T | typeof TIMEOUT | typeof STOPPED> {
       if (interrupt.stopped) return Promise.resolve(STOPPED);

@@ -12,6 +12,7 @@ import type { Message, Run } from '../../generated/prisma/client.js';
 import type { ServiceContext } from '../platform/context.js';
 import { getRun } from './runs.js';
 import { interruptible, STOPPED, type Interrupt } from '../../realtime/interruptible.js';
+import { PUSH, PushPort, pushTo, type Pushable } from '../../realtime/stream-push.js';
 import { silenceTimer, TIMEOUT, waitForFirstEvent } from './run-event-waits.js';
 import { messagesByIds, toEdges, type MessageViewOptions } from '../messages/message-store.js';
 
@@ -231,13 +232,23 @@ export type RunEventOut = { seq: number; runId: string } & (RunEventData | { typ
  * Events of one run with seq > after: what was missed, then live ones; ends after the run's last
  * event. A run whose stream has expired (or predates streams) is replayed from the database.
  * While the run is silent, a ping (carrying the last seq) goes out every `pingMs`. Leaving
- * (return()) takes effect at once, even while waiting.
+ * (return()) takes effect at once, even while waiting. Stored events can also be pushed to the
+ * consumer while it waits for the next one (see realtime/stream-push.ts).
  */
-export function runEvents(ctx: ServiceContext, runId: string, after: number, pingMs: number): AsyncGenerator<RunEventOut> {
-  return interruptible((interrupt) => streamRunEvents(ctx, runId, after, pingMs, interrupt));
+export function runEvents(ctx: ServiceContext, runId: string, after: number, pingMs: number): AsyncGenerator<RunEventOut> & Pushable<RunEventOut> {
+  const port = new PushPort<RunEventOut>();
+  const events = interruptible((interrupt) => streamRunEvents(ctx, runId, after, pingMs, interrupt, port));
+  return Object.assign(events, { [PUSH]: port[PUSH].bind(port) });
 }
 
-async function* streamRunEvents(ctx: ServiceContext, runId: string, after: number, pingMs: number, interrupt: Interrupt): AsyncGenerator<RunEventOut> {
+async function* streamRunEvents(
+  ctx: ServiceContext,
+  runId: string,
+  after: number,
+  pingMs: number,
+  interrupt: Interrupt,
+  port: PushPort<RunEventOut>,
+): AsyncGenerator<RunEventOut> {
   let lastSeq = after;
   if (!(await ctx.runtime.streams.status(runId)).exists) {
     const wait = waitForFirstEvent(ctx, runId);
@@ -255,10 +266,24 @@ async function* streamRunEvents(ctx: ServiceContext, runId: string, after: numbe
   }
   const source = ctx.runtime.streams.subscribe(runId, after);
   const silence = silenceTimer(pingMs, interrupt);
+  /** Waiting for `next` with nothing of ours on its way to the consumer: events may be pushed. */
+  let parked = false;
+  let pushedFinal = false;
+  pushTo(source, (stored: StoredRunEvent) => {
+    // A gap's events_lost goes first, through the pull path.
+    if (!parked || interrupt.stopped || silence.elapsed || stored.seq !== lastSeq + 1) return false;
+    if (!port.offer(outEvent(stored, runId))) return false;
+    lastSeq = stored.seq;
+    pushedFinal = stored.final;
+    silence.reset();
+    return true;
+  });
   try {
     let next = source.next();
     for (;;) {
+      parked = true;
       const result = await silence.race(next).catch((error: unknown) => {
+        parked = false;
         if (!(error instanceof SubscriberOverflow)) throw error;
         throw new AppError(
           'SLOW_CONSUMER',
@@ -266,6 +291,7 @@ async function* streamRunEvents(ctx: ServiceContext, runId: string, after: numbe
           { runId, lastSeq: error.lastSeq },
         );
       });
+      parked = false;
       if (result === STOPPED) return;
       silence.reset();
       if (result === TIMEOUT) {
@@ -279,6 +305,7 @@ async function* streamRunEvents(ctx: ServiceContext, runId: string, after: numbe
         continue; // the same `next` is still pending
       }
       if (result.done) {
+        if (pushedFinal) return;
         // The stream is gone (expired, or the store lost it) before its final event.
         yield* rebuiltEnd(ctx, runId, lastSeq, 'expired');
         return;

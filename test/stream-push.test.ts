@@ -1,0 +1,87 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeAll, collect, eventually, startWithScriptedModel } from './helpers/server.js';
+
+/**
+ * Many graphql-ws subscribers of one run: live events are pushed to every waiting subscriber in
+ * the turn they arrive (src/realtime/stream-push.ts), and a subscriber that is not waiting, joins
+ * late or leaves takes the pull path. Whatever the path, each gets every event once, in order.
+ */
+
+type Data = Record<string, any>;
+type RunEvent = { __typename: string; seq: number; kind?: string; delta?: string; stopReason?: string };
+
+const RUN_EVENTS = `subscription($runId: ID!, $after: Int) {
+  runEvents(runId: $runId, after: $after) {
+    __typename seq
+    ... on MessageDeltaEvent { kind delta }
+    ... on StopReasonEvent { stopReason }
+  }
+}`;
+/** Another document: its subscribers share another execution. */
+const RUN_EVENT_SEQS = `subscription($runId: ID!) { runEvents(runId: $runId) { __typename seq } }`;
+
+const nonPing = (events: RunEvent[]) => events.filter((event) => event.__typename !== 'PingEvent');
+const text = (events: RunEvent[]) => events.filter((event) => event.kind === 'ASSISTANT').map((event) => event.delta).join('');
+const seqs = (events: RunEvent[]) => events.map((event) => event.seq);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
+
+/** Every ping carries the seq of the last event before it (or `after`). */
+function expectPingsCarryLastSeq(events: RunEvent[], after = 0) {
+  let last = after;
+  for (const event of events) {
+    if (event.__typename === 'PingEvent') expect(event.seq).toBe(last);
+    else last = event.seq;
+  }
+}
+
+describe('many subscribers of one run over graphql-ws', () => {
+  const cleanup: Array<{ close(): Promise<void> } | undefined> = [];
+  afterAll(async () => closeAll(...cleanup.reverse()));
+
+  it('every subscriber gets every event once and in order, whether it stays, leaves mid-run or joins late', async () => {
+    const { model, t } = await startWithScriptedModel({ RUN_EVENT_PING_MS: '300' });
+    cleanup.push(model, t);
+    const agentId = ((await t.ok(`mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }` as never)) as Data).createAgent.agent.id;
+    const reply = Array.from({ length: 120 }, (_, index) => `w${index} `).join('');
+    model.enqueue({ text: reply, chunkSize: 4, chunkDelayMs: 20 });
+    const runId = ((await t.ok(`mutation($id: ID!) { sendMessageAsync(input: { agentId: $id, input: "talk" }) { run { id } } }` as never, { id: agentId } as never)) as Data)
+      .sendMessageAsync.run.id;
+
+    // 4 connections × 3 subscriptions of one document, one of another, and one that will leave.
+    const clients = Array.from({ length: 4 }, () => t.ws());
+    const staying = clients.flatMap((client) => Array.from({ length: 3 }, () => collect<{ runEvents: RunEvent }>(client, { query: RUN_EVENTS, variables: { runId } })));
+    const other = collect<{ runEvents: RunEvent }>(clients[0]!, { query: RUN_EVENT_SEQS, variables: { runId } });
+    const leaving = collect<{ runEvents: RunEvent }>(clients[1]!, { query: RUN_EVENTS, variables: { runId } });
+    const eventsOf = (subscriber: typeof leaving) => subscriber.values.map((value) => value.runEvents);
+
+    await eventually(() => nonPing(eventsOf(leaving)).length >= 10, undefined, 30_000);
+    leaving.dispose();
+    const leftWith = eventsOf(leaving).length;
+    // Joining mid-run: one replays everything, one what it has not seen, then both go live.
+    const seen = nonPing(eventsOf(staying[0]!)).at(-1)!.seq;
+    const replaying = collect<{ runEvents: RunEvent }>(t.ws(), { query: RUN_EVENTS, variables: { runId, after: 0 } });
+    const resuming = collect<{ runEvents: RunEvent }>(clients[2]!, { query: RUN_EVENTS, variables: { runId, after: seen - 3 } });
+
+    const everyone = [...staying, other, replaying, resuming];
+    await eventually(() => everyone.every((subscriber) => subscriber.completed), undefined, 60_000);
+    for (const subscriber of [...everyone, leaving]) expect(subscriber.errors).toEqual([]);
+
+    const all = nonPing(eventsOf(staying[0]!));
+    expect(seqs(all)).toEqual(range(1, all.length));
+    expect(text(all)).toBe(reply);
+    expect(all.at(-1)?.__typename).toBe('UsageEvent');
+    expect(all.find((event) => event.__typename === 'StopReasonEvent')?.stopReason).toBe('END_TURN');
+    for (const subscriber of [...staying, replaying]) {
+      expect(nonPing(eventsOf(subscriber))).toEqual(all);
+      expectPingsCarryLastSeq(eventsOf(subscriber));
+    }
+    expect(seqs(nonPing(eventsOf(other)))).toEqual(seqs(all));
+    expect(nonPing(eventsOf(resuming))).toEqual(all.slice(seen - 3));
+    expectPingsCarryLastSeq(eventsOf(resuming), seen - 3);
+
+    // The one that left got a prefix of the run, and nothing after it left.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(eventsOf(leaving).length).toBe(leftWith);
+    expect(nonPing(eventsOf(leaving))).toEqual(all.slice(0, nonPing(eventsOf(leaving)).length));
+  }, 120_000);
+});
