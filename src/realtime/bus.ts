@@ -68,10 +68,8 @@ export async function createEventBus(redisUrl: string | undefined, logger: Logge
     };
   }
   // Publishing gives up after a few reconnect attempts (an event is lost, never the process);
-  // (un)subscribing waits through reconnects, and ioredis subscribes again after one. Events
-  // published in one turn of the event loop (a step's, a run end's, many runs') go out in one
-  // socket write: a write costs more than the command on a loaded machine.
-  const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, enableAutoPipelining: true });
+  // (un)subscribing waits through reconnects, and ioredis subscribes again after one.
+  const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
   const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
   for (const client of [publishClient, subscribeClient]) {
     client.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));

@@ -80,8 +80,7 @@ function viewFrom(agentType: string, requestConfig: unknown): { agentType: strin
 /**
  * Turns the runtime's events into stored run events. Token deltas are coalesced over
  * DELTA_WINDOW_MS (a fast model then costs a few writes per step, not one per token) and always
- * stored before anything else, so the stored order is the order things happened; deltas still
- * pending when a step's messages or the run's end come are stored in the same append.
+ * flushed before anything else is written, so the stored order is the order things happened.
  */
 export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams, logger: Logger): RunEventSink {
   const runs = new Map<string, PendingRun>();
@@ -110,30 +109,13 @@ export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams
     await streams.append(runId, lost ? [{ data: marker }, ...events] : events);
     if (lost) run.lost = false;
   };
-  /** The run's pending deltas, merged, for the next append (its timer stopped). */
-  const takeDeltas = (runId: string): Array<{ data: RunEventData }> => {
+  const flushDeltas = (runId: string) => {
     const run = state(runId);
     if (run.timer) clearTimeout(run.timer);
     run.timer = null;
-    return run.deltas.length ? mergeDeltas(run.deltas.splice(0)).map((data) => ({ data })) : [];
-  };
-  const flushDeltas = (runId: string) => {
-    const deltas = takeDeltas(runId);
-    if (deltas.length) void enqueue(runId, () => append(runId, deltas));
-  };
-  /**
-   * Appends the deltas taken before `events` with them, in one write; when `events` cannot be
-   * had (the database read failed), the deltas alone, and the failure goes on.
-   */
-  const appendAfterDeltas = async (runId: string, deltas: Array<{ data: RunEventData }>, events: () => Promise<Array<{ data: RunEventData; final?: boolean }>>) => {
-    let rest: Array<{ data: RunEventData; final?: boolean }>;
-    try {
-      rest = await events();
-    } catch (error) {
-      if (deltas.length) await append(runId, deltas);
-      throw error;
-    }
-    if (deltas.length || rest.length) await append(runId, [...deltas, ...rest]);
+    if (run.deltas.length === 0) return;
+    const merged = mergeDeltas(run.deltas.splice(0));
+    void enqueue(runId, () => append(runId, merged.map((data) => ({ data }))));
   };
 
   const onDelta = (runId: string, stepId: string, delta: ModelDelta) => {
@@ -151,26 +133,24 @@ export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams
   };
 
   const onMessages = (runId: string, messageIds: string[], stored: Message[] | undefined) => {
-    const deltas = takeDeltas(runId);
-    void enqueue(runId, () =>
-      appendAfterDeltas(runId, deltas, async () => {
-        const rows = stored ?? (await prisma.message.findMany({ where: { id: { in: messageIds } }, orderBy: { sequenceId: 'asc' } }));
-        const run = state(runId);
-        run.view ??= viewOf(prisma, runId);
-        const view = await run.view.catch((error: unknown) => {
-          run.view = undefined;
-          throw error;
-        });
-        const edges = toEdges(rows, view.agentType, view.options);
-        // The caller's own input is not echoed back, as in Letta's streams.
-        const messages = edges.map((edge) => edge.node).filter((message) => !(message.messageType === 'user_message' && isInput(rows, message.id)));
-        return messages.map((message) => ({ data: { type: 'message', message } satisfies RunEventData }));
-      }),
-    );
+    flushDeltas(runId);
+    void enqueue(runId, async () => {
+      const rows = stored ?? (await prisma.message.findMany({ where: { id: { in: messageIds } }, orderBy: { sequenceId: 'asc' } }));
+      const run = state(runId);
+      run.view ??= viewOf(prisma, runId);
+      const view = await run.view.catch((error: unknown) => {
+        run.view = undefined;
+        throw error;
+      });
+      const edges = toEdges(rows, view.agentType, view.options);
+      // The caller's own input is not echoed back, as in Letta's streams.
+      const messages = edges.map((edge) => edge.node).filter((message) => !(message.messageType === 'user_message' && isInput(rows, message.id)));
+      if (messages.length) await append(runId, messages.map((message) => ({ data: { type: 'message', message } satisfies RunEventData })));
+    });
   };
 
   const onStop = (runId: string, event: Extract<RunEvent, { type: 'stop' }>) => {
-    const deltas = takeDeltas(runId);
+    flushDeltas(runId);
     void enqueue(runId, async () => {
       // The end is announced even when the usage cannot be read (the database connection lost).
       const run = event.usage
@@ -193,7 +173,7 @@ export function createRunEventRecorder(prisma: PrismaClient, streams: RunStreams
         },
         ...(event.error ? [{ type: 'error' as const, code: event.error.code, message: event.error.message, detail: null }] : []),
       ];
-      await append(runId, [...deltas, ...events.map((data, index) => ({ data, final: index === events.length - 1 }))]);
+      await append(runId, events.map((data, index) => ({ data, final: index === events.length - 1 })));
     });
     void state(runId).chain.finally(() => runs.delete(runId));
   };
