@@ -42,10 +42,13 @@
  *   BENCH_DATABASE_URL    PostgreSQL server for services mode (default DATABASE_URL without its
  *                         schema, else postgresql://postgres@127.0.0.1:5432/test)
  *   BENCH_REDIS_URL       Redis for services mode (default REDIS_URL, else redis://127.0.0.1:6379)
+ *   BENCH_PROFILE=1       a CPU profile of the main thread (server and bench client) during phase 2,
+ *                         printed as tables; BENCH_PROFILE_FILE=path also writes the .cpuprofile
  *
  * Exit code 0 whether the targets are met or not (a measurement); 1 when a run failed or a
  * request errored, or anything else went wrong.
  */
+import fs from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import { cleanupStep, interrupted, runMain } from './lib/cleanup.js';
@@ -56,6 +59,7 @@ import { closeServer, machine, modeEnv, modesFromArgs, openServer, type BenchSer
 import { stats, type Stats } from './lib/stats.js';
 import { fixed, printTable, STAT_HEADER, statRow as statRowOf } from './lib/table.js';
 import { startTsWorker, type Peer } from './lib/workers.js';
+import { printProfile, type CpuProfileNode } from './stream-fanout/profile.js';
 import type { FromModel, ModelTiming, ToModel } from './step-overhead/model-worker.js';
 
 class ModelWorker {
@@ -162,6 +166,29 @@ function startLoadProbe() {
           `process CPU ${((used.user + used.system) / 1000 / Math.max(1, steps)).toFixed(1)} ms per step; main event loop ${(100 * utilization).toFixed(0)}% busy, ` +
           `delay p50 ${(delay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`,
       };
+    },
+  };
+}
+
+/** BENCH_PROFILE=1: the main thread's CPU profile until stop (see the header). */
+async function startPhaseProfile() {
+  if (process.env.BENCH_PROFILE !== '1') return { stop: async (_title: string) => {} };
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return {
+    stop: async (title: string) => {
+      const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: CpuProfileNode[] } };
+      session.disconnect();
+      printProfile(title, profile.nodes);
+      const file = process.env.BENCH_PROFILE_FILE;
+      if (file) {
+        fs.writeFileSync(file, JSON.stringify(profile));
+        console.log(`profile written to ${file}`);
+      }
     },
   };
 }
@@ -294,6 +321,8 @@ async function runMode(mode: Mode, model: ModelWorker): Promise<ModeResult> {
     let completedSteps = 0;
     let completedRuns = 0;
     const errorsBefore = errors;
+    const statementsBefore2 = app.db.statementCount();
+    const profile = await startPhaseProfile();
     const load2 = startLoadProbe();
     const phase2Start = nowMs();
     await Promise.all(
@@ -319,6 +348,7 @@ async function runMode(mode: Mode, model: ModelWorker): Promise<ModeResult> {
     );
     const phase2Ms = nowMs() - phase2Start;
     const probe2 = load2.stop();
+    await profile.stop(`phase 2 (${mode}), ${completedSteps} steps`);
     const loadTimings = await model.take();
     console.log(
       `\nphase 2: ${AGENTS} agents × ${AGENT_MESSAGES} messages, agents concurrent: ${completedRuns}/${AGENTS * AGENT_MESSAGES} runs completed (end_turn), ` +
@@ -329,6 +359,7 @@ async function runMode(mode: Mode, model: ModelWorker): Promise<ModeResult> {
       statRow('(a) stepMs − llmRequestMs under load', stats(loadWork)),
       statRow('model server handling under load', stats(loadTimings.map((t) => t.end - t.start))),
     ]);
+    console.log(`SQL statements through Prisma: ${((app.db.statementCount() - statementsBefore2) / Math.max(1, completedSteps)).toFixed(1)} per step`);
     console.log(probe2.describe(completedSteps));
 
     return { mode, overhead, errors, failures };

@@ -187,7 +187,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
       }),
       listen(bus.pubsub.subscribe('runEnded'), logger, ({ runId, from }) => {
         runtime.endings.ended(runId);
-        if (from !== instanceId) queue.notify();
+        if (from !== instanceId) queue.notify('ended');
       }),
     ];
     queue.notify(); // runs queued while no instance was up

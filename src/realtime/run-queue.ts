@@ -26,6 +26,10 @@ export interface RunQueueOptions {
  * runs that may start (per-agent order is decided by the claim) up to its concurrency, when told
  * that something was queued or ended, and on a timer. Each executing run has an AbortController
  * so that a cancel stops its model call at once.
+ *
+ * A run's end may let its agent's next run start, but only a run queued before it: when a claim
+ * saw no other run waiting and nothing was queued since, an end claims nothing (the statement
+ * would find nothing). The timer always claims, in case a "queued" notice was lost.
  */
 export class RunQueue {
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
@@ -33,6 +37,10 @@ export class RunQueue {
   private again = false;
   private stopped = false;
   private readonly timer: NodeJS.Timeout | undefined;
+  /** Counts "something was queued" notices (and timer ticks). */
+  private queuedNotices = 0;
+  /** The notice count when a claim last saw no other run waiting (-1: not since). */
+  private emptyAtNotice = -1;
 
   constructor(private readonly options: RunQueueOptions) {
     if (options.concurrency > 0) {
@@ -41,9 +49,14 @@ export class RunQueue {
     }
   }
 
-  /** Something was queued or ended: claim what may start now. */
-  notify(): void {
+  /**
+   * Something was queued, or a run ended (here or elsewhere): claim what may start now. After an
+   * end, nothing does if no run waited at the last claim and nothing was queued since.
+   */
+  notify(reason: 'queued' | 'ended' = 'queued'): void {
     if (this.stopped || this.options.concurrency === 0) return;
+    if (reason === 'queued') this.queuedNotices += 1;
+    else if (this.emptyAtNotice === this.queuedNotices) return;
     if (this.pumping) {
       this.again = true;
       return;
@@ -51,8 +64,9 @@ export class RunQueue {
     this.pumping = this.pump().finally(() => {
       this.pumping = null;
       if (this.again) {
+        // A "queued" notice during the pump moved the count: this claims again.
         this.again = false;
-        this.notify();
+        this.notify('ended');
       }
     });
   }
@@ -60,6 +74,7 @@ export class RunQueue {
   private async pump() {
     while (!this.stopped && this.running.size < this.options.concurrency) {
       let run: QueuedRun | null;
+      const notices = this.queuedNotices;
       try {
         run = await this.options.claim();
       } catch (error) {
@@ -69,7 +84,10 @@ export class RunQueue {
       if (!run) return;
       this.start(run);
       // Runs queued after the claim notify again.
-      if (run.more === false) return;
+      if (run.more === false) {
+        this.emptyAtNotice = notices;
+        return;
+      }
     }
   }
 
@@ -80,7 +98,7 @@ export class RunQueue {
       .catch((error: unknown) => this.options.logger.error({ err: error, runId: run.id }, 'run execution failed'))
       .finally(() => {
         this.running.delete(run.id);
-        this.notify(); // the agent's next run may start now
+        this.notify('ended'); // the agent's next run may start now
       });
     this.running.set(run.id, { controller, done });
   }

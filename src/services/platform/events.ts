@@ -38,6 +38,8 @@ export function announceRunEnded(
   ending?: { usage: Extract<RunEvent, { type: 'stop' }>['usage']; executedHere: boolean },
 ): void {
   ctx.runtime.events?.emit(run.id, { type: 'stop', stopReason, error, usage: ending?.usage });
+  // Waiters here wake now; the bus tells the other instances (its echo finds no one left here).
+  ctx.runtime.endings.ended(run.id);
   publishAgentEvent(ctx, run.agentId, { type: 'RUN_ENDED', runId: run.id, stopReason });
   ctx.bus.pubsub.publish('runEnded', { runId: run.id, ...(ending?.executedHere ? { from: ctx.runtime.instanceId } : {}) });
 }
