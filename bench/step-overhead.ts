@@ -59,7 +59,7 @@ import { closeServer, machine, modeEnv, modesFromArgs, openServer, type BenchSer
 import { stats, type Stats } from './lib/stats.js';
 import { fixed, printTable, STAT_HEADER, statRow as statRowOf } from './lib/table.js';
 import { startTsWorker, type Peer } from './lib/workers.js';
-import { printProfile, type CpuProfileNode } from './stream-fanout/profile.js';
+import { startProfile } from './stream-fanout/profile.js';
 import type { FromModel, ModelTiming, ToModel } from './step-overhead/model-worker.js';
 
 class ModelWorker {
@@ -170,22 +170,14 @@ function startLoadProbe() {
   };
 }
 
-/** BENCH_PROFILE=1: the main thread's CPU profile until stop (see the header). */
+/** BENCH_PROFILE=1: the main thread's CPU profile until stop (see the header); BENCH_PROFILE_FILE also writes it. */
 async function startPhaseProfile() {
-  if (process.env.BENCH_PROFILE !== '1') return { stop: async (_title: string) => {} };
-  const { Session } = await import('node:inspector/promises');
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 500 });
-  await session.post('Profiler.start');
+  const profiling = await startProfile();
   return {
     stop: async (title: string) => {
-      const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: CpuProfileNode[] } };
-      session.disconnect();
-      printProfile(title, profile.nodes);
+      const profile = await profiling.stop(title);
       const file = process.env.BENCH_PROFILE_FILE;
-      if (file) {
+      if (profile && file) {
         fs.writeFileSync(file, JSON.stringify(profile));
         console.log(`profile written to ${file}`);
       }

@@ -14,7 +14,7 @@ export const PROFILE = process.env.BENCH_PROFILE === '1';
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 
 export async function startProfile() {
-  if (!PROFILE) return { stop: async () => {} };
+  if (!PROFILE) return { stop: async (_title: string): Promise<unknown> => undefined };
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
   session.connect();
@@ -27,6 +27,7 @@ export async function startProfile() {
       session.disconnect();
       printProfile(title, profile.nodes);
       if (PROFILE_DIR) await saveProfile(title, profile);
+      return profile as unknown;
     },
   };
 }
@@ -50,7 +51,7 @@ export interface HeapNode {
  * objects allocated meanwhile that are still alive, by allocation stack.
  */
 export async function startHeapSampling() {
-  if (!PROFILE) return { stop: async () => {} };
+  if (!PROFILE) return { stop: async (_title: string): Promise<unknown> => undefined };
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
   session.connect();
