@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeAll, collect, eventually, SERVICES_MODE, startWithScriptedModel } from './helpers/server.js';
+import { assistantText, RUN_EVENTS, type RunEvent, withoutPings } from './helpers/run-events.js';
 import { freePort } from './helpers/ports.js';
 import { SSE_PATH } from '../src/server.js';
 
@@ -19,13 +20,6 @@ import { SSE_PATH } from '../src/server.js';
 
 type Data = Record<string, any>;
 
-const RUN_EVENTS = `subscription($runId: ID!, $after: Int) {
-  runEvents(runId: $runId, after: $after) {
-    __typename seq
-    ... on MessageDeltaEvent { kind delta }
-    ... on StopReasonEvent { stopReason }
-  }
-}`;
 const CREATE_AGENT = `mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }`;
 const SEND_ASYNC = `mutation($id: ID!, $text: String!) { sendMessageAsync(input: { agentId: $id, input: $text }) { run { id } } }`;
 
@@ -64,16 +58,6 @@ async function privateRedis() {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-type RunEvent = { __typename: string; seq: number; kind?: string; delta?: string; stopReason?: string };
-
-function assistantText(events: RunEvent[]) {
-  return events.filter((event) => event.kind === 'ASSISTANT').map((event) => event.delta).join('');
-}
-
-function withoutPings(events: RunEvent[]) {
-  return events.filter((event) => event.__typename !== 'PingEvent');
 }
 
 describe('reliability', () => {

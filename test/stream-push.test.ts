@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeAll, collect, eventually, startWithScriptedModel } from './helpers/server.js';
+import { assistantText, RUN_EVENTS, type RunEvent, withoutPings } from './helpers/run-events.js';
 
 /**
  * Many graphql-ws subscribers of one run: live events are pushed to every waiting subscriber in
@@ -8,20 +9,10 @@ import { closeAll, collect, eventually, startWithScriptedModel } from './helpers
  */
 
 type Data = Record<string, any>;
-type RunEvent = { __typename: string; seq: number; kind?: string; delta?: string; stopReason?: string };
 
-const RUN_EVENTS = `subscription($runId: ID!, $after: Int) {
-  runEvents(runId: $runId, after: $after) {
-    __typename seq
-    ... on MessageDeltaEvent { kind delta }
-    ... on StopReasonEvent { stopReason }
-  }
-}`;
 /** Another document: its subscribers share another execution. */
 const RUN_EVENT_SEQS = `subscription($runId: ID!) { runEvents(runId: $runId) { __typename seq } }`;
 
-const nonPing = (events: RunEvent[]) => events.filter((event) => event.__typename !== 'PingEvent');
-const text = (events: RunEvent[]) => events.filter((event) => event.kind === 'ASSISTANT').map((event) => event.delta).join('');
 const seqs = (events: RunEvent[]) => events.map((event) => event.seq);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
 
@@ -54,11 +45,11 @@ describe('many subscribers of one run over graphql-ws', () => {
     const leaving = collect<{ runEvents: RunEvent }>(clients[1]!, { query: RUN_EVENTS, variables: { runId } });
     const eventsOf = (subscriber: typeof leaving) => subscriber.values.map((value) => value.runEvents);
 
-    await eventually(() => nonPing(eventsOf(leaving)).length >= 10, undefined, 30_000);
+    await eventually(() => withoutPings(eventsOf(leaving)).length >= 10, undefined, 30_000);
     leaving.dispose();
     const leftWith = eventsOf(leaving).length;
     // Joining mid-run: one replays everything, one what it has not seen, then both go live.
-    const seen = nonPing(eventsOf(staying[0]!)).at(-1)!.seq;
+    const seen = withoutPings(eventsOf(staying[0]!)).at(-1)!.seq;
     const replaying = collect<{ runEvents: RunEvent }>(t.ws(), { query: RUN_EVENTS, variables: { runId, after: 0 } });
     const resuming = collect<{ runEvents: RunEvent }>(clients[2]!, { query: RUN_EVENTS, variables: { runId, after: seen - 3 } });
 
@@ -66,22 +57,22 @@ describe('many subscribers of one run over graphql-ws', () => {
     await eventually(() => everyone.every((subscriber) => subscriber.completed), undefined, 60_000);
     for (const subscriber of [...everyone, leaving]) expect(subscriber.errors).toEqual([]);
 
-    const all = nonPing(eventsOf(staying[0]!));
+    const all = withoutPings(eventsOf(staying[0]!));
     expect(seqs(all)).toEqual(range(1, all.length));
-    expect(text(all)).toBe(reply);
+    expect(assistantText(all)).toBe(reply);
     expect(all.at(-1)?.__typename).toBe('UsageEvent');
     expect(all.find((event) => event.__typename === 'StopReasonEvent')?.stopReason).toBe('END_TURN');
     for (const subscriber of [...staying, replaying]) {
-      expect(nonPing(eventsOf(subscriber))).toEqual(all);
+      expect(withoutPings(eventsOf(subscriber))).toEqual(all);
       expectPingsCarryLastSeq(eventsOf(subscriber));
     }
-    expect(seqs(nonPing(eventsOf(other)))).toEqual(seqs(all));
-    expect(nonPing(eventsOf(resuming))).toEqual(all.slice(seen - 3));
+    expect(seqs(withoutPings(eventsOf(other)))).toEqual(seqs(all));
+    expect(withoutPings(eventsOf(resuming))).toEqual(all.slice(seen - 3));
     expectPingsCarryLastSeq(eventsOf(resuming), seen - 3);
 
     // The one that left got a prefix of the run, and nothing after it left.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(eventsOf(leaving).length).toBe(leftWith);
-    expect(nonPing(eventsOf(leaving))).toEqual(all.slice(0, nonPing(eventsOf(leaving)).length));
+    expect(withoutPings(eventsOf(leaving))).toEqual(all.slice(0, withoutPings(eventsOf(leaving)).length));
   }, 120_000);
 });
