@@ -111,3 +111,45 @@ describe('the largest nested query the cost limit admits', () => {
     expect(JSON.stringify(result.data).match(/"name"|"label"/g)).toHaveLength(8 + 40 + 320 + 1600 + 12_800);
   });
 });
+
+describe('a level of more parents than one statement loads', () => {
+  let t: TestServer;
+  const BLOCKS = 300; // over the 256 parents per statement of src/schema/batch.ts
+  const labels = Array.from({ length: BLOCKS }, (_, j) => `b${String(j).padStart(3, '0')}`);
+  const agentsOfBlock = (j: number) => ['all', ...(j % 2 === 0 ? ['even'] : []), ...(j % 3 === 0 ? ['third'] : [])];
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    const ids: string[] = [];
+    for (let from = 0; from < BLOCKS; from += 25) {
+      const batch = labels.slice(from, from + 25);
+      const created = await t.request<Record<string, { block: { id: string } }>, unknown>(
+        `mutation { ${batch.map((label, k) => `b${k}: createBlock(input: { label: "${label}", value: "v" }) { block { id } }`).join(' ')} }`,
+      );
+      expect(created.errors).toBeUndefined();
+      ids.push(...batch.map((_, k) => created.data![`b${k}`]!.block.id));
+    }
+    for (const [name, keep] of [['all', () => true], ['even', (j: number) => j % 2 === 0], ['third', (j: number) => j % 3 === 0]] as const) {
+      const created = await t.request(`mutation($n: String!, $ids: [ID!]) { createAgent(input: { name: $n, blockIds: $ids, includeBaseTools: false }) { agent { id } } }`, {
+        n: name,
+        ids: ids.filter((_, j) => keep(j)),
+      } as never);
+      expect(created.errors).toBeUndefined();
+    }
+  }, 180_000);
+  afterAll(() => closeAll(t));
+
+  it('gives each of 300 blocks its own agents, in attachment order, across statements', async () => {
+    const before = t.app.db.statementCount();
+    const result = await t.request<{ blocks: { edges: Array<{ node: { label: string; agents: Array<{ name: string }> } }> } }, unknown>(
+      `{ blocks(first: ${BLOCKS}) { edges { node { label agents(first: 3) { name } } } } }`,
+    );
+    expect(result.errors).toBeUndefined();
+    const answered = result.data!.blocks.edges.map(({ node }) => [node.label, node.agents.map((agent) => agent.name)]);
+    const expectedPairs = labels.map((label, j) => [label, agentsOfBlock(j)]).reverse(); // newest block first
+    expect(answered).toEqual(expectedPairs);
+    // The page of blocks, then the 300 blocks' agents in statements of at most 256 parents (two;
+    // background work may add one): not one per block.
+    expect(t.app.db.statementCount() - before).toBeLessThan(8);
+  });
+});
