@@ -75,4 +75,30 @@ describe('many subscribers of one run over graphql-ws', () => {
     expect(eventsOf(leaving).length).toBe(leftWith);
     expect(withoutPings(eventsOf(leaving))).toEqual(all.slice(0, withoutPings(eventsOf(leaving)).length));
   }, 120_000);
+
+  it('subscribers of a silent run share one check of whether it ended, instead of one statement each per ping', async () => {
+    const { model, t } = await startWithScriptedModel({ RUN_EVENT_PING_MS: '100' });
+    cleanup.push(t, model); // the model closes first: that ends the hanging request
+    const agentId = ((await t.ok(`mutation { createAgent(input: { model: "test/scripted" }) { agent { id } } }` as never)) as Data).createAgent.agent.id;
+    // Step 1 stores events (a tool call); step 2's model never answers: the run is started and silent.
+    model.enqueue({ toolCalls: [{ name: 'memory_insert', arguments: { label: 'human', new_string: 'Waits a lot.' } }] }, { hang: true });
+    const runId = ((await t.ok(`mutation($id: ID!) { sendMessageAsync(input: { agentId: $id, input: "talk" }) { run { id } } }` as never, { id: agentId } as never)) as Data)
+      .sendMessageAsync.run.id;
+    await eventually(() => model.active() === 1, undefined, 20_000);
+
+    const subscribers = Array.from({ length: 2 }, () => t.ws()).flatMap((client) =>
+      Array.from({ length: 10 }, () => collect<{ runEvents: RunEvent }>(client, { query: RUN_EVENTS, variables: { runId } })),
+    );
+    const pings = () => Math.min(...subscribers.map((subscriber) => subscriber.values.filter((value) => value.runEvents.__typename === 'PingEvent').length));
+    await eventually(() => pings() >= 1, undefined, 20_000);
+    const before = t.app.db.statementCount();
+    const pingsBefore = pings();
+    await eventually(() => pings() >= pingsBefore + 5, undefined, 20_000);
+    // 20 subscribers × 5 pings each asked whether the run ended long ago: shared, that is a
+    // statement every few seconds (plus background work), not one per subscriber and ping (100).
+    expect(t.app.db.statementCount() - before).toBeLessThan(20);
+    for (const subscriber of subscribers) expect(subscriber.errors).toEqual([]);
+    await t.ok(`mutation($id: ID!) { cancelRun(input: { runId: $id }) { run { status } } }` as never, { id: runId } as never);
+    await eventually(() => subscribers.every((subscriber) => subscriber.completed), undefined, 20_000);
+  }, 60_000);
 });

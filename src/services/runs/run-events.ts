@@ -297,7 +297,7 @@ async function* streamRunEvents(
       if (result === TIMEOUT) {
         // Silent for a while: a run that ended long ago without its end reaching the stream
         // (its final append failed for good) ends here.
-        if (await endedLongAgo(ctx, runId, END_GRACE_MS)) {
+        if (await endedLongAgo(ctx, runId)) {
           yield* rebuiltEnd(ctx, runId, lastSeq, 'not_stored');
           return;
         }
@@ -339,11 +339,32 @@ const lostEvent = (runId: string, reason: EventsLost['reason'], fromSeq: number 
  */
 const END_GRACE_MS = 90_000;
 
-/** Whether the run ended (in the database) more than `ms` ago. */
-async function endedLongAgo(ctx: ServiceContext, runId: string, ms: number): Promise<boolean> {
+/**
+ * How long one answer of `endedLongAgo` serves every subscriber of the run in this process. Each
+ * subscriber of a silent run asks at each of its pings: without sharing, 500 chat windows on a
+ * run waiting for its model were 500 statements per ping interval, queued before the run's own.
+ * Against the 90 s grace, an answer a few seconds old changes nothing.
+ */
+const ENDED_CHECK_TTL_MS = 5_000;
+const endedChecks = new WeakMap<object, Map<string, Promise<boolean>>>();
+
+/** Whether the run ended (in the database) more than END_GRACE_MS ago; one lookup per run and process every few seconds. */
+function endedLongAgo(ctx: ServiceContext, runId: string): Promise<boolean> {
+  let checks = endedChecks.get(ctx.prisma);
+  if (!checks) endedChecks.set(ctx.prisma, (checks = new Map()));
+  let check = checks.get(runId);
+  if (!check) {
+    check = lookUpEndedLongAgo(ctx, runId);
+    checks.set(runId, check);
+    setTimeout(() => checks!.delete(runId), ENDED_CHECK_TTL_MS).unref();
+  }
+  return check;
+}
+
+async function lookUpEndedLongAgo(ctx: ServiceContext, runId: string): Promise<boolean> {
   const run = await ctx.prisma.run.findUnique({ where: { id: runId }, select: { status: true, completedAt: true } }).catch(() => null);
   if (!run || ['created', 'running'].includes(run.status)) return false;
-  return !run.completedAt || run.completedAt.getTime() < Date.now() - ms;
+  return !run.completedAt || run.completedAt.getTime() < Date.now() - END_GRACE_MS;
 }
 
 /** After the events up to `lastSeq`: that the rest is lost, then the run's end rebuilt from the database (if it ended). */
