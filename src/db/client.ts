@@ -12,6 +12,7 @@ import { PGLITE_SOCKET_PORT, startPgliteThread } from './pglite-thread.js';
 import type { SqlSession } from './sql-session.js';
 import { passageIndexer, type EnsurePassageIndex } from './vector-index.js';
 import { startAutoAnalyze } from './pglite-analyze.js';
+import { EmbeddedPool } from './embedded-pool.js';
 
 export type { PrismaClient };
 
@@ -141,13 +142,14 @@ export const PGLITE_TRANSACTION_TIMEOUT_MS = 30_000;
 /**
  * PGlite on its own thread (pglite-thread.ts), reached through pg and adapter-pg like PostgreSQL.
  * One connection: PGlite has a single session, and statements of two connections must not
- * interleave. Sessions share it too (SET applies to everyone, as before).
+ * interleave. Sessions share it too (SET applies to everyone, as before). Interactive statements
+ * take it before background ones (embedded-pool.ts).
  */
 async function openPglite(dataDir: string, logger: Logger): Promise<Database & { afterMigrations: () => Promise<void> }> {
   const location = dataDir.startsWith('memory://') ? dataDir : path.resolve(dataDir);
   if (!location.startsWith('memory://')) fs.mkdirSync(location, { recursive: true });
   const thread = await startPgliteThread(location, `CREATE EXTENSION IF NOT EXISTS vector; ${HNSW_SESSION}`);
-  const pool = new pg.Pool({ host: thread.socketDir, port: PGLITE_SOCKET_PORT, user: 'postgres', database: 'postgres', max: 1, idleTimeoutMillis: 0 });
+  const pool = new EmbeddedPool({ host: thread.socketDir, port: PGLITE_SOCKET_PORT, user: 'postgres', database: 'postgres', idleTimeoutMillis: 0 });
   pool.on('error', (error) => logger.error({ err: error }, 'embedded database connection failed'));
   // Everything queues for the one connection: a transaction may wait longer to start (and take
   // longer under load) than Prisma's defaults of 2 s and 5 s allow.
