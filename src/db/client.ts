@@ -23,6 +23,8 @@ export interface Database {
   readonly hasVector: boolean;
   /** Makes sure passages of this embedding length are indexed for vector search (pgvector only; a no-op elsewhere). */
   readonly ensurePassageIndex: EnsurePassageIndex;
+  /** How many of a file's passages one INSERT writes (insertFilePassages). */
+  readonly passageRowsPerStatement: number;
   /** SQL statements sent through Prisma since start (for N+1 tests and benchmarks). */
   statementCount(): number;
   /** A dedicated session for raw SQL; release it when done. */
@@ -118,6 +120,7 @@ async function openPostgres(url: string): Promise<Database> {
     statementCount,
     kind: 'postgres',
     hasVector: false,
+    passageRowsPerStatement: Number.POSITIVE_INFINITY, // a whole embedding batch: no HNSW index to maintain here
     ensurePassageIndex: async () => {},
     session: async () => pgSession(await pool.connect()),
     close: async () => {
@@ -137,6 +140,12 @@ export const HNSW_EF_SEARCH = 400;
 const HNSW_SESSION = `SET hnsw.ef_search = ${HNSW_EF_SEARCH}; SET hnsw.iterative_scan = strict_order;`;
 
 export const PGLITE_TRANSACTION_WAIT_MS = 30_000;
+/**
+ * Every passage written on PGlite goes into its HNSW index, about 5 ms a row on its one connection
+ * (measured in bench:isolation): 8 rows keep an INSERT near 40 ms, the longest a request or a run
+ * then waits behind file processing (interactive statements go first, embedded-pool.ts).
+ */
+export const PGLITE_PASSAGE_ROWS_PER_STATEMENT = 8;
 export const PGLITE_TRANSACTION_TIMEOUT_MS = 30_000;
 
 /**
@@ -160,6 +169,7 @@ async function openPglite(dataDir: string, logger: Logger): Promise<Database & {
     statementCount,
     kind: 'pglite',
     hasVector: true,
+    passageRowsPerStatement: PGLITE_PASSAGE_ROWS_PER_STATEMENT,
     ensurePassageIndex: passageIndexer(async () => sharedSession(pool), logger),
     session: async () => sharedSession(pool),
     afterMigrations: async () => {
