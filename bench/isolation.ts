@@ -19,7 +19,9 @@
  *     same query with `first: n` on each of its five lists, n the largest the cost limit admits
  *     (found before the phases by asking the server), which must run (< 2 s, < 200 MB).
  * Per phase it prints the server's event-loop delay p50/p99/max, the slowest /healthz, the
- * largest gap between two deltas of the streaming chat, the RSS growth and the outcome, then
+ * largest gap between two deltas of the streaming chat, this process's own longest loop delay
+ * (it runs the model and the clients: a stall here is a gap too), the RSS growth and the
+ * outcome, and for each gap over 100 ms how much of it either process's loop was stalled; then
  * the issue's targets against the worst figures.
  *
  * BENCH_SCALE (default 1) scales the uploads and the agent file, for a quick run on a busy machine.
