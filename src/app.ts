@@ -111,7 +111,7 @@ export async function createAppContext(config: Config, logger: Logger): Promise<
     await indexDefaultEmbedding(db, embeddings);
     const metrics = createMetrics();
     const fileJobs = createFileJobs(
-      { prisma: db.prisma, bus, embeddings, ensurePassageIndex: db.ensurePassageIndex, logger, staleMs: config.FILE_PROCESSING_STALE_MS, pool: workers, observe: metrics.fileJob },
+      { prisma: db.prisma, bus, embeddings, ensurePassageIndex: db.ensurePassageIndex, passageRowsPerStatement: db.passageRowsPerStatement, logger, staleMs: config.FILE_PROCESSING_STALE_MS, pool: workers, observe: metrics.fileJob },
       { recoverAll: db.kind === 'pglite' },
     );
     const streams = await createRunStreams(config.REDIS_URL, logger, {

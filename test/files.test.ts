@@ -62,6 +62,27 @@ describe('folders and files', () => {
     expect(passages[0]).toEqual({ fileName: `${folder.name}/guide.md`, embeddingDim: 384 });
   });
 
+  it("reads files' texts only when asked for, those of a page of files in one statement", async () => {
+    const CONTENTS = `query Contents($id: ID!) { folder(id: $id) { files(first: 10) { edges { node { fileName content } } } } }`;
+    const folder = await newFolder();
+    const texts = ['first text', 'second text', 'third text', 'fourth text'];
+    for (const [index, text] of texts.entries()) expect((await uploadFile(t, folder.id, `f${index}.txt`, text)).errors).toBeUndefined();
+    await t.app.runtime.fileJobs.idle(); // their processing's statements are not counted below
+    const listed = await t.request(CONTENTS, { id: folder.id });
+    expect(listed.errors).toBeUndefined();
+    expect((listed.data as { folder: { files: { edges: Array<{ node: { fileName: string; content: string } }> } } }).folder.files.edges.map((edge) => edge.node)).toEqual(
+      texts.map((text, index) => ({ fileName: `f${index}.txt`, content: text })),
+    );
+    // As many statements for four files as for one: the texts load together.
+    const statements = async (first: number) => {
+      const before = t.app.db.statementCount();
+      const page = await t.request(`query($id: ID!, $n: Int) { folder(id: $id) { files(first: $n) { edges { node { content } } } } }`, { id: folder.id, n: first });
+      expect(page.errors).toBeUndefined();
+      return t.app.db.statementCount() - before;
+    };
+    expect(await statements(4)).toBe(await statements(1));
+  });
+
   it('handles duplicate names: suffix (default), skip, error, replace', async () => {
     const folder = await newFolder();
     const first = (await uploadFile(t, folder.id, 'notes.txt', 'one')).data!.uploadFile.file;

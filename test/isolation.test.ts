@@ -157,6 +157,21 @@ describe('isolation: heavy work completes off the main thread while streams run'
     expect(poolTasks() - tasksBefore).toBeGreaterThan(file.totalChunks! / 32);
   }, 1_800_000);
 
+  it('a large upload is decoded in the worker pool; one that is not UTF-8 text is refused as before', async () => {
+    const folder = await newFolder('decoded');
+    const text = `${'é'.repeat(200_000)}\n${markdown(300 * 1024)}`;
+    const tasksBefore = poolTasks();
+    const uploaded = await uploadFile(t, folder, 'large.md', text);
+    expect(uploaded.errors).toBeUndefined();
+    expect(poolTasks()).toBeGreaterThan(tasksBefore); // decoded there before the upload answered
+    const { file } = await gql<{ file: { content: string } }>(`query($id: ID!) { file(id: $id) { content } }`, { id: uploaded.data!.uploadFile.file.id });
+    expect(file.content).toBe(text);
+    const binary = new Uint8Array(400 * 1024).fill(0x61);
+    binary[1000] = 0;
+    const refused = await uploadFile(t, folder, 'binary.txt', binary);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNSUPPORTED_MEDIA_TYPE' });
+  }, 300_000);
+
   it('a stored processing error is one line with no stack trace or source path', async () => {
     const folder = await newFolder('remote', 'test/scripted-embedder');
     const uploaded = await uploadFile(t, folder, 'trace.txt', 'FAIL_EMBEDDING_WITH_TRACE please');

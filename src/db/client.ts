@@ -12,6 +12,7 @@ import { PGLITE_SOCKET_PORT, startPgliteThread } from './pglite-thread.js';
 import type { SqlSession } from './sql-session.js';
 import { passageIndexer, type EnsurePassageIndex } from './vector-index.js';
 import { startAutoAnalyze } from './pglite-analyze.js';
+import { EmbeddedPool } from './embedded-pool.js';
 
 export type { PrismaClient };
 
@@ -22,6 +23,8 @@ export interface Database {
   readonly hasVector: boolean;
   /** Makes sure passages of this embedding length are indexed for vector search (pgvector only; a no-op elsewhere). */
   readonly ensurePassageIndex: EnsurePassageIndex;
+  /** How many of a file's passages one INSERT writes (insertFilePassages). */
+  readonly passageRowsPerStatement: number;
   /** SQL statements sent through Prisma since start (for N+1 tests and benchmarks). */
   statementCount(): number;
   /** A dedicated session for raw SQL; release it when done. */
@@ -117,6 +120,7 @@ async function openPostgres(url: string): Promise<Database> {
     statementCount,
     kind: 'postgres',
     hasVector: false,
+    passageRowsPerStatement: Number.POSITIVE_INFINITY, // a whole embedding batch: no HNSW index to maintain here
     ensurePassageIndex: async () => {},
     session: async () => pgSession(await pool.connect()),
     close: async () => {
@@ -136,18 +140,25 @@ export const HNSW_EF_SEARCH = 400;
 const HNSW_SESSION = `SET hnsw.ef_search = ${HNSW_EF_SEARCH}; SET hnsw.iterative_scan = strict_order;`;
 
 export const PGLITE_TRANSACTION_WAIT_MS = 30_000;
+/**
+ * Every passage written on PGlite goes into its HNSW index, about 5 ms a row on its one connection
+ * (measured in bench:isolation): 8 rows keep an INSERT near 40 ms, the longest a request or a run
+ * then waits behind file processing (interactive statements go first, embedded-pool.ts).
+ */
+export const PGLITE_PASSAGE_ROWS_PER_STATEMENT = 8;
 export const PGLITE_TRANSACTION_TIMEOUT_MS = 30_000;
 
 /**
  * PGlite on its own thread (pglite-thread.ts), reached through pg and adapter-pg like PostgreSQL.
  * One connection: PGlite has a single session, and statements of two connections must not
- * interleave. Sessions share it too (SET applies to everyone, as before).
+ * interleave. Sessions share it too (SET applies to everyone, as before). Interactive statements
+ * take it before background ones (embedded-pool.ts).
  */
 async function openPglite(dataDir: string, logger: Logger): Promise<Database & { afterMigrations: () => Promise<void> }> {
   const location = dataDir.startsWith('memory://') ? dataDir : path.resolve(dataDir);
   if (!location.startsWith('memory://')) fs.mkdirSync(location, { recursive: true });
   const thread = await startPgliteThread(location, `CREATE EXTENSION IF NOT EXISTS vector; ${HNSW_SESSION}`);
-  const pool = new pg.Pool({ host: thread.socketDir, port: PGLITE_SOCKET_PORT, user: 'postgres', database: 'postgres', max: 1, idleTimeoutMillis: 0 });
+  const pool = new EmbeddedPool({ host: thread.socketDir, port: PGLITE_SOCKET_PORT, user: 'postgres', database: 'postgres', idleTimeoutMillis: 0 });
   pool.on('error', (error) => logger.error({ err: error }, 'embedded database connection failed'));
   // Everything queues for the one connection: a transaction may wait longer to start (and take
   // longer under load) than Prisma's defaults of 2 s and 5 s allow.
@@ -158,6 +169,7 @@ async function openPglite(dataDir: string, logger: Logger): Promise<Database & {
     statementCount,
     kind: 'pglite',
     hasVector: true,
+    passageRowsPerStatement: PGLITE_PASSAGE_ROWS_PER_STATEMENT,
     ensurePassageIndex: passageIndexer(async () => sharedSession(pool), logger),
     session: async () => sharedSession(pool),
     afterMigrations: async () => {

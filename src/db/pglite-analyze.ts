@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import { inBackground } from './embedded-pool.js';
 import type { SqlSession } from './sql-session.js';
 
 /**
@@ -21,7 +22,8 @@ export async function analyzeChangedTables(session: SqlSession, logger: Logger):
 
 /** Runs analyzeChangedTables now (awaited: searches right after a restart have statistics) and then every AUTO_ANALYZE_INTERVAL_MS; the returned function stops it. */
 export async function startAutoAnalyze(session: SqlSession, logger: Logger): Promise<() => Promise<void>> {
-  const analyze = () => analyzeChangedTables(session, logger).then(
+  // Requests go first on the one connection (embedded-pool.ts): ANALYZE of a large table takes a while.
+  const analyze = () => inBackground(() => analyzeChangedTables(session, logger)).then(
     () => undefined,
     (error: unknown) => logger.warn({ err: error }, 'analyze failed'),
   );

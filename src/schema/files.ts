@@ -48,8 +48,10 @@ export const FileNode = builder.prismaNode('File', {
     content: t.string({
       nullable: true,
       description: "The text of the file (a PDF's extracted text, null until it is parsed).",
-      // fileUpdated follows a file without reading its text (megabytes, at every progress step): loaded only when asked for.
-      resolve: async (file, _args, ctx) => (file.content !== undefined ? file.content : files.fileContent(ctx.services, file.id)),
+      // Files are read without their text (megabytes; a status poll or fileUpdated's every step does
+      // not need it): loaded only when asked for, the files of one request in one statement.
+      resolve: async (file, _args, ctx) =>
+        file.content !== undefined ? file.content : loaderFor(ctx, 'File.content', (ids) => files.fileContents(ctx.services, ids)).load(file.id),
     }),
     folder: t.relation('folder', { description: 'Its folder.' }),
     createdAt: t.expose('createdAt', { description: 'When it was uploaded.', type: 'DateTime' }),

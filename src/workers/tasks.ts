@@ -1,4 +1,4 @@
-import { prepareFile, embedLocalBatch } from './tasks/files.js';
+import { decodeUpload, prepareFile, embedLocalBatch } from './tasks/files.js';
 import { grepTask } from './tasks/grep.js';
 import { readAgentFileTask } from './tasks/agent-files.js';
 
@@ -10,6 +10,7 @@ import { readAgentFileTask } from './tasks/agent-files.js';
  */
 export const TASKS = {
   'file.prepare': prepareFile,
+  'file.decode': decodeUpload,
   'embed.local': embedLocalBatch,
   'grep.files': grepTask,
   'agentFile.read': readAgentFileTask,

@@ -1,3 +1,4 @@
+import { inBackground } from '../../db/embedded-pool.js';
 import { processFile, type FileJobDeps } from './file-processing.js';
 import type { FileJobs } from '../platform/context.js';
 
@@ -20,7 +21,8 @@ export function createFileJobs(deps: FileJobDeps, options: { recoverAll: boolean
       const fileId = queue.shift()!;
       const started = performance.now();
       try {
-        await processFile(deps, fileId, abort.signal);
+        // On the embedded database's one connection, requests and runs go before this work.
+        await inBackground(() => processFile(deps, fileId, abort.signal));
         deps.observe?.('completed', (performance.now() - started) / 1000);
       } catch (error) {
         deps.observe?.('failed', (performance.now() - started) / 1000);

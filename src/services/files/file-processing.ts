@@ -31,6 +31,8 @@ export interface FileJobDeps {
   staleMs: number;
   /** Parsing, chunking and local embedding run here. */
   pool: WorkerPool;
+  /** Passages per INSERT (the database's choice: Database.passageRowsPerStatement). */
+  passageRowsPerStatement: number;
   /** Told how each file's processing ended (metrics). */
   observe?: (outcome: 'completed' | 'failed', seconds: number) => void;
 }
@@ -51,7 +53,7 @@ function storedErrorText(error: unknown): string {
  * joins its agents' context only when the last batch is in, and a file that fails loses the
  * passages written so far. A file deleted meanwhile takes its passages with it.
  */
-export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'embeddings' | 'ensurePassageIndex' | 'logger' | 'pool'>, fileId: string, signal: AbortSignal): Promise<void> {
+export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'embeddings' | 'ensurePassageIndex' | 'logger' | 'pool' | 'passageRowsPerStatement'>, fileId: string, signal: AbortSignal): Promise<void> {
   const { prisma } = deps;
   const claimed = await prisma.file.updateMany({ where: { id: fileId, processingStatus: 'pending' }, data: { processingStatus: 'parsing', errorMessage: null } });
   if (claimed.count === 0) return;
@@ -83,9 +85,9 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'em
     if (!prepared.ok) throw new FileParseError(prepared.message);
     const { text, chunks } = prepared;
     if (signal.aborted) throw new Aborted();
-    // The text goes back only when parsing changed it (a PDF's, or a cleaned one): writing megabytes
-    // again through Prisma costs the main thread tens of milliseconds (issue 13).
-    await progress({ processingStatus: 'embedding', ...(text === file.content ? {} : { content: text }), totalChunks: chunks.length, chunksEmbedded: 0 });
+    // The text comes back and is written only when parsing changed it (a PDF's, or a cleaned one):
+    // writing megabytes again through Prisma costs the main thread tens of milliseconds (issue 13).
+    await progress({ processingStatus: 'embedding', ...(text === null ? {} : { content: text }), totalChunks: chunks.length, chunksEmbedded: 0 });
     // Passages of an earlier attempt that stopped halfway.
     await prisma.passage.deleteMany({ where: { fileId } });
 
@@ -106,7 +108,7 @@ export async function processFile(deps: Pick<FileJobDeps, 'prisma' | 'bus' | 'em
         metadata: { chunk_index: start + offset, start_line: chunk.startLine, ...('page' in chunk ? { page: chunk.page } : {}) },
         embedding: vectors[offset]!,
       }));
-      await timed('writeMs', insertFilePassages(prisma, { organizationId: file.organizationId, fileId, folderId: file.folderId, fileName: visibleName, embeddingModel: embedder.handle }, rows));
+      await timed('writeMs', insertFilePassages(prisma, { organizationId: file.organizationId, fileId, folderId: file.folderId, fileName: visibleName, embeddingModel: embedder.handle }, rows, deps.passageRowsPerStatement));
       // Progress doubles as the liveness mark that keeps other instances from reclaiming the file.
       await progress({ chunksEmbedded: start + batch.length });
     }

@@ -85,7 +85,11 @@ async function ensureFileTools(tx: Db, orgId: string, agentId: string) {
 
 /** Gives every agent attached to the file's folder a view of it (open, within the limit). */
 export async function addFileToAgents(tx: Db, fileId: string): Promise<string[]> {
-  const file = await tx.file.findUnique({ where: { id: fileId }, include: { folder: { select: { name: true, agents: { select: { agentId: true } } } } } });
+  // Not its text: megabytes to read and decode on the main thread, for its name and status.
+  const file = await tx.file.findUnique({
+    where: { id: fileId },
+    select: { organizationId: true, folderId: true, fileName: true, processingStatus: true, folder: { select: { name: true, agents: { select: { agentId: true } } } } },
+  });
   if (!file || file.processingStatus !== 'completed') return [];
   const added: string[] = [];
   for (const { agentId } of file.folder.agents) {

@@ -22,12 +22,22 @@ export interface UploadedFile {
 }
 
 export interface UploadResult {
+  /** Without its text (content and rawBytes are undefined; the schema loads the text when asked for). */
   file: FileRow;
   /** duplicateHandling: skip found a file of that name and returned it. */
   skipped: boolean;
 }
 
 const FILE_NAME_MAX = 255;
+
+/** Uploads up to this size are decoded here (a millisecond or two); larger ones in the worker pool. */
+const INLINE_DECODE_BYTES = 256 * 1024;
+
+/** A text file's bytes as text, or null when they are not UTF-8 text. 10 MiB took the main thread 50-100 ms to decode. */
+async function decodeUpload(ctx: ServiceContext, bytes: Uint8Array): Promise<string | null> {
+  if (bytes.length <= INLINE_DECODE_BYTES) return decodeText(bytes) ?? null;
+  return (await ctx.runtime.pool.run('file.decode', { bytes })).text;
+}
 
 /** The last path segment, without control characters. */
 function cleanFileName(raw: string): string {
@@ -73,8 +83,8 @@ export async function uploadFile(
     throw new AppError('PAYLOAD_TOO_LARGE', `The file is over ${ctx.runtime.maxUploadBytes} bytes`, { limit: ctx.runtime.maxUploadBytes });
   }
   // A PDF is kept as bytes until its text is extracted in the background.
-  const text = kind.kind === 'pdf' ? null : decodeText(bytes);
-  if (text === undefined) {
+  const text = kind.kind === 'pdf' ? null : await decodeUpload(ctx, bytes);
+  if (text === null && kind.kind !== 'pdf') {
     throw new AppError('BAD_USER_INPUT', `'${name}' is not UTF-8 text (it looks binary); upload text, Markdown, code, JSON, CSV or PDF`, {
       path: 'file',
       reason: 'UNSUPPORTED_MEDIA_TYPE',
@@ -82,10 +92,10 @@ export async function uploadFile(
   }
 
   const result = await ctx.prisma.$transaction(async (tx) => {
-    const existing = await tx.file.findFirst({ where: { folderId, originalFileName: name }, orderBy: { createdAt: 'asc' } });
+    const existing = await tx.file.findFirst({ where: { folderId, originalFileName: name }, orderBy: { createdAt: 'asc' }, omit: WITHOUT_TEXT });
     let fileName = name;
     if (existing) {
-      if (duplicateHandling === 'skip') return { file: existing, skipped: true };
+      if (duplicateHandling === 'skip') return { file: existing as FileRow, skipped: true };
       if (duplicateHandling === 'error') throw conflict(`The folder already has a file named '${name}'`, { name });
       if (duplicateHandling === 'replace') {
         const replaced = await tx.file.findMany({ where: { folderId, originalFileName: name }, select: { id: true } });
@@ -110,9 +120,11 @@ export async function uploadFile(
         rawBytes: text === null ? bytes : null,
         processingStatus: 'pending',
       },
+      // Not read back: the text just written (up to MAX_UPLOAD_BYTES) would cross the connection again.
+      omit: WITHOUT_TEXT,
     });
     ctx.logger.info({ fileId: file.id, folderId, bytes: bytes.length, type: kind.mime }, 'file uploaded');
-    return { file, skipped: false };
+    return { file: file as FileRow, skipped: false };
     // Writing megabytes of text takes seconds on the embedded database, more under load: more than Prisma's 5 s default.
   }, { timeout: 120_000, maxWait: 30_000 });
   if (!result.skipped) ctx.runtime.fileJobs.enqueue(result.file.id);
@@ -121,9 +133,22 @@ export async function uploadFile(
 
 export type FileQueryShape = Pick<Prisma.FileFindManyArgs, 'include' | 'select'>;
 
+/**
+ * A file's text and raw bytes: megabytes, read only when asked for (the schema's `content` field
+ * loads it with fileContents). A status poll (`file(id) { processingStatus }`) read a 10 MiB text
+ * each time, 10–60 ms of the main thread decoding it (issue 13).
+ */
+const WITHOUT_TEXT = { content: true, rawBytes: true } as const;
+
+/** A shape of Pothos (select or include) that leaves out the text unless it selects it itself. */
+function withoutText<S extends FileQueryShape>(shape: S): S {
+  return shape.select ? shape : { ...shape, omit: WITHOUT_TEXT };
+}
+
+/** A file, without its text unless `shape` selects it (content and rawBytes are then undefined). */
 export async function getFile(ctx: ServiceContext, id: string, shape: FileQueryShape = {}): Promise<FileRow> {
   assertId('File', id, 'id');
-  const file = await ctx.prisma.file.findFirst({ ...shape, where: { id, organizationId: ctx.orgId } } as Prisma.FileFindFirstArgs);
+  const file = await ctx.prisma.file.findFirst({ ...withoutText(shape), where: { id, organizationId: ctx.orgId } } as Prisma.FileFindFirstArgs);
   if (!file) throw notFound('File', id);
   return file;
 }
@@ -138,7 +163,7 @@ export async function listFolderFiles(ctx: ServiceContext, folderId: string, arg
       const row = await ctx.prisma.file.findFirst({ where: { id, folderId }, select: { id: true, createdAt: true } });
       return row ? { id: row.id, value: row.createdAt } : undefined;
     },
-    (query) => ctx.prisma.file.findMany({ ...shape, ...query } as Prisma.FileFindManyArgs) as Promise<FileRow[]>,
+    (query) => ctx.prisma.file.findMany({ ...withoutText(shape), ...query } as Prisma.FileFindManyArgs) as Promise<FileRow[]>,
     (where) => ctx.prisma.file.count({ where: where as Prisma.FileWhereInput }),
   );
 }
@@ -150,7 +175,7 @@ export async function firstFolderFilePages(ctx: ServiceContext, folderIds: reado
   const filter = Prisma.sql`"organizationId" = ${ctx.orgId}`;
   const ids = await firstRowsPerParent(ctx.prisma, { table: 'File', parent: 'folderId', id: 'id', orderBy: 'createdAt', filter }, folderIds, limit + 1);
   const rows = ids.length
-    ? ((await ctx.prisma.file.findMany({ ...selecting(shape, 'folderId'), where: { id: { in: ids.map((row) => row.id) } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } as Prisma.FileFindManyArgs)) as FileRow[])
+    ? ((await ctx.prisma.file.findMany({ ...withoutText(selecting(shape, 'folderId')), where: { id: { in: ids.map((row) => row.id) } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } as Prisma.FileFindManyArgs)) as FileRow[])
     : [];
   return firstPages(folderIds, rows, (row) => row.folderId, limit, (folderId) => ctx.prisma.file.count({ where: { folderId, organizationId: ctx.orgId } }));
 }
@@ -176,10 +201,11 @@ async function deleteFilesAndRebuild(tx: Db, fileIds: string[]): Promise<string[
   return agentIds;
 }
 
-/** A file's text (null until parsed); for a file row read without it. */
-export async function fileContent(ctx: ServiceContext, id: string): Promise<string | null> {
-  const row = await ctx.prisma.file.findFirst({ where: { id, organizationId: ctx.orgId }, select: { content: true } });
-  return row?.content ?? null;
+/** The texts of files read without them (null until parsed, or for an unknown id), in the order of `ids`, in one statement. */
+export async function fileContents(ctx: ServiceContext, ids: readonly string[]): Promise<Array<string | null>> {
+  const rows = await ctx.prisma.file.findMany({ where: { id: { in: [...ids] }, organizationId: ctx.orgId }, select: { id: true, content: true } });
+  const byId = new Map(rows.map((row) => [row.id, row.content]));
+  return ids.map((id) => byId.get(id) ?? null);
 }
 
 /** A followed file's state: the file as it is now (without its text, loaded when asked for), or null once deleted. */
@@ -204,7 +230,7 @@ export function followFile(ctx: ServiceContext, fileId: string): AsyncGenerator<
     try {
       let seen: string | undefined;
       for (;;) {
-        const file = await ctx.prisma.file.findFirst({ where: { id: fileId, organizationId: ctx.orgId }, omit: { rawBytes: true, content: true } });
+        const file = await ctx.prisma.file.findFirst({ where: { id: fileId, organizationId: ctx.orgId }, omit: WITHOUT_TEXT });
         const state = file ? `${file.processingStatus} ${file.chunksEmbedded ?? 0}` : 'deleted';
         if (state !== seen) {
           seen = state;
