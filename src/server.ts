@@ -26,7 +26,7 @@ import { countClientErrors, countedHold, useOperationMetrics } from './observabi
 import { METRICS_PATH, metricsAccess, serveMetrics, startMetricsServer } from './observability/metrics-endpoint.js';
 import { useInputChecks } from './server/input-checks.js';
 import { useStrictRequestParsers } from './server/request-parsers.js';
-import { useSlicedLargeResults } from './server/large-results.js';
+import { isSlicedResult, useSlicedLargeResults } from './server/large-results.js';
 
 export const GRAPHQL_PATH = '/graphql';
 export const SSE_PATH = '/graphql/stream';
@@ -95,6 +95,9 @@ function createGraphQLHandler(app: AppContext, maskError: MaskError, origins: Or
   return createYoga<InitialContext, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
+    // The body is read and bounded before yoga (handleGraphQL: MAX_BODY_BYTES, MAX_UPLOAD_BYTES);
+    // yoga's own limit would pipe every buffered body through a web stream once more.
+    maxRequestBodySize: false,
     landingPage: false,
     cors: corsOptions(origins),
     graphiql: config.GRAPHIQL ? { title: 'agentgraph', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
@@ -250,25 +253,33 @@ export async function startServer(app: AppContext): Promise<RunningServer> {
       }
     }
     const abort = new AbortController();
-    res.on('close', () => abort.abort());
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+    // Aborting builds a DOMException: only for a client that left before its answer was written.
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    // yoga's own Request class (whatwg-node), given Node's header object as is and the body read
+    // above: its headers are read from that object on demand, and a buffered body is parsed
+    // without the web streams a native Request puts around it.
+    const request = new yoga.fetchAPI.Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
       method: req.method,
-      headers,
-      body: body && body.length > 0 ? new Uint8Array(body) : undefined,
+      headers: req.headers as Record<string, string>,
+      body: body && body.length > 0 ? new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.length) : undefined,
       signal: abort.signal,
     });
     const response = await yoga.fetch(request, { clientAddress: address });
     res.writeHead(response.status, Object.fromEntries(response.headers));
     const type = response.headers.get('content-type') ?? '';
     if (!type.includes('text/event-stream') && !type.includes('multipart/mixed')) {
-      // A plain result: one write instead of one per chunk of the body stream. (Reading
-      // `response.body` first would encode a text body to bytes once more.)
-      const bytes = await response.arrayBuffer();
-      res.end(bytes.byteLength === 0 ? undefined : Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
+      // A plain result: one write instead of one per chunk of the body stream. yoga's own results
+      // are text, written as is; a sliced large result (server/large-results.ts) is collected as
+      // bytes (reading it as text would decode it once more).
+      if (isSlicedResult(response)) {
+        const bytes = await response.arrayBuffer();
+        res.end(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
+      } else {
+        const text = await response.text();
+        res.end(text.length === 0 ? undefined : text);
+      }
       return;
     }
     if (!response.body) return void res.end();

@@ -4,7 +4,7 @@ import { sleep } from '../lib/clock.js';
 import type { LoadGenerator } from '../lib/load.js';
 import { Distribution } from '../lib/stats.js';
 import { fixed, printTable } from '../lib/table.js';
-import { printProfile, type CpuProfileNode } from '../stream-fanout/profile.js';
+import { startProfile } from '../stream-fanout/profile.js';
 
 export interface Target {
   name: string;
@@ -102,23 +102,13 @@ export function printMeasurements(rows: Measurement[]): void {
  * also written there as a .cpuprofile (Chrome DevTools, speedscope).
  */
 export async function profileTarget(load: LoadGenerator, target: Target, body: string, seconds: number, connections: number, title: string): Promise<void> {
-  const { Session } = await import('node:inspector/promises');
-  const session = new Session();
-  session.connect();
-  try {
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: 500 });
-    await session.post('Profiler.start');
-    const result = await load.run({ url: target.url, body, seconds, connections, expectBody: target.expectBody });
-    const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: CpuProfileNode[] } };
-    if (result.failures) throw new Error(`${target.name}: ${result.failures} failed requests while profiling (first: ${result.firstFailure})`);
-    printProfile(`${title}, ${result.inWindow} requests in ${seconds} s`, profile.nodes);
-    const file = process.env.BENCH_PROFILE_FILE;
-    if (file) {
-      fs.writeFileSync(file, JSON.stringify(profile));
-      console.log(`profile written to ${file}`);
-    }
-  } finally {
-    session.disconnect();
+  const profiling = await startProfile();
+  const result = await load.run({ url: target.url, body, seconds, connections, expectBody: target.expectBody });
+  const profile = await profiling.stop(`${title}, ${result.inWindow} requests in ${seconds} s`);
+  if (result.failures) throw new Error(`${target.name}: ${result.failures} failed requests while profiling (first: ${result.firstFailure})`);
+  const file = process.env.BENCH_PROFILE_FILE;
+  if (profile && file) {
+    fs.writeFileSync(file, JSON.stringify(profile));
+    console.log(`profile written to ${file}`);
   }
 }

@@ -29,6 +29,11 @@ function jsonMediaType(request: Request): string {
   return chosen;
 }
 
+/** The responses this plugin made: their bodies are slices of bytes, not one text. */
+const slicedResults = new WeakSet<Response>();
+
+export const isSlicedResult = (response: Response): boolean => slicedResults.has(response);
+
 export function useSlicedLargeResults(): Plugin {
   return {
     onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
@@ -39,7 +44,11 @@ export function useSlicedLargeResults(): Plugin {
       if (single.errors?.length || single.extensions?.http || !estimateAtLeast(single, LARGE_RESULT_CHARS)) return;
       const mediaType = jsonMediaType(request);
       setResultProcessor(
-        (large, fetchAPI) => new fetchAPI.Response(jsonChunks(large) as unknown as BodyInit, { status: 200, headers: { 'Content-Type': `${mediaType}; charset=utf-8` } }),
+        (large, fetchAPI) => {
+          const response = new fetchAPI.Response(jsonChunks(large) as unknown as BodyInit, { status: 200, headers: { 'Content-Type': `${mediaType}; charset=utf-8` } });
+          slicedResults.add(response);
+          return response;
+        },
         mediaType,
       );
     },

@@ -15,6 +15,7 @@ import { rebuildSystemPrompt } from '../memory/system-prompt.js';
 import { publishAgentEvent } from '../platform/events.js';
 import { initialMessages } from '../../agent/initial-messages.js';
 import { insertMessages, messageRows } from '../messages/message-store.js';
+import { attachListRelations, splitListRelations } from './list-relations.js';
 
 // ---- input schemas (shared by every surface that creates or edits agents) ----
 
@@ -280,7 +281,9 @@ export async function listAgents(
     nullable: field === 'lastRunCompletion',
     direction: args.orderBy?.direction ?? 'desc',
   };
-  return paginate(
+  // The page's blocks and tools come in one statement of their own (list-relations.ts).
+  const { shape: agentShape, plans } = splitListRelations(shape as { select?: Record<string, unknown> });
+  const page = await paginate(
     args,
     sortKey,
     agentWhere(ctx, args.filter ?? {}) as Record<string, unknown>,
@@ -291,9 +294,11 @@ export async function listAgents(
       });
       return row ? { id: row.id, value: (row as Record<string, unknown>)[field] } : undefined;
     },
-    (query) => ctx.prisma.agent.findMany({ ...shape, ...query } as Prisma.AgentFindManyArgs) as Promise<Agent[]>,
+    (query) => ctx.prisma.agent.findMany({ ...agentShape, ...query } as Prisma.AgentFindManyArgs) as Promise<Agent[]>,
     (where) => ctx.prisma.agent.count({ where: where as Prisma.AgentWhereInput }),
   );
+  await attachListRelations(ctx, page.nodes, plans);
+  return page;
 }
 
 export async function countAgents(ctx: ServiceContext, filter: AgentFilter = {}): Promise<number> {
