@@ -11,6 +11,7 @@ import { pgSession, sharedSession } from './sessions.js';
 import { PGLITE_SOCKET_PORT, startPgliteThread } from './pglite-thread.js';
 import type { SqlSession } from './sql-session.js';
 import { passageIndexer, type EnsurePassageIndex } from './vector-index.js';
+import { registerDirectSql } from './direct-sql.js';
 import { startAutoAnalyze } from './pglite-analyze.js';
 
 export type { PrismaClient };
@@ -22,7 +23,7 @@ export interface Database {
   readonly hasVector: boolean;
   /** Makes sure passages of this embedding length are indexed for vector search (pgvector only; a no-op elsewhere). */
   readonly ensurePassageIndex: EnsurePassageIndex;
-  /** SQL statements sent through Prisma since start (for N+1 tests and benchmarks). */
+  /** SQL statements sent since start, through Prisma and direct-sql.ts (for N+1 tests and benchmarks). */
   statementCount(): number;
   /** A dedicated session for raw SQL; release it when done. */
   session(): Promise<SqlSession>;
@@ -112,9 +113,10 @@ async function openPostgres(url: string): Promise<Database> {
     }
   }
   const { prisma, statementCount } = countingClient(new PrismaPg(pool, schema ? { schema } : undefined));
+  const directCount = registerDirectSql(prisma, pool);
   return {
     prisma,
-    statementCount,
+    statementCount: () => statementCount() + directCount(),
     kind: 'postgres',
     hasVector: false,
     ensurePassageIndex: async () => {},
@@ -152,10 +154,11 @@ async function openPglite(dataDir: string, logger: Logger): Promise<Database & {
   // Everything queues for the one connection: a transaction may wait longer to start (and take
   // longer under load) than Prisma's defaults of 2 s and 5 s allow.
   const { prisma, statementCount } = countingClient(new PrismaPg(pool), { maxWait: PGLITE_TRANSACTION_WAIT_MS, timeout: PGLITE_TRANSACTION_TIMEOUT_MS });
+  const directCount = registerDirectSql(prisma, pool);
   let stopAnalyze: (() => Promise<void>) | undefined;
   return {
     prisma,
-    statementCount,
+    statementCount: () => statementCount() + directCount(),
     kind: 'pglite',
     hasVector: true,
     ensurePassageIndex: passageIndexer(async () => sharedSession(pool), logger),
