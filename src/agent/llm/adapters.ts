@@ -7,12 +7,11 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3FunctionTool, LanguageModelV3Prompt, SharedV3ProviderOptions } from '@ai-sdk/provider';
 import { CHAT_COMPLETIONS_KINDS, type ProviderEntry, type ProviderKind } from '../../config-providers.js';
 import { knownModelFacts } from './known-models.js';
-import { modelFetch } from './http-fetch.js';
 
 /**
  * One adapter per provider kind: how its AI SDK package makes a model, and what a call adds to
  * the provider-neutral prompt (reasoning settings, prompt-cache breakpoints). Nothing here speaks
- * HTTP: the packages do, through `modelFetch` (http-fetch.ts) unless a caller gives its own fetch.
+ * HTTP: the packages do.
  */
 
 /** The provider-neutral model call of a step. */
@@ -44,7 +43,7 @@ export function optionsKey(kind: ProviderKind): string | undefined {
 }
 
 export function createLanguageModel(entry: ProviderEntry, modelName: string, fetch?: Fetch): LanguageModelV3 {
-  const common = { fetch: fetch ?? modelFetch };
+  const common = { ...(fetch ? { fetch } : {}) };
   switch (entry.kind) {
     case 'openai':
       return createOpenAI({ apiKey: entry.apiKey ?? '', baseURL: entry.baseUrl, name: entry.name, ...common }).responses(modelName);
