@@ -11,6 +11,7 @@ import { pgSession, sharedSession } from './sessions.js';
 import { PGLITE_SOCKET_PORT, startPgliteThread } from './pglite-thread.js';
 import type { SqlSession } from './sql-session.js';
 import { passageIndexer, type EnsurePassageIndex } from './vector-index.js';
+import { registerDirectSql } from './direct-sql.js';
 import { startAutoAnalyze } from './pglite-analyze.js';
 import { EmbeddedPool } from './embedded-pool.js';
 
@@ -25,7 +26,7 @@ export interface Database {
   readonly ensurePassageIndex: EnsurePassageIndex;
   /** How many of a file's passages one INSERT writes (insertFilePassages). */
   readonly passageRowsPerStatement: number;
-  /** SQL statements sent through Prisma since start (for N+1 tests and benchmarks). */
+  /** SQL statements sent since start, through Prisma and direct-sql.ts (for N+1 tests and benchmarks). */
   statementCount(): number;
   /** A dedicated session for raw SQL; release it when done. */
   session(): Promise<SqlSession>;
@@ -115,9 +116,10 @@ async function openPostgres(url: string): Promise<Database> {
     }
   }
   const { prisma, statementCount } = countingClient(new PrismaPg(pool, schema ? { schema } : undefined));
+  const directCount = registerDirectSql(prisma, pool);
   return {
     prisma,
-    statementCount,
+    statementCount: () => statementCount() + directCount(),
     kind: 'postgres',
     hasVector: false,
     passageRowsPerStatement: Number.POSITIVE_INFINITY, // a whole embedding batch: no HNSW index to maintain here
@@ -163,10 +165,11 @@ async function openPglite(dataDir: string, logger: Logger): Promise<Database & {
   // Everything queues for the one connection: a transaction may wait longer to start (and take
   // longer under load) than Prisma's defaults of 2 s and 5 s allow.
   const { prisma, statementCount } = countingClient(new PrismaPg(pool), { maxWait: PGLITE_TRANSACTION_WAIT_MS, timeout: PGLITE_TRANSACTION_TIMEOUT_MS });
+  const directCount = registerDirectSql(prisma, pool);
   let stopAnalyze: (() => Promise<void>) | undefined;
   return {
     prisma,
-    statementCount,
+    statementCount: () => statementCount() + directCount(),
     kind: 'pglite',
     hasVector: true,
     passageRowsPerStatement: PGLITE_PASSAGE_ROWS_PER_STATEMENT,

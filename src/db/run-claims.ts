@@ -1,4 +1,5 @@
 import type { PrismaClient } from './client.js';
+import { sqlOf } from './direct-sql.js';
 
 export interface ClaimedRun {
   id: string;
@@ -24,7 +25,7 @@ export interface ClaimedRun {
  * snapshot) spares the claimer a second statement when nothing else waits.
  */
 export async function claimNextRun(prisma: PrismaClient, executorId: string): Promise<ClaimedRun | null> {
-  const rows = await prisma.$queryRaw<ClaimedRun[]>`
+  const rows = await sqlOf(prisma)<ClaimedRun>`
     UPDATE "Run"
        SET status = 'running', "executorId" = ${executorId}, "heartbeatAt" = now(), "startedAt" = now(), "updatedAt" = now()
      WHERE status = 'created'

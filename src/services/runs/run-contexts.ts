@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../../db/client.js';
+import { sqlOf } from '../../db/direct-sql.js';
 import type { PromptMessage } from '../../agent/prompt-builder.js';
 
 /**
@@ -97,7 +98,7 @@ interface BeginRow {
  * unless it is `keptVersion`, the messages of its context window in order.
  */
 export async function beginRun(prisma: PrismaClient, runId: string | null, agentId: string, keptVersion: number | undefined) {
-  const [row] = await prisma.$queryRaw<BeginRow[]>`
+  const [row] = await sqlOf(prisma)<BeginRow>`
     SELECT r.status::text AS status, a."contextVersion" AS version,
            CASE WHEN a."contextVersion" IS NOT DISTINCT FROM ${keptVersion ?? null}::int THEN NULL ELSE (
              SELECT COALESCE(json_agg(json_build_object('role', m.role, 'content', m.content, 'toolCalls', m."toolCalls",

@@ -2,6 +2,7 @@ import type { NewMessage, StopReason } from '../../agent/run-types.js';
 import { statusOf } from '../../agent/run-types.js';
 import { AppError, notFound } from '../../errors.js';
 import { isConnectionLost, retryOnConnectionLoss } from '../../db/errors.js';
+import { sqlOf } from '../../db/direct-sql.js';
 import { insertMessages, messageRows } from '../messages/message-store.js';
 import type { ServiceContext } from '../platform/context.js';
 import { announceRunEnded } from '../platform/events.js';
@@ -28,7 +29,7 @@ export async function finishRun(
   };
   const errorMetadata = error ? { error: { error_type: error.code.toLowerCase(), message: error.message, detail: error.detail ?? null } } : {};
   // One statement: a run cancelled meanwhile stays cancelled; the agent records how it ended.
-  const [ended] = await ctx.prisma.$queryRaw<Array<{ stopReason: StopReason }>>`
+  const [ended] = await sqlOf(ctx.prisma)<{ stopReason: StopReason }>`
     WITH previous AS (
       SELECT id, status = 'cancelled' AS cancelled FROM "Run" WHERE id = ${runId} FOR UPDATE
     ), ended AS (

@@ -13,6 +13,7 @@ import { insertMessages, messageRows, messagesByIds } from '../messages/message-
 import { loadRunAgent } from './loop-agent.js';
 import { agentIsBusy } from './run-status.js';
 import { isConnectionLost, isUniqueViolation, retryOnConnectionLoss } from '../../db/errors.js';
+import { sqlOf } from '../../db/direct-sql.js';
 import type { TraceCarrier } from '../../observability/run-tracing.js';
 import { FINISH_RETRIES_MS, finishRun, keepErroredInput, runError } from './run-finish.js';
 
@@ -86,7 +87,7 @@ interface AgentHead {
 
 /** The agent's model and last context message, in one statement; null when the agent is not in the organisation. */
 async function agentHead(ctx: ServiceContext, agentId: string): Promise<AgentHead | null> {
-  const [row] = await ctx.prisma.$queryRaw<Array<{ model: string | null; id: string | null; role: string | null; toolCalls: unknown; runId: string | null }>>`
+  const [row] = await sqlOf(ctx.prisma)<{ model: string | null; id: string | null; role: string | null; toolCalls: unknown; runId: string | null }>`
     SELECT a.model, m.id, m.role::text AS role, m."toolCalls", m."runId"
       FROM "Agent" a
       LEFT JOIN "Message" m ON m.id = a."messageIds"[array_upper(a."messageIds", 1)]

@@ -2,6 +2,7 @@ import type { StepRecord } from '../../agent/loop.js';
 import type { EditableBlock } from '../../agent/tools/memory-workspace.js';
 import type { Message as MessageRow, Prisma } from '../../generated/prisma/client.js';
 import type { PrismaClient } from '../../db/client.js';
+import { sqlOf } from '../../db/direct-sql.js';
 import { messageFields } from '../messages/message-store.js';
 
 /** The SQL of a step's writes: each one statement, so that a step costs few round trips. */
@@ -19,7 +20,7 @@ export async function writeStep(db: Db, ids: { orgId: string; runId: string; age
   const now = new Date();
   const usage = step.usage;
   const messages = JSON.stringify(step.messages.map((message, index) => ({ id: messageIds[index]!, ...messageFields(message) })));
-  const [row] = await db.$queryRaw<Array<{ live: number; version: number | null; stored: Array<{ id: string; sequenceId: string; createdAt: string }> }>>`
+  const [row] = await sqlOf(db)<{ live: number; version: number | null; stored: Array<{ id: string; sequenceId: string; createdAt: string }> }>`
     WITH live AS (
       UPDATE "Run" SET "ttftNs" = COALESCE(${step.ttftNs}::bigint, "ttftNs"), "updatedAt" = ${now}::timestamptz
        WHERE id = ${runId} AND status <> 'cancelled'
