@@ -73,12 +73,17 @@ describe('folders and files', () => {
     expect((listed.data as { folder: { files: { edges: Array<{ node: { fileName: string; content: string } }> } } }).folder.files.edges.map((edge) => edge.node)).toEqual(
       texts.map((text, index) => ({ fileName: `f${index}.txt`, content: text })),
     );
-    // As many statements for four files as for one: the texts load together.
+    // As many statements for four files as for one: the texts load together. The fewest of three
+    // tries, as the server's background work (heartbeats, queue polls) may add one to a try.
     const statements = async (first: number) => {
-      const before = t.app.db.statementCount();
-      const page = await t.request(`query($id: ID!, $n: Int) { folder(id: $id) { files(first: $n) { edges { node { content } } } } }`, { id: folder.id, n: first });
-      expect(page.errors).toBeUndefined();
-      return t.app.db.statementCount() - before;
+      let fewest = Number.POSITIVE_INFINITY;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const before = t.app.db.statementCount();
+        const page = await t.request(`query($id: ID!, $n: Int) { folder(id: $id) { files(first: $n) { edges { node { content } } } } }`, { id: folder.id, n: first });
+        expect(page.errors).toBeUndefined();
+        fewest = Math.min(fewest, t.app.db.statementCount() - before);
+      }
+      return fewest;
     };
     expect(await statements(4)).toBe(await statements(1));
   });
