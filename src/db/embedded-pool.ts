@@ -57,10 +57,6 @@ class PriorityGate {
     if (next) next();
     else this.busy = false;
   }
-
-  stats(): { interactiveWaiting: number; backgroundWaiting: number } {
-    return { interactiveWaiting: this.interactive.length, backgroundWaiting: this.background.length };
-  }
 }
 
 /** The connection was refused or dropped while it was being opened (not an error of the database). */
@@ -88,11 +84,6 @@ export class EmbeddedPool extends pg.Pool {
       (client) => callback(undefined, client, client.release),
       (error: Error) => callback(error, undefined, () => {}),
     );
-  }
-
-  /** Connections waiting for the one connection, by kind. */
-  waiting(): { interactiveWaiting: number; backgroundWaiting: number } {
-    return this.gate.stats();
   }
 
   private async checkOut(): Promise<pg.PoolClient> {
